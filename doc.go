@@ -1,0 +1,16 @@
+// Package orgsync holds the domain of orgsync: the members and groups of a
+// KMS organisation, their lifecycle, the desired Snapshot a source reads,
+// and the Plan that converges the store toward it.
+//
+// It depends on the standard library only. Every adapter (store, sources,
+// receiver) speaks these types; none of them imports another.
+//
+// Member lifecycle per org:
+//
+//	pending_setup  provisioned, but the user has not created a master key yet
+//	active         master key created (the KMS reported setup complete)
+//	deprovisioned  access revoked by the member's owner; data kept
+//
+// Reactivation returns a member to active when setup was ever completed, and
+// to pending_setup otherwise. orgsync never sees or holds keys.
+package orgsync

@@ -1,0 +1,21 @@
+package orgsync
+
+import "errors"
+
+// Error kinds. Adapters wrap them with context (fmt.Errorf("...: %w", ErrX))
+// at their edge; transports map them to status codes in one table.
+var (
+	// ErrNotFound: no such member, group, org or token in this org.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a uniqueness rule would be broken, or the record belongs
+	// to another owner.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: the request or value is malformed.
+	ErrInvalid = errors.New("invalid")
+	// ErrPrecondition: an expected version (ETag) did not match.
+	ErrPrecondition = errors.New("precondition failed")
+	// ErrUnauthorized: missing, unknown, expired or revoked credentials.
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrGuard: a guard refused a plan.
+	ErrGuard = errors.New("refused by guard")
+)

@@ -1,0 +1,129 @@
+package orgsync
+
+import (
+	"strings"
+	"time"
+)
+
+// Status is where a member stands in its lifecycle.
+type Status string
+
+// The member statuses.
+const (
+	StatusPendingSetup  Status = "pending_setup"
+	StatusActive        Status = "active"
+	StatusDeprovisioned Status = "deprovisioned"
+)
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case StatusPendingSetup, StatusActive, StatusDeprovisioned:
+		return true
+	}
+	return false
+}
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{StatusPendingSetup, StatusActive, StatusDeprovisioned}
+
+// OwnerSCIM owns the members and groups that IdPs push through the SCIM
+// receiver. Every other owner is the name of a pull source.
+const OwnerSCIM = "scim"
+
+// Well-known roles. Orgs may use others; RoleAdmin is never purged.
+const (
+	RoleMember = "member"
+	RoleAdmin  = "admin"
+)
+
+// Email is one address of a member.
+type Email struct {
+	Value   string `json:"value"`
+	Type    string `json:"type,omitempty"`
+	Primary bool   `json:"primary,omitempty"`
+}
+
+// Member is one user's membership of an org.
+//
+// In a Snapshot read from a source, only the identity and profile fields are
+// meaningful: ExternalID, UserName, Emails, names, Role ("" for the org's
+// default) and Status (StatusDeprovisioned for a user disabled at the
+// source, StatusActive otherwise).
+type Member struct {
+	ID         string  `json:"id"`
+	Org        string  `json:"org"`
+	UserName   string  `json:"user_name"`
+	ExternalID string  `json:"external_id"`
+	Emails     []Email `json:"emails,omitempty"`
+
+	GivenName   string `json:"given_name,omitempty"`
+	FamilyName  string `json:"family_name,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+
+	Role   string `json:"role"`
+	Status Status `json:"status"`
+	Owner  string `json:"owner"`
+
+	SetupCompletedAt *time.Time `json:"setup_completed_at,omitempty"`
+	DeprovisionedAt  *time.Time `json:"deprovisioned_at,omitempty"`
+	// DeletedAt is set when the owner deleted the member (SCIM DELETE): it is
+	// gone from SCIM but kept, deprovisioned, until purged.
+	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+
+	// Version grows with every change; it is the SCIM ETag.
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Groups holds the display names of the member's groups when a read
+	// asked for them.
+	Groups []string `json:"groups,omitempty"`
+}
+
+// Email returns the primary address, or the first one, or "".
+func (m *Member) Email() string {
+	for _, e := range m.Emails {
+		if e.Primary {
+			return e.Value
+		}
+	}
+	if len(m.Emails) > 0 {
+		return m.Emails[0].Value
+	}
+	return ""
+}
+
+// Active reports whether the member has access (or will have once set up).
+func (m *Member) Active() bool { return m.Status != StatusDeprovisioned }
+
+// ReactivatedStatus is the status a deprovisioned member returns to.
+func (m *Member) ReactivatedStatus() Status {
+	if m.SetupCompletedAt != nil {
+		return StatusActive
+	}
+	return StatusPendingSetup
+}
+
+// Group is a named set of members of one org.
+//
+// Members holds member keys. In the store they are member IDs; in a Snapshot
+// read from a source they are the members' ExternalIDs, and Subgroups holds
+// the ExternalIDs of nested groups (the reconciler flattens them).
+type Group struct {
+	ID          string   `json:"id"`
+	Org         string   `json:"org"`
+	DisplayName string   `json:"display_name"`
+	ExternalID  string   `json:"external_id"`
+	Owner       string   `json:"owner"`
+	Members     []string `json:"members,omitempty"`
+	Subgroups   []string `json:"subgroups,omitempty"`
+
+	Version   int64     `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Fold is the case folding used for every case-insensitive identity
+// (userName, email, group display name).
+func Fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
