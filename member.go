@@ -127,3 +127,23 @@ type Group struct {
 // Fold is the case folding used for every case-insensitive identity
 // (userName, email, group display name).
 func Fold(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Org is one organisation of the KMS whose membership orgsync keeps.
+type Org struct {
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	DefaultRole string        `json:"default_role"`
+	PurgeAfter  time.Duration `json:"purge_after"`
+}
+
+// Token is a SCIM bearer token's record. The token itself is never stored:
+// only its hash, so a leaked database grants no access.
+type Token struct {
+	ID          string     `json:"id"`
+	Org         string     `json:"org"`
+	Description string     `json:"description"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+}
