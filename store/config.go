@@ -1,0 +1,143 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
+
+// Config selects and tunes the database. It is the `database:` block of the
+// orgsync config.
+type Config struct {
+	// Driver is sqlite (default) or postgres.
+	Driver string `yaml:"driver"`
+	// DSN is a file path for sqlite, a postgres:// URL or key=value string
+	// for postgres. A password inside it is redacted when printed; prefer
+	// password or password_file.
+	DSN     string `yaml:"dsn"`
+	DSNFile string `yaml:"dsn_file"`
+	// Password is merged into a postgres DSN that has none.
+	Password     orgsync.Secret `yaml:"password"`
+	PasswordFile string         `yaml:"password_file"`
+	// MaxOpenConns caps the pool (postgres); sqlite uses its own settings.
+	MaxOpenConns int `yaml:"max_open_conns"`
+}
+
+// SetDefaults fills the embedded SQLite default.
+func (c *Config) SetDefaults() {
+	if c.Driver == "" {
+		c.Driver = DriverSQLite
+	}
+	if c.DSN == "" && c.DSNFile == "" && c.Driver == DriverSQLite {
+		c.DSN = "orgsync.db"
+	}
+	if c.MaxOpenConns == 0 {
+		c.MaxOpenConns = 10
+	}
+}
+
+// Validate lists every problem with the config.
+func (c *Config) Validate() error {
+	var errs []error
+	switch c.Driver {
+	case DriverSQLite, DriverPostgres:
+	default:
+		errs = append(errs, fmt.Errorf("database.driver: %q is not sqlite or postgres", c.Driver))
+	}
+	if c.DSN == "" && c.DSNFile == "" {
+		errs = append(errs, errors.New("database.dsn: required"))
+	}
+	if c.DSN != "" && c.DSNFile != "" {
+		errs = append(errs, errors.New("database.dsn and database.dsn_file: set only one"))
+	}
+	if c.DSNFile != "" {
+		if _, err := os.Stat(c.DSNFile); err != nil {
+			errs = append(errs, fmt.Errorf("database.dsn_file: %v", err))
+		}
+	}
+	if _, err := orgsync.ResolveSecret(c.Password, c.PasswordFile); err != nil {
+		errs = append(errs, fmt.Errorf("database.password: %v", err))
+	}
+	if c.Driver == DriverSQLite && c.Password != "" {
+		errs = append(errs, errors.New("database.password: sqlite takes no password"))
+	}
+	if c.MaxOpenConns < 1 {
+		errs = append(errs, errors.New("database.max_open_conns: must be at least 1"))
+	}
+	return errors.Join(errs...)
+}
+
+// dsn returns the DSN to open, with secrets resolved.
+func (c *Config) dsn() (string, error) {
+	dsn := c.DSN
+	if c.DSNFile != "" {
+		b, err := os.ReadFile(c.DSNFile)
+		if err != nil {
+			return "", fmt.Errorf("database.dsn_file: %w", err)
+		}
+		dsn = strings.TrimSpace(string(b))
+	}
+	pw, err := orgsync.ResolveSecret(c.Password, c.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("database.password: %w", err)
+	}
+	if pw == "" || c.Driver != DriverPostgres {
+		return dsn, nil
+	}
+	if u, err := url.Parse(dsn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		name := ""
+		if u.User != nil {
+			name = u.User.Username()
+		}
+		u.User = url.UserPassword(name, pw.Reveal())
+		return u.String(), nil
+	}
+	return dsn + " password='" + strings.ReplaceAll(pw.Reveal(), "'", `\'`) + "'", nil
+}
+
+// Redacted returns a copy safe to print: passwords inside the DSN hidden.
+func (c Config) Redacted() Config {
+	c.DSN = RedactDSN(c.DSN)
+	return c
+}
+
+// RedactDSN hides the password of a postgres URL or key=value DSN.
+func RedactDSN(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return strings.Replace(u.String(), "xxxxx", orgsync.Redacted, 1)
+		}
+		return dsn
+	}
+	fields := strings.Fields(dsn)
+	for i, f := range fields {
+		if strings.HasPrefix(strings.ToLower(f), "password=") {
+			fields[i] = "password=" + orgsync.Redacted
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+// sqlitePath is the file behind a sqlite DSN, "" for memory databases.
+func sqlitePath(dsn string) string {
+	p := strings.TrimPrefix(dsn, "file:")
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" || p == ":memory:" || strings.Contains(dsn, "mode=memory") {
+		return ""
+	}
+	return filepath.Clean(p)
+}

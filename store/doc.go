@@ -1,0 +1,19 @@
+// Package store keeps the membership of every org orgsync manages: members,
+// groups and group members, SCIM tokens (hashes only), reconcile runs, and
+// an append-only event log of every membership change.
+//
+// It runs on gorm over SQLite (the embedded default, in WAL mode) or
+// PostgreSQL (for several replicas). Every write happens in a transaction
+// that also appends its events, so the feed never misses or invents a
+// change. Writes are serialised per database (a mutex on SQLite, an
+// advisory transaction lock on PostgreSQL), which keeps event sequence
+// numbers in commit order: a reader resuming after sequence N never skips
+// an event that commits later.
+//
+// Errors are translated at this edge to the domain kinds of package orgsync:
+// ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),
+// ErrInvalid.
+//
+// The schema is versioned (migrate.go); Open upgrades an older database in
+// place and refuses one newer than this build knows.
+package store

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+var localLocks sync.Map // name → *sync.Mutex, for SQLite (one process)
+
+// TryLock takes the lock named key without waiting. On PostgreSQL it is a
+// session advisory lock, so of several replicas only one holds it; on
+// SQLite, which one process owns, it is an in-process lock. ok is false
+// when another holder has it. release must be called once when ok.
+func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok bool, err error) {
+	if !s.dialect.postgres {
+		v, _ := localLocks.LoadOrStore(s.lockName(key), &sync.Mutex{})
+		mu := v.(*sync.Mutex)
+		if !mu.TryLock() {
+			return nil, false, nil
+		}
+		return mu.Unlock, true, nil
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, false, err
+	}
+	// A session lock lives on one connection: hold that connection until
+	// release.
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: lock %q: %w", key, err)
+	}
+	k := lockKey(key)
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, k).Scan(&ok); err != nil {
+		conn.Close()
+		return nil, false, fmt.Errorf("store: lock %q: %w", key, err)
+	}
+	if !ok {
+		conn.Close()
+		return nil, false, nil
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, k)
+			conn.Close()
+		})
+	}, true, nil
+}
+
+func (s *Store) lockName(key string) string {
+	sqlDB, _ := s.db.DB()
+	return fmt.Sprintf("%p/%s", sqlDB, key)
+}

@@ -1,0 +1,344 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
+)
+
+const memberCols = `id, org_id, user_name, external_id, given_name, family_name, display_name,
+	role, status, owner, setup_completed_at, deprovisioned_at, deleted_at, version, created_at, updated_at`
+
+// scanMembers reads rows of memberCols.
+func scanMembers(rows *sql.Rows) ([]orgsync.Member, error) {
+	defer rows.Close()
+	var out []orgsync.Member
+	for rows.Next() {
+		var (
+			m                        orgsync.Member
+			status                   string
+			setup, deprov, deletedAt sql.NullTime
+		)
+		if err := rows.Scan(&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
+			&m.DisplayName, &m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version,
+			&m.CreatedAt, &m.UpdatedAt); err != nil {
+			return nil, err
+		}
+		m.Status = orgsync.Status(status)
+		m.SetupCompletedAt = timePtr(setup)
+		m.DeprovisionedAt = timePtr(deprov)
+		m.DeletedAt = timePtr(deletedAt)
+		m.CreatedAt = m.CreatedAt.UTC()
+		m.UpdatedAt = m.UpdatedAt.UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+// attachEmails loads the emails of members (by one query for the org, or
+// by id when there are few).
+func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, members []orgsync.Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(members))
+	for i := range members {
+		idx[members[i].ID] = i
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if len(members) > 200 {
+		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, value, type, is_primary FROM member_emails WHERE org_id = ? ORDER BY member_id, pos`, org).Rows()
+	} else {
+		ids := make([]string, 0, len(members))
+		for i := range members {
+			ids = append(ids, members[i].ID)
+		}
+		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, value, type, is_primary FROM member_emails WHERE member_id IN ? ORDER BY member_id, pos`, ids).Rows()
+	}
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var e orgsync.Email
+		if err := rows.Scan(&id, &e.Value, &e.Type, &e.Primary); err != nil {
+			return err
+		}
+		if i, ok := idx[id]; ok {
+			members[i].Emails = append(members[i].Emails, e)
+		}
+	}
+	return rows.Err()
+}
+
+// Observed returns the whole org as the reconciler sees it: every member of
+// every owner (SCIM tombstones included) and every group, whose Members are
+// member IDs. It reads the org in four queries, whatever its size.
+func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
+	var snap orgsync.Snapshot
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		rows, err := tx.Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ? ORDER BY id`, org).Rows()
+		if err != nil {
+			return err
+		}
+		if snap.Members, err = scanMembers(rows); err != nil {
+			return err
+		}
+		if err := s.attachEmails(ctx, tx, org, snap.Members); err != nil {
+			return err
+		}
+		snap.Groups, err = s.groups(ctx, tx, org, "")
+		return err
+	}, &sql.TxOptions{ReadOnly: s.dialect.postgres})
+	if err != nil {
+		return orgsync.Snapshot{}, fmt.Errorf("store: read org %q: %w", org, err)
+	}
+	return snap, nil
+}
+
+// groups reads the org's groups (one group when id is set) with member IDs.
+func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgsync.Group, error) {
+	q := `SELECT id, org_id, display_name, external_id, owner, version, created_at, updated_at FROM org_groups WHERE org_id = ?`
+	args := []any{org}
+	if id != "" {
+		q += ` AND id = ?`
+		args = append(args, id)
+	}
+	rows, err := db.WithContext(ctx).Raw(q+` ORDER BY id`, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	var groups []orgsync.Group
+	idx := map[string]int{}
+	for rows.Next() {
+		var g orgsync.Group
+		if err := rows.Scan(&g.ID, &g.Org, &g.DisplayName, &g.ExternalID, &g.Owner, &g.Version, &g.CreatedAt, &g.UpdatedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
+		idx[g.ID] = len(groups)
+		groups = append(groups, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	mq := `SELECT group_id, member_id FROM group_members WHERE org_id = ?`
+	margs := []any{org}
+	if id != "" {
+		mq += ` AND group_id = ?`
+		margs = append(margs, id)
+	}
+	mrows, err := db.WithContext(ctx).Raw(mq+` ORDER BY group_id, member_id`, margs...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer mrows.Close()
+	for mrows.Next() {
+		var gid, mid string
+		if err := mrows.Scan(&gid, &mid); err != nil {
+			return nil, err
+		}
+		if i, ok := idx[gid]; ok {
+			groups[i].Members = append(groups[i].Members, mid)
+		}
+	}
+	return groups, mrows.Err()
+}
+
+// MemberFilter narrows Members.
+type MemberFilter struct {
+	Status orgsync.Status // "" for all
+	// Deleted includes SCIM-deleted tombstones.
+	Deleted bool
+}
+
+// Members lists the org's members with their group names, ordered by user
+// name. Unknown org: ErrNotFound.
+func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgsync.Member, error) {
+	if _, err := s.Org(ctx, org); err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + memberCols + ` FROM members WHERE org_id = ?`
+	args := []any{org}
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, string(f.Status))
+	}
+	if !f.Deleted {
+		q += ` AND deleted_at IS NULL`
+	}
+	rows, err := s.db.WithContext(ctx).Raw(q+` ORDER BY user_name_fold`, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	members, err := scanMembers(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	if err := s.attachEmails(ctx, s.db, org, members); err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	if err := s.attachGroupNames(ctx, org, members); err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
+	return members, nil
+}
+
+func (s *Store) attachGroupNames(ctx context.Context, org string, members []orgsync.Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(members))
+	for i := range members {
+		idx[members[i].ID] = i
+	}
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT gm.member_id, g.display_name FROM group_members gm
+		JOIN org_groups g ON g.id = gm.group_id WHERE gm.org_id = ?`, org).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var mid, name string
+		if err := rows.Scan(&mid, &name); err != nil {
+			return err
+		}
+		if i, ok := idx[mid]; ok {
+			members[i].Groups = append(members[i].Groups, name)
+		}
+	}
+	for i := range members {
+		sort.Strings(members[i].Groups)
+	}
+	return rows.Err()
+}
+
+// Member finds a member of org by id or user name (case-insensitive).
+// SCIM-deleted tombstones are found too; callers that must hide them check
+// DeletedAt. Unknown: ErrNotFound.
+func (s *Store) Member(ctx context.Context, org, idOrUserName string) (orgsync.Member, error) {
+	return s.member(ctx, s.db, org, idOrUserName)
+}
+
+func (s *Store) member(ctx context.Context, db *gorm.DB, org, key string) (orgsync.Member, error) {
+	rows, err := db.WithContext(ctx).Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND (id = ? OR user_name_fold = ?)`,
+		org, key, orgsync.Fold(key)).Rows()
+	if err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", key, err)
+	}
+	ms, err := scanMembers(rows)
+	if err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", key, err)
+	}
+	if len(ms) == 0 {
+		return orgsync.Member{}, fmt.Errorf("member %q in org %q: %w", key, org, orgsync.ErrNotFound)
+	}
+	m := ms[0]
+	for _, c := range ms { // an exact id match wins over a user name
+		if c.ID == key {
+			m = c
+		}
+	}
+	one := []orgsync.Member{m}
+	if err := s.attachEmails(ctx, db, org, one); err != nil {
+		return orgsync.Member{}, err
+	}
+	return one[0], nil
+}
+
+// CompleteSetup records that the member created their master key:
+// pending_setup becomes active. Completing an active member again changes
+// nothing. A deprovisioned or deleted member is ErrInvalid (access was
+// revoked: setup cannot complete), an unknown one ErrNotFound.
+func (s *Store) CompleteSetup(ctx context.Context, org, idOrUserName, actor string) (orgsync.Member, error) {
+	var out orgsync.Member
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		m, err := s.member(ctx, tx, org, idOrUserName)
+		if err != nil {
+			return err
+		}
+		if m.DeletedAt != nil || m.Status == orgsync.StatusDeprovisioned {
+			return fmt.Errorf("member %q is deprovisioned; reactivate it before completing setup: %w", m.UserName, orgsync.ErrInvalid)
+		}
+		if m.Status == orgsync.StatusActive {
+			out = m
+			return nil
+		}
+		before := m
+		now := s.Now()
+		m.Status, m.SetupCompletedAt, m.Version, m.UpdatedAt = orgsync.StatusActive, &now, m.Version+1, now
+		if _, err := s.exec(ctx, tx, `UPDATE members SET status = ?, setup_completed_at = ?, version = ?, updated_at = ? WHERE id = ?`,
+			string(m.Status), now, m.Version, now, m.ID); err != nil {
+			return err
+		}
+		out = m
+		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: actor, kind: orgsync.EventMemberSetupComplete,
+			memberID: m.ID, before: before, after: m}})
+	})
+	return out, err
+}
+
+// StatusCounts returns, per org, how many live (not SCIM-deleted) members
+// are in each status.
+func (s *Store) StatusCounts(ctx context.Context) (map[string]map[orgsync.Status]int, error) {
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT org_id, status, COUNT(*) FROM members WHERE deleted_at IS NULL GROUP BY org_id, status`).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: count members: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[orgsync.Status]int{}
+	for rows.Next() {
+		var org, status string
+		var n int
+		if err := rows.Scan(&org, &status, &n); err != nil {
+			return nil, err
+		}
+		if out[org] == nil {
+			out[org] = map[orgsync.Status]int{}
+		}
+		out[org][orgsync.Status(status)] = n
+	}
+	return out, rows.Err()
+}
+
+// Orgs lists the org IDs in the store.
+func (s *Store) Orgs(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.db.WithContext(ctx).Raw(`SELECT id FROM orgs ORDER BY id`).Scan(&ids).Error
+	return ids, err
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}

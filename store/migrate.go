@@ -1,0 +1,197 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// migration is one step of the schema. Steps are never edited once
+// released: a change to the schema is a new step.
+type migration struct {
+	version int
+	name    string
+	up      func(tx *gorm.DB, d dialect) error
+}
+
+// migrations is the schema history, oldest first.
+var migrations = []migration{
+	{1, "core tables", migrateV1},
+	{2, "member emails", migrateV2},
+}
+
+// SchemaVersion is the schema version this build writes.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// dialect hides the few DDL differences between SQLite and PostgreSQL.
+type dialect struct{ postgres bool }
+
+func (d dialect) serial() string {
+	if d.postgres {
+		return "BIGSERIAL PRIMARY KEY"
+	}
+	return "INTEGER PRIMARY KEY AUTOINCREMENT"
+}
+
+func execAll(tx *gorm.DB, stmts ...string) error {
+	for _, s := range stmts {
+		if err := tx.Exec(s).Error; err != nil {
+			return fmt.Errorf("%s: %w", strings.SplitN(strings.TrimSpace(s), "(", 2)[0], err)
+		}
+	}
+	return nil
+}
+
+func migrateV1(tx *gorm.DB, d dialect) error {
+	return execAll(tx,
+		`CREATE TABLE orgs (
+			id TEXT PRIMARY KEY,
+			name TEXT NOT NULL,
+			default_role TEXT NOT NULL,
+			purge_after_seconds BIGINT NOT NULL,
+			created_at TIMESTAMP NOT NULL,
+			updated_at TIMESTAMP NOT NULL)`,
+		`CREATE TABLE members (
+			id TEXT PRIMARY KEY,
+			org_id TEXT NOT NULL REFERENCES orgs(id),
+			user_name TEXT NOT NULL,
+			user_name_fold TEXT NOT NULL,
+			external_id TEXT NOT NULL DEFAULT '',
+			email TEXT NOT NULL DEFAULT '',
+			given_name TEXT NOT NULL DEFAULT '',
+			family_name TEXT NOT NULL DEFAULT '',
+			display_name TEXT NOT NULL DEFAULT '',
+			role TEXT NOT NULL,
+			status TEXT NOT NULL,
+			owner TEXT NOT NULL DEFAULT '',
+			setup_completed_at TIMESTAMP NULL,
+			deprovisioned_at TIMESTAMP NULL,
+			deleted_at TIMESTAMP NULL,
+			version BIGINT NOT NULL,
+			created_at TIMESTAMP NOT NULL,
+			updated_at TIMESTAMP NOT NULL)`,
+		`CREATE UNIQUE INDEX members_org_user_name ON members (org_id, user_name_fold)`,
+		`CREATE INDEX members_org_owner_external ON members (org_id, owner, external_id)`,
+		`CREATE INDEX members_org_status ON members (org_id, status)`,
+		`CREATE INDEX members_org_updated ON members (org_id, updated_at)`,
+		`CREATE TABLE org_groups (
+			id TEXT PRIMARY KEY,
+			org_id TEXT NOT NULL REFERENCES orgs(id),
+			display_name TEXT NOT NULL,
+			display_name_fold TEXT NOT NULL,
+			external_id TEXT NOT NULL DEFAULT '',
+			owner TEXT NOT NULL DEFAULT '',
+			version BIGINT NOT NULL,
+			created_at TIMESTAMP NOT NULL,
+			updated_at TIMESTAMP NOT NULL)`,
+		`CREATE UNIQUE INDEX org_groups_org_name ON org_groups (org_id, display_name_fold)`,
+		`CREATE INDEX org_groups_org_owner_external ON org_groups (org_id, owner, external_id)`,
+		`CREATE TABLE group_members (
+			group_id TEXT NOT NULL REFERENCES org_groups(id) ON DELETE CASCADE,
+			member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+			org_id TEXT NOT NULL,
+			created_at TIMESTAMP NOT NULL,
+			PRIMARY KEY (group_id, member_id))`,
+		`CREATE INDEX group_members_member ON group_members (member_id)`,
+		`CREATE TABLE scim_tokens (
+			id TEXT PRIMARY KEY,
+			org_id TEXT NOT NULL REFERENCES orgs(id),
+			hash TEXT NOT NULL,
+			description TEXT NOT NULL DEFAULT '',
+			created_at TIMESTAMP NOT NULL,
+			expires_at TIMESTAMP NULL,
+			last_used_at TIMESTAMP NULL,
+			revoked_at TIMESTAMP NULL)`,
+		`CREATE UNIQUE INDEX scim_tokens_hash ON scim_tokens (hash)`,
+		`CREATE TABLE runs (
+			id `+d.serial()+`,
+			org_id TEXT NOT NULL,
+			source TEXT NOT NULL,
+			started_at TIMESTAMP NOT NULL,
+			finished_at TIMESTAMP NOT NULL,
+			result TEXT NOT NULL,
+			guard_blocked BOOLEAN NOT NULL,
+			guard_reason TEXT NOT NULL DEFAULT '',
+			forced BOOLEAN NOT NULL,
+			summary TEXT NOT NULL DEFAULT '',
+			applied TEXT NOT NULL DEFAULT '',
+			plan TEXT NOT NULL DEFAULT '',
+			error TEXT NOT NULL DEFAULT '')`,
+		`CREATE INDEX runs_source ON runs (source, id)`,
+		`CREATE TABLE events (
+			seq `+d.serial()+`,
+			time TIMESTAMP NOT NULL,
+			org_id TEXT NOT NULL,
+			actor TEXT NOT NULL,
+			kind TEXT NOT NULL,
+			member_id TEXT NOT NULL DEFAULT '',
+			group_id TEXT NOT NULL DEFAULT '',
+			before TEXT NOT NULL DEFAULT '',
+			after TEXT NOT NULL DEFAULT '')`,
+		`CREATE INDEX events_org_seq ON events (org_id, seq)`,
+	)
+}
+
+// migrateV2 gives members several typed emails (SCIM emails[type eq
+// "work"]) and moves each member's single v1 address into the new table.
+func migrateV2(tx *gorm.DB, _ dialect) error {
+	return execAll(tx,
+		`CREATE TABLE member_emails (
+			member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
+			pos INTEGER NOT NULL,
+			org_id TEXT NOT NULL,
+			value TEXT NOT NULL,
+			value_fold TEXT NOT NULL,
+			type TEXT NOT NULL DEFAULT '',
+			is_primary BOOLEAN NOT NULL,
+			PRIMARY KEY (member_id, pos))`,
+		`CREATE INDEX member_emails_org_value ON member_emails (org_id, value_fold)`,
+		`INSERT INTO member_emails (member_id, pos, org_id, value, value_fold, type, is_primary)
+			SELECT id, 0, org_id, email, LOWER(email), 'work', TRUE FROM members WHERE email <> ''`,
+	)
+}
+
+// migrate brings the schema to target, one transaction per step.
+func migrate(ctx context.Context, db *gorm.DB, d dialect, target int) error {
+	db = db.WithContext(ctx)
+	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`).Error; err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", err)
+	}
+	var current int
+	if err := db.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current).Error; err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	if current > SchemaVersion() {
+		return fmt.Errorf("store: database schema version %d is newer than this build's %d: upgrade orgsync", current, SchemaVersion())
+	}
+	for _, m := range migrations {
+		if m.version <= current || m.version > target {
+			continue
+		}
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if d.postgres {
+				// Replicas starting together migrate one at a time.
+				if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, migrateLockKey).Error; err != nil {
+					return err
+				}
+				var done int
+				if err := tx.Raw(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done).Error; err != nil || done > 0 {
+					return err
+				}
+			}
+			if err := m.up(tx, d); err != nil {
+				return err
+			}
+			return tx.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, time.Now().UTC()).Error
+		})
+		if err != nil {
+			return fmt.Errorf("store: migrate to version %d (%s): %w", m.version, m.name, err)
+		}
+	}
+	return nil
+}

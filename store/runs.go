@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
+)
+
+// RecordRun stores the record of a reconcile run and returns its ID.
+func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
+	summary, _ := json.Marshal(r.Summary)
+	var applied, plan []byte
+	if r.Applied != nil {
+		applied, _ = json.Marshal(r.Applied)
+	}
+	if r.Plan != nil {
+		plan, _ = json.Marshal(r.Plan)
+	}
+	var id int64
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		args := []any{r.Org, r.Source, r.StartedAt.UTC(), r.FinishedAt.UTC(), string(r.Result), r.Guard.Blocked, r.Guard.Reason,
+			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error}
+		if s.dialect.postgres {
+			return tx.Raw(q+` RETURNING id`, args...).Scan(&id).Error
+		}
+		if err := tx.Exec(q, args...).Error; err != nil {
+			return err
+		}
+		return tx.Raw(`SELECT last_insert_rowid()`).Scan(&id).Error
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: record run: %w", err)
+	}
+	return id, nil
+}
+
+// RunFilter narrows Runs.
+type RunFilter struct {
+	Source string
+	Limit  int
+	// WithPlan includes each run's full plan.
+	WithPlan bool
+}
+
+// Runs lists recorded runs, newest first.
+func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error`
+	if f.WithPlan {
+		cols += `, plan`
+	}
+	q, args := `SELECT `+cols+` FROM runs`, []any{}
+	if f.Source != "" {
+		q, args = q+` WHERE source = ?`, append(args, f.Source)
+	}
+	rows, err := s.db.WithContext(ctx).Raw(q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: list runs: %w", err)
+	}
+	defer rows.Close()
+	out := []orgsync.Run{}
+	for rows.Next() {
+		var r orgsync.Run
+		var result, summary, applied, plan string
+		dest := []any{&r.ID, &r.Org, &r.Source, &r.StartedAt, &r.FinishedAt, &result, &r.Guard.Blocked, &r.Guard.Reason,
+			&r.Guard.Forced, &summary, &applied, &r.Error}
+		if f.WithPlan {
+			dest = append(dest, &plan)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("store: list runs: %w", err)
+		}
+		r.Result = orgsync.RunResult(result)
+		r.StartedAt, r.FinishedAt = r.StartedAt.UTC(), r.FinishedAt.UTC()
+		if summary != "" {
+			_ = json.Unmarshal([]byte(summary), &r.Summary)
+		}
+		if applied != "" {
+			r.Applied = &orgsync.Applied{}
+			_ = json.Unmarshal([]byte(applied), r.Applied)
+		}
+		if plan != "" {
+			r.Plan = &orgsync.Plan{}
+			_ = json.Unmarshal([]byte(plan), r.Plan)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

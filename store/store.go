@@ -1,0 +1,365 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
+	"github.com/rs/zerolog"
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Advisory lock keys on PostgreSQL.
+const (
+	writeLockKey   int64 = 0x6f726773796e6301 // "orgsync" + 1: serialises writes
+	migrateLockKey int64 = 0x6f726773796e6302
+)
+
+// Store is the org-membership database.
+type Store struct {
+	db      *gorm.DB
+	dialect dialect
+	log     zerolog.Logger
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+
+	wmu sync.Mutex // serialises SQLite writers in this process
+}
+
+// Open connects to the database cfg names, upgrades its schema, and
+// returns the Store. cfg must have been validated.
+func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Store, error) {
+	return openAt(ctx, cfg, log, SchemaVersion())
+}
+
+func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*Store, error) {
+	dsn, err := cfg.dsn()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	gcfg := &gorm.Config{
+		Logger:                 logger.Default.LogMode(logger.Silent),
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+	}
+	var (
+		db *gorm.DB
+		d  dialect
+	)
+	switch cfg.Driver {
+	case DriverSQLite:
+		if err := checkSQLitePath(dsn); err != nil {
+			return nil, err
+		}
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(dsn)), gcfg)
+	case DriverPostgres:
+		d.postgres = true
+		db, err = gorm.Open(postgres.Open(dsn), gcfg)
+	default:
+		return nil, fmt.Errorf("database.driver: unknown driver %q", cfg.Driver)
+	}
+	if err != nil {
+		return nil, openError(cfg, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, openError(cfg, err)
+	}
+	if d.postgres {
+		sqlDB.SetMaxOpenConns(cfg.MaxOpenConns)
+		sqlDB.SetMaxIdleConns(cfg.MaxOpenConns)
+	} else {
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetMaxIdleConns(8)
+	}
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, openError(cfg, err)
+	}
+	s := &Store{db: db, dialect: d, log: log, Now: func() time.Time { return time.Now().UTC() }}
+	if err := migrate(ctx, db, d, version); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openError(cfg Config, err error) error {
+	if cfg.Driver == DriverPostgres {
+		return fmt.Errorf("database.dsn: cannot connect to postgres (%s): %w", RedactDSN(cfg.DSN), err)
+	}
+	return fmt.Errorf("database.dsn: cannot open sqlite database %q: %w", cfg.DSN, err)
+}
+
+// sqliteDSN adds the settings orgsync relies on: WAL, a busy timeout,
+// foreign keys, and write transactions that take the lock at BEGIN (so two
+// writers never deadlock upgrading a read lock).
+func sqliteDSN(dsn string) string {
+	if !strings.HasPrefix(dsn, "file:") {
+		dsn = "file:" + dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "_journal_mode=WAL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+}
+
+func checkSQLitePath(dsn string) error {
+	p := sqlitePath(dsn)
+	if p == "" {
+		return nil
+	}
+	dir := filepath.Dir(p)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("database.dsn: directory of sqlite database %q: %w", p, err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("database.dsn: %q is not a directory", dir)
+	}
+	f, err := os.CreateTemp(dir, ".orgsync-write-check-*")
+	if err != nil {
+		return fmt.Errorf("database.dsn: directory %q of the sqlite database is not writable: %w", dir, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// Close releases the database.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Driver names the database in use.
+func (s *Store) Driver() string {
+	if s.dialect.postgres {
+		return DriverPostgres
+	}
+	return DriverSQLite
+}
+
+// DB exposes the gorm handle for adapters in this module's tests.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// EnsureOrgs creates or updates the orgs of the config.
+func (s *Store) EnsureOrgs(ctx context.Context, orgs []orgsync.Org) error {
+	return s.write(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		for _, o := range orgs {
+			res := tx.Exec(`UPDATE orgs SET name = ?, default_role = ?, purge_after_seconds = ?, updated_at = ? WHERE id = ?`,
+				o.Name, o.DefaultRole, int64(o.PurgeAfter/time.Second), now, o.ID)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				if err := tx.Exec(`INSERT INTO orgs (id, name, default_role, purge_after_seconds, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					o.ID, o.Name, o.DefaultRole, int64(o.PurgeAfter/time.Second), now, now).Error; err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Org returns one org.
+func (s *Store) Org(ctx context.Context, id string) (orgsync.Org, error) {
+	var row struct {
+		ID, Name, DefaultRole string
+		PurgeAfterSeconds     int64
+	}
+	res := s.db.WithContext(ctx).Raw(`SELECT id, name, default_role, purge_after_seconds FROM orgs WHERE id = ?`, id).Scan(&row)
+	if res.Error != nil {
+		return orgsync.Org{}, fmt.Errorf("store: org %q: %w", id, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return orgsync.Org{}, fmt.Errorf("org %q: %w", id, orgsync.ErrNotFound)
+	}
+	return orgsync.Org{ID: row.ID, Name: row.Name, DefaultRole: row.DefaultRole,
+		PurgeAfter: time.Duration(row.PurgeAfterSeconds) * time.Second}, nil
+}
+
+// write runs fn in a write transaction. Writers are serialised so that
+// event sequence numbers commit in order.
+func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if !s.dialect.postgres {
+		s.wmu.Lock()
+		defer s.wmu.Unlock()
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if s.dialect.postgres {
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, writeLockKey).Error; err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+	return translate(err)
+}
+
+// translate maps driver errors to domain kinds.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
+		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
+		return fmt.Errorf("%w: %v", orgsync.ErrConflict, err)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("%w: %v", orgsync.ErrConflict, err)
+	}
+	return err
+}
+
+// newID returns a new random identifier.
+func newID() string { return uuid.NewString() }
+
+// lockKey maps a name to an advisory lock key.
+func lockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("orgsync/" + name))
+	return int64(h.Sum64() >> 1)
+}
+
+// eventRow is one event about to be appended.
+type eventRow struct {
+	org, actor, kind, memberID, groupID string
+	before, after                       any
+}
+
+// appendEvents appends events in one statement.
+func (s *Store) appendEvents(ctx context.Context, tx *gorm.DB, evs []eventRow) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	now := s.Now()
+	rows := make([][]any, 0, len(evs))
+	for _, e := range evs {
+		rows = append(rows, []any{now, e.org, e.actor, e.kind, e.memberID, e.groupID, jsonText(e.before), jsonText(e.after)})
+	}
+	return s.insert(ctx, tx, "events", []string{"time", "org_id", "actor", "kind", "member_id", "group_id", "before", "after"}, rows, "")
+}
+
+func jsonText(v any) string {
+	if v == nil {
+		return ""
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// insert writes rows with multi-row INSERT statements, as many rows per
+// statement as the driver's parameter limit allows. suffix is appended to
+// each statement (e.g. an ON CONFLICT clause).
+func (s *Store) insert(ctx context.Context, tx *gorm.DB, table string, cols []string, rows [][]any, suffix string) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	per := 30000 / len(cols)
+	if per > 1000 {
+		per = 1000
+	}
+	head := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+	var b strings.Builder
+	args := make([]any, 0, per*len(cols))
+	for start := 0; start < len(rows); start += per {
+		end := min(start+per, len(rows))
+		b.Reset()
+		args = args[:0]
+		b.WriteString(head)
+		for i, r := range rows[start:end] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j, v := range r {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				args = append(args, v)
+				s.placeholder(&b, len(args))
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(suffix)
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) placeholder(b *strings.Builder, n int) {
+	if s.dialect.postgres {
+		fmt.Fprintf(b, "$%d", n)
+		return
+	}
+	b.WriteByte('?')
+}
+
+// exec runs one statement on the transaction's connection, skipping gorm's
+// statement processing (hot loops of the apply path).
+func (s *Store) exec(ctx context.Context, tx *gorm.DB, query string, args ...any) (int64, error) {
+	if s.dialect.postgres {
+		query = numbered(query)
+	}
+	res, err := tx.Statement.ConnPool.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// numbered rewrites ? placeholders to $n for PostgreSQL.
+func numbered(q string) string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
