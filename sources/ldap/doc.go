@@ -1,0 +1,23 @@
+// Package ldap is the LDAP source: it reads the complete desired Snapshot of
+// one org from an OpenLDAP or Active Directory server, or fails.
+//
+// Contract:
+//   - Snapshot returns every in-scope user and every group, or an error. A
+//     refused bind, a failed page, a size or time limit, a referral, a
+//     response without the paged-results control, or a truncated ranged
+//     attribute (AD's member;range=…) is an error, never a shorter Snapshot.
+//   - Entries the source has to skip (no id or user name, a duplicate id or
+//     user name, a duplicate group name) are named in Snapshot.Warnings.
+//   - Users matching disabled_filter (and, with flavor ad, a userAccountControl
+//     with bit 0x2 set or an accountExpires in the past) come back with
+//     StatusDeprovisioned; all others with StatusActive.
+//   - Members of a Group are the ExternalIDs of its direct in-scope users;
+//     Subgroups the ExternalIDs of its direct member groups (nested: true).
+//     require_group and role_map follow nesting when nested is true and are
+//     cycle-safe.
+//   - Every error names the source and the config key to look at.
+//
+// Results are streamed page by page and mapped at once to small structs, so
+// memory grows with the directory's size, not with go-ldap's entry objects.
+// go-ldap is used behind the package's own small conn interface.
+package ldap

@@ -1,0 +1,347 @@
+package ldap
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/orgsync/orgsync"
+)
+
+// user is the compact form of a user entry; every string is our own copy,
+// never a view into go-ldap's buffers.
+type user struct {
+	dn                          string // normalised
+	id, name, email             string
+	given, family, display, uid string
+	disabled                    bool
+	skip                        bool // named in a warning; not in the snapshot
+}
+
+// group is the compact form of a group entry.
+type group struct {
+	dn, id, name string
+	users        []int32  // direct members that are users (indexes into reader.users)
+	other        []string // normalised member DNs that are not users: maybe groups
+	subs         []int32  // resolved member groups
+	skip         bool
+}
+
+// pendingRange is a group whose member attribute came back ranged and not
+// yet whole (AD's member;range=0-1499).
+type pendingRange struct {
+	group int32
+	dn    string // as the server wrote it, for the base search
+	next  int
+}
+
+// User attribute slots.
+const (
+	uID = iota
+	uName
+	uEmail
+	uGiven
+	uFamily
+	uDisplay
+	uUID
+	uUAC
+	uExpires
+	uSlots
+)
+
+// Group attribute slots.
+const (
+	gID = iota
+	gName
+	gMember
+)
+
+// reader holds the state of one Snapshot read.
+type reader struct {
+	s   *Source
+	c   conn
+	cfg *Config
+	now time.Time
+
+	userAttrs, groupAttrs *attrMap
+	uidStyle, uniqueStyle bool
+	guidUser, guidGroup   bool
+
+	disabled map[string]struct{}
+	users    []user
+	byDN     map[string]int32
+	byUID    map[string]int32
+	groups   []group
+	pending  []pendingRange
+	warnings []string
+}
+
+func newReader(s *Source, c conn) *reader {
+	cfg := &s.cfg
+	u, g := &cfg.User, &cfg.Group
+	ad := cfg.Flavor == FlavorAD
+	uac, expires := "", ""
+	if ad {
+		uac, expires = "userAccountControl", "accountExpires"
+	}
+	r := &reader{
+		s: s, c: c, cfg: cfg, now: s.Now(),
+		userAttrs: newAttrMap(u.IDAttribute, u.UserNameAttribute, u.EmailAttribute, u.GivenNameAttribute,
+			u.FamilyNameAttribute, u.DisplayNameAttribute, u.UIDAttribute, uac, expires),
+		groupAttrs:  newAttrMap(g.IDAttribute, g.NameAttribute, g.MemberAttribute),
+		uidStyle:    strings.EqualFold(g.MemberAttribute, "memberUid"),
+		uniqueStyle: strings.EqualFold(g.MemberAttribute, "uniqueMember"),
+		guidUser:    strings.EqualFold(u.IDAttribute, "objectGUID"),
+		guidGroup:   strings.EqualFold(g.IDAttribute, "objectGUID"),
+		byDN:        map[string]int32{},
+	}
+	if r.uidStyle {
+		r.byUID = map[string]int32{}
+	}
+	return r
+}
+
+func (r *reader) read(ctx context.Context) (orgsync.Snapshot, error) {
+	if err := r.readDisabled(ctx); err != nil {
+		return orgsync.Snapshot{}, err
+	}
+	if err := r.readUsers(ctx); err != nil {
+		return orgsync.Snapshot{}, err
+	}
+	if r.cfg.Group.BaseDN != "" {
+		if err := r.readGroups(ctx); err != nil {
+			return orgsync.Snapshot{}, err
+		}
+		if err := r.readRanges(ctx); err != nil {
+			return orgsync.Snapshot{}, err
+		}
+	}
+	return r.snapshot()
+}
+
+func (r *reader) report() {
+	if r.s.progress != nil {
+		r.s.progress(orgsync.Progress{Users: len(r.users), Groups: len(r.groups)})
+	}
+}
+
+func (r *reader) warn(format string, args ...any) {
+	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
+}
+
+// readDisabled collects the DNs of the users matching disabled_filter.
+func (r *reader) readDisabled(ctx context.Context) error {
+	u := r.cfg.User
+	if u.DisabledFilter == "" {
+		return nil
+	}
+	r.disabled = map[string]struct{}{}
+	s := search{key: "user.base_dn", base: u.BaseDN, filter: "(&" + u.Filter + u.DisabledFilter + ")", attrs: []string{"1.1"}}
+	return r.paged(ctx, s, func(e *goldap.Entry) error {
+		r.disabled[strings.Clone(normDN(e.DN))] = struct{}{}
+		return nil
+	}, nil)
+}
+
+func (r *reader) readUsers(ctx context.Context) error {
+	u := r.cfg.User
+	s := search{key: "user.base_dn", base: u.BaseDN, filter: u.Filter, attrs: r.userAttrs.request()}
+	return r.paged(ctx, s, r.addUser, r.report)
+}
+
+func (r *reader) addUser(e *goldap.Entry) error {
+	var v [uSlots]string
+	var rawID []byte
+	for _, a := range e.Attributes {
+		m := r.userAttrs.mask(a.Name)
+		if m == 0 || len(a.Values) == 0 {
+			continue
+		}
+		for slot := 0; slot < uSlots; slot++ {
+			if m&(1<<slot) != 0 {
+				v[slot] = a.Values[0]
+			}
+		}
+		if m&(1<<uID) != 0 && len(a.ByteValues) > 0 {
+			rawID = a.ByteValues[0]
+		}
+	}
+	usr := user{
+		dn:      strings.Clone(normDN(e.DN)),
+		name:    strings.Clone(strings.TrimSpace(v[uName])),
+		email:   strings.Clone(strings.TrimSpace(v[uEmail])),
+		given:   strings.Clone(v[uGiven]),
+		family:  strings.Clone(v[uFamily]),
+		display: strings.Clone(v[uDisplay]),
+		uid:     strings.Clone(v[uUID]),
+	}
+	u := &r.cfg.User
+	switch {
+	case rawID == nil:
+		r.warn("user %q: no %s (ldap.user.id_attribute): skipped", e.DN, u.IDAttribute)
+		usr.skip = true
+	case r.guidUser:
+		id, err := guidString(rawID)
+		if err != nil {
+			r.warn("user %q: %v (ldap.user.id_attribute): skipped", e.DN, err)
+			usr.skip = true
+		}
+		usr.id = id
+	default:
+		usr.id = strings.Clone(v[uID])
+	}
+	if usr.name == "" && !usr.skip {
+		r.warn("user %q: no %s (ldap.user.user_name_attribute): skipped", e.DN, u.UserNameAttribute)
+		usr.skip = true
+	}
+	if _, ok := r.disabled[usr.dn]; ok {
+		usr.disabled = true
+	}
+	if r.cfg.Flavor == FlavorAD && !usr.skip {
+		off, err := adDisabled(v[uUAC], v[uExpires], r.now)
+		if err != nil {
+			r.warn("user %q: %v: skipped", e.DN, err)
+			usr.skip = true
+		}
+		usr.disabled = usr.disabled || off
+	}
+	i := int32(len(r.users))
+	r.users = append(r.users, usr)
+	if _, dup := r.byDN[usr.dn]; !dup {
+		r.byDN[usr.dn] = i
+	}
+	if r.byUID != nil && usr.uid != "" {
+		r.byUID[usr.uid] = i
+	}
+	return nil
+}
+
+func (r *reader) readGroups(ctx context.Context) error {
+	g := r.cfg.Group
+	s := search{key: "group.base_dn", base: g.BaseDN, filter: g.Filter, attrs: r.groupAttrs.request()}
+	return r.paged(ctx, s, r.addGroup, r.report)
+}
+
+func (r *reader) addGroup(e *goldap.Entry) error {
+	grp := group{dn: strings.Clone(normDN(e.DN))}
+	gi := int32(len(r.groups))
+	var rawID []byte
+	for _, a := range e.Attributes {
+		m := r.groupAttrs.mask(a.Name)
+		if m == 0 {
+			if base, start, end, ok := parseRange(a.Name); ok && strings.EqualFold(base, r.cfg.Group.MemberAttribute) {
+				if start != 0 {
+					return &mapError{fmt.Errorf("group %q: ranged %s starts at %d, not 0", e.DN, a.Name, start)}
+				}
+				r.addMembers(&grp, a.Values)
+				if end >= 0 {
+					r.pending = append(r.pending, pendingRange{group: gi, dn: strings.Clone(e.DN), next: end + 1})
+				}
+			}
+			continue
+		}
+		if len(a.Values) == 0 {
+			continue
+		}
+		if m&(1<<gID) != 0 {
+			rawID = a.ByteValues[0]
+			grp.id = strings.Clone(a.Values[0])
+		}
+		if m&(1<<gName) != 0 {
+			grp.name = strings.Clone(strings.TrimSpace(a.Values[0]))
+		}
+		if m&(1<<gMember) != 0 {
+			r.addMembers(&grp, a.Values)
+		}
+	}
+	g := &r.cfg.Group
+	switch {
+	case rawID == nil:
+		r.warn("group %q: no %s (ldap.group.id_attribute): skipped", e.DN, g.IDAttribute)
+		grp.skip = true
+	case r.guidGroup:
+		id, err := guidString(rawID)
+		if err != nil {
+			r.warn("group %q: %v (ldap.group.id_attribute): skipped", e.DN, err)
+			grp.skip = true
+		}
+		grp.id = id
+	}
+	if grp.name == "" && !grp.skip {
+		r.warn("group %q: no %s (ldap.group.name_attribute): skipped", e.DN, g.NameAttribute)
+		grp.skip = true
+	}
+	r.groups = append(r.groups, grp)
+	return nil
+}
+
+// addMembers files member values as users or, when nesting matters, as
+// candidate group DNs.
+func (r *reader) addMembers(g *group, values []string) {
+	keepOther := r.cfg.Group.Nested && !r.uidStyle
+	for _, v := range values {
+		if r.uidStyle {
+			if i, ok := r.byUID[strings.TrimSpace(v)]; ok {
+				g.users = append(g.users, i)
+			}
+			continue
+		}
+		if r.uniqueStyle {
+			v = stripUID(v)
+		}
+		n := normDN(v)
+		if i, ok := r.byDN[n]; ok {
+			g.users = append(g.users, i)
+		} else if keepOther {
+			g.other = append(g.other, strings.Clone(n))
+		}
+	}
+}
+
+// readRanges fetches the rest of every ranged member attribute with base
+// searches for member;range=N-* until the server says the range ends (*).
+func (r *reader) readRanges(ctx context.Context) error {
+	attr := r.cfg.Group.MemberAttribute
+	for _, p := range r.pending {
+		g := &r.groups[p.group]
+		for next := p.next; next >= 0; {
+			want := fmt.Sprintf("%s;range=%d-*", attr, next)
+			req := goldap.NewSearchRequest(p.dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
+				0, int(r.cfg.SearchTimeout.D().Seconds()), false, "(objectClass=*)", []string{want}, nil)
+			got := false
+			pctx, cancel := context.WithTimeout(ctx, r.cfg.SearchTimeout.D())
+			_, err := r.c.SearchPage(pctx, req, func(e *goldap.Entry) error {
+				for _, a := range e.Attributes {
+					base, start, end, ok := parseRange(a.Name)
+					if !ok || !strings.EqualFold(base, attr) || got {
+						continue
+					}
+					if start != next {
+						return &mapError{fmt.Errorf("group %q: asked for %s, got %s", p.dn, want, a.Name)}
+					}
+					got = true
+					r.addMembers(g, a.Values)
+					next = -1
+					if end >= 0 {
+						next = end + 1
+					}
+				}
+				return nil
+			})
+			cancel()
+			if err != nil {
+				return &ldapError{op: fmt.Sprintf("read %s of group %q", want, p.dn), err: err,
+					hint: "the group's members cannot be read whole; nothing was synced"}
+			}
+			if !got {
+				return &ldapError{op: fmt.Sprintf("read %s of group %q", want, p.dn),
+					err:  fmt.Errorf("the server returned no %s;range=%d-… values", attr, next),
+					hint: "the ranged member list is truncated; nothing was synced"}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package ldap
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/orgsync/orgsync"
+)
+
+// snapshot turns what was read into the Snapshot: duplicates skipped and
+// warned about, nested groups linked, require_group and role_map applied.
+func (r *reader) snapshot() (orgsync.Snapshot, error) {
+	r.skipDuplicateUsers()
+	r.skipDuplicateGroups()
+	byGroupDN := make(map[string]int32, len(r.groups))
+	for i := range r.groups {
+		byGroupDN[r.groups[i].dn] = int32(i)
+	}
+	if r.cfg.Group.Nested {
+		for i := range r.groups {
+			g := &r.groups[i]
+			for _, dn := range g.other {
+				if j, ok := byGroupDN[dn]; ok && j != int32(i) {
+					g.subs = append(g.subs, j)
+				}
+			}
+			g.other = nil
+		}
+	}
+
+	inScope := make([]bool, len(r.users))
+	for i := range r.users {
+		inScope[i] = !r.users[i].skip
+	}
+	if dn := r.cfg.RequireGroup; dn != "" {
+		gi, ok := byGroupDN[normDN(dn)]
+		if !ok {
+			return orgsync.Snapshot{}, fmt.Errorf("ldap.require_group: group %q is not among the groups read from ldap.group.base_dn with ldap.group.filter: %w", dn, orgsync.ErrNotFound)
+		}
+		required := r.closure(gi)
+		for i := range inScope {
+			inScope[i] = inScope[i] && required[int32(i)]
+		}
+	}
+	roles, err := r.roles()
+	if err != nil {
+		return orgsync.Snapshot{}, err
+	}
+
+	snap := orgsync.Snapshot{Members: []orgsync.Member{}, Groups: []orgsync.Group{}, Warnings: r.warnings}
+	for i, u := range r.users {
+		if !inScope[i] {
+			continue
+		}
+		m := orgsync.Member{
+			ExternalID: u.id, UserName: u.name,
+			GivenName: u.given, FamilyName: u.family, DisplayName: u.display,
+			Role: roles[int32(i)], Status: orgsync.StatusActive,
+		}
+		if u.email != "" {
+			m.Emails = []orgsync.Email{{Value: u.email, Type: "work", Primary: true}}
+		}
+		if u.disabled {
+			m.Status = orgsync.StatusDeprovisioned
+		}
+		snap.Members = append(snap.Members, m)
+	}
+	for _, g := range r.groups {
+		if g.skip {
+			continue
+		}
+		og := orgsync.Group{ExternalID: g.id, DisplayName: g.name}
+		for _, ui := range g.users {
+			if inScope[ui] {
+				og.Members = append(og.Members, r.users[ui].id)
+			}
+		}
+		for _, gi := range g.subs {
+			if !r.groups[gi].skip {
+				og.Subgroups = append(og.Subgroups, r.groups[gi].id)
+			}
+		}
+		og.Members, og.Subgroups = sortedUnique(og.Members), sortedUnique(og.Subgroups)
+		snap.Groups = append(snap.Groups, og)
+	}
+	sort.Slice(snap.Members, func(i, j int) bool { return snap.Members[i].UserName < snap.Members[j].UserName })
+	sort.Slice(snap.Groups, func(i, j int) bool { return snap.Groups[i].DisplayName < snap.Groups[j].DisplayName })
+	return snap, nil
+}
+
+// closure returns the users that are members of group gi, directly or
+// (when nested) through member groups; cycles end the walk, not the read.
+func (r *reader) closure(gi int32) map[int32]bool {
+	users := map[int32]bool{}
+	seen := map[int32]bool{gi: true}
+	stack := []int32{gi}
+	for len(stack) > 0 {
+		g := &r.groups[stack[len(stack)-1]]
+		stack = stack[:len(stack)-1]
+		for _, u := range g.users {
+			users[u] = true
+		}
+		for _, s := range g.subs {
+			if !seen[s] {
+				seen[s] = true
+				stack = append(stack, s)
+			}
+		}
+	}
+	return users
+}
+
+// roles maps user indexes to their role from role_map. A user in several
+// mapped groups gets RoleAdmin if one of them says so, else the first role
+// by name: deterministic, and never less than admin by accident.
+func (r *reader) roles() (map[int32]string, error) {
+	out := map[int32]string{}
+	byGroupDN := make(map[string]int32, len(r.groups))
+	for i := range r.groups {
+		byGroupDN[r.groups[i].dn] = int32(i)
+	}
+	for _, dn := range sortedKeys(r.cfg.RoleMap) {
+		role := strings.TrimSpace(r.cfg.RoleMap[dn])
+		gi, ok := byGroupDN[normDN(dn)]
+		if !ok {
+			return nil, fmt.Errorf("ldap.role_map: group %q is not among the groups read from ldap.group.base_dn with ldap.group.filter: %w", dn, orgsync.ErrNotFound)
+		}
+		for u := range r.closure(gi) {
+			cur, has := out[u]
+			switch {
+			case !has, role == orgsync.RoleAdmin:
+				out[u] = role
+			case cur != orgsync.RoleAdmin && role < cur:
+				out[u] = role
+			}
+		}
+	}
+	return out, nil
+}
+
+// skipDuplicateUsers skips every user whose id or folded user name another
+// user shares: picking one of them would be a guess.
+func (r *reader) skipDuplicateUsers() {
+	byID := map[string][]int{}
+	byName := map[string][]int{}
+	for i, u := range r.users {
+		if u.skip {
+			continue
+		}
+		byID[u.id] = append(byID[u.id], i)
+		byName[orgsync.Fold(u.name)] = append(byName[orgsync.Fold(u.name)], i)
+	}
+	r.skipDups(byID, "id", "ldap.user.id_attribute", func(i int) (string, *bool) { return r.users[i].dn, &r.users[i].skip })
+	r.skipDups(byName, "user name", "ldap.user.user_name_attribute", func(i int) (string, *bool) { return r.users[i].dn, &r.users[i].skip })
+}
+
+// skipDuplicateGroups does the same for groups by id and folded name.
+func (r *reader) skipDuplicateGroups() {
+	byID := map[string][]int{}
+	byName := map[string][]int{}
+	for i, g := range r.groups {
+		if g.skip {
+			continue
+		}
+		byID[g.id] = append(byID[g.id], i)
+		byName[orgsync.Fold(g.name)] = append(byName[orgsync.Fold(g.name)], i)
+	}
+	r.skipDups(byID, "id", "ldap.group.id_attribute", func(i int) (string, *bool) { return r.groups[i].dn, &r.groups[i].skip })
+	r.skipDups(byName, "name", "ldap.group.name_attribute", func(i int) (string, *bool) { return r.groups[i].dn, &r.groups[i].skip })
+}
+
+func (r *reader) skipDups(index map[string][]int, what, key string, at func(int) (string, *bool)) {
+	for _, v := range sortedKeys(index) {
+		idx := index[v]
+		if len(idx) < 2 {
+			continue
+		}
+		dns := make([]string, len(idx))
+		for j, i := range idx {
+			dn, skip := at(i)
+			dns[j] = fmt.Sprintf("%q", dn)
+			*skip = true
+		}
+		r.warn("entries %s share the %s %q (%s): all skipped", strings.Join(dns, ", "), what, v, key)
+	}
+}
+
+func sortedUnique(s []string) []string {
+	if len(s) < 2 {
+		return s
+	}
+	sort.Strings(s)
+	out := s[:1]
+	for _, v := range s[1:] {
+		if v != out[len(out)-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,116 @@
+package ldap
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Source reads the Snapshot of one org from an LDAP directory.
+type Source struct {
+	name     string
+	cfg      Config
+	password string
+	log      zerolog.Logger
+	dial     dialFunc
+	progress func(orgsync.Progress)
+
+	// Now is the clock used for AD's accountExpires; time.Now by default.
+	Now func() time.Time
+}
+
+var _ interface {
+	Snapshot(context.Context) (orgsync.Snapshot, error)
+} = (*Source)(nil)
+
+// New returns the source called name. cfg gets its defaults and must be
+// valid; the bind password is read (from its file) now.
+func New(name string, cfg Config, log zerolog.Logger) (*Source, error) {
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ldap source %q: %w", name, err)
+	}
+	pw, err := orgsync.ResolveSecret(cfg.BindPassword, cfg.BindPasswordFile)
+	if err != nil {
+		return nil, fmt.Errorf("ldap source %q: ldap.bind_password_file: %w", name, err)
+	}
+	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
+	if cfg.CAFile != "" {
+		if tlsCfg.RootCAs, err = loadCAs(cfg.CAFile); err != nil {
+			return nil, fmt.Errorf("ldap source %q: ldap.ca_file: %w", name, err)
+		}
+	}
+	log = log.With().Str("source", name).Logger()
+	if cfg.InsecureSkipVerify {
+		log.Warn().Msg("ldap.insecure_skip_verify is set: the server's TLS certificate is not checked")
+	}
+	return &Source{
+		name:     name,
+		cfg:      cfg,
+		password: pw.Reveal(),
+		log:      log,
+		dial:     dialGoldap(&cfg, tlsCfg),
+		Now:      time.Now,
+	}, nil
+}
+
+// OnProgress registers f, called after every page with the counts so far.
+func (s *Source) OnProgress(f func(orgsync.Progress)) { s.progress = f }
+
+// Name is the source's name.
+func (s *Source) Name() string { return s.name }
+
+// Snapshot reads every in-scope user and every group, or fails.
+func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
+	start := time.Now()
+	c, err := s.connect(ctx)
+	if err != nil {
+		return orgsync.Snapshot{}, s.wrap(err)
+	}
+	defer c.Close()
+	r := newReader(s, c)
+	snap, err := r.read(ctx)
+	if err != nil {
+		return orgsync.Snapshot{}, s.wrap(err)
+	}
+	s.log.Info().Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
+		Int("warnings", len(snap.Warnings)).Dur("took", time.Since(start)).Msg("ldap snapshot read")
+	return snap, nil
+}
+
+func (s *Source) wrap(err error) error {
+	return fmt.Errorf("ldap source %q: %w", s.name, err)
+}
+
+// connect dials the URLs in order until one answers, then binds.
+func (s *Source) connect(ctx context.Context) (conn, error) {
+	var errs []error
+	for i, u := range s.cfg.URLList() {
+		key := "ldap.url"
+		if i > 0 || u != s.cfg.URL {
+			key = "ldap.urls"
+		}
+		c, err := s.dial(ctx, u)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			s.log.Warn().Str("url", u).Err(err).Msg("ldap server not reachable")
+			errs = append(errs, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: err})
+			continue
+		}
+		if err := c.Bind(ctx, s.cfg.BindDN, s.password); err != nil {
+			c.Close()
+			return nil, bindError(s.cfg.BindDN, err)
+		}
+		s.log.Debug().Str("url", u).Msg("ldap bound")
+		return c, nil
+	}
+	return nil, errors.Join(errs...)
+}
