@@ -1,0 +1,98 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/store"
+)
+
+// TestMigrateFromV1 opens a database made by the first schema version,
+// with a member in it, and checks that Open upgrades it without losing the
+// member's address.
+func TestMigrateFromV1(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := b.config(t)
+			old, err := store.OpenAt(ctx, cfg, zerolog.Nop(), 1)
+			if err != nil {
+				t.Fatalf("open at v1: %v", err)
+			}
+			if err := old.EnsureOrgs(ctx, []orgsync.Org{{ID: "acme", Name: "Acme", DefaultRole: "member"}}); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC()
+			if err := old.DB().Exec(`INSERT INTO members (id, org_id, user_name, user_name_fold, external_id, email, role, status, owner, version, created_at, updated_at)
+				VALUES ('m1', 'acme', 'Alice@Example.org', 'alice@example.org', 'k1', 'Alice@Example.org', 'member', 'pending_setup', 'ldap', 1, ?, ?)`, now, now).Error; err != nil {
+				t.Fatalf("insert v1 member: %v", err)
+			}
+			var tables int
+			old.DB().Raw(`SELECT COUNT(*) FROM schema_migrations`).Scan(&tables)
+			if tables != 1 {
+				t.Fatalf("v1 database records %d migrations", tables)
+			}
+			old.Close()
+
+			s, err := store.Open(ctx, cfg, zerolog.Nop())
+			if err != nil {
+				t.Fatalf("upgrade: %v", err)
+			}
+			defer s.Close()
+			m, err := s.Member(ctx, "acme", "alice@example.org")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(m.Emails) != 1 || m.Emails[0].Value != "Alice@Example.org" || !m.Emails[0].Primary || m.Emails[0].Type != "work" {
+				t.Fatalf("emails after upgrade = %+v", m.Emails)
+			}
+			var version int
+			s.DB().Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&version)
+			if version != store.SchemaVersion() {
+				t.Fatalf("schema version %d, want %d", version, store.SchemaVersion())
+			}
+		})
+	}
+}
+
+func TestRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	cfg := sqliteConfig(t)
+	s, err := store.Open(ctx, cfg, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.DB().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', ?)`, time.Now())
+	s.Close()
+	if _, err := store.Open(ctx, cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a newer schema = %v", err)
+	}
+}
+
+func TestOpenErrorsNameTheSetting(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		cfg  store.Config
+		want string
+	}{
+		{"unwritable sqlite dir", store.Config{Driver: "sqlite", DSN: "/proc/orgsync/orgsync.db", MaxOpenConns: 1}, "database.dsn"},
+		{"unreachable postgres", store.Config{Driver: "postgres", DSN: "postgres://u:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=2", MaxOpenConns: 1}, "database.dsn: cannot connect to postgres"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := store.Open(ctx, tt.cfg, zerolog.Nop())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open = %v, want error containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("error leaks the password: %v", err)
+			}
+		})
+	}
+}

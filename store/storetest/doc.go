@@ -1,0 +1,3 @@
+// Package storetest is the conformance suite every store backend passes:
+// the same subtests run against SQLite and a real PostgreSQL.
+package storetest
