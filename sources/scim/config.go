@@ -1,0 +1,195 @@
+package scim
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"maps"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Defaults.
+const (
+	DefaultPageSize   = 100
+	DefaultTimeout    = 30 * time.Second
+	DefaultMaxRetries = 5
+	maxPageSize       = 10000
+	maxMaxRetries     = 20
+)
+
+// Config is the `scim:` block of a source of type scim.
+type Config struct {
+	// BaseURL is the SCIM base, the parent of /Users and /Groups.
+	BaseURL   string         `yaml:"base_url"`
+	Token     orgsync.Secret `yaml:"token"`
+	TokenFile string         `yaml:"token_file"`
+	PageSize  int            `yaml:"page_size"`
+	// Timeout bounds each HTTP request (one attempt), body included.
+	Timeout time.Duration `yaml:"timeout"`
+	// MaxRetries is how many times a failed request is retried; nil means
+	// DefaultMaxRetries, 0 means never.
+	MaxRetries         *int   `yaml:"max_retries"`
+	CAFile             string `yaml:"ca_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+
+	// UserFilter and GroupFilter are SCIM filters sent with the list
+	// requests, e.g. `active eq true`.
+	UserFilter  string `yaml:"user_filter"`
+	GroupFilter string `yaml:"group_filter"`
+	// SkipGroups reads users only, for providers that serve no /Groups.
+	SkipGroups bool `yaml:"skip_groups"`
+
+	// Attribute mapping: SCIM attribute paths (`userName`, `name.givenName`,
+	// `emails`, `urn:…:enterprise:2.0:User:employeeNumber`). For a
+	// multi-valued attribute the primary (or first) value is used.
+	IDAttribute          string `yaml:"id_attribute"`
+	UserNameAttribute    string `yaml:"user_name_attribute"`
+	EmailAttribute       string `yaml:"email_attribute"`
+	GivenNameAttribute   string `yaml:"given_name_attribute"`
+	FamilyNameAttribute  string `yaml:"family_name_attribute"`
+	DisplayNameAttribute string `yaml:"display_name_attribute"`
+
+	// RoleMap gives a role to the members of groups, by group displayName
+	// (case-insensitive): {"KMS Admins": admin}.
+	RoleMap map[string]string `yaml:"role_map"`
+}
+
+// SetDefaults fills the empty fields.
+func (c *Config) SetDefaults() {
+	if c.PageSize == 0 {
+		c.PageSize = DefaultPageSize
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.MaxRetries == nil {
+		n := DefaultMaxRetries
+		c.MaxRetries = &n
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.IDAttribute, "id")
+	def(&c.UserNameAttribute, "userName")
+	def(&c.EmailAttribute, "emails")
+	def(&c.GivenNameAttribute, "name.givenName")
+	def(&c.FamilyNameAttribute, "name.familyName")
+	def(&c.DisplayNameAttribute, "displayName")
+}
+
+// Validate returns every problem of the (defaulted) config, each naming its
+// key relative to the source.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("scim.%s: %s: %w", key, fmt.Sprintf(format, args...), orgsync.ErrInvalid))
+	}
+
+	if c.BaseURL == "" {
+		bad("base_url", "required")
+	} else if u, err := url.Parse(c.BaseURL); err != nil || !u.IsAbs() || u.Host == "" ||
+		(u.Scheme != "http" && u.Scheme != "https") {
+		bad("base_url", "must be an absolute http(s) URL")
+	} else {
+		if u.User != nil {
+			bad("base_url", "must not carry credentials; use token or token_file")
+		}
+		if u.RawQuery != "" || u.Fragment != "" {
+			bad("base_url", "must not have a query or fragment")
+		}
+	}
+
+	switch {
+	case c.Token != "" && c.TokenFile != "":
+		bad("token", "set either token or token_file, not both")
+	case c.Token == "" && c.TokenFile == "":
+		bad("token", "required (or token_file)")
+	case c.TokenFile != "":
+		if tok, err := orgsync.ResolveSecret("", c.TokenFile); err != nil {
+			bad("token_file", "%v", err)
+		} else if tok == "" {
+			bad("token_file", "file is empty")
+		}
+	}
+
+	if c.PageSize < 1 || c.PageSize > maxPageSize {
+		bad("page_size", "must be between 1 and %d", maxPageSize)
+	}
+	if c.Timeout < 0 {
+		bad("timeout", "must be positive")
+	}
+	if c.MaxRetries != nil && (*c.MaxRetries < 0 || *c.MaxRetries > maxMaxRetries) {
+		bad("max_retries", "must be between 0 and %d", maxMaxRetries)
+	}
+	if c.CAFile != "" {
+		if _, err := loadCAFile(c.CAFile); err != nil {
+			bad("ca_file", "%v", err)
+		}
+	}
+
+	for _, f := range []struct{ key, filter string }{
+		{"user_filter", c.UserFilter}, {"group_filter", c.GroupFilter},
+	} {
+		if f.filter == "" {
+			continue
+		}
+		if _, err := filter.ParseFilter([]byte(f.filter)); err != nil {
+			bad(f.key, "invalid SCIM filter %q: %v", f.filter, err)
+		}
+	}
+
+	for _, a := range []struct{ key, path string }{
+		{"id_attribute", c.IDAttribute},
+		{"user_name_attribute", c.UserNameAttribute},
+		{"email_attribute", c.EmailAttribute},
+		{"given_name_attribute", c.GivenNameAttribute},
+		{"family_name_attribute", c.FamilyNameAttribute},
+		{"display_name_attribute", c.DisplayNameAttribute},
+	} {
+		if a.path == "" {
+			continue // SetDefaults not called: the default applies
+		}
+		if _, err := parseAttrPath(a.path); err != nil {
+			bad(a.key, "%v", err)
+		}
+	}
+
+	folded := map[string]string{}
+	for _, group := range slices.Sorted(maps.Keys(c.RoleMap)) {
+		k := orgsync.Fold(group)
+		switch other, dup := folded[k]; {
+		case k == "":
+			bad("role_map", "empty group name")
+		case dup:
+			bad("role_map", "%q and %q are the same group (names are case-insensitive)", other, group)
+		}
+		folded[k] = group
+		if strings.TrimSpace(c.RoleMap[group]) == "" {
+			bad("role_map", "group %q: empty role", group)
+		}
+	}
+
+	return errors.Join(errs...)
+}
+
+func loadCAFile(path string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate found", path)
+	}
+	return pool, nil
+}

@@ -1,0 +1,44 @@
+// Package scim is a pull source that reads the desired members and groups of
+// one org from any SCIM 2.0 service provider (RFC 7643/7644): an IdP's SCIM
+// API, another orgsync, or anything else that serves /Users and /Groups.
+//
+// Snapshot returns the whole desired state or an error, never less: every
+// page must arrive, and every page must agree with what the server said it
+// would send. In detail:
+//
+//   - /Users and then /Groups are read with startIndex/count paging. The
+//     resources are counted here; itemsPerPage is ignored, because peers
+//     echo the requested count instead of what they sent.
+//   - totalResults is held to account: an empty page before the total is
+//     reached, more resources than the total, a total that changes during
+//     the read, an id already read on an earlier page (a server ignoring
+//     startIndex), or one more page past the total that still brings new
+//     resources (a total that is too low) each fail the read. A server that
+//     ignores startIndex but sent everything on the first page is accepted.
+//   - 429, 408 and 5xx answers and network errors are retried with
+//     exponential backoff and jitter, honouring Retry-After, up to
+//     max_retries; every attempt has its own timeout. A page that still
+//     fails fails the snapshot. 401 and 403 mean the token was refused.
+//   - A 200 whose body is not a SCIM ListResponse is an error, and so is a
+//     body larger than the size limit.
+//   - user_filter and group_filter are passed to the server and also checked
+//     here: a resource that plainly does not match (a server ignoring or
+//     misreading the filter) is left out and reported in the warnings.
+//
+// Entries that cannot become a member or group (no id, no userName, an
+// unreadable active flag, a group without displayName) are skipped and
+// named in Snapshot.Warnings; duplicate userNames and group names are kept
+// and warned about, so the reconciler can report them as conflicts.
+//
+// Mapping: a member's ExternalID is the resource id (immutable at the
+// provider) unless id_attribute says otherwise; active:false (or "False")
+// makes it deprovisioned; role_map gives a role to the (transitive) members
+// of groups by display name. A group's members are the ExternalIDs of the
+// users read; members of type Group (or whose value is a group id) become
+// Subgroups.
+//
+// Limits: group members are taken from the /Groups list response. A server
+// that leaves members out of list responses, or pages them (as some
+// directories do for very large groups), is not supported: its groups would
+// look empty. The bearer token is never logged and never part of an error.
+package scim
