@@ -1,0 +1,55 @@
+// Package reconciler converges an org's membership in the store toward the
+// desired state a source reads.
+//
+// A run is level-based: it reads the source's complete Snapshot, reads the
+// store's view of the whole org, and computes a Plan with the pure function
+// Diff. A dry run prints that Plan; a real run checks it against the guards
+// and hands the very same Plan to Store.Apply. Running twice in a row plans
+// nothing the second time.
+//
+// # Identity and ownership
+//
+// Members and groups are matched on owner (the source name) plus their
+// immutable external key. A source only ever changes what it owns: members
+// and groups of another owner (the SCIM receiver, other sources) are never
+// updated, deprovisioned, deleted or taken over. A member with no owner and
+// the same email as a desired user is adopted once. Anything that would mean
+// guessing — duplicate keys, user names or emails in the source, a user name
+// or group name already held by someone else — is skipped and listed in
+// Plan.Conflicts; the member the conflicting entry would have matched is
+// left exactly as it is.
+//
+// # Lifecycle
+//
+// A user enabled at the source with no member is provisioned pending_setup; a
+// user disabled at the source with no member is not provisioned. An owned
+// member that is disabled at the source or gone from it is deprovisioned
+// (suspended: nothing is deleted). A deprovisioned owned member the source
+// lists as enabled again is reactivated: active when setup was ever
+// completed, pending_setup otherwise. Profile and role drift is corrected by
+// update changes. Deleting members is the separate, guarded purge step
+// (PurgePlan), which never purges an admin.
+//
+// # Groups
+//
+// Nested source groups are stored flattened: a group's members are all
+// in-scope users that belong to it directly or through nested groups.
+// Memberships of a member that is deprovisioned (or becomes so in the plan)
+// are frozen: suspension keeps data, so such a member is neither removed from
+// its groups nor added to new ones until it is reactivated. Members of other
+// owners found in an owned group are left there.
+//
+// # Guards and reports
+//
+// CheckGuards refuses plans that would deprovision too much or that come
+// from a source returning no users at all; Runner.Run then writes nothing,
+// records the blocked run and returns an error wrapping orgsync.ErrGuard.
+// Render prints reports as text, JSON (the CLI contract) or markdown; every
+// report ends with the members awaiting master-key creation.
+//
+// # Scheduling
+//
+// Scheduler runs each source on its cron spec, never twice at once, with a
+// per-run timeout and an optional cross-replica Locker, plus a daily purge
+// per org.
+package reconciler

@@ -1,0 +1,237 @@
+package reconciler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Source reads the complete desired state of one org.
+type Source interface {
+	// Snapshot returns every in-scope user and group, or an error: never a
+	// partial Snapshot. It stops when ctx is cancelled.
+	Snapshot(ctx context.Context) (orgsync.Snapshot, error)
+}
+
+// Progresser is implemented by sources that report how far a long read has
+// come; the Runner forwards the reports to Runner.Progress.
+type Progresser interface {
+	OnProgress(func(orgsync.Progress))
+}
+
+// Store is what runs need from the store.
+type Store interface {
+	// Observed returns every member (tombstones included) and every group
+	// of every owner in org; group members are member IDs.
+	Observed(ctx context.Context, org string) (orgsync.Snapshot, error)
+	// Apply executes p idempotently in transactions and returns what it
+	// really changed. On error, Applied holds what was committed before.
+	Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, error)
+	// RecordRun stores the record of one run and returns its id.
+	RecordRun(ctx context.Context, r orgsync.Run) (int64, error)
+}
+
+// Job is one source to reconcile into one org.
+type Job struct {
+	// Name is the source name, the owner of what it provisions.
+	Name        string
+	Org         string
+	DefaultRole string
+	Guard       GuardConfig
+	Source      Source
+}
+
+// PurgeJob is the purge step of one org.
+type PurgeJob struct {
+	Org string
+	// After is the org's purge_after; 0 disables purging.
+	After time.Duration
+	// Limit is the most members one purge may delete without --force
+	// (0: DefaultPurgeLimit; negative: no limit).
+	Limit int
+}
+
+// Runner plans and runs jobs against a Store. Its zero value is not usable:
+// set Store (and Logger); the other fields are optional.
+type Runner struct {
+	Store   Store
+	Logger  zerolog.Logger
+	Now     func() time.Time
+	Metrics *Metrics
+	// Progress, when set, receives the progress of sources that implement
+	// Progresser (the CLI draws a progress line from it).
+	Progress func(source string, p orgsync.Progress)
+}
+
+// recordTimeout bounds recording a run after its own context has expired.
+const recordTimeout = 30 * time.Second
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// Plan reads the source and the store and computes the plan and the guard
+// decision of job; it writes nothing. A blocked guard is not an error here:
+// the caller reads Report.Guard.
+func (r *Runner) Plan(ctx context.Context, job Job) (Report, error) {
+	rep, _, err := r.plan(ctx, job)
+	rep.DryRun = true
+	rep.FinishedAt = r.now()
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	return rep, err
+}
+
+// plan does the read-only part of a run. The observed snapshot is returned
+// for the pending-setup projection.
+func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, error) {
+	rep := Report{Org: job.Org, Source: job.Name, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: job.Name, Changes: []orgsync.Change{}}}
+	if p, ok := job.Source.(Progresser); ok && r.Progress != nil {
+		p.OnProgress(func(pr orgsync.Progress) { r.Progress(job.Name, pr) })
+	}
+	desired, err := job.Source.Snapshot(ctx)
+	if err != nil {
+		r.Metrics.sourceError(job.Name)
+		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read source: %w", job.Name, err)
+	}
+	observed, err := r.Store.Observed(ctx, job.Org)
+	if err != nil {
+		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, err)
+	}
+	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole})
+	rep.Guard = CheckGuards(rep.Plan, len(desired.Members), job.Guard)
+	rep.PendingSetup = pendingAfter(observed, &rep.Plan, true)
+	rep.ProvisionedPending = plannedProvisions(&rep.Plan)
+	return rep, observed, nil
+}
+
+// Run plans job, checks the guards and, unless a guard blocks and force is
+// false, applies the plan. Every run is recorded — blocked and failed ones
+// too — and counted in Metrics. A blocked run writes nothing but its record
+// and returns an error wrapping orgsync.ErrGuard; a failed source read
+// applies nothing.
+func (r *Runner) Run(ctx context.Context, job Job, force bool) (Report, error) {
+	log := r.Logger.With().Str("source", job.Name).Str("org", job.Org).Logger()
+	rep, observed, err := r.plan(ctx, job)
+	if err != nil {
+		return r.finish(ctx, log, rep, err)
+	}
+	return r.apply(ctx, log, rep, observed, force)
+}
+
+// Purge plans the purge of job.Org and applies it unless its limit blocks
+// it and force is false. It is recorded like a run of source "purge".
+func (r *Runner) Purge(ctx context.Context, job PurgeJob, force bool) (Report, error) {
+	log := r.Logger.With().Str("source", PurgeSource).Str("org", job.Org).Logger()
+	rep := Report{Org: job.Org, Source: PurgeSource, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: PurgeSource, Changes: []orgsync.Change{}}}
+	observed, err := r.Store.Observed(ctx, job.Org)
+	if err != nil {
+		return r.finish(ctx, log, rep, fmt.Errorf("reconciler: purge: read org %q: %w", job.Org, err))
+	}
+	rep.Plan, rep.Guard = PurgePlan(observed, job.Org, r.now(), job.After, job.Limit)
+	rep.PendingSetup = pendingAfter(observed, &rep.Plan, true)
+	rep.ProvisionedPending = []string{}
+	return r.apply(ctx, log, rep, observed, force)
+}
+
+// PlanPurge is the dry run of Purge.
+func (r *Runner) PlanPurge(ctx context.Context, job PurgeJob) (Report, error) {
+	rep := Report{Org: job.Org, Source: PurgeSource, StartedAt: r.now(), DryRun: true}
+	observed, err := r.Store.Observed(ctx, job.Org)
+	if err != nil {
+		err = fmt.Errorf("reconciler: purge: read org %q: %w", job.Org, err)
+		rep.Error = err.Error()
+		return rep, err
+	}
+	rep.Plan, rep.Guard = PurgePlan(observed, job.Org, r.now(), job.After, job.Limit)
+	rep.PendingSetup = pendingAfter(observed, &rep.Plan, true)
+	rep.ProvisionedPending = []string{}
+	rep.FinishedAt = r.now()
+	return rep, nil
+}
+
+// apply guards, applies and records a planned report.
+func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, observed orgsync.Snapshot, force bool) (Report, error) {
+	if rep.Guard.Blocked {
+		if !force {
+			r.Metrics.guardBlock(rep.Source)
+			// Nothing applied: report the org as observed.
+			rep.PendingSetup = pendingAfter(observed, &rep.Plan, false)
+			rep.ProvisionedPending = []string{}
+			return r.finish(ctx, log, rep, fmt.Errorf("reconciler: %s: %w: %s", rep.Source, orgsync.ErrGuard, rep.Guard.Reason))
+		}
+		rep.Guard.Forced = true
+		log.Warn().Str("reason", rep.Guard.Reason).Msg("guard overridden by --force")
+	}
+	applied := orgsync.Applied{Counts: orgsync.Plan{}.Summary(), Provisioned: []string{}}
+	var err error
+	if !rep.Plan.Empty() {
+		applied, err = r.Store.Apply(ctx, rep.Plan)
+		if applied.Counts == nil {
+			applied.Counts = orgsync.Plan{}.Summary()
+		}
+	}
+	rep.Applied = &applied
+	rep.ProvisionedPending = append([]string{}, applied.Provisioned...)
+	if err != nil {
+		// What was committed is unknown in detail: report the org as observed.
+		rep.PendingSetup = pendingAfter(observed, &rep.Plan, false)
+		return r.finish(ctx, log, rep, fmt.Errorf("reconciler: %s: apply: %w", rep.Source, err))
+	}
+	return r.finish(ctx, log, rep, nil)
+}
+
+// finish records the run, counts it, logs it and returns rep with runErr
+// (joined with a failure to record).
+func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, runErr error) (Report, error) {
+	rep.FinishedAt = r.now()
+	result := orgsync.RunApplied
+	switch {
+	case errors.Is(runErr, orgsync.ErrGuard):
+		result = orgsync.RunBlocked
+	case runErr != nil:
+		result = orgsync.RunFailed
+	}
+	if runErr != nil {
+		rep.Error = runErr.Error()
+	}
+	plan := rep.Plan
+	run := orgsync.Run{
+		Org: rep.Org, Source: rep.Source, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
+		Result: result, Guard: rep.Guard, Summary: plan.Summary(), Applied: rep.Applied, Error: rep.Error, Plan: &plan,
+	}
+	// The run's own context may have expired (timeout, shutdown): record anyway.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	id, err := r.Store.RecordRun(rctx, run)
+	if err != nil {
+		log.Error().Err(err).Msg("recording the run failed")
+		runErr = errors.Join(runErr, fmt.Errorf("reconciler: %s: record run: %w", rep.Source, err))
+	}
+	rep.RunID = id
+	r.Metrics.observeRun(rep.Source, result, rep.FinishedAt.Sub(rep.StartedAt), rep.Applied, rep.FinishedAt)
+
+	ev := log.Info()
+	switch result {
+	case orgsync.RunBlocked:
+		ev = log.Error().Str("reason", rep.Guard.Reason)
+	case orgsync.RunFailed:
+		ev = log.Error().Str("error", rep.Error)
+	}
+	ev = ev.Str("result", string(result)).Int("planned", len(plan.Changes)).Int("conflicts", len(plan.Conflicts)).
+		Dur("duration", rep.FinishedAt.Sub(rep.StartedAt)).Int64("run_id", id)
+	if rep.Applied != nil {
+		ev = ev.Int("applied", rep.Applied.Total())
+	}
+	ev.Msg("reconcile run finished")
+	return rep, runErr
+}
