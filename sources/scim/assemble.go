@@ -2,6 +2,7 @@ package scim
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -11,7 +12,7 @@ import (
 // assemble turns the resources read into a Snapshot: members keyed by
 // ExternalID, groups whose Members and Subgroups are ExternalIDs, roles
 // from roleMap, and a warning for every entry skipped or ambiguous.
-func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string]string) orgsync.Snapshot {
+func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string]string) (orgsync.Snapshot, error) {
 	snap := orgsync.Snapshot{Members: []orgsync.Member{}, Groups: []orgsync.Group{}}
 	warn := func(format string, args ...any) { snap.Warnings = append(snap.Warnings, fmt.Sprintf(format, args...)) }
 
@@ -87,8 +88,10 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 		return orgsync.Fold(g.DisplayName), g.ExternalID
 	})
 
-	assignRoles(&snap, roleMap, warn)
-	return snap
+	if err := assignRoles(&snap, roleMap, warn); err != nil {
+		return orgsync.Snapshot{}, err
+	}
+	return snap, nil
 }
 
 func describe(id, name string) string {
@@ -133,14 +136,24 @@ func quoteAll(ss []string) []string {
 
 // assignRoles sets the role of every member of a role-mapped group,
 // nested groups included. A member with several roles gets admin if one
-// is admin, else the first by name, and a warning.
-func assignRoles(snap *orgsync.Snapshot, roleMap map[string]string, warn func(string, ...any)) {
+// is admin, else the first by name, and a warning. A mapped group that was
+// not read is an error: going on would silently take the role away.
+func assignRoles(snap *orgsync.Snapshot, roleMap map[string]string, warn func(string, ...any)) error {
 	if len(roleMap) == 0 {
-		return
+		return nil
 	}
 	roleOf := map[string]string{}
 	for name, role := range roleMap {
 		roleOf[orgsync.Fold(name)] = strings.TrimSpace(role)
+	}
+	found := map[string]bool{}
+	for _, g := range snap.Groups {
+		found[orgsync.Fold(g.DisplayName)] = true
+	}
+	for _, name := range slices.Sorted(maps.Keys(roleMap)) {
+		if !found[orgsync.Fold(name)] {
+			return fmt.Errorf("scim.role_map: group %q is not among the groups read from /Groups (with scim.group_filter): %w", name, orgsync.ErrNotFound)
+		}
 	}
 	flat := orgsync.Flatten(snap.Groups)
 	roles := map[string][]string{} // member key → roles
@@ -170,4 +183,5 @@ func assignRoles(snap *orgsync.Snapshot, roleMap map[string]string, warn func(st
 			warn("user %q is in groups mapped to roles %s; %q chosen", m.UserName, strings.Join(quoteAll(rs), ", "), m.Role)
 		}
 	}
+	return nil
 }

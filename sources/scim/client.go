@@ -123,7 +123,7 @@ func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
 		return nil, s.transportError(rctx, fmt.Errorf("read body: %w", err))
 	}
 	if int64(len(body)) > s.maxBody {
-		return nil, fmt.Errorf("HTTP %d: response body exceeds the %d MiB limit", resp.StatusCode, s.maxBody>>20)
+		return nil, fmt.Errorf("HTTP %d: response body exceeds the %s limit (a smaller scim.page_size helps)", resp.StatusCode, size(s.maxBody))
 	}
 
 	switch code := resp.StatusCode; {
@@ -141,6 +141,13 @@ func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("HTTP %d%s", code, s.detail(body))
 	}
+}
+
+func size(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 var errAttemptTimeout = errors.New("request timed out")

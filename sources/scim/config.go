@@ -179,6 +179,10 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if c.SkipGroups && len(c.RoleMap) > 0 {
+		bad("role_map", "needs the groups that scim.skip_groups leaves unread")
+	}
+
 	return errors.Join(errs...)
 }
 

@@ -126,7 +126,10 @@ func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 			return orgsync.Snapshot{}, err
 		}
 	}
-	snap := assemble(users, groups, s.cfg.RoleMap)
+	snap, err := assemble(users, groups, s.cfg.RoleMap)
+	if err != nil {
+		return orgsync.Snapshot{}, fmt.Errorf("scim: source %q: %w", s.name, err)
+	}
 	s.log.Info().Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
 		Int("warnings", len(snap.Warnings)).Dur("took", s.Now().Sub(started)).Msg("scim snapshot read")
 	return snap, nil
