@@ -130,8 +130,8 @@ func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
 	case code == http.StatusOK:
 		return body, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		return nil, fmt.Errorf("HTTP %d: the server refused the token (check scim.token)%s: %w",
-			code, s.detail(body), orgsync.ErrUnauthorized)
+		return nil, fmt.Errorf("HTTP %d: the server refused the token (check %s)%s: %w",
+			code, s.tokenKey(), s.detail(body), orgsync.ErrUnauthorized)
 	case code == http.StatusTooManyRequests || code == http.StatusRequestTimeout ||
 		(code >= 500 && code != http.StatusNotImplemented && code != http.StatusHTTPVersionNotSupported):
 		return nil, &retryable{
@@ -148,6 +148,14 @@ func size(n int64) string {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// tokenKey is the setting the token came from.
+func (s *Source) tokenKey() string {
+	if s.cfg.TokenFile != "" {
+		return "scim.token_file"
+	}
+	return "scim.token"
 }
 
 var errAttemptTimeout = errors.New("request timed out")

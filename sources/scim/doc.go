@@ -33,7 +33,8 @@
 // Mapping: a member's ExternalID is the resource id (immutable at the
 // provider) unless id_attribute says otherwise; active:false (or "False")
 // makes it deprovisioned; role_map gives a role to the (transitive) members
-// of groups by display name. A group's members are the ExternalIDs of the
+// of groups by display name (a role_map group that is not read fails the
+// snapshot rather than silently taking the role away). A group's members are the ExternalIDs of the
 // users read; members of type Group (or whose value is a group id) become
 // Subgroups.
 //

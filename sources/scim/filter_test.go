@@ -41,8 +41,8 @@ func TestMayMatch(t *testing.T) {
 		{`active ne false`, false},
 		{`active gt true`, true}, // not a comparison we can judge
 		{`externalId pr`, true},
-		{`title pr`, true},         // not shown: the server may know better
-		{`title eq "CEO"`, true},   // likewise
+		{`title pr`, true},       // not shown: the server may know better
+		{`title eq "CEO"`, true}, // likewise
 		{`groups.value eq "g1"`, true},
 		{`name.familyName eq "Liddell"`, true},
 		{`name.familyName eq "Carroll"`, false},

@@ -126,6 +126,8 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string,
 		if len(out) > total {
 			return nil, lie("%d resources received but totalResults is %d", len(out), total)
 		}
+		s.log.Debug().Str("endpoint", endpoint).Int("start_index", start).Int("resources", n).
+			Int("total_results", total).Msg("scim page read")
 		if progress != nil {
 			progress(len(out))
 		}

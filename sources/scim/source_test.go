@@ -106,6 +106,10 @@ func TestSnapshot(t *testing.T) {
 		{name: "normal", golden: "normal", config: func(c *Config) { c.RoleMap = roles }, sleeps: []time.Duration{}},
 		{name: "items-per-page-echo", golden: "normal", config: func(c *Config) { c.RoleMap = roles }},
 		{
+			name: "server-caps-count", golden: "normal", config: func(c *Config) { c.RoleMap = roles },
+			calls: map[string]int{pageKey("Users", 2, 2, ""): 1, pageKey("Users", 6, 2, ""): 1},
+		},
+		{
 			name: "503-then-ok", golden: "normal", config: func(c *Config) { c.RoleMap = roles },
 			// Retry-After first, then backoff: 500ms<<1 = 1s, half of it
 			// fixed and the longest jitter.
