@@ -45,7 +45,9 @@ func disabled(m *orgsync.Member) { m.Status = orgsync.StatusDeprovisioned }
 
 func role(r string) func(*orgsync.Member) { return func(m *orgsync.Member) { m.Role = r } }
 
-func displayName(n string) func(*orgsync.Member) { return func(m *orgsync.Member) { m.DisplayName = n } }
+func displayName(n string) func(*orgsync.Member) {
+	return func(m *orgsync.Member) { m.DisplayName = n }
+}
 
 func email(e string) func(*orgsync.Member) {
 	return func(m *orgsync.Member) { m.Emails = []orgsync.Email{{Value: e, Primary: true}} }

@@ -60,8 +60,9 @@ func byAction(cs []orgsync.Change) [][]orgsync.Change {
 	return out
 }
 
-// describe is the text of one change, names passed through q.
-func describe(c orgsync.Change, q func(string) string) string {
+// describe is the text of one change, names passed through q and field
+// values through fq.
+func describe(c orgsync.Change, q, fq func(string) string) string {
 	var s string
 	switch c.Action {
 	case orgsync.ActionMemberAdd, orgsync.ActionMemberRemove:
@@ -83,7 +84,7 @@ func describe(c orgsync.Change, q func(string) string) string {
 		parts := make([]string, len(names))
 		for i, k := range names {
 			f := c.Fields[k]
-			parts[i] = fmt.Sprintf("%s %s → %s", k, q(f.From), q(f.To))
+			parts[i] = fmt.Sprintf("%s %s → %s", k, fq(f.From), fq(f.To))
 		}
 		s += ": " + strings.Join(parts, ", ")
 	}
@@ -104,7 +105,7 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 		n := len(r.Plan.Changes)
 		fmt.Fprintf(w, "%s %s · org %s · %s · %d %s\n", p.paint(ansiBold, "Source"), p.paint(ansiBold, r.Source),
 			r.Org, r.state(), n, plural(n, "change", "changes"))
-		if r.Error != "" {
+		if r.failed() {
 			fmt.Fprintf(w, "%s %s\n", p.paint(ansiRed+ansiBold, "error:"), r.Error)
 		}
 		if n == 0 && r.Error == "" {
@@ -114,13 +115,13 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 			mark, style := actionLook(g[0].Action)
 			fmt.Fprintf(w, "%s (%d)\n", p.paint(style+ansiBold, string(g[0].Action)), len(g))
 			for _, c := range g {
-				fmt.Fprintf(w, "  %s %s\n", p.paint(style, mark), describe(c, strconv.Quote))
+				fmt.Fprintf(w, "  %s %s\n", p.paint(style, mark), describe(c, plain, strconv.Quote))
 			}
 		}
 		if len(r.Plan.Conflicts) > 0 {
 			fmt.Fprintf(w, "%s (%d), skipped:\n", p.paint(ansiYellow+ansiBold, "conflicts"), len(r.Plan.Conflicts))
 			for _, c := range r.Plan.Conflicts {
-				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "!"), conflictText(c, strconv.Quote))
+				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "!"), conflictText(c, plain))
 			}
 		}
 		if len(r.Plan.Warnings) > 0 {
@@ -140,10 +141,12 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 		if r.Applied != nil {
 			fmt.Fprintf(w, "applied: %s\n", appliedText(r.Applied))
 		}
-		fmt.Fprintln(w, p.paint(ansiCyan+ansiBold, r.pendingLine(func(s string) string { return s })))
+		fmt.Fprintln(w, p.paint(ansiCyan+ansiBold, r.pendingLine(plain)))
 	}
 	return w.Flush()
 }
+
+func plain(s string) string { return s }
 
 func conflictText(c orgsync.Conflict, q func(string) string) string {
 	var who []string
@@ -151,7 +154,7 @@ func conflictText(c orgsync.Conflict, q func(string) string) string {
 		who = append(who, q(c.UserName))
 	}
 	if c.Key != "" {
-		who = append(who, "key "+q(c.Key))
+		who = append(who, "(key "+q(c.Key)+")")
 	}
 	if len(who) == 0 {
 		return c.Reason
@@ -189,12 +192,12 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "## Source %s → org %s (%s)\n\n", mdCode(r.Source), mdCode(r.Org), r.state())
-		if r.Error != "" {
+		if r.failed() {
 			fmt.Fprintf(w, "**Error:** %s\n\n", r.Error)
 		}
-		if len(r.Plan.Changes) == 0 {
+		if len(r.Plan.Changes) == 0 && r.Error == "" {
 			fmt.Fprint(w, "No changes: the org already matches the source.\n\n")
-		} else {
+		} else if len(r.Plan.Changes) > 0 {
 			fmt.Fprint(w, "| action | changes |\n| --- | ---: |\n")
 			for _, g := range byAction(r.Plan.Changes) {
 				fmt.Fprintf(w, "| %s | %d |\n", g[0].Action, len(g))
@@ -203,7 +206,7 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 			for _, g := range byAction(r.Plan.Changes) {
 				fmt.Fprintf(w, "### %s (%d)\n\n", g[0].Action, len(g))
 				for _, c := range g {
-					fmt.Fprintf(w, "- %s\n", describe(c, mdCode))
+					fmt.Fprintf(w, "- %s\n", describe(c, mdCode, mdCode))
 				}
 				fmt.Fprintln(w)
 			}

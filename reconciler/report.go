@@ -65,21 +65,27 @@ func Render(w io.Writer, reports []Report, format string, color bool) error {
 // state names what the report is, for headings.
 func (r *Report) state() string {
 	switch {
-	case r.Error != "":
-		return "failed"
 	case r.Guard.Blocked && !r.Guard.Forced:
 		if r.DryRun {
 			return "dry run, a guard would block"
 		}
 		return "blocked by a guard, nothing applied"
+	case r.Error != "":
+		return "failed"
 	case r.DryRun:
 		return "dry run"
 	case r.Guard.Forced:
-		return "applied (forced)"
+		return "applied with --force"
 	case r.Applied != nil:
 		return "applied"
 	}
 	return "not applied"
+}
+
+// failed reports whether the report has an error other than a guard's
+// refusal (which the guard line already explains).
+func (r *Report) failed() bool {
+	return r.Error != "" && !(r.Guard.Blocked && !r.Guard.Forced)
 }
 
 // pendingLine is the last line of every report.
@@ -212,6 +218,8 @@ type jsonChange struct {
 	// and membership changes.
 	Fields any    `json:"fields,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Status is the status a reactivation sets.
+	Status string `json:"status,omitempty"`
 }
 
 type jsonPending struct {
@@ -248,6 +256,9 @@ func toJSON(r *Report) jsonRun {
 	}
 	for _, c := range r.Plan.Changes {
 		jc := jsonChange{Action: string(c.Action), UserName: c.UserName, Group: c.GroupName, Reason: c.Reason}
+		if c.Action == orgsync.ActionReactivate && c.Member != nil {
+			jc.Status = string(c.Member.Status)
+		}
 		switch {
 		case isMemberAction(c.Action):
 			f := c.Fields
