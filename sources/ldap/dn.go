@@ -1,7 +1,9 @@
 package ldap
 
 import (
+	"bytes"
 	"sort"
+	"unicode/utf8"
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
@@ -10,22 +12,38 @@ import (
 // normDN returns the comparison form of a DN: attribute types and values
 // case-folded, spaces around separators dropped, escapes made canonical, so
 // that a member value and the entry's own DN compare equal however each
-// server or admin spelled them. The result may share memory with dn.
+// server or admin spelled them.
+func normDN(dn string) string { return string(appendNormDN(nil, []byte(dn))) }
+
+// appendNormDN appends the comparison form of dn to dst.
 //
-// Most DNs are plain ASCII without escapes; they are only lower-cased.
-// Anything else goes through goldap.ParseDN. A DN that does not parse is
-// compared as written, lower-cased.
-func normDN(dn string) string {
-	if plainDN(dn) {
-		return strings.ToLower(dn)
+// Most DNs are plain ASCII without escapes; they are only lower-cased, in
+// place, without allocating. Anything else goes through goldap.ParseDN. A
+// DN that does not parse is compared as written, lower-cased.
+func appendNormDN(dst, dn []byte) []byte {
+	if !plainDN(dn) {
+		parsed, err := goldap.ParseDN(string(dn))
+		if err == nil {
+			return append(dst, canonicalDN(parsed)...)
+		}
+		dn = bytes.TrimSpace(dn)
+		if !utf8.Valid(dn) {
+			return append(dst, dn...)
+		}
+		return append(dst, strings.ToLower(string(dn))...)
 	}
-	parsed, err := goldap.ParseDN(dn)
-	if err != nil {
-		return strings.ToLower(strings.TrimSpace(dn))
+	for _, c := range dn {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
 	}
+	return dst
+}
+
+func canonicalDN(dn *goldap.DN) string {
 	var b strings.Builder
-	b.Grow(len(dn))
-	for i, rdn := range parsed.RDNs {
+	for i, rdn := range dn.RDNs {
 		if i > 0 {
 			b.WriteByte(',')
 		}
@@ -42,12 +60,9 @@ func normDN(dn string) string {
 // plainDN reports whether lower-casing alone makes dn canonical: ASCII, no
 // escapes, quotes, multi-valued RDNs or hex values, and no spaces next to a
 // separator.
-func plainDN(dn string) bool {
-	if dn == "" {
-		return true
-	}
-	for i := 0; i < len(dn); i++ {
-		switch c := dn[i]; c {
+func plainDN(dn []byte) bool {
+	for i, c := range dn {
+		switch c {
 		case '\\', '"', '+', ';', '#', '<', '>':
 			return false
 		case ' ':
@@ -73,11 +88,11 @@ func plainDN(dn string) bool {
 
 // stripUID drops the optional #'…'B unique identifier that uniqueMember
 // values may carry after the DN (RFC 4517 NameAndOptionalUID).
-func stripUID(v string) string {
-	if !strings.HasSuffix(v, "'B") {
+func stripUID(v []byte) []byte {
+	if !bytes.HasSuffix(v, []byte("'B")) {
 		return v
 	}
-	i := strings.LastIndex(v, "#'")
+	i := bytes.LastIndex(v, []byte("#'"))
 	if i <= 0 || v[i-1] == '\\' {
 		return v
 	}

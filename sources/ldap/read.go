@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -77,6 +78,7 @@ type reader struct {
 	groups   []group
 	pending  []pendingRange
 	warnings []string
+	scratch  []byte
 }
 
 func newReader(s *Source, c conn) *reader {
@@ -140,8 +142,9 @@ func (r *reader) readDisabled(ctx context.Context) error {
 	}
 	r.disabled = map[string]struct{}{}
 	s := search{key: "user.base_dn", base: u.BaseDN, filter: "(&" + u.Filter + u.DisabledFilter + ")", attrs: []string{"1.1"}}
-	return r.paged(ctx, s, func(e *goldap.Entry) error {
-		r.disabled[strings.Clone(normDN(e.DN))] = struct{}{}
+	return r.paged(ctx, s, func(e *entry) error {
+		r.scratch = appendNormDN(r.scratch[:0], e.DN)
+		r.disabled[string(r.scratch)] = struct{}{}
 		return nil
 	}, nil)
 }
@@ -152,10 +155,10 @@ func (r *reader) readUsers(ctx context.Context) error {
 	return r.paged(ctx, s, r.addUser, r.report)
 }
 
-func (r *reader) addUser(e *goldap.Entry) error {
-	var v [uSlots]string
-	var rawID []byte
-	for _, a := range e.Attributes {
+func (r *reader) addUser(e *entry) error {
+	var v [uSlots][]byte
+	for i := range e.Attrs {
+		a := &e.Attrs[i]
 		m := r.userAttrs.mask(a.Name)
 		if m == 0 || len(a.Values) == 0 {
 			continue
@@ -165,33 +168,31 @@ func (r *reader) addUser(e *goldap.Entry) error {
 				v[slot] = a.Values[0]
 			}
 		}
-		if m&(1<<uID) != 0 && len(a.ByteValues) > 0 {
-			rawID = a.ByteValues[0]
-		}
 	}
+	r.scratch = appendNormDN(r.scratch[:0], e.DN)
 	usr := user{
-		dn:      strings.Clone(normDN(e.DN)),
-		name:    strings.Clone(strings.TrimSpace(v[uName])),
-		email:   strings.Clone(strings.TrimSpace(v[uEmail])),
-		given:   strings.Clone(v[uGiven]),
-		family:  strings.Clone(v[uFamily]),
-		display: strings.Clone(v[uDisplay]),
-		uid:     strings.Clone(v[uUID]),
+		dn:      string(r.scratch),
+		name:    string(bytes.TrimSpace(v[uName])),
+		email:   string(bytes.TrimSpace(v[uEmail])),
+		given:   string(v[uGiven]),
+		family:  string(v[uFamily]),
+		display: string(v[uDisplay]),
+		uid:     string(v[uUID]),
 	}
 	u := &r.cfg.User
 	switch {
-	case rawID == nil:
+	case v[uID] == nil:
 		r.warn("user %q: no %s (ldap.user.id_attribute): skipped", e.DN, u.IDAttribute)
 		usr.skip = true
 	case r.guidUser:
-		id, err := guidString(rawID)
+		id, err := guidString(v[uID])
 		if err != nil {
 			r.warn("user %q: %v (ldap.user.id_attribute): skipped", e.DN, err)
 			usr.skip = true
 		}
 		usr.id = id
 	default:
-		usr.id = strings.Clone(v[uID])
+		usr.id = string(v[uID])
 	}
 	if usr.name == "" && !usr.skip {
 		r.warn("user %q: no %s (ldap.user.user_name_attribute): skipped", e.DN, u.UserNameAttribute)
@@ -201,7 +202,7 @@ func (r *reader) addUser(e *goldap.Entry) error {
 		usr.disabled = true
 	}
 	if r.cfg.Flavor == FlavorAD && !usr.skip {
-		off, err := adDisabled(v[uUAC], v[uExpires], r.now)
+		off, err := adDisabled(string(v[uUAC]), string(v[uExpires]), r.now)
 		if err != nil {
 			r.warn("user %q: %v: skipped", e.DN, err)
 			usr.skip = true
@@ -225,20 +226,22 @@ func (r *reader) readGroups(ctx context.Context) error {
 	return r.paged(ctx, s, r.addGroup, r.report)
 }
 
-func (r *reader) addGroup(e *goldap.Entry) error {
-	grp := group{dn: strings.Clone(normDN(e.DN))}
+func (r *reader) addGroup(e *entry) error {
+	r.scratch = appendNormDN(r.scratch[:0], e.DN)
+	grp := group{dn: string(r.scratch)}
 	gi := int32(len(r.groups))
 	var rawID []byte
-	for _, a := range e.Attributes {
+	for i := range e.Attrs {
+		a := &e.Attrs[i]
 		m := r.groupAttrs.mask(a.Name)
 		if m == 0 {
-			if base, start, end, ok := parseRange(a.Name); ok && strings.EqualFold(base, r.cfg.Group.MemberAttribute) {
+			if base, start, end, ok := parseRange(string(a.Name)); ok && strings.EqualFold(base, r.cfg.Group.MemberAttribute) {
 				if start != 0 {
 					return &mapError{fmt.Errorf("group %q: ranged %s starts at %d, not 0", e.DN, a.Name, start)}
 				}
 				r.addMembers(&grp, a.Values)
 				if end >= 0 {
-					r.pending = append(r.pending, pendingRange{group: gi, dn: strings.Clone(e.DN), next: end + 1})
+					r.pending = append(r.pending, pendingRange{group: gi, dn: string(e.DN), next: end + 1})
 				}
 			}
 			continue
@@ -247,11 +250,10 @@ func (r *reader) addGroup(e *goldap.Entry) error {
 			continue
 		}
 		if m&(1<<gID) != 0 {
-			rawID = a.ByteValues[0]
-			grp.id = strings.Clone(a.Values[0])
+			rawID = a.Values[0]
 		}
 		if m&(1<<gName) != 0 {
-			grp.name = strings.Clone(strings.TrimSpace(a.Values[0]))
+			grp.name = string(bytes.TrimSpace(a.Values[0]))
 		}
 		if m&(1<<gMember) != 0 {
 			r.addMembers(&grp, a.Values)
@@ -269,6 +271,8 @@ func (r *reader) addGroup(e *goldap.Entry) error {
 			grp.skip = true
 		}
 		grp.id = id
+	default:
+		grp.id = string(rawID)
 	}
 	if grp.name == "" && !grp.skip {
 		r.warn("group %q: no %s (ldap.group.name_attribute): skipped", e.DN, g.NameAttribute)
@@ -280,11 +284,11 @@ func (r *reader) addGroup(e *goldap.Entry) error {
 
 // addMembers files member values as users or, when nesting matters, as
 // candidate group DNs.
-func (r *reader) addMembers(g *group, values []string) {
+func (r *reader) addMembers(g *group, values [][]byte) {
 	keepOther := r.cfg.Group.Nested && !r.uidStyle
 	for _, v := range values {
 		if r.uidStyle {
-			if i, ok := r.byUID[strings.TrimSpace(v)]; ok {
+			if i, ok := r.byUID[string(bytes.TrimSpace(v))]; ok {
 				g.users = append(g.users, i)
 			}
 			continue
@@ -292,11 +296,11 @@ func (r *reader) addMembers(g *group, values []string) {
 		if r.uniqueStyle {
 			v = stripUID(v)
 		}
-		n := normDN(v)
-		if i, ok := r.byDN[n]; ok {
+		r.scratch = appendNormDN(r.scratch[:0], v)
+		if i, ok := r.byDN[string(r.scratch)]; ok {
 			g.users = append(g.users, i)
 		} else if keepOther {
-			g.other = append(g.other, strings.Clone(n))
+			g.other = append(g.other, string(r.scratch))
 		}
 	}
 }
@@ -309,13 +313,13 @@ func (r *reader) readRanges(ctx context.Context) error {
 		g := &r.groups[p.group]
 		for next := p.next; next >= 0; {
 			want := fmt.Sprintf("%s;range=%d-*", attr, next)
-			req := goldap.NewSearchRequest(p.dn, goldap.ScopeBaseObject, goldap.NeverDerefAliases,
-				0, int(r.cfg.SearchTimeout.D().Seconds()), false, "(objectClass=*)", []string{want}, nil)
+			req := searchRequest{Base: p.dn, Scope: goldap.ScopeBaseObject, Filter: "(objectClass=*)",
+				Attrs: []string{want}, TimeLimit: int(r.cfg.SearchTimeout.D().Seconds())}
 			got := false
 			pctx, cancel := context.WithTimeout(ctx, r.cfg.SearchTimeout.D())
-			_, err := r.c.SearchPage(pctx, req, func(e *goldap.Entry) error {
-				for _, a := range e.Attributes {
-					base, start, end, ok := parseRange(a.Name)
+			_, err := r.c.Search(pctx, req, func(e *entry) error {
+				for _, a := range e.Attrs {
+					base, start, end, ok := parseRange(string(a.Name))
 					if !ok || !strings.EqualFold(base, attr) || got {
 						continue
 					}

@@ -48,7 +48,17 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		return orgsync.Snapshot{}, err
 	}
 
-	snap := orgsync.Snapshot{Members: []orgsync.Member{}, Groups: []orgsync.Group{}, Warnings: r.warnings}
+	n := 0
+	for _, ok := range inScope {
+		if ok {
+			n++
+		}
+	}
+	snap := orgsync.Snapshot{
+		Members:  make([]orgsync.Member, 0, n),
+		Groups:   make([]orgsync.Group, 0, len(r.groups)),
+		Warnings: r.warnings,
+	}
 	for i, u := range r.users {
 		if !inScope[i] {
 			continue
@@ -142,47 +152,60 @@ func (r *reader) roles() (map[int32]string, error) {
 // skipDuplicateUsers skips every user whose id or folded user name another
 // user shares: picking one of them would be a guess.
 func (r *reader) skipDuplicateUsers() {
-	byID := map[string][]int{}
-	byName := map[string][]int{}
+	ids := make([]string, len(r.users))
+	names := make([]string, len(r.users))
 	for i, u := range r.users {
-		if u.skip {
-			continue
-		}
-		byID[u.id] = append(byID[u.id], i)
-		byName[orgsync.Fold(u.name)] = append(byName[orgsync.Fold(u.name)], i)
+		ids[i], names[i] = u.id, orgsync.Fold(u.name)
 	}
-	r.skipDups(byID, "id", "ldap.user.id_attribute", func(i int) (string, *bool) { return r.users[i].dn, &r.users[i].skip })
-	r.skipDups(byName, "user name", "ldap.user.user_name_attribute", func(i int) (string, *bool) { return r.users[i].dn, &r.users[i].skip })
+	at := func(i int) (string, *bool) { return r.users[i].dn, &r.users[i].skip }
+	r.skipDups(ids, at, "id", "ldap.user.id_attribute")
+	r.skipDups(names, at, "user name", "ldap.user.user_name_attribute")
 }
 
 // skipDuplicateGroups does the same for groups by id and folded name.
 func (r *reader) skipDuplicateGroups() {
-	byID := map[string][]int{}
-	byName := map[string][]int{}
+	ids := make([]string, len(r.groups))
+	names := make([]string, len(r.groups))
 	for i, g := range r.groups {
-		if g.skip {
-			continue
-		}
-		byID[g.id] = append(byID[g.id], i)
-		byName[orgsync.Fold(g.name)] = append(byName[orgsync.Fold(g.name)], i)
+		ids[i], names[i] = g.id, orgsync.Fold(g.name)
 	}
-	r.skipDups(byID, "id", "ldap.group.id_attribute", func(i int) (string, *bool) { return r.groups[i].dn, &r.groups[i].skip })
-	r.skipDups(byName, "name", "ldap.group.name_attribute", func(i int) (string, *bool) { return r.groups[i].dn, &r.groups[i].skip })
+	at := func(i int) (string, *bool) { return r.groups[i].dn, &r.groups[i].skip }
+	r.skipDups(ids, at, "id", "ldap.group.id_attribute")
+	r.skipDups(names, at, "name", "ldap.group.name_attribute")
 }
 
-func (r *reader) skipDups(index map[string][]int, what, key string, at func(int) (string, *bool)) {
-	for _, v := range sortedKeys(index) {
-		idx := index[v]
-		if len(idx) < 2 {
+// skipDups marks as skipped, and warns about, every not yet skipped entry
+// whose key another one shares. The common case (no duplicate) allocates
+// one map entry per entry and nothing else.
+func (r *reader) skipDups(keys []string, at func(int) (string, *bool), what, key string) {
+	first := make(map[string]int32, len(keys))
+	var dups map[string][]int
+	for i, k := range keys {
+		if _, skip := at(i); *skip {
 			continue
 		}
+		j, seen := first[k]
+		if !seen {
+			first[k] = int32(i)
+			continue
+		}
+		if dups == nil {
+			dups = map[string][]int{}
+		}
+		if dups[k] == nil {
+			dups[k] = []int{int(j)}
+		}
+		dups[k] = append(dups[k], i)
+	}
+	for _, k := range sortedKeys(dups) {
+		idx := dups[k]
 		dns := make([]string, len(idx))
-		for j, i := range idx {
+		for n, i := range idx {
 			dn, skip := at(i)
-			dns[j] = fmt.Sprintf("%q", dn)
+			dns[n] = fmt.Sprintf("%q", dn)
 			*skip = true
 		}
-		r.warn("entries %s share the %s %q (%s): all skipped", strings.Join(dns, ", "), what, v, key)
+		r.warn("entries %s share the %s %q (%s): all skipped", strings.Join(dns, ", "), what, k, key)
 	}
 }
 

@@ -24,12 +24,15 @@ var errNoPaging = errors.New("the response carries no paged-results control, so 
 // paged runs s page by page, handing every entry to fn as it arrives and
 // calling onPage after each complete page. Any failure of any page is an
 // error: the caller must then discard everything fn saw.
-func (r *reader) paged(ctx context.Context, s search, fn func(*goldap.Entry) error, onPage func()) error {
+func (r *reader) paged(ctx context.Context, s search, fn func(*entry) error, onPage func()) error {
 	cfg := r.s.cfg
-	paging := goldap.NewControlPaging(uint32(cfg.PageSize))
-	timeLimit := int(cfg.SearchTimeout.D().Seconds())
+	req := searchRequest{
+		Base: s.base, Scope: goldap.ScopeWholeSubtree, Filter: s.filter, Attrs: s.attrs,
+		TimeLimit: int(cfg.SearchTimeout.D().Seconds()),
+		Paging:    &paging{Size: uint32(cfg.PageSize)},
+	}
 	n := 0
-	count := func(e *goldap.Entry) error {
+	count := func(e *entry) error {
 		n++
 		return fn(e)
 	}
@@ -37,10 +40,8 @@ func (r *reader) paged(ctx context.Context, s search, fn func(*goldap.Entry) err
 		if err := ctx.Err(); err != nil {
 			return searchError(s.key, s.base, n, err)
 		}
-		req := goldap.NewSearchRequest(s.base, goldap.ScopeWholeSubtree, goldap.NeverDerefAliases,
-			0, timeLimit, false, s.filter, s.attrs, []goldap.Control{paging})
 		pctx, cancel := context.WithTimeout(ctx, cfg.SearchTimeout.D())
-		res, err := r.c.SearchPage(pctx, req, count)
+		res, err := r.c.Search(pctx, req, count)
 		cancel()
 		if err != nil {
 			var me *mapError
@@ -59,21 +60,20 @@ func (r *reader) paged(ctx context.Context, s search, fn func(*goldap.Entry) err
 			}
 			r.s.log.Debug().Strs("references", res.References).Str("base", s.base).Msg("ignoring search continuation references")
 		}
-		ctrl, ok := goldap.FindControl(res.Controls, goldap.ControlTypePaging).(*goldap.ControlPaging)
-		if !ok {
+		if !res.Paged {
 			return &ldapError{
 				op:   fmt.Sprintf("search ldap.%s %q (page %d)", s.key, s.base, page),
 				err:  errNoPaging,
-				hint: "the server must support paged results (RFC 2696)",
+				hint: "the server must support paged results (RFC 2696); nothing was synced",
 			}
 		}
 		if onPage != nil {
 			onPage()
 		}
-		if len(ctrl.Cookie) == 0 {
+		if len(res.Cookie) == 0 {
 			return nil
 		}
-		paging.SetCookie(ctrl.Cookie)
+		req.Paging.Cookie = res.Cookie
 	}
 }
 
@@ -95,17 +95,17 @@ func newAttrMap(names ...string) *attrMap {
 	return &attrMap{names: names, cache: map[string]uint32{}}
 }
 
-func (m *attrMap) mask(name string) uint32 {
-	if v, ok := m.cache[name]; ok {
+func (m *attrMap) mask(name []byte) uint32 {
+	if v, ok := m.cache[string(name)]; ok {
 		return v
 	}
 	var v uint32
 	for i, n := range m.names {
-		if n != "" && strings.EqualFold(n, name) {
+		if n != "" && strings.EqualFold(n, string(name)) {
 			v |= 1 << i
 		}
 	}
-	m.cache[strings.Clone(name)] = v
+	m.cache[string(name)] = v
 	return v
 }
 

@@ -55,7 +55,7 @@ func New(name string, cfg Config, log zerolog.Logger) (*Source, error) {
 		cfg:      cfg,
 		password: pw.Reveal(),
 		log:      log,
-		dial:     dialGoldap(&cfg, tlsCfg),
+		dial:     dialWire(&cfg, tlsCfg),
 		Now:      time.Now,
 	}, nil
 }
@@ -105,7 +105,10 @@ func (s *Source) connect(ctx context.Context) (conn, error) {
 			errs = append(errs, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: err})
 			continue
 		}
-		if err := c.Bind(ctx, s.cfg.BindDN, s.password); err != nil {
+		bctx, cancel := context.WithTimeout(ctx, s.cfg.BindTimeout.D())
+		err = c.Bind(bctx, s.cfg.BindDN, s.password)
+		cancel()
+		if err != nil {
 			c.Close()
 			return nil, bindError(s.cfg.BindDN, err)
 		}

@@ -27,7 +27,7 @@ func fixture(d *dir) {
 	dave := person("uid=dave", "dave", "Dave", "Dunn", "") // no mail: skipped with a warning
 	eve := person("uid=eve", "eve", "Eve", "Evans", "dup@example.org")
 	eve2 := person("uid=eve2", "eve2", "Eve", "Evans", "DUP@example.org") // same user name, folded
-	person("uid=grace", "grace", "Grace", "Green", "grace@example.org")  // in scope only without require_group
+	person("uid=grace", "grace", "Grace", "Green", "grace@example.org")   // in scope only without require_group
 	henry := person("uid=henry", "henry", "Henry", "Hill", "henry@example.org")
 	person("uid=zoe", "zoe", "Zoë", "Ångström", "zoe@example.org")
 	// Non-ASCII DN, referenced below in another case.
