@@ -27,7 +27,7 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		a := &applier{s: s, tx: tx, ctx: ctx, plan: p, now: s.Now(), out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
-			memberKeys: map[string]string{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
+			events: make([]eventRow, 0, len(p.Changes)), memberKeys: map[string]string{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
 		if err := tx.Raw(`SELECT default_role FROM orgs WHERE id = ?`, p.Org).Scan(&a.defaultRole).Error; err != nil {
 			return err
 		}

@@ -120,7 +120,7 @@ func sqliteDSN(dsn string) string {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	return dsn + sep + "_journal_mode=WAL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+	return dsn + sep + "_journal_mode=WAL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_cache_size=-65536"
 }
 
 func checkSQLitePath(dsn string) error {
@@ -248,7 +248,7 @@ func translate(err error) error {
 }
 
 // newID returns a new random identifier.
-func newID() string { return uuid.NewString() }
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // lockKey maps a name to an advisory lock key.
 func lockKey(name string) int64 {
@@ -294,6 +294,9 @@ func (s *Store) insert(ctx context.Context, tx *gorm.DB, table string, cols []st
 	if len(rows) == 0 {
 		return nil
 	}
+	if !s.dialect.postgres {
+		return s.insertEach(ctx, tx, table, cols, rows, suffix)
+	}
 	per := 30000 / len(cols)
 	if per > 1000 {
 		per = 1000
@@ -322,6 +325,24 @@ func (s *Store) insert(ctx context.Context, tx *gorm.DB, table string, cols []st
 		}
 		b.WriteString(suffix)
 		if _, err := tx.Statement.ConnPool.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// insertEach is SQLite's fast path: one prepared single-row statement run
+// for every row. SQLite evaluates a long multi-row VALUES list slower than
+// it re-runs a prepared statement, and there is no network round trip.
+func (s *Store) insertEach(ctx context.Context, tx *gorm.DB, table string, cols []string, rows [][]any, suffix string) error {
+	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")" + suffix
+	stmt, err := tx.Statement.ConnPool.PrepareContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	defer stmt.Close()
+	for _, r := range rows {
+		if _, err := stmt.ExecContext(ctx, r...); err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
