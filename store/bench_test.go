@@ -1,0 +1,90 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/store"
+)
+
+// bigPlan provisions n members and g groups with n group memberships
+// (each member in one group).
+func bigPlan(n, g int) orgsync.Plan {
+	p := orgsync.Plan{Org: "acme", Owner: "ldap"}
+	for i := 0; i < g; i++ {
+		name := fmt.Sprintf("group-%04d", i)
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionGroupCreate, GroupName: name, GroupKey: name,
+			Group: &orgsync.Group{DisplayName: name}})
+	}
+	for i := 0; i < n; i++ {
+		key := fmt.Sprintf("uuid-%07d", i)
+		name := fmt.Sprintf("user%07d@example.org", i)
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: name, MemberKey: key,
+			Member: &orgsync.Member{UserName: name, ExternalID: key, GivenName: "Given", FamilyName: fmt.Sprint("Family", i),
+				DisplayName: fmt.Sprint("User ", i), Emails: []orgsync.Email{{Value: name, Type: "work", Primary: true}}}})
+	}
+	for i := 0; i < n; i++ {
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: fmt.Sprintf("group-%04d", i%g),
+			MemberKey: fmt.Sprintf("uuid-%07d", i)})
+	}
+	return p
+}
+
+func openBench(b *testing.B) *store.Store {
+	b.Helper()
+	s, err := store.Open(context.Background(), sqliteConfig(b), zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.EnsureOrgs(context.Background(), []orgsync.Org{{ID: "acme", Name: "Acme", DefaultRole: "member"}}); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkApplyProvision100k applies a plan provisioning 100k members in
+// 1k groups into an empty SQLite store. Reports members/s.
+func BenchmarkApplyProvision100k(b *testing.B) {
+	plan := bigPlan(100_000, 1_000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		s := openBench(b)
+		b.StartTimer()
+		a, err := s.Apply(context.Background(), plan)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if a.Counts[orgsync.ActionProvision] != 100_000 || a.Counts[orgsync.ActionMemberAdd] != 100_000 {
+			b.Fatalf("applied %v", a.Counts)
+		}
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "members/s")
+}
+
+// BenchmarkObserved100k reads back the full snapshot of an org of 100k
+// members, 1k groups and 100k memberships.
+func BenchmarkObserved100k(b *testing.B) {
+	s := openBench(b)
+	defer s.Close()
+	if _, err := s.Apply(context.Background(), bigPlan(100_000, 1_000)); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		snap, err := s.Observed(context.Background(), "acme")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(snap.Members) != 100_000 || len(snap.Groups) != 1_000 {
+			b.Fatalf("snapshot has %d members, %d groups", len(snap.Members), len(snap.Groups))
+		}
+	}
+}
