@@ -119,6 +119,12 @@ func (c *Config) Validate() error {
 			bad("token_file", "%v", err)
 		} else if tok == "" {
 			bad("token_file", "file is empty")
+		} else if !headerSafe(tok.Reveal()) {
+			bad("token_file", "the token has spaces or control characters")
+		}
+	default:
+		if !headerSafe(c.Token.Reveal()) {
+			bad("token", "has spaces or control characters (a stray newline?)")
 		}
 	}
 
@@ -184,6 +190,17 @@ func (c *Config) Validate() error {
 	}
 
 	return errors.Join(errs...)
+}
+
+// headerSafe reports whether a token can go into an Authorization header
+// as is.
+func headerSafe(tok string) bool {
+	for _, r := range tok {
+		if r <= ' ' || r == 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 func loadCAFile(path string) (*x509.CertPool, error) {

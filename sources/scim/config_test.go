@@ -138,6 +138,11 @@ func TestValidate(t *testing.T) {
 			want: []string{"scim.role_map: needs the groups that scim.skip_groups leaves unread"},
 		},
 		{name: "missing base_url", cfg: Config{Token: "t"}, want: []string{"scim.base_url: required"}},
+		{
+			name: "token with a newline",
+			cfg:  Config{BaseURL: "https://idp.example.com/scim/v2", Token: "abc\n"},
+			want: []string{"scim.token: has spaces or control characters"},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

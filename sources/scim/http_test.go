@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/orgsync/orgsync"
 )
 
@@ -316,5 +318,22 @@ func TestRoleMapUnknownGroup(t *testing.T) {
 	_, err := s.Snapshot(context.Background())
 	if !errors.Is(err, orgsync.ErrNotFound) || !strings.Contains(err.Error(), `scim.role_map: group "Auditors" is not among the groups read`) {
 		t.Fatalf("error %v, want the unknown role_map group", err)
+	}
+}
+
+// TestInsecureWarns: turning verification off is logged as a warning, and
+// the token is not.
+func TestInsecureWarns(t *testing.T) {
+	var buf strings.Builder
+	_, err := New("test", Config{BaseURL: "https://idp.example.com/scim/v2", Token: testToken, InsecureSkipVerify: true},
+		zerolog.New(&buf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), `"level":"warn"`) || !strings.Contains(buf.String(), "insecure_skip_verify") {
+		t.Errorf("no warning logged: %s", buf.String())
+	}
+	if strings.Contains(buf.String(), testToken) {
+		t.Errorf("token logged: %s", buf.String())
 	}
 }

@@ -44,13 +44,13 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string,
 
 	var (
 		out   []entry[T]
-		seen  = map[string]int{} // id → position
+		seen  = map[string]bool{} // ids read
 		total = -1
 	)
 	for pages := 0; ; pages++ {
 		if pages >= s.maxPages {
-			return nil, fmt.Errorf("scim: source %q: %s: more than %d pages; stopping (the server keeps sending)",
-				s.name, endpoint, s.maxPages)
+			return nil, fmt.Errorf("scim: source %q: %s: more than %d pages; stopping (the server keeps sending): %w",
+				s.name, endpoint, s.maxPages, orgsync.ErrInvalid)
 		}
 		start := len(out) + 1
 		u := s.pageURL(endpoint, filter, start)
@@ -92,7 +92,7 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string,
 				fresh++
 				continue
 			}
-			if _, dup := seen[e.id]; !dup {
+			if !seen[e.id] {
 				fresh++
 			}
 		}
@@ -106,7 +106,7 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string,
 			}
 			first := ""
 			for _, e := range batch {
-				if _, dup := seen[e.id]; dup && e.id != "" {
+				if seen[e.id] {
 					first = e.id
 					break
 				}
@@ -116,10 +116,10 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string,
 		}
 		for _, e := range batch {
 			if e.id != "" {
-				if _, dup := seen[e.id]; dup {
+				if seen[e.id] {
 					return nil, lie("id %q appears twice on the page at startIndex %d", e.id, start)
 				}
-				seen[e.id] = e.pos
+				seen[e.id] = true
 			}
 		}
 		out = append(out, batch...)
