@@ -138,6 +138,8 @@ func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
 			err:        fmt.Errorf("HTTP %d%s", code, s.detail(body)),
 			retryAfter: s.retryAfter(resp.Header.Get("Retry-After")),
 		}
+	case code == http.StatusNotFound && strings.HasSuffix(u.Path, "/Groups"):
+		return nil, fmt.Errorf("HTTP %d%s (a provider without groups needs scim.skip_groups: true)", code, s.detail(body))
 	default:
 		return nil, fmt.Errorf("HTTP %d%s", code, s.detail(body))
 	}
