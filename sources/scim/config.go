@@ -33,7 +33,7 @@ type Config struct {
 	TokenFile string         `yaml:"token_file"`
 	PageSize  int            `yaml:"page_size"`
 	// Timeout bounds each HTTP request (one attempt), body included.
-	Timeout time.Duration `yaml:"timeout"`
+	Timeout orgsync.Duration `yaml:"timeout"`
 	// MaxRetries is how many times a failed request is retried; nil means
 	// DefaultMaxRetries, 0 means never.
 	MaxRetries         *int   `yaml:"max_retries"`
@@ -68,7 +68,7 @@ func (c *Config) SetDefaults() {
 		c.PageSize = DefaultPageSize
 	}
 	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = orgsync.Duration(DefaultTimeout)
 	}
 	if c.MaxRetries == nil {
 		n := DefaultMaxRetries

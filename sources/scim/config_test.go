@@ -46,13 +46,16 @@ role_map: {"KMS Admins": admin}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	if c.Timeout != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.RoleMap["KMS Admins"] != "admin" {
+	if c.Timeout.D() != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.RoleMap["KMS Admins"] != "admin" {
 		t.Errorf("decoded %+v", c)
 	}
 
 	out, err := yaml.Marshal(c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !bytes.Contains(out, []byte("timeout: 45s")) {
+		t.Errorf("printed config does not show the timeout as written:\n%s", out)
 	}
 	if bytes.Contains(out, []byte("t0ken")) || !bytes.Contains(out, []byte(orgsync.Redacted)) {
 		t.Errorf("printed config does not redact the token:\n%s", out)
@@ -62,7 +65,7 @@ role_map: {"KMS Admins": admin}
 func TestSetDefaults(t *testing.T) {
 	var c Config
 	c.SetDefaults()
-	if c.PageSize != DefaultPageSize || c.Timeout != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
+	if c.PageSize != DefaultPageSize || c.Timeout.D() != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
 		c.IDAttribute != "id" || c.UserNameAttribute != "userName" || c.EmailAttribute != "emails" {
 		t.Errorf("defaults %+v", c)
 	}
@@ -92,7 +95,7 @@ func TestValidate(t *testing.T) {
 		{
 			name: "everything wrong",
 			cfg: Config{
-				BaseURL: "idp.example.com/scim", PageSize: -1, Timeout: -time.Second, MaxRetries: &neg,
+				BaseURL: "idp.example.com/scim", PageSize: -1, Timeout: orgsync.Duration(-time.Second), MaxRetries: &neg,
 				CAFile: notPEM, UserFilter: `userName eq`, GroupFilter: `displayName eq "x`,
 				IDAttribute: "emails[type eq \"work\"]", UserNameAttribute: "user name",
 				RoleMap: map[string]string{"Admins": "", "admins": "admin", " ": "x"},

@@ -31,7 +31,7 @@ func TestTimeoutPerRequest(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 
-	s, sl := newTestSource(t, srv.URL, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+	s, sl := newTestSource(t, srv.URL, func(c *Config) { c.Timeout = orgsync.Duration(50 * time.Millisecond) })
 	start := time.Now()
 	_, err := s.Snapshot(context.Background())
 	if err == nil {
@@ -60,7 +60,7 @@ func TestTimeoutMidBody(t *testing.T) {
 		<-r.Context().Done()
 	}))
 	defer srv.Close()
-	s, _ := newTestSource(t, srv.URL, func(c *Config) { c.Timeout = 50 * time.Millisecond; zero := 0; c.MaxRetries = &zero })
+	s, _ := newTestSource(t, srv.URL, func(c *Config) { c.Timeout = orgsync.Duration(50 * time.Millisecond); zero := 0; c.MaxRetries = &zero })
 	_, err := s.Snapshot(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "no complete answer within 50ms") {
 		t.Fatalf("error %v, want a timeout", err)
@@ -98,7 +98,7 @@ func TestCancel(t *testing.T) {
 				tc.handler(w, r)
 			}))
 			defer srv.Close()
-			s, _ := newTestSource(t, srv.URL, func(c *Config) { c.Timeout = time.Minute })
+			s, _ := newTestSource(t, srv.URL, func(c *Config) { c.Timeout = orgsync.Duration(time.Minute) })
 			if tc.real {
 				s.Sleep = defaultSleep
 			}

@@ -14,12 +14,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
-	"github.com/orgsync/orgsync/reconciler"
-)
-
-var (
-	_ reconciler.Source     = (*Source)(nil)
-	_ reconciler.Progresser = (*Source)(nil)
 )
 
 // Source reads the desired members and groups of one org from a SCIM 2.0

@@ -17,6 +17,14 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
+)
+
+// The reconciler's interfaces, asserted here so that the source itself does
+// not link the reconciler.
+var (
+	_ reconciler.Source     = (*Source)(nil)
+	_ reconciler.Progresser = (*Source)(nil)
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -50,7 +58,7 @@ func (s *sleeps) all() []time.Duration {
 func newTestSource(t testing.TB, baseURL string, edit func(*Config)) (*Source, *sleeps) {
 	t.Helper()
 	retries := 2
-	cfg := Config{BaseURL: baseURL, Token: testToken, PageSize: 2, MaxRetries: &retries, Timeout: 5 * time.Second}
+	cfg := Config{BaseURL: baseURL, Token: testToken, PageSize: 2, MaxRetries: &retries, Timeout: orgsync.Duration(5 * time.Second)}
 	if edit != nil {
 		edit(&cfg)
 	}
