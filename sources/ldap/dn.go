@@ -3,8 +3,8 @@ package ldap
 import (
 	"bytes"
 	"sort"
-	"unicode/utf8"
 	"strings"
+	"unicode/utf8"
 
 	goldap "github.com/go-ldap/ldap/v3"
 )

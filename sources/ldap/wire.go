@@ -229,10 +229,13 @@ func (w *wireConn) begin(ctx context.Context) (done func(), err error) {
 // fail marks the connection broken: after a failed read or write its
 // stream is out of step. A timeout caused by ctx is reported as ctx's error.
 func (w *wireConn) fail(ctx context.Context, err error) error {
-	if ctx.Err() != nil && errors.Is(err, ctx.Err()) == false {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// The socket deadline is ctx's, and may fire just before ctx's timer.
+		if ctx.Err() != nil {
 			err = ctx.Err()
+		} else if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			err = context.DeadlineExceeded
 		}
 	}
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {

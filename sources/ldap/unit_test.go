@@ -1,0 +1,226 @@
+package ldap
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/orgsync/orgsync"
+)
+
+func ldapResult(code uint16, diag string) error {
+	return &goldap.Error{ResultCode: code, Err: errors.New(diag)}
+}
+
+func TestGUIDString(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   []byte
+		want string
+		err  bool
+	}{
+		{"AD byte order", []byte{0x33, 0x22, 0x11, 0x00, 0x55, 0x44, 0x77, 0x66, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff},
+			"00112233-4455-6677-8899-aabbccddeeff", false},
+		{"zero", make([]byte, 16), "00000000-0000-0000-0000-000000000000", false},
+		{"short", []byte{1, 2, 3}, "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := guidString(tc.in)
+			if got != tc.want || (err != nil) != tc.err {
+				t.Errorf("guidString = %q, %v; want %q, err %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
+
+func TestADDisabled(t *testing.T) {
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	// 2026-06-01 as a FILETIME: (unix + 11644473600) * 1e7.
+	nowFT := "134247456000000000"
+	for _, tc := range []struct {
+		name, uac, expires string
+		want, err          bool
+	}{
+		{"normal account", "512", "", false, false},
+		{"disabled 514", "514", "", true, false},
+		{"disabled 546", "546", "", true, false},
+		{"no attributes", "", "", false, false},
+		{"expires never (0)", "512", "0", false, false},
+		{"expires never (max)", "512", "9223372036854775807", false, false},
+		{"expired exactly now", "512", nowFT, true, false},
+		{"expires in a second", "512", "134247456010000000", false, false},
+		{"expired long ago", "512", "116444736000000000", true, false},
+		{"garbage uac", "x", "", false, true},
+		{"garbage expiry", "512", "soon", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := adDisabled(tc.uac, tc.expires, now)
+			if got != tc.want || (err != nil) != tc.err {
+				t.Errorf("adDisabled = %v, %v; want %v, err %v", got, err, tc.want, tc.err)
+			}
+		})
+	}
+}
+
+func TestNormDN(t *testing.T) {
+	for _, tc := range []struct{ a, b string }{
+		{"uid=alice,ou=people,dc=example,dc=org", "UID=Alice,OU=People,DC=Example,DC=Org"},
+		{"uid=alice,ou=people,dc=x", "uid=alice, ou=people, dc=x"},
+		{`cn=Smith\, John,dc=x`, `CN=smith\2c john,DC=x`},
+		{`cn=Pat O\"Brien\, Jr\+x,dc=x`, `cn=pat o\22brien\2C jr\2Bx,dc=x`},
+		{"cn=Jürgen Müller,dc=x", "CN=JÜRGEN MÜLLER,dc=x"},
+		{"cn=a+sn=b,dc=x", "sn=B+cn=A,dc=x"},
+	} {
+		t.Run(tc.a, func(t *testing.T) {
+			if na, nb := normDN(tc.a), normDN(tc.b); na != nb {
+				t.Errorf("normDN(%q) = %q, normDN(%q) = %q: want equal", tc.a, na, tc.b, nb)
+			}
+		})
+	}
+	if normDN("cn=a,dc=x") == normDN("cn=b,dc=x") {
+		t.Error("different DNs compare equal")
+	}
+	if got := string(stripUID([]byte("uid=a,dc=x#'0101'B"))); got != "uid=a,dc=x" {
+		t.Errorf("stripUID = %q", got)
+	}
+	if got := string(stripUID([]byte(`cn=a\#'01'B,dc=x`))); got != `cn=a\#'01'B,dc=x` {
+		t.Errorf("stripUID touched an escaped #: %q", got)
+	}
+}
+
+func TestParseRange(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		base       string
+		start, end int
+		ok         bool
+	}{
+		{"member;range=0-1499", "member", 0, 1499, true},
+		{"member;Range=1500-*", "member", 1500, -1, true},
+		{"member", "member", 0, 0, false},
+		{"member;range=5-2", "member", 0, 0, false},
+		{"member;range=x-*", "member", 0, 0, false},
+	} {
+		base, start, end, ok := parseRange(tc.in)
+		if base != tc.base || start != tc.start || end != tc.end || ok != tc.ok {
+			t.Errorf("parseRange(%q) = %q %d %d %v", tc.in, base, start, end, ok)
+		}
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	var o, ad Config
+	o.SetDefaults()
+	ad.Flavor = FlavorAD
+	ad.SetDefaults()
+	if o.User.IDAttribute != "entryUUID" || o.User.UserNameAttribute != "mail" || o.Group.Filter != "(objectClass=groupOfNames)" ||
+		o.Group.MemberAttribute != "member" || o.PageSize != 500 || o.References != ReferencesError {
+		t.Errorf("openldap defaults = %+v", o)
+	}
+	if ad.User.IDAttribute != "objectGUID" || ad.User.UserNameAttribute != "userPrincipalName" || ad.User.UIDAttribute != "sAMAccountName" ||
+		ad.Group.Filter != "(objectClass=group)" || ad.Group.IDAttribute != "objectGUID" || ad.References != ReferencesIgnore {
+		t.Errorf("ad defaults = %+v", ad)
+	}
+	custom := Config{User: UserConfig{IDAttribute: "uidNumber"}}
+	custom.SetDefaults()
+	if custom.User.IDAttribute != "uidNumber" {
+		t.Error("SetDefaults overwrote a set field")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	valid := func() Config {
+		c := Config{URL: "ldap://127.0.0.1:389", BindDN: "cn=sync,dc=x", BindPassword: "pw",
+			User: UserConfig{BaseDN: "ou=people,dc=x"}, Group: GroupConfig{BaseDN: "ou=groups,dc=x"}}
+		c.SetDefaults()
+		return c
+	}
+	if err := func() error { c := valid(); return c.Validate() }(); err != nil {
+		t.Fatalf("valid config: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+		want   []string
+	}{
+		{"everything wrong at once", func(c *Config) {
+			c.URL, c.User.BaseDN, c.User.Filter, c.Group.Filter = "", "", "(uid=a", "objectClass=group"
+			c.PageSize, c.Flavor, c.BindPassword = -1, "novell", ""
+		}, []string{"ldap.url: required", "ldap.user.base_dn: required", `ldap.user.filter: "(uid=a" is not an LDAP filter`,
+			"ldap.group.filter:", "ldap.page_size", "ldap.flavor", "ldap.bind_password: required"}},
+		{"bad disabled filter", func(c *Config) { c.User.DisabledFilter = "(employeeType=disabled" }, []string{"ldap.user.disabled_filter"}},
+		{"bad url scheme", func(c *Config) { c.URL = "http://x" }, []string{"ldap.url", "scheme"}},
+		{"bad urls entry", func(c *Config) { c.URLs = []string{"ldap://"} }, []string{"ldap.urls", "no host"}},
+		{"start_tls with ldaps", func(c *Config) { c.URL, c.StartTLS = "ldaps://x", true }, []string{"ldap.start_tls"}},
+		{"missing ca file", func(c *Config) { c.CAFile = "/nonexistent/ca.pem" }, []string{"ldap.ca_file"}},
+		{"password and file", func(c *Config) { c.BindPasswordFile = "/etc/hostname" }, []string{"ldap.bind_password_file"}},
+		{"bad require_group", func(c *Config) { c.RequireGroup = "not a dn" }, []string{"ldap.require_group"}},
+		{"require_group without groups", func(c *Config) { c.RequireGroup, c.Group.BaseDN = "cn=a,dc=x", "" }, []string{"needs ldap.group.base_dn"}},
+		{"empty role", func(c *Config) { c.RoleMap = map[string]string{"cn=a,dc=x": " "} }, []string{`ldap.role_map["cn=a,dc=x"]: empty role`}},
+		{"bad attribute", func(c *Config) { c.User.EmailAttribute = "mail address" }, []string{"ldap.user.email_attribute"}},
+		{"zero timeout", func(c *Config) { c.SearchTimeout = -1 }, []string{"ldap.search_timeout"}},
+		{"bad references", func(c *Config) { c.References = "follow" }, []string{"ldap.references"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := valid()
+			tc.mutate(&c)
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("Validate = nil")
+			}
+			if !errors.Is(err, orgsync.ErrInvalid) {
+				t.Errorf("error is not ErrInvalid")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "pw") && c.BindPassword == "pw" {
+				t.Errorf("error leaks the password: %q", err)
+			}
+		})
+	}
+}
+
+func TestConfigYAML(t *testing.T) {
+	var c Config
+	dec := yaml.NewDecoder(strings.NewReader(`
+flavor: ad
+urls: [ldaps://dc1.corp.x, ldaps://dc2.corp.x]
+bind_dn: cn=sync,dc=corp,dc=x
+bind_password: pw
+dial_timeout: 3s
+search_timeout: 2m
+page_size: 1000
+user: {base_dn: "dc=corp,dc=x", disabled_filter: "(description=gone)"}
+group: {base_dn: "dc=corp,dc=x", nested: true}
+require_group: cn=kms,dc=corp,dc=x
+role_map: {"cn=admins,dc=corp,dc=x": admin}
+`))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.DialTimeout.D() != 3*time.Second || c.SearchTimeout.D() != 2*time.Minute || c.BindTimeout != DefaultBindTimeout {
+		t.Errorf("timeouts = %v %v %v", c.DialTimeout.D(), c.SearchTimeout.D(), c.BindTimeout.D())
+	}
+	if strings.Join(c.URLList(), " ") != "ldaps://dc1.corp.x ldaps://dc2.corp.x" || !c.Group.Nested {
+		t.Errorf("config = %+v", c)
+	}
+	out, err := yaml.Marshal(c)
+	if err != nil || strings.Contains(string(out), "pw\n") || !strings.Contains(string(out), "search_timeout: 2m0s") {
+		t.Errorf("marshalled config = %s, %v: want the password redacted and durations as strings", out, err)
+	}
+	if err := yaml.Unmarshal([]byte("dial_timeout: soon"), &c); err == nil {
+		t.Error("a bad duration decoded")
+	}
+}
