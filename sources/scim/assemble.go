@@ -12,7 +12,10 @@ import (
 // assemble turns the resources read into a Snapshot: members keyed by
 // ExternalID, groups whose Members and Subgroups are ExternalIDs, roles
 // from roleMap, and a warning for every entry skipped or ambiguous.
-func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string]string) (orgsync.Snapshot, error) {
+//
+// filtered says that user_filter is set, so that group members outside it
+// are expected.
+func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string]string, filtered bool) (orgsync.Snapshot, error) {
 	snap := orgsync.Snapshot{Members: []orgsync.Member{}, Groups: []orgsync.Group{}}
 	warn := func(format string, args ...any) { snap.Warnings = append(snap.Warnings, fmt.Sprintf(format, args...)) }
 
@@ -77,7 +80,11 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 			seen[v] = true
 		}
 		if unknown > 0 {
-			warn("group %q: %d member(s) left out: not among the users and groups read", g.DisplayName, unknown)
+			hint := ""
+			if filtered {
+				hint = " (outside scim.user_filter?)"
+			}
+			warn("group %q: %d member(s) left out: not among the users and groups read%s", g.DisplayName, unknown, hint)
 		}
 		snap.Groups = append(snap.Groups, g)
 	}

@@ -123,7 +123,7 @@ func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
 		return nil, s.transportError(rctx, fmt.Errorf("read body: %w", err))
 	}
 	if int64(len(body)) > s.maxBody {
-		return nil, fmt.Errorf("HTTP %d: response body exceeds the %s limit (a smaller scim.page_size helps)", resp.StatusCode, size(s.maxBody))
+		return nil, fmt.Errorf("HTTP %d: response body exceeds the %s limit (a smaller scim.page_size or scim.group_page_size helps)", resp.StatusCode, size(s.maxBody))
 	}
 
 	switch code := resp.StatusCode; {

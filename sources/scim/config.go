@@ -32,6 +32,9 @@ type Config struct {
 	Token     orgsync.Secret `yaml:"token"`
 	TokenFile string         `yaml:"token_file"`
 	PageSize  int            `yaml:"page_size"`
+	// GroupPageSize is the page size for /Groups, whose resources carry
+	// every member and can be far larger than users; default page_size.
+	GroupPageSize int `yaml:"group_page_size"`
 	// Timeout bounds each HTTP request (one attempt), body included.
 	Timeout orgsync.Duration `yaml:"timeout"`
 	// MaxRetries is how many times a failed request is retried; nil means
@@ -66,6 +69,9 @@ type Config struct {
 func (c *Config) SetDefaults() {
 	if c.PageSize == 0 {
 		c.PageSize = DefaultPageSize
+	}
+	if c.GroupPageSize == 0 {
+		c.GroupPageSize = c.PageSize
 	}
 	if c.Timeout == 0 {
 		c.Timeout = orgsync.Duration(DefaultTimeout)
@@ -130,6 +136,9 @@ func (c *Config) Validate() error {
 
 	if c.PageSize < 1 || c.PageSize > maxPageSize {
 		bad("page_size", "must be between 1 and %d", maxPageSize)
+	}
+	if c.GroupPageSize != c.PageSize && (c.GroupPageSize < 0 || c.GroupPageSize > maxPageSize) {
+		bad("group_page_size", "must be between 1 and %d", maxPageSize)
 	}
 	if c.Timeout < 0 {
 		bad("timeout", "must be positive")

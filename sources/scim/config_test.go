@@ -22,6 +22,7 @@ func TestConfigYAML(t *testing.T) {
 base_url: https://idp.example.com/scim/v2
 token: t0ken
 page_size: 200
+group_page_size: 20
 timeout: 45s
 max_retries: 0
 insecure_skip_verify: false
@@ -46,7 +47,7 @@ role_map: {"KMS Admins": admin}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	if c.Timeout.D() != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.RoleMap["KMS Admins"] != "admin" {
+	if c.Timeout.D() != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.GroupPageSize != 20 || c.RoleMap["KMS Admins"] != "admin" {
 		t.Errorf("decoded %+v", c)
 	}
 
@@ -65,7 +66,7 @@ role_map: {"KMS Admins": admin}
 func TestSetDefaults(t *testing.T) {
 	var c Config
 	c.SetDefaults()
-	if c.PageSize != DefaultPageSize || c.Timeout.D() != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
+	if c.PageSize != DefaultPageSize || c.GroupPageSize != DefaultPageSize || c.Timeout.D() != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
 		c.IDAttribute != "id" || c.UserNameAttribute != "userName" || c.EmailAttribute != "emails" {
 		t.Errorf("defaults %+v", c)
 	}
@@ -118,11 +119,12 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			name: "credentials in the URL, both token forms",
-			cfg:  Config{BaseURL: "https://u:p@idp.example.com/scim?x=1", Token: "t", TokenFile: empty},
+			cfg:  Config{BaseURL: "https://u:p@idp.example.com/scim?x=1", Token: "t", TokenFile: empty, GroupPageSize: 20000},
 			want: []string{
 				"scim.base_url: must not carry credentials",
 				"scim.base_url: must not have a query or fragment",
 				"scim.token: set either token or token_file, not both",
+				"scim.group_page_size: must be between 1 and 10000",
 			},
 		},
 		{

@@ -39,7 +39,7 @@ type entry[T any] struct {
 //
 // It trusts nothing the server says about counts without checking it
 // against what the server sends: see the package documentation.
-func list[T any](ctx context.Context, s *Source, endpoint, filter string,
+func list[T any](ctx context.Context, s *Source, endpoint, filter string, pageSize int,
 	decode func(raw json.RawMessage) entry[T], progress func(n int)) ([]entry[T], error) {
 
 	var (
@@ -53,7 +53,7 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string,
 				s.name, endpoint, s.maxPages, orgsync.ErrInvalid)
 		}
 		start := len(out) + 1
-		u := s.pageURL(endpoint, filter, start)
+		u := s.pageURL(endpoint, filter, start, pageSize)
 		body, err := s.get(ctx, u)
 		if err != nil {
 			return nil, err
@@ -152,13 +152,13 @@ func parseList(body []byte) (*listResponse, error) {
 	return &page, nil
 }
 
-func (s *Source) pageURL(endpoint, filter string, start int) *url.URL {
+func (s *Source) pageURL(endpoint, filter string, start, count int) *url.URL {
 	u := *s.base
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + endpoint
 	u.RawPath = ""
 	q := url.Values{}
 	q.Set("startIndex", strconv.Itoa(start))
-	q.Set("count", strconv.Itoa(s.cfg.PageSize))
+	q.Set("count", strconv.Itoa(count))
 	if filter != "" {
 		q.Set("filter", filter)
 	}

@@ -109,7 +109,7 @@ func (s *Source) report(p orgsync.Progress) {
 func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 	started := s.Now()
 	var prog orgsync.Progress
-	users, err := list(ctx, s, "Users", s.cfg.UserFilter, s.decodeUser, func(n int) {
+	users, err := list(ctx, s, "Users", s.cfg.UserFilter, s.cfg.PageSize, s.decodeUser, func(n int) {
 		prog.Users = n
 		s.report(prog)
 	})
@@ -118,7 +118,7 @@ func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 	}
 	var groups []entry[scimGroup]
 	if !s.cfg.SkipGroups {
-		groups, err = list(ctx, s, "Groups", s.cfg.GroupFilter, s.decodeGroup, func(n int) {
+		groups, err = list(ctx, s, "Groups", s.cfg.GroupFilter, s.cfg.GroupPageSize, s.decodeGroup, func(n int) {
 			prog.Groups = n
 			s.report(prog)
 		})
@@ -126,7 +126,7 @@ func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 			return orgsync.Snapshot{}, err
 		}
 	}
-	snap, err := assemble(users, groups, s.cfg.RoleMap)
+	snap, err := assemble(users, groups, s.cfg.RoleMap, s.cfg.UserFilter != "")
 	if err != nil {
 		return orgsync.Snapshot{}, fmt.Errorf("scim: source %q: %w", s.name, err)
 	}

@@ -178,6 +178,11 @@ func TestSnapshot(t *testing.T) {
 		},
 		{name: "duplicate-usernames", golden: "duplicate-usernames"},
 		{
+			name: "group-page-size", golden: "normal",
+			config: func(c *Config) { c.RoleMap = roles; c.GroupPageSize = 3 },
+			calls:  map[string]int{pageKey("Groups", 1, 3, ""): 1, pageKey("Groups", 4, 3, ""): 1},
+		},
+		{
 			name: "filter-ignored", golden: "filter-ignored",
 			config: func(c *Config) { c.UserFilter = "active eq true" },
 		},
