@@ -1,0 +1,245 @@
+package store
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/orgsync/orgsync"
+)
+
+// maxFilterNodes bounds the size of a filter translated to SQL.
+const maxFilterNodes = 200
+
+// colKind says how a filter attribute compares.
+type colKind int
+
+const (
+	kindFold   colKind = iota // case-insensitive string: the value is folded
+	kindExact                 // case-exact string
+	kindBool                  // boolean expression: expr is the true condition
+	kindTime                  // timestamp
+	kindStatus                // member status (canonical lower case)
+)
+
+type column struct {
+	expr string
+	kind colKind
+}
+
+// multi is a multi-valued attribute: a subquery over its element table
+// yielding the owner's id.
+type multi struct {
+	head string // "m.id IN (SELECT ... WHERE org_id = ?"
+	subs map[string]column
+}
+
+type filterSchema struct {
+	cols  map[string]column
+	multi map[string]multi
+}
+
+var memberSchema = filterSchema{
+	cols: map[string]column{
+		orgsync.AttrID:             {"m.id", kindExact},
+		orgsync.AttrUserName:       {"m.user_name_fold", kindFold},
+		orgsync.AttrExternalID:     {"m.external_id", kindExact},
+		orgsync.AttrDisplayName:    {"LOWER(m.display_name)", kindFold},
+		orgsync.AttrGivenName:      {"LOWER(m.given_name)", kindFold},
+		orgsync.AttrFamilyName:     {"LOWER(m.family_name)", kindFold},
+		orgsync.AttrActive:         {"m.status <> 'deprovisioned'", kindBool},
+		orgsync.AttrSetupStatus:    {"m.status", kindStatus},
+		orgsync.AttrSetupCompleted: {"m.setup_completed_at IS NOT NULL", kindBool},
+		orgsync.AttrCreated:        {"m.created_at", kindTime},
+		orgsync.AttrLastModified:   {"m.updated_at", kindTime},
+	},
+	multi: map[string]multi{
+		orgsync.AttrEmails: {
+			head: "m.id IN (SELECT e.member_id FROM member_emails e WHERE e.org_id = ?",
+			subs: map[string]column{
+				orgsync.SubValue:   {"e.value_fold", kindFold},
+				orgsync.SubType:    {"LOWER(e.type)", kindFold},
+				orgsync.SubPrimary: {"e.is_primary", kindBool},
+			},
+		},
+	},
+}
+
+var groupSchema = filterSchema{
+	cols: map[string]column{
+		orgsync.AttrID:           {"g.id", kindExact},
+		orgsync.AttrDisplayName:  {"g.display_name_fold", kindFold},
+		orgsync.AttrExternalID:   {"g.external_id", kindExact},
+		orgsync.AttrCreated:      {"g.created_at", kindTime},
+		orgsync.AttrLastModified: {"g.updated_at", kindTime},
+	},
+	multi: map[string]multi{
+		orgsync.AttrMembers: {
+			head: "g.id IN (SELECT gm.group_id FROM group_members gm WHERE gm.org_id = ?",
+			subs: map[string]column{orgsync.SubValue: {"gm.member_id", kindExact}},
+		},
+	},
+}
+
+// sqlFilter translates f into a parameterised SQL condition with ?
+// placeholders. Every value is a parameter; no value is ever written into
+// the SQL text. An attribute, operator or value the schema does not
+// support is ErrInvalid: a filter is never dropped or widened.
+type sqlFilter struct {
+	org    string
+	pg     bool
+	schema filterSchema
+	b      strings.Builder
+	args   []any
+	nodes  int
+}
+
+func (d dialect) translateFilter(org string, schema filterSchema, f *orgsync.Filter) (string, []any, error) {
+	if f == nil {
+		return "", nil, nil
+	}
+	t := &sqlFilter{org: org, schema: schema, pg: d.postgres}
+	if err := t.node(f, schema.cols); err != nil {
+		return "", nil, fmt.Errorf("filter: %w", err)
+	}
+	return t.b.String(), t.args, nil
+}
+
+func invalidf(format string, a ...any) error {
+	return fmt.Errorf(format+": %w", append(a, orgsync.ErrInvalid)...)
+}
+
+func (t *sqlFilter) node(f *orgsync.Filter, cols map[string]column) error {
+	t.nodes++
+	if t.nodes > maxFilterNodes {
+		return invalidf("more than %d terms", maxFilterNodes)
+	}
+	switch f.Op {
+	case orgsync.FilterAnd, orgsync.FilterOr:
+		if len(f.Children) < 2 {
+			return invalidf("%s needs two operands", f.Op)
+		}
+		t.b.WriteByte('(')
+		for i := range f.Children {
+			if i > 0 {
+				t.b.WriteString(" " + strings.ToUpper(string(f.Op)) + " ")
+			}
+			if err := t.node(&f.Children[i], cols); err != nil {
+				return err
+			}
+		}
+		t.b.WriteByte(')')
+		return nil
+	case orgsync.FilterNot:
+		if len(f.Children) != 1 {
+			return invalidf("not needs one operand")
+		}
+		t.b.WriteString("NOT (")
+		if err := t.node(&f.Children[0], cols); err != nil {
+			return err
+		}
+		t.b.WriteByte(')')
+		return nil
+	case orgsync.FilterAny:
+		mv, ok := t.schema.multi[f.Attr]
+		if !ok || len(f.Children) != 1 {
+			return invalidf("unsupported multi-valued attribute %q", f.Attr)
+		}
+		t.b.WriteString(mv.head)
+		t.args = append(t.args, t.org)
+		t.b.WriteString(" AND (")
+		if err := t.node(&f.Children[0], mv.subs); err != nil {
+			return err
+		}
+		t.b.WriteString("))")
+		return nil
+	}
+	col, ok := cols[f.Attr]
+	if !ok {
+		return invalidf("unsupported attribute %q", f.Attr)
+	}
+	return t.compare(col, f)
+}
+
+func (t *sqlFilter) compare(col column, f *orgsync.Filter) error {
+	switch col.kind {
+	case kindBool:
+		return t.compareBool(col, f)
+	case kindTime:
+		return t.compareTime(col, f)
+	}
+	if f.Op == orgsync.FilterPresent {
+		t.b.WriteString(col.expr + " <> ''")
+		return nil
+	}
+	v, ok := f.Value.(string)
+	if !ok {
+		return invalidf("%s %s needs a string", f.Attr, f.Op)
+	}
+	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+		return invalidf("%s: value is not valid text", f.Attr)
+	}
+	if col.kind != kindExact {
+		v = orgsync.Fold(v)
+	}
+	switch f.Op {
+	case orgsync.FilterEq, orgsync.FilterNe, orgsync.FilterGt, orgsync.FilterGe, orgsync.FilterLt, orgsync.FilterLe:
+		t.b.WriteString(col.expr + " " + sqlOps[f.Op] + " ?")
+		t.args = append(t.args, v)
+	case orgsync.FilterCo:
+		fn := "instr"
+		if t.pg {
+			fn = "strpos"
+		}
+		t.b.WriteString(fn + "(" + col.expr + ", ?) > 0")
+		t.args = append(t.args, v)
+	case orgsync.FilterSw:
+		t.b.WriteString("substr(" + col.expr + ", 1, ?) = ?")
+		t.args = append(t.args, utf8.RuneCountInString(v), v)
+	case orgsync.FilterEw:
+		n := utf8.RuneCountInString(v)
+		t.b.WriteString("(length(" + col.expr + ") >= ? AND substr(" + col.expr + ", length(" + col.expr + ") - ? + 1) = ?)")
+		t.args = append(t.args, n, n, v)
+	default:
+		return invalidf("unsupported operator %q", f.Op)
+	}
+	return nil
+}
+
+var sqlOps = map[orgsync.FilterOp]string{
+	orgsync.FilterEq: "=", orgsync.FilterNe: "<>",
+	orgsync.FilterGt: ">", orgsync.FilterGe: ">=", orgsync.FilterLt: "<", orgsync.FilterLe: "<=",
+}
+
+func (t *sqlFilter) compareBool(col column, f *orgsync.Filter) error {
+	if f.Op == orgsync.FilterPresent {
+		t.b.WriteString("1 = 1")
+		return nil
+	}
+	v, ok := f.Value.(bool)
+	if !ok || (f.Op != orgsync.FilterEq && f.Op != orgsync.FilterNe) {
+		return invalidf("%s supports only eq, ne and pr with true or false", f.Attr)
+	}
+	if (f.Op == orgsync.FilterEq) == v {
+		t.b.WriteString("(" + col.expr + ")")
+	} else {
+		t.b.WriteString("NOT (" + col.expr + ")")
+	}
+	return nil
+}
+
+func (t *sqlFilter) compareTime(col column, f *orgsync.Filter) error {
+	if f.Op == orgsync.FilterPresent {
+		t.b.WriteString("1 = 1")
+		return nil
+	}
+	v, ok := f.Value.(time.Time)
+	op, known := sqlOps[f.Op]
+	if !ok || !known {
+		return invalidf("%s supports eq, ne, gt, ge, lt, le and pr with a dateTime", f.Attr)
+	}
+	t.b.WriteString(col.expr + " " + op + " ?")
+	t.args = append(t.args, v.UTC())
+	return nil
+}

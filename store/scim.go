@@ -1,0 +1,390 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
+)
+
+// The SCIM receiver's view of the store.
+//
+// The receiver sees and changes only what owner "scim" owns: members and
+// groups of other owners (pull sources) are invisible to it (404), and a
+// create that would take over one of them is ErrConflict naming its owner.
+// SCIM-deleted members (tombstones) are invisible too, except that a create
+// with the same userName revives them under the same ID. Every write runs
+// in one serialised transaction with its events (actor "scim"), so
+// concurrent PATCHes of one group never lose an update.
+//
+// ifVersion arguments carry an ETag: 0 means no check, any other value
+// must equal the current Version or the write is ErrPrecondition.
+
+const scimOwner = orgsync.OwnerSCIM
+
+// query runs a read outside any transaction (no gorm statement processing:
+// the SCIM read path is hot).
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if s.dialect.postgres {
+		q = numbered(q)
+	}
+	return sqlDB.QueryContext(ctx, q, args...)
+}
+
+// txQuery runs a read inside the write transaction tx.
+func (s *Store) txQuery(ctx context.Context, tx *gorm.DB, q string, args ...any) (*sql.Rows, error) {
+	if s.dialect.postgres {
+		q = numbered(q)
+	}
+	return tx.Statement.ConnPool.QueryContext(ctx, q, args...)
+}
+
+// eachIn runs head + " (?, ?, …)" + tail over keys in chunks, calling fn for
+// every row.
+func (s *Store) eachIn(ctx context.Context, tx *gorm.DB, head string, args []any, keys []string, tail string, fn func(scan func(...any) error) error) error {
+	for start := 0; start < len(keys); start += chunk {
+		part := keys[start:min(start+chunk, len(keys))]
+		all := append(append([]any{}, args...), toAny(part)...)
+		rows, err := s.txQuery(ctx, tx, head+" ("+placeholders(len(part))+")"+tail, all...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := fn(rows.Scan); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkVersion(kind, id string, current, want int64) error {
+	if want != 0 && current != want {
+		return fmt.Errorf("%s %q is at version %d, not %d: %w", kind, id, current, want, orgsync.ErrPrecondition)
+	}
+	return nil
+}
+
+// SCIMMember returns a live SCIM-owned member by ID. Unknown, deleted or
+// owned by someone else: ErrNotFound.
+func (s *Store) SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error) {
+	rows, err := s.query(ctx, `SELECT `+memberCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	if err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
+	}
+	ms, err := scanMembers(rows)
+	if err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
+	}
+	if len(ms) == 0 {
+		return orgsync.Member{}, fmt.Errorf("member %q: %w", id, orgsync.ErrNotFound)
+	}
+	if err := s.attachEmails(ctx, s.db, org, ms); err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
+	}
+	return ms[0], nil
+}
+
+// SCIMMembers lists one page of the live SCIM-owned members matching
+// q.Filter, ordered by ID (stable across pages), and the total number of
+// matches. A filter the store cannot translate exactly is ErrInvalid.
+func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error) {
+	where, fargs, err := s.dialect.translateFilter(org, memberSchema, q.Filter)
+	if err != nil {
+		return nil, 0, err
+	}
+	from := ` FROM members m WHERE m.org_id = ? AND m.owner = ? AND m.deleted_at IS NULL`
+	args := []any{org, scimOwner}
+	if where != "" {
+		from += " AND " + where
+		args = append(args, fargs...)
+	}
+	start := max(q.StartIndex, 1)
+	var members []orgsync.Member
+	if q.Count > 0 {
+		rows, err := s.query(ctx, `SELECT `+memberCols+from+` ORDER BY m.id LIMIT ? OFFSET ?`, append(args, q.Count, start-1)...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("store: list members: %w", err)
+		}
+		if members, err = scanMembers(rows); err != nil {
+			return nil, 0, fmt.Errorf("store: list members: %w", err)
+		}
+		if err := s.attachEmails(ctx, s.db, org, members); err != nil {
+			return nil, 0, fmt.Errorf("store: list members: %w", err)
+		}
+	}
+	total, err := s.total(ctx, q, start, len(members), from, args)
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: count members: %w", err)
+	}
+	return members, total, nil
+}
+
+// total counts the matches, unless the first page already holds them all.
+func (s *Store) total(ctx context.Context, q orgsync.Query, start, got int, from string, args []any) (int, error) {
+	if q.Count > 0 && start == 1 && got < q.Count {
+		return got, nil
+	}
+	var n int
+	rows, err := s.query(ctx, `SELECT COUNT(*)`+from, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}
+
+// loadSCIMMember reads a live SCIM-owned member inside tx.
+func (s *Store) loadSCIMMember(ctx context.Context, tx *gorm.DB, org, id string) (orgsync.Member, error) {
+	rows, err := s.txQuery(ctx, tx, `SELECT `+memberCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	if err != nil {
+		return orgsync.Member{}, err
+	}
+	ms, err := scanMembers(rows)
+	if err != nil {
+		return orgsync.Member{}, err
+	}
+	if len(ms) == 0 {
+		return orgsync.Member{}, fmt.Errorf("member %q: %w", id, orgsync.ErrNotFound)
+	}
+	if err := s.attachEmails(ctx, tx, org, ms); err != nil {
+		return orgsync.Member{}, err
+	}
+	return ms[0], nil
+}
+
+// nameHolder returns the member holding userName's folded form in org,
+// other than except.
+func (s *Store) nameHolder(ctx context.Context, tx *gorm.DB, org, userName, except string) (*orgsync.Member, error) {
+	rows, err := s.txQuery(ctx, tx, `SELECT `+memberCols+` FROM members WHERE org_id = ? AND user_name_fold = ? AND id <> ?`,
+		org, orgsync.Fold(userName), except)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := scanMembers(rows)
+	if err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	if err := s.attachEmails(ctx, tx, org, ms); err != nil {
+		return nil, err
+	}
+	return &ms[0], nil
+}
+
+func nameConflict(userName string, holder *orgsync.Member) error {
+	if holder.Owner == scimOwner {
+		return fmt.Errorf("userName %q already exists: %w", userName, orgsync.ErrConflict)
+	}
+	return fmt.Errorf("userName %q belongs to a member owned by %q; orgsync will not take it over: %w",
+		userName, ownerName(holder.Owner), orgsync.ErrConflict)
+}
+
+func copyMember(m orgsync.Member) orgsync.Member {
+	m.Emails = append([]orgsync.Email(nil), m.Emails...)
+	m.Groups = nil
+	return m
+}
+
+func validUserName(m *orgsync.Member) error {
+	if strings.TrimSpace(m.UserName) == "" {
+		return fmt.Errorf("userName is required: %w", orgsync.ErrInvalid)
+	}
+	return nil
+}
+
+// SCIMCreateMember provisions m (its profile: userName, externalId, names,
+// emails; Status deprovisioned for an inactive user) as owned by "scim".
+//
+// A live SCIM member with the same userName (case-insensitively) is
+// ErrConflict; a member another owner holds is ErrConflict naming that
+// owner. A deleted or deprovisioned SCIM member with that userName is
+// revived with the same ID, so keys it made stay valid (active again if
+// setup ever completed, else pending_setup); a member nobody owns is
+// adopted. A new member starts pending_setup with the org's default role.
+func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Member) (orgsync.Member, error) {
+	if err := validUserName(&m); err != nil {
+		return orgsync.Member{}, err
+	}
+	var out orgsync.Member
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		var roles []string
+		if err := tx.Raw(`SELECT default_role FROM orgs WHERE id = ?`, org).Scan(&roles).Error; err != nil {
+			return err
+		}
+		if len(roles) == 0 {
+			return fmt.Errorf("org %q: %w", org, orgsync.ErrNotFound)
+		}
+		holder, err := s.nameHolder(ctx, tx, org, m.UserName, "")
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		wantActive := m.Status != orgsync.StatusDeprovisioned
+		if holder == nil {
+			out = orgsync.Member{ID: newID(), Org: org, UserName: m.UserName, ExternalID: m.ExternalID,
+				Emails: append([]orgsync.Email(nil), m.Emails...), GivenName: m.GivenName, FamilyName: m.FamilyName,
+				DisplayName: m.DisplayName, Role: roles[0], Status: orgsync.StatusPendingSetup, Owner: scimOwner,
+				Version: 1, CreatedAt: now, UpdatedAt: now}
+			if !wantActive {
+				out.Status, out.DeprovisionedAt = orgsync.StatusDeprovisioned, &now
+			}
+			if err := s.insert(ctx, tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
+				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at"},
+				[][]any{{out.ID, org, out.UserName, orgsync.Fold(out.UserName), out.ExternalID, out.Email(), out.GivenName,
+					out.FamilyName, out.DisplayName, out.Role, string(out.Status), out.Owner, nullTime(out.DeprovisionedAt),
+					out.Version, now, now}}, ""); err != nil {
+				return translate(err)
+			}
+			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
+				return err
+			}
+			return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventMemberCreated, memberID: out.ID, after: out}})
+		}
+		kind := ""
+		switch {
+		case holder.Owner == "":
+			kind = orgsync.EventMemberAdopted
+		case holder.Owner != scimOwner:
+			return nameConflict(m.UserName, holder)
+		case holder.DeletedAt != nil || holder.Status == orgsync.StatusDeprovisioned:
+			kind = orgsync.EventMemberReactivated
+		default:
+			return nameConflict(m.UserName, holder)
+		}
+		before := copyMember(*holder)
+		out = copyMember(*holder)
+		out.UserName, out.ExternalID, out.GivenName, out.FamilyName, out.DisplayName = m.UserName, m.ExternalID, m.GivenName, m.FamilyName, m.DisplayName
+		out.Emails = append([]orgsync.Email(nil), m.Emails...)
+		out.Owner, out.DeletedAt, out.Version, out.UpdatedAt = scimOwner, nil, out.Version+1, now
+		switch {
+		case !wantActive:
+			if out.Status != orgsync.StatusDeprovisioned {
+				out.Status, out.DeprovisionedAt = orgsync.StatusDeprovisioned, &now
+			}
+		case out.Status == orgsync.StatusDeprovisioned:
+			out.Status, out.DeprovisionedAt = out.ReactivatedStatus(), nil
+		}
+		if err := s.saveMember(ctx, tx, &out); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: kind, memberID: out.ID, before: before, after: out}})
+	})
+	if err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: scim create member %q: %w", m.UserName, err)
+	}
+	return out, nil
+}
+
+// SCIMUpdateMember changes a live SCIM-owned member atomically: it loads the
+// member inside the write transaction, lets change edit a copy (the
+// receiver applies a PUT or every PATCH operation there; an error aborts
+// with nothing written), and saves the result.
+//
+// Only the profile (userName, externalId, names, emails) and activity are
+// taken from the edit: Status deprovisioned deprovisions, any other status
+// reactivates a deprovisioned member (to active if setup ever completed,
+// else pending_setup) and leaves a live one as it is. ID, owner, role and
+// setup state cannot be changed. An edit that changes nothing writes
+// nothing and keeps the version.
+func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error) {
+	var out orgsync.Member
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		cur, err := s.loadSCIMMember(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("member", id, cur.Version, ifVersion); err != nil {
+			return err
+		}
+		edit := copyMember(cur)
+		if err := change(&edit); err != nil {
+			return err
+		}
+		if err := validUserName(&edit); err != nil {
+			return err
+		}
+		edit.Role = cur.Role
+		next := copyMember(cur)
+		profileChanged := profile(&next, &edit, cur.Role)
+		next.ExternalID = edit.ExternalID
+		profileChanged = profileChanged || cur.ExternalID != next.ExternalID
+		now := s.Now()
+		kind := orgsync.EventMemberUpdated
+		wasActive, wantActive := cur.Status != orgsync.StatusDeprovisioned, edit.Status != orgsync.StatusDeprovisioned
+		switch {
+		case wasActive && !wantActive:
+			next.Status, next.DeprovisionedAt, kind = orgsync.StatusDeprovisioned, &now, orgsync.EventMemberDeprovisioned
+		case !wasActive && wantActive:
+			next.Status, next.DeprovisionedAt, kind = cur.ReactivatedStatus(), nil, orgsync.EventMemberReactivated
+		case !profileChanged:
+			out = cur
+			return nil
+		}
+		if orgsync.Fold(next.UserName) != orgsync.Fold(cur.UserName) {
+			holder, err := s.nameHolder(ctx, tx, org, next.UserName, cur.ID)
+			if err != nil {
+				return err
+			}
+			if holder != nil {
+				return nameConflict(next.UserName, holder)
+			}
+		}
+		next.Version, next.UpdatedAt = cur.Version+1, now
+		if err := s.saveMember(ctx, tx, &next); err != nil {
+			return err
+		}
+		out = next
+		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}})
+	})
+	if err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: scim update member %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// SCIMDeleteMember deletes a live SCIM-owned member: it disappears from
+// SCIM (ErrNotFound afterwards) but is kept deprovisioned, with its group
+// memberships, as a tombstone until purged.
+func (s *Store) SCIMDeleteMember(ctx context.Context, org, id string, ifVersion int64) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		cur, err := s.loadSCIMMember(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("member", id, cur.Version, ifVersion); err != nil {
+			return err
+		}
+		next := copyMember(cur)
+		now := s.Now()
+		if next.Status != orgsync.StatusDeprovisioned {
+			next.Status, next.DeprovisionedAt = orgsync.StatusDeprovisioned, &now
+		}
+		next.DeletedAt, next.Version, next.UpdatedAt = &now, cur.Version+1, now
+		if err := s.saveMember(ctx, tx, &next); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventMemberDeleted, memberID: id, before: cur, after: next}})
+	})
+	if err != nil {
+		return fmt.Errorf("store: scim delete member %q: %w", id, err)
+	}
+	return nil
+}

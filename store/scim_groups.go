@@ -1,0 +1,449 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
+)
+
+const (
+	groupFields = `SELECT g.id, g.org_id, g.display_name, g.external_id, g.owner, g.version, g.created_at, g.updated_at`
+	groupSelect = groupFields + ` FROM org_groups g`
+)
+
+func scanGroups(rows *sql.Rows) ([]orgsync.Group, error) {
+	defer rows.Close()
+	var out []orgsync.Group
+	for rows.Next() {
+		var g orgsync.Group
+		if err := rows.Scan(&g.ID, &g.Org, &g.DisplayName, &g.ExternalID, &g.Owner, &g.Version, &g.CreatedAt, &g.UpdatedAt); err != nil {
+			return nil, err
+		}
+		g.CreatedAt, g.UpdatedAt = g.CreatedAt.UTC(), g.UpdatedAt.UTC()
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// SCIMGroup returns a SCIM-owned group by ID. With members, Group.Members
+// holds the IDs of its live SCIM-visible members (ordered by userName) and
+// the map describes each of them (ID, UserName, DisplayName, Status).
+// Unknown or owned by someone else: ErrNotFound.
+func (s *Store) SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error) {
+	rows, err := s.query(ctx, groupSelect+` WHERE g.org_id = ? AND g.id = ? AND g.owner = ?`, org, id, scimOwner)
+	if err != nil {
+		return orgsync.Group{}, nil, fmt.Errorf("store: group %q: %w", id, err)
+	}
+	gs, err := scanGroups(rows)
+	if err != nil {
+		return orgsync.Group{}, nil, fmt.Errorf("store: group %q: %w", id, err)
+	}
+	if len(gs) == 0 {
+		return orgsync.Group{}, nil, fmt.Errorf("group %q: %w", id, orgsync.ErrNotFound)
+	}
+	var briefs map[string]orgsync.Member
+	if members {
+		if briefs, err = s.attachGroupMembers(ctx, gs); err != nil {
+			return orgsync.Group{}, nil, fmt.Errorf("store: group %q members: %w", id, err)
+		}
+	}
+	return gs[0], briefs, nil
+}
+
+// SCIMGroups lists one page of the SCIM-owned groups matching q.Filter,
+// ordered by ID, with the total number of matches; members as in SCIMGroup.
+func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error) {
+	where, fargs, err := s.dialect.translateFilter(org, groupSchema, q.Filter)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	from := ` FROM org_groups g WHERE g.org_id = ? AND g.owner = ?`
+	args := []any{org, scimOwner}
+	if where != "" {
+		from += " AND " + where
+		args = append(args, fargs...)
+	}
+	start := max(q.StartIndex, 1)
+	var (
+		groups []orgsync.Group
+		briefs map[string]orgsync.Member
+	)
+	if q.Count > 0 {
+		rows, err := s.query(ctx, groupFields+from+` ORDER BY g.id LIMIT ? OFFSET ?`, append(args, q.Count, start-1)...)
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("store: list groups: %w", err)
+		}
+		if groups, err = scanGroups(rows); err != nil {
+			return nil, nil, 0, fmt.Errorf("store: list groups: %w", err)
+		}
+		if members {
+			if briefs, err = s.attachGroupMembers(ctx, groups); err != nil {
+				return nil, nil, 0, fmt.Errorf("store: list groups: %w", err)
+			}
+		}
+	}
+	total, err := s.total(ctx, q, start, len(groups), from, args)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("store: count groups: %w", err)
+	}
+	return groups, briefs, total, nil
+}
+
+// attachGroupMembers fills Members of groups with their visible members.
+func (s *Store) attachGroupMembers(ctx context.Context, groups []orgsync.Group) (map[string]orgsync.Member, error) {
+	briefs := map[string]orgsync.Member{}
+	if len(groups) == 0 {
+		return briefs, nil
+	}
+	idx := make(map[string]int, len(groups))
+	ids := make([]any, 0, len(groups))
+	for i := range groups {
+		idx[groups[i].ID] = i
+		ids = append(ids, groups[i].ID)
+	}
+	rows, err := s.query(ctx, `SELECT gm.group_id, m.id, m.user_name, m.display_name, m.status FROM group_members gm
+		JOIN members m ON m.id = gm.member_id
+		WHERE gm.group_id IN (`+placeholders(len(ids))+`) AND m.owner = ? AND m.deleted_at IS NULL
+		ORDER BY gm.group_id, m.user_name_fold`, append(ids, scimOwner)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gid, status string
+		var m orgsync.Member
+		if err := rows.Scan(&gid, &m.ID, &m.UserName, &m.DisplayName, &status); err != nil {
+			return nil, err
+		}
+		m.Status = orgsync.Status(status)
+		briefs[m.ID] = m
+		if i, ok := idx[gid]; ok {
+			groups[i].Members = append(groups[i].Members, m.ID)
+		}
+	}
+	return briefs, rows.Err()
+}
+
+func (s *Store) loadSCIMGroup(ctx context.Context, tx *gorm.DB, org, id string) (orgsync.Group, error) {
+	rows, err := s.txQuery(ctx, tx, groupSelect+` WHERE g.org_id = ? AND g.id = ? AND g.owner = ?`, org, id, scimOwner)
+	if err != nil {
+		return orgsync.Group{}, err
+	}
+	gs, err := scanGroups(rows)
+	if err != nil {
+		return orgsync.Group{}, err
+	}
+	if len(gs) == 0 {
+		return orgsync.Group{}, fmt.Errorf("group %q: %w", id, orgsync.ErrNotFound)
+	}
+	return gs[0], nil
+}
+
+// groupNameFree fails with ErrConflict when another group of org holds
+// name (case-insensitively), naming its owner when that is not "scim".
+func (s *Store) groupNameFree(ctx context.Context, tx *gorm.DB, org, name, except string) error {
+	if strings.TrimSpace(name) == "" {
+		return fmt.Errorf("displayName is required: %w", orgsync.ErrInvalid)
+	}
+	rows, err := s.txQuery(ctx, tx, `SELECT owner FROM org_groups WHERE org_id = ? AND display_name_fold = ? AND id <> ?`,
+		org, orgsync.Fold(name), except)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			return err
+		}
+		if owner == scimOwner {
+			return fmt.Errorf("group displayName %q already exists: %w", name, orgsync.ErrConflict)
+		}
+		return fmt.Errorf("group displayName %q belongs to a group owned by %q: %w", name, ownerName(owner), orgsync.ErrConflict)
+	}
+	return rows.Err()
+}
+
+// SCIMCreateGroup creates a group owned by "scim" with g's DisplayName,
+// ExternalID and Members (member IDs, which must be live SCIM members:
+// otherwise ErrInvalid). A taken displayName is ErrConflict.
+func (s *Store) SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error) {
+	var out orgsync.Group
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := s.groupNameFree(ctx, tx, org, g.DisplayName, ""); err != nil {
+			return err
+		}
+		now := s.Now()
+		out = orgsync.Group{ID: newID(), Org: org, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Owner: scimOwner,
+			Version: 1, CreatedAt: now, UpdatedAt: now}
+		if err := s.insert(ctx, tx, "org_groups", groupCols, [][]any{{out.ID, org, out.DisplayName, orgsync.Fold(out.DisplayName),
+			out.ExternalID, out.Owner, out.Version, now, now}}, ""); err != nil {
+			return translate(err)
+		}
+		evs := []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventGroupCreated, groupID: out.ID, after: out}}
+		m := &membership{s: s, ctx: ctx, tx: tx, g: out}
+		if _, err := m.add(g.Members); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, append(evs, m.events...))
+	})
+	if err != nil {
+		return orgsync.Group{}, fmt.Errorf("store: scim create group %q: %w", g.DisplayName, err)
+	}
+	return out, nil
+}
+
+// SCIMUpdateGroup applies p to a SCIM-owned group in one transaction:
+// rename, external ID, then each membership operation in order, each one
+// incremental (rows are inserted or deleted per member; the member list is
+// never rewritten). Members added must be live SCIM members (ErrInvalid).
+// Adding a present member or removing an absent one changes nothing; a
+// patch that changes nothing keeps the version. Returns the group without
+// members.
+func (s *Store) SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error) {
+	var out orgsync.Group
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		g, err := s.loadSCIMGroup(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("group", id, g.Version, ifVersion); err != nil {
+			return err
+		}
+		before := g
+		var evs []eventRow
+		changed := false
+		if p.DisplayName != nil && *p.DisplayName != g.DisplayName {
+			if err := s.groupNameFree(ctx, tx, org, *p.DisplayName, id); err != nil {
+				return err
+			}
+			g.DisplayName, changed = *p.DisplayName, true
+		}
+		if p.ExternalID != nil && *p.ExternalID != g.ExternalID {
+			g.ExternalID, changed = *p.ExternalID, true
+		}
+		if changed {
+			evs = append(evs, eventRow{org: org, actor: scimOwner, kind: orgsync.EventGroupUpdated, groupID: id,
+				before: map[string]string{"display_name": before.DisplayName, "external_id": before.ExternalID},
+				after:  map[string]string{"display_name": g.DisplayName, "external_id": g.ExternalID}})
+		}
+		m := &membership{s: s, ctx: ctx, tx: tx, g: g}
+		for _, op := range p.Membership {
+			n, err := m.apply(op)
+			if err != nil {
+				return err
+			}
+			changed = changed || n > 0
+		}
+		out = g
+		if !changed {
+			return nil
+		}
+		now := s.Now()
+		out.Version, out.UpdatedAt = g.Version+1, now
+		if _, err := s.exec(ctx, tx, `UPDATE org_groups SET display_name = ?, display_name_fold = ?, external_id = ?, version = ?, updated_at = ? WHERE id = ?`,
+			out.DisplayName, orgsync.Fold(out.DisplayName), out.ExternalID, out.Version, now, id); err != nil {
+			return translate(err)
+		}
+		return s.appendEvents(ctx, tx, append(evs, m.events...))
+	})
+	if err != nil {
+		return orgsync.Group{}, fmt.Errorf("store: scim update group %q: %w", id, err)
+	}
+	return out, nil
+}
+
+// SCIMDeleteGroup deletes a SCIM-owned group and its memberships (the
+// members themselves stay).
+func (s *Store) SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error {
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		g, err := s.loadSCIMGroup(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if err := checkVersion("group", id, g.Version, ifVersion); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `DELETE FROM group_members WHERE group_id = ?`, id); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `DELETE FROM org_groups WHERE id = ?`, id); err != nil {
+			return err
+		}
+		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventGroupDeleted, groupID: id,
+			before: map[string]string{"display_name": g.DisplayName}}})
+	})
+	if err != nil {
+		return fmt.Errorf("store: scim delete group %q: %w", id, err)
+	}
+	return nil
+}
+
+// membership applies membership operations to one group inside a write
+// transaction, collecting their events.
+type membership struct {
+	s      *Store
+	ctx    context.Context
+	tx     *gorm.DB
+	g      orgsync.Group
+	events []eventRow
+}
+
+func (m *membership) apply(op orgsync.MembershipOp) (int, error) {
+	switch op.Action {
+	case orgsync.MembershipAdd:
+		return m.add(op.MemberIDs)
+	case orgsync.MembershipRemove:
+		return m.remove(op.MemberIDs)
+	case orgsync.MembershipReplace:
+		return m.replace(op.MemberIDs)
+	}
+	return 0, fmt.Errorf("unknown membership action %q: %w", op.Action, orgsync.ErrInvalid)
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (m *membership) event(kind, memberID, userName string) {
+	info := map[string]string{"group": m.g.DisplayName, "user_name": userName}
+	e := eventRow{org: m.g.Org, actor: scimOwner, kind: kind, memberID: memberID, groupID: m.g.ID}
+	if kind == orgsync.EventGroupMemberAdded {
+		e.after = info
+	} else {
+		e.before = info
+	}
+	m.events = append(m.events, e)
+}
+
+// add inserts the missing (group, member) rows.
+func (m *membership) add(ids []string) (int, error) {
+	ids = dedupe(ids)
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	names := make(map[string]string, len(ids))
+	if err := m.s.eachIn(m.ctx, m.tx, `SELECT id, user_name FROM members WHERE org_id = ? AND owner = ? AND deleted_at IS NULL AND id IN`,
+		[]any{m.g.Org, scimOwner}, ids, "", func(scan func(...any) error) error {
+			var id, name string
+			if err := scan(&id, &name); err != nil {
+				return err
+			}
+			names[id] = name
+			return nil
+		}); err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		if _, ok := names[id]; !ok {
+			return 0, fmt.Errorf("member %q does not exist: %w", id, orgsync.ErrInvalid)
+		}
+	}
+	have := map[string]bool{}
+	if err := m.s.eachIn(m.ctx, m.tx, `SELECT member_id FROM group_members WHERE group_id = ? AND member_id IN`,
+		[]any{m.g.ID}, ids, "", func(scan func(...any) error) error {
+			var id string
+			if err := scan(&id); err != nil {
+				return err
+			}
+			have[id] = true
+			return nil
+		}); err != nil {
+		return 0, err
+	}
+	now := m.s.Now()
+	var rows [][]any
+	for _, id := range ids {
+		if have[id] {
+			continue
+		}
+		rows = append(rows, []any{m.g.ID, id, m.g.Org, now})
+		m.event(orgsync.EventGroupMemberAdded, id, names[id])
+	}
+	if err := m.s.insert(m.ctx, m.tx, "group_members", []string{"group_id", "member_id", "org_id", "created_at"}, rows,
+		" ON CONFLICT DO NOTHING"); err != nil {
+		return 0, err
+	}
+	return len(rows), nil
+}
+
+// remove deletes the present (group, member) rows.
+func (m *membership) remove(ids []string) (int, error) {
+	ids = dedupe(ids)
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	var gone []string
+	names := map[string]string{}
+	if err := m.s.eachIn(m.ctx, m.tx, `SELECT gm.member_id, m.user_name FROM group_members gm JOIN members m ON m.id = gm.member_id
+		WHERE gm.group_id = ? AND gm.member_id IN`, []any{m.g.ID}, ids, "", func(scan func(...any) error) error {
+		var id, name string
+		if err := scan(&id, &name); err != nil {
+			return err
+		}
+		gone = append(gone, id)
+		names[id] = name
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	for start := 0; start < len(gone); start += chunk {
+		part := gone[start:min(start+chunk, len(gone))]
+		if _, err := m.s.exec(m.ctx, m.tx, `DELETE FROM group_members WHERE group_id = ? AND member_id IN (`+placeholders(len(part))+`)`,
+			append([]any{m.g.ID}, toAny(part)...)...); err != nil {
+			return 0, err
+		}
+	}
+	for _, id := range gone {
+		m.event(orgsync.EventGroupMemberRemoved, id, names[id])
+	}
+	return len(gone), nil
+}
+
+// replace makes the group's SCIM-visible members exactly ids, by adding
+// and removing the difference. Tombstoned members keep their membership.
+func (m *membership) replace(ids []string) (int, error) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	rows, err := m.s.txQuery(m.ctx, m.tx, `SELECT gm.member_id FROM group_members gm JOIN members m ON m.id = gm.member_id
+		WHERE gm.group_id = ? AND m.owner = ? AND m.deleted_at IS NULL`, m.g.ID, scimOwner)
+	if err != nil {
+		return 0, err
+	}
+	var drop []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !want[id] {
+			drop = append(drop, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	removed, err := m.remove(drop)
+	if err != nil {
+		return 0, err
+	}
+	added, err := m.add(ids)
+	return removed + added, err
+}
