@@ -16,11 +16,12 @@
 //     resources (a total that is too low) each fail the read. A server that
 //     ignores startIndex but sent everything on the first page is accepted.
 //   - 429, 408 and 5xx answers and network errors are retried with
-//     exponential backoff and jitter, honouring Retry-After, up to
-//     max_retries; every attempt has its own timeout. A page that still
+//     exponential backoff and jitter, honouring Retry-After (a wait of more
+//     than 5 minutes fails the read instead), up to max_retries; every
+//     attempt has its own timeout. A page that still
 //     fails fails the snapshot. 401 and 403 mean the token was refused.
 //   - A 200 whose body is not a SCIM ListResponse is an error, and so is a
-//     body larger than the size limit.
+//     body larger than 64 MiB.
 //   - user_filter and group_filter are passed to the server and also checked
 //     here: a resource that plainly does not match (a server ignoring or
 //     misreading the filter) is left out and reported in the warnings.
@@ -37,6 +38,22 @@
 // snapshot rather than silently taking the role away). A group's members are the ExternalIDs of the
 // users read; members of type Group (or whose value is a group id) become
 // Subgroups.
+//
+// Configuration (the `scim:` block of a source; only base_url and a token
+// are required):
+//
+//	scim:
+//	  base_url: https://idp.example.com/scim/v2
+//	  token: ${IDP_SCIM_TOKEN}        # or token_file: /run/secrets/idp
+//	  page_size: 100                  # group_page_size: defaults to page_size
+//	  timeout: 30s                    # per request, body included
+//	  max_retries: 5                  # 0: never retry
+//	  ca_file: /etc/ssl/idp-ca.pem    # insecure_skip_verify: false
+//	  user_filter: active eq true     # group_filter too; skip_groups: false
+//	  id_attribute: id                # or externalId; user_name_attribute: userName,
+//	                                  # email_attribute: emails, given_name_attribute,
+//	                                  # family_name_attribute, display_name_attribute
+//	  role_map: {"KMS Admins": admin}
 //
 // Limits: group members are taken from the /Groups list response. A server
 // that leaves members out of list responses, or pages them (as some

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -248,7 +250,9 @@ func TestBackoff(t *testing.T) {
 func TestTLS(t *testing.T) {
 	rec := loadRecording(t, "users-only")
 	r := &replay{t: t, rec: rec, used: map[string]int{}}
-	srv := httptest.NewTLSServer(r)
+	srv := httptest.NewUnstartedServer(r)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+	srv.StartTLS()
 	defer srv.Close()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
