@@ -162,6 +162,8 @@ func (s *Source) pageURL(endpoint, filter string, start, count int) *url.URL {
 	if filter != "" {
 		q.Set("filter", filter)
 	}
-	u.RawQuery = q.Encode()
+	// Spaces as %20 rather than '+': not every server reads a query as a
+	// form. A '+' in a value is already %2B.
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	return &u
 }

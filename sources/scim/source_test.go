@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,6 +111,8 @@ func TestSnapshot(t *testing.T) {
 		sleeps []time.Duration // the exact waits, when set
 		// calls: requests expected for a key, when set.
 		calls map[string]int
+		// before edits the recording.
+		before func(*replay)
 	}{
 		{name: "normal", golden: "normal", config: func(c *Config) { c.RoleMap = roles }, sleeps: []time.Duration{}},
 		{name: "items-per-page-echo", golden: "normal", config: func(c *Config) { c.RoleMap = roles }},
@@ -186,6 +189,14 @@ func TestSnapshot(t *testing.T) {
 			name: "filter-ignored", golden: "filter-ignored",
 			config: func(c *Config) { c.UserFilter = "active eq true" },
 		},
+		{
+			name: "filter-ignored", errs: []string{"/scim/v2/Users?count=2&filter=active%20eq%20true&startIndex=1", "HTTP 503"},
+			config: func(c *Config) { c.UserFilter = "active eq true"; zero := 0; c.MaxRetries = &zero; c.SkipGroups = true },
+			// the error shows the URL as sent
+			before: func(r *replay) {
+				r.rec.Responses[pageKey("Users", 1, 2, "active eq true")] = []response{{Status: http.StatusServiceUnavailable}}
+			},
+		},
 		{name: "no-groups", errs: []string{"/scim/v2/Groups?count=2&startIndex=1", "HTTP 404", "Resource type Groups not supported", "scim.skip_groups: true"}},
 		{
 			name: "users-only", golden: "users-only",
@@ -207,6 +218,9 @@ func TestSnapshot(t *testing.T) {
 		}
 		t.Run(label, func(t *testing.T) {
 			srv := newReplay(t, loadRecording(t, tc.name))
+			if tc.before != nil {
+				tc.before(srv)
+			}
 			s, sl := newTestSource(t, srv.url(), tc.config)
 			var progress []orgsync.Progress
 			s.OnProgress(func(p orgsync.Progress) { progress = append(progress, p) })
