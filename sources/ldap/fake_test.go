@@ -187,7 +187,7 @@ func TestSnapshotMapping(t *testing.T) {
 		"alice@x.org": {"admin", orgsync.StatusActive},
 		"bob@x.org":   {"auditor", orgsync.StatusActive},
 		"carol@x.org": {"operator", orgsync.StatusDeprovisioned}, // eng is in ops (a cycle)
-		"dave@x.org":  {"admin", orgsync.StatusActive}, // admin beats auditor and operator
+		"dave@x.org":  {"admin", orgsync.StatusActive},           // admin beats auditor and operator
 	}
 	if len(got) != len(want) {
 		t.Errorf("members = %v, want the %d of kms (erin and outside are not in it)", keys(got), len(want))

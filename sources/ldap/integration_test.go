@@ -394,3 +394,7 @@ func TestSlapdCancelled(t *testing.T) {
 		t.Fatalf("cancelled Snapshot = %d members, %v; want an error", len(snap.Members), err)
 	}
 }
+
+func testLogger(t *testing.T) zerolog.Logger {
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
+}
