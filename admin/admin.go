@@ -1,0 +1,188 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Store is what the admin API reads and changes.
+type Store interface {
+	// Members lists the org's live members with their group names;
+	// ErrNotFound for an unknown org.
+	Members(ctx context.Context, org string, status orgsync.Status) ([]orgsync.Member, error)
+	// CompleteSetup marks the member's master key created; ErrNotFound for
+	// an unknown org or member, ErrInvalid for a deprovisioned one.
+	CompleteSetup(ctx context.Context, org, idOrUserName, actor string) (orgsync.Member, error)
+	// Runs lists reconcile runs, newest first.
+	Runs(ctx context.Context, source string, limit int) ([]orgsync.Run, error)
+	// Events returns events after seq, oldest first.
+	Events(ctx context.Context, org string, after int64, limit int) ([]orgsync.Event, error)
+}
+
+// API serves /api/v1 (except /api/v1/scim, which is the receiver's).
+type API struct {
+	store Store
+	log   zerolog.Logger
+	token [32]byte // SHA-256 of the admin token; zero when none is set
+	set   bool
+	mux   *http.ServeMux
+}
+
+// New returns the admin API. With an empty token every request is refused:
+// the API is off until an admin token is configured.
+func New(st Store, adminToken orgsync.Secret, log zerolog.Logger) *API {
+	a := &API{store: st, log: log, mux: http.NewServeMux()}
+	if adminToken != "" {
+		a.token, a.set = sha256.Sum256([]byte(adminToken.Reveal())), true
+	}
+	a.mux.HandleFunc("GET /api/v1/orgs/{org}/members", a.members)
+	a.mux.HandleFunc("POST /api/v1/orgs/{org}/members/{id}/setup-complete", a.setupComplete)
+	a.mux.HandleFunc("GET /api/v1/runs", a.runs)
+	a.mux.HandleFunc("GET /api/v1/events", a.events)
+	return a
+}
+
+// ServeHTTP authenticates, then routes.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !a.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="orgsync-admin"`)
+		writeError(w, http.StatusUnauthorized, "missing or invalid admin token")
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+func (a *API) authorized(r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || !a.set {
+		return false
+	}
+	// Compare digests: constant time whatever the presented length.
+	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return subtle.ConstantTimeCompare(got[:], a.token[:]) == 1
+}
+
+func (a *API) members(w http.ResponseWriter, r *http.Request) {
+	status := orgsync.Status(r.URL.Query().Get("status"))
+	if status != "" && !status.Valid() {
+		writeError(w, http.StatusBadRequest, "status must be pending_setup, active or deprovisioned")
+		return
+	}
+	ms, err := a.store.Members(r.Context(), r.PathValue("org"), status)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, View(m))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (a *API) setupComplete(w http.ResponseWriter, r *http.Request) {
+	// A body is optional; when present it must be a JSON object.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "unreadable body: "+err.Error())
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(body, &obj); err != nil {
+			writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+			return
+		}
+	}
+	m, err := a.store.CompleteSetup(r.Context(), r.PathValue("org"), r.PathValue("id"), "admin-api")
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, View(m))
+}
+
+func (a *API) runs(w http.ResponseWriter, r *http.Request) {
+	limit, ok := intParam(w, r, "limit", 100)
+	if !ok {
+		return
+	}
+	runs, err := a.store.Runs(r.Context(), r.URL.Query().Get("source"), int(limit))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+func (a *API) events(w http.ResponseWriter, r *http.Request) {
+	after, ok := intParam(w, r, "after", 0)
+	if !ok {
+		return
+	}
+	limit, ok := intParam(w, r, "limit", 1000)
+	if !ok {
+		return
+	}
+	evs, err := a.store.Events(r.Context(), r.URL.Query().Get("org"), after, int(limit))
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	next := after
+	if len(evs) > 0 {
+		next = evs[len(evs)-1].Seq
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs, "next_after": next})
+}
+
+func intParam(w http.ResponseWriter, r *http.Request, name string, def int64) (int64, bool) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, true
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		writeError(w, http.StatusBadRequest, name+" must be a non-negative integer")
+		return 0, false
+	}
+	return n, true
+}
+
+// fail maps domain error kinds to statuses.
+func (a *API) fail(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, orgsync.ErrNotFound):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, orgsync.ErrInvalid), errors.Is(err, orgsync.ErrConflict):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, context.Canceled):
+		writeError(w, http.StatusServiceUnavailable, "request cancelled")
+	default:
+		a.log.Error().Err(err).Msg("admin api")
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

@@ -1,0 +1,11 @@
+// Package admin is the operator and KMS facing HTTP API under /api/v1:
+// members of an org (with the pending_setup flag), marking a member's
+// master-key setup complete, reconcile runs, and the membership event feed
+// the KMS follows with an `after` cursor.
+//
+// Every request needs `Authorization: Bearer {admin_token}`, compared in
+// constant time. SCIM tokens are not admin tokens and vice versa. Errors
+// are JSON {"error": "..."} with 400 (malformed input), 401, 404 (unknown
+// org or member) or 409 (a member whose state forbids the change); no error
+// changes the store.
+package admin

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) configCommand() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Inspect the configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "validate",
+		Short: "Load and validate the config; print it with secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := a.config()
+			if err != nil {
+				return err
+			}
+			out, err := cfg.Redacted()
+			if err != nil {
+				return err
+			}
+			src := cfg.Path
+			if src == "" {
+				src = "built-in defaults"
+			}
+			fmt.Fprintf(a.stdout, "# config valid (%s)\n%s", src, out)
+			return nil
+		},
+	})
+	return cmd
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			rev := ""
+			if bi, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range bi.Settings {
+					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+						rev = " (" + s.Value[:12] + ")"
+					}
+				}
+				if version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+					version = bi.Main.Version
+				}
+			}
+			fmt.Fprintf(a.stdout, "orgsync %s%s\n", version, rev)
+			return nil
+		},
+	}
+}
+
+// writeJSON prints v as indented JSON.
+func (a *app) writeJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func checkFormat(f string, allowed ...string) error {
+	for _, a := range allowed {
+		if f == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("--format %q: want one of %v", f, allowed)
+}

@@ -1,0 +1,428 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/sources/ldap"
+	"github.com/orgsync/orgsync/sources/scim"
+	"github.com/orgsync/orgsync/store"
+)
+
+// Config is the whole orgsync configuration. Each component owns its own
+// block (store.Config, ldap.Config, …); this file only assembles them.
+type Config struct {
+	Database store.Config   `yaml:"database"`
+	Server   ServerConfig   `yaml:"server"`
+	Log      LogConfig      `yaml:"log"`
+	Orgs     []OrgConfig    `yaml:"orgs"`
+	Sources  []SourceConfig `yaml:"sources"`
+}
+
+// ServerConfig is the HTTP side of serve: SCIM, admin API, metrics.
+type ServerConfig struct {
+	Listen    string `yaml:"listen"`
+	PublicURL string `yaml:"public_url"`
+	// AdminToken guards /api/v1 (not SCIM, which takes per-org tokens).
+	AdminToken     orgsync.Secret `yaml:"admin_token"`
+	AdminTokenFile string         `yaml:"admin_token_file"`
+	TLSCertFile    string         `yaml:"tls_cert_file"`
+	TLSKeyFile     string         `yaml:"tls_key_file"`
+	// Timeouts and limits that keep slow or huge requests from tying the
+	// server up.
+	ReadHeaderTimeout orgsync.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       orgsync.Duration `yaml:"read_timeout"`
+	WriteTimeout      orgsync.Duration `yaml:"write_timeout"`
+	IdleTimeout       orgsync.Duration `yaml:"idle_timeout"`
+	ShutdownTimeout   orgsync.Duration `yaml:"shutdown_timeout"`
+	MaxBodyBytes      int64            `yaml:"max_body_bytes"`
+}
+
+// LogConfig sets up zerolog.
+type LogConfig struct {
+	Level string `yaml:"level"`
+	// Format is console, json, or auto (console on a terminal, else json).
+	Format string `yaml:"format"`
+}
+
+// OrgConfig is one organisation.
+type OrgConfig struct {
+	ID          string           `yaml:"id"`
+	Name        string           `yaml:"name"`
+	DefaultRole string           `yaml:"default_role"`
+	PurgeAfter  orgsync.Duration `yaml:"purge_after"`
+	// PurgeLimit caps how many members one purge may remove.
+	PurgeLimit int `yaml:"purge_limit"`
+}
+
+// SourceConfig is one pull source; Type selects which block applies.
+type SourceConfig struct {
+	Name     string                 `yaml:"name"`
+	Org      string                 `yaml:"org"`
+	Type     string                 `yaml:"type"`
+	Schedule string                 `yaml:"schedule"`
+	Timeout  orgsync.Duration       `yaml:"timeout"`
+	Guard    reconciler.GuardConfig `yaml:"guard"`
+	LDAP     *ldap.Config           `yaml:"ldap,omitempty"`
+	SCIM     *scim.Config           `yaml:"scim,omitempty"`
+}
+
+// Defaults.
+const (
+	defaultConfigFile = "orgsync.yaml"
+	defaultOrg        = "default"
+)
+
+// SetDefaults fills every unset value with the built-in default.
+func (c *Config) SetDefaults() {
+	c.Database.SetDefaults()
+	s := &c.Server
+	if s.Listen == "" {
+		s.Listen = "127.0.0.1:8080"
+	}
+	if s.PublicURL == "" {
+		scheme := "http"
+		if s.TLSCertFile != "" {
+			scheme = "https"
+		}
+		s.PublicURL = scheme + "://" + s.Listen
+	}
+	s.PublicURL = strings.TrimRight(s.PublicURL, "/")
+	setDur := func(d *orgsync.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = orgsync.Duration(v)
+		}
+	}
+	setDur(&s.ReadHeaderTimeout, 10*time.Second)
+	setDur(&s.ReadTimeout, 30*time.Second)
+	setDur(&s.WriteTimeout, 60*time.Second)
+	setDur(&s.IdleTimeout, 120*time.Second)
+	setDur(&s.ShutdownTimeout, 20*time.Second)
+	if s.MaxBodyBytes == 0 {
+		s.MaxBodyBytes = 1 << 20
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "auto"
+	}
+	if len(c.Orgs) == 0 {
+		c.Orgs = []OrgConfig{{ID: defaultOrg}}
+	}
+	for i := range c.Orgs {
+		o := &c.Orgs[i]
+		if o.Name == "" {
+			o.Name = o.ID
+		}
+		if o.DefaultRole == "" {
+			o.DefaultRole = orgsync.RoleMember
+		}
+		setDur(&o.PurgeAfter, 30*24*time.Hour)
+		if o.PurgeLimit == 0 {
+			o.PurgeLimit = 100
+		}
+	}
+	for i := range c.Sources {
+		src := &c.Sources[i]
+		src.Guard.SetDefaults()
+		setDur(&src.Timeout, 30*time.Minute)
+		if src.LDAP != nil {
+			src.LDAP.SetDefaults()
+		}
+		if src.SCIM != nil {
+			src.SCIM.SetDefaults()
+		}
+	}
+}
+
+var idPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// Validate lists every problem in the config.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(prefix string, err error) {
+		if err == nil {
+			return
+		}
+		for _, e := range flatten(err) {
+			errs = append(errs, fmt.Errorf("%s%s", prefix, e))
+		}
+	}
+	add("", c.Database.Validate())
+	add("", c.Server.validate())
+	switch c.Log.Level {
+	case "trace", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level: %q is not trace, debug, info, warn or error", c.Log.Level))
+	}
+	switch c.Log.Format {
+	case "auto", "console", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log.format: %q is not auto, console or json", c.Log.Format))
+	}
+	orgs := map[string]bool{}
+	for i, o := range c.Orgs {
+		p := fmt.Sprintf("orgs[%d]: ", i)
+		switch {
+		case !idPattern.MatchString(o.ID):
+			errs = append(errs, fmt.Errorf("%sid: %q must be lower-case letters, digits, '.', '_' or '-'", p, o.ID))
+		case orgs[o.ID]:
+			errs = append(errs, fmt.Errorf("%sid: %q is listed twice", p, o.ID))
+		}
+		orgs[o.ID] = true
+		if o.PurgeAfter < 0 {
+			errs = append(errs, fmt.Errorf("%spurge_after: must not be negative", p))
+		}
+		if o.PurgeLimit < 0 {
+			errs = append(errs, fmt.Errorf("%spurge_limit: must not be negative", p))
+		}
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sources {
+		p := fmt.Sprintf("sources[%d]: ", i)
+		if s.Name != "" {
+			p = fmt.Sprintf("sources[%d] (%s): ", i, s.Name)
+		}
+		switch {
+		case !idPattern.MatchString(s.Name):
+			errs = append(errs, fmt.Errorf("%sname: %q must be lower-case letters, digits, '.', '_' or '-'", p, s.Name))
+		case s.Name == orgsync.OwnerSCIM:
+			errs = append(errs, fmt.Errorf("%sname: %q is reserved for the SCIM receiver", p, s.Name))
+		case names[s.Name]:
+			errs = append(errs, fmt.Errorf("%sname: %q is used twice", p, s.Name))
+		}
+		names[s.Name] = true
+		if !orgs[s.Org] {
+			errs = append(errs, fmt.Errorf("%sorg: %q is not one of the orgs", p, s.Org))
+		}
+		if s.Schedule != "" {
+			add(p+"schedule: ", reconciler.ValidateSchedule(s.Schedule))
+		}
+		if s.Timeout <= 0 {
+			errs = append(errs, fmt.Errorf("%stimeout: must be positive", p))
+		}
+		add(p, s.Guard.Validate())
+		switch s.Type {
+		case "ldap":
+			if s.LDAP == nil {
+				errs = append(errs, fmt.Errorf("%sldap: required for type ldap", p))
+			} else {
+				add(p, s.LDAP.Validate())
+			}
+			if s.SCIM != nil {
+				errs = append(errs, fmt.Errorf("%sscim: only for type scim", p))
+			}
+		case "scim":
+			if s.SCIM == nil {
+				errs = append(errs, fmt.Errorf("%sscim: required for type scim", p))
+			} else {
+				add(p, s.SCIM.Validate())
+			}
+			if s.LDAP != nil {
+				errs = append(errs, fmt.Errorf("%sldap: only for type ldap", p))
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%stype: %q is not ldap or scim", p, s.Type))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *ServerConfig) validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("server.listen: %q is not host:port", s.Listen))
+	}
+	if u, err := url.Parse(s.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("server.public_url: %q is not an absolute http(s) URL", s.PublicURL))
+	}
+	tok, err := orgsync.ResolveSecret(s.AdminToken, s.AdminTokenFile)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("server.admin_token: %v", err))
+	} else if tok != "" && len(tok.Reveal()) < 16 {
+		errs = append(errs, errors.New("server.admin_token: must be at least 16 characters"))
+	}
+	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
+		errs = append(errs, errors.New("server.tls_cert_file and server.tls_key_file: set both or neither"))
+	}
+	for _, d := range []struct {
+		name string
+		v    orgsync.Duration
+	}{{"read_header_timeout", s.ReadHeaderTimeout}, {"read_timeout", s.ReadTimeout}, {"write_timeout", s.WriteTimeout},
+		{"idle_timeout", s.IdleTimeout}, {"shutdown_timeout", s.ShutdownTimeout}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("server.%s: must be positive", d.name))
+		}
+	}
+	if s.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("server.max_body_bytes: must be at least 1024"))
+	}
+	return errors.Join(errs...)
+}
+
+// flatten splits a joined error into its parts.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// Loaded is a config with where it came from and what to warn about.
+type Loaded struct {
+	Config
+	Path     string // "" for built-in defaults
+	Warnings []string
+}
+
+// LoadConfig reads path (or orgsync.yaml when present, or the built-in
+// defaults when path is ""), expands ${VAR}, decodes strictly, fills
+// defaults and validates. The error lists every problem found.
+func LoadConfig(path string, explicit bool) (*Loaded, error) {
+	l := &Loaded{}
+	if path == "" {
+		path = defaultConfigFile
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		l.Path = path
+	case errors.Is(err, fs.ErrNotExist) && !explicit:
+		l.SetDefaults()
+		return l, l.Validate()
+	default:
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := decodeConfig(data, &l.Config, &l.Warnings); err != nil {
+		return nil, err
+	}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o004 != 0 {
+		for _, key := range inlineSecrets(data) {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("%s holds the secret %s inline and is readable by every user: use ${VAR} or %s_file, or chmod o-r", path, key, key))
+		}
+	}
+	l.SetDefaults()
+	return l, l.Validate()
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// decodeConfig expands ${VAR} in every scalar and decodes strictly.
+func decodeConfig(data []byte, into *Config, warnings *[]string) error {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	var errs []error
+	expandNode(&root, &errs)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	expanded, err := yaml.Marshal(&root)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				errs = append(errs, fmt.Errorf("config: %s", e))
+			}
+			return errors.Join(errs...)
+		}
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+func expandNode(n *yaml.Node, errs *[]error) {
+	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := envRef.FindStringSubmatch(ref)[1]
+			v, ok := os.LookupEnv(name)
+			if !ok {
+				*errs = append(*errs, fmt.Errorf("config: line %d: environment variable %s is not set", n.Line, name))
+			}
+			return v
+		})
+		if n.Tag != "!!str" && n.Style == 0 {
+			n.Tag = "" // let the expanded value be typed as if written inline
+		}
+	}
+	for _, c := range n.Content {
+		expandNode(c, errs)
+	}
+}
+
+var secretKeys = map[string]bool{"admin_token": true, "bind_password": true, "token": true, "password": true}
+
+// inlineSecrets lists the secret keys whose value is written in the file
+// itself rather than referenced from the environment.
+func inlineSecrets(data []byte) []string {
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				if secretKeys[k.Value] && v.Kind == yaml.ScalarNode && v.Value != "" && !envRef.MatchString(v.Value) {
+					out = append(out, k.Value)
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(&root)
+	return out
+}
+
+// Redacted renders the config as YAML with every secret hidden.
+func (c *Config) Redacted() ([]byte, error) {
+	cp := *c
+	cp.Database = c.Database.Redacted()
+	return yaml.Marshal(&cp)
+}
+
+// Org returns the org with id.
+func (c *Config) Org(id string) (OrgConfig, bool) {
+	for _, o := range c.Orgs {
+		if o.ID == id {
+			return o, true
+		}
+	}
+	return OrgConfig{}, false
+}
+
+func (c *Config) domainOrgs() []orgsync.Org {
+	out := make([]orgsync.Org, 0, len(c.Orgs))
+	for _, o := range c.Orgs {
+		out = append(out, orgsync.Org{ID: o.ID, Name: o.Name, DefaultRole: o.DefaultRole, PurgeAfter: o.PurgeAfter.D()})
+	}
+	return out
+}

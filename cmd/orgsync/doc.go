@@ -1,0 +1,9 @@
+// Command orgsync keeps the membership of a self-hosted, end-to-end
+// encrypted KMS in line with the company directory: a SCIM 2.0 receiver
+// that IdPs push to, and a scheduled reconciler that pulls from LDAP,
+// Active Directory and SCIM sources.
+//
+// This package is the only one that knows every concrete type: it loads
+// the config, opens the store, builds the sources, and wires the receiver,
+// the reconciler and the admin API into the CLI and the daemon.
+package main

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/admin"
+	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/store"
+)
+
+func (a *app) serveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the SCIM receiver, the scheduler, the admin API and /metrics",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.serve(cmd.Context(), nil)
+		},
+	}
+}
+
+// serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM). When ready
+// is not nil it receives the listening address once the server accepts.
+func (a *app) serve(ctx context.Context, ready chan<- string) error {
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	log := a.log
+	adminToken, err := orgsync.ResolveSecret(cfg.Server.AdminToken, cfg.Server.AdminTokenFile)
+	if err != nil {
+		return fmt.Errorf("server.admin_token: %w", err)
+	}
+	if adminToken == "" {
+		log.Warn().Msg("no server.admin_token set: the admin API (/api/v1 members, runs, events) refuses every request")
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		newMemberCollector(st, log))
+	runner := &reconciler.Runner{Store: st, Logger: log, Metrics: reconciler.NewMetrics(reg)}
+
+	jobs, err := a.jobs("")
+	if err != nil {
+		return err
+	}
+	var locker reconciler.Locker
+	if st.Driver() == store.DriverPostgres {
+		locker = st // of several replicas, only one runs each job
+	}
+	sched := reconciler.NewScheduler(runner, locker, 0, log)
+	for i, j := range jobs {
+		if spec := cfg.Sources[i].Schedule; spec != "" {
+			if err := sched.AddSource(spec, j); err != nil {
+				return fmt.Errorf("sources[%d] (%s): schedule: %w", i, j.Name, err)
+			}
+		}
+	}
+	for _, pj := range a.purgeJobs() {
+		if pj.After > 0 {
+			if err := sched.AddPurge(reconciler.PurgeSchedule, pj); err != nil {
+				return err
+			}
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ping(ctx); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/api/v1/", admin.New(adminStore{st}, adminToken, log))
+	mountSCIM(mux, st, cfg, log)
+
+	srv := &http.Server{
+		Addr:              cfg.Server.Listen,
+		Handler:           mux,
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
+		ReadTimeout:       cfg.Server.ReadTimeout.D(),
+		WriteTimeout:      cfg.Server.WriteTimeout.D(),
+		IdleTimeout:       cfg.Server.IdleTimeout.D(),
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return fmt.Errorf("server.listen: %w", err)
+	}
+	a.announceTokens(ctx, st)
+	log.Info().Str("listen", ln.Addr().String()).Str("scim_url", cfg.Server.PublicURL+"/scim/v2").
+		Str("database", st.Driver()).Int("sources", len(jobs)).Msg("orgsync serving")
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	sched.Start(ctx)
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.Server.TLSCertFile != "" {
+			errc <- srv.ServeTLS(ln, cfg.Server.TLSCertFile, cfg.Server.TLSKeyFile)
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		sched.Stop()
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info().Msg("shutting down: finishing requests and running jobs")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	sched.Stop()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info().Msg("stopped")
+	return nil
+}
+
+// announceTokens tells the operator how to connect an IdP to each org that
+// has no usable SCIM token yet.
+func (a *app) announceTokens(ctx context.Context, st *store.Store) {
+	now := time.Now()
+	for _, o := range a.cfg.Orgs {
+		tokens, err := st.Tokens(ctx, o.ID)
+		if err != nil {
+			return
+		}
+		usable := false
+		for _, t := range tokens {
+			usable = usable || tokenState(t, now) == "valid"
+		}
+		if !usable {
+			a.log.Info().Str("org", o.ID).Msgf("no SCIM token for org %q yet: mint one with `orgsync tokens create --org %s` and paste it with the SCIM URL %s/scim/v2 into your IdP",
+				o.ID, o.ID, a.cfg.Server.PublicURL)
+		}
+	}
+}
+
+// adminStore adapts the store to the admin API's interface.
+type adminStore struct{ st *store.Store }
+
+func (s adminStore) Members(ctx context.Context, org string, status orgsync.Status) ([]orgsync.Member, error) {
+	return s.st.Members(ctx, org, store.MemberFilter{Status: status})
+}
+
+func (s adminStore) CompleteSetup(ctx context.Context, org, id, actor string) (orgsync.Member, error) {
+	if _, err := s.st.Org(ctx, org); err != nil {
+		return orgsync.Member{}, err
+	}
+	return s.st.CompleteSetup(ctx, org, id, actor)
+}
+
+func (s adminStore) Runs(ctx context.Context, source string, limit int) ([]orgsync.Run, error) {
+	return s.st.Runs(ctx, store.RunFilter{Source: source, Limit: limit})
+}
+
+func (s adminStore) Events(ctx context.Context, org string, after int64, limit int) ([]orgsync.Event, error) {
+	return s.st.Events(ctx, org, after, limit)
+}
