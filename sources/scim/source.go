@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
-	filter "github.com/scim2/filter-parser/v2"
-
 	"github.com/rs/zerolog"
+	filter "github.com/scim2/filter-parser/v2"
 
 	"github.com/orgsync/orgsync"
 )
