@@ -176,6 +176,13 @@ func TestSnapshot(t *testing.T) {
 			calls: map[string]int{pageKey("Users", 1, 2, ""): 1}, // never retried
 		},
 		{
+			name: "unauthorized", kind: orgsync.ErrUnauthorized,
+			errs: []string{"HTTP 403", "refused the token (check scim.token)"},
+			before: func(r *replay) {
+				r.rec.Responses["/Users"] = []response{{Status: http.StatusForbidden}}
+			},
+		},
+		{
 			name: "total-changes", kind: orgsync.ErrInvalid,
 			errs: []string{"/Groups?count=2&startIndex=3", "totalResults changed from 3 to 4"},
 		},
