@@ -18,6 +18,14 @@
 //   - Every error names the source and the config key to look at.
 //
 // Results are streamed page by page and mapped at once to small structs, so
-// memory grows with the directory's size, not with go-ldap's entry objects.
-// go-ldap is used behind the package's own small conn interface.
+// memory grows with the number of users, not with the response sizes.
+//
+// The source talks to the server through its own three-method conn
+// interface. The implementation, wireConn, is a one-operation-at-a-time
+// LDAPv3 client: requests are encoded with go-asn1-ber and go-ldap (filter
+// compiler, paging control), errors are *goldap.Error, DNs are parsed and
+// escaped with go-ldap; but responses are decoded in place from a reused
+// buffer. go-ldap's own reader builds a packet tree per entry and was the
+// bottleneck: 100k users took 5x as long as ldapsearch; in place it is
+// about as fast as ldapsearch (scripts/bench-ldap.sh).
 package ldap

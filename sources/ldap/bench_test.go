@@ -1,0 +1,76 @@
+package ldap
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	ber "github.com/go-asn1-ber/asn1-ber"
+	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/rs/zerolog"
+)
+
+// encodedEntry is the LDAPMessage content of a typical user entry, as the
+// wire client reads it into its buffer.
+func encodedEntry(i int) []byte {
+	p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+	p.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, 7, ""))
+	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "")
+	uid := fmt.Sprintf("user%06d", i)
+	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "uid="+uid+",ou=people,dc=example,dc=org", ""))
+	list := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+	for _, kv := range [][2]string{
+		{"entryUUID", fmt.Sprintf("6f1c2a3e-0000-1000-8000-%012d", i)}, {"mail", uid + "@example.org"},
+		{"givenName", "User"}, {"sn", fmt.Sprintf("N%06d", i)}, {"cn", "User " + uid}, {"uid", uid},
+	} {
+		a := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
+		a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, kv[0], ""))
+		set := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "")
+		set.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, kv[1], ""))
+		a.AppendChild(set)
+		list.AppendChild(a)
+	}
+	op.AppendChild(list)
+	p.AppendChild(op)
+	_, content, _, err := tlv(p.Bytes())
+	if err != nil {
+		panic(err)
+	}
+	return content
+}
+
+// BenchmarkDecodeAndMapUser measures what the source spends per user entry
+// once its bytes have arrived: decoding the message and mapping it.
+func BenchmarkDecodeAndMapUser(b *testing.B) {
+	msgs := make([][]byte, 1000)
+	for i := range msgs {
+		msgs[i] = encodedEntry(i)
+	}
+	cfg := Config{URL: "ldap://x", User: UserConfig{BaseDN: "dc=example,dc=org"}}
+	s, err := New("bench", cfg, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.Now = func() time.Time { return time.Unix(0, 0) }
+	r := newReader(s, nil)
+	var e entry
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%len(msgs) == 0 {
+			r.users, r.byDN = r.users[:0], map[string]int32{}
+		}
+		m, err := parseMessage(msgs[i%len(msgs)])
+		if err != nil || m.op != opSearchResultEntry {
+			b.Fatal(m.op, err)
+		}
+		if err := parseEntry(m.body, &e); err != nil {
+			b.Fatal(err)
+		}
+		if err := r.addUser(&e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if len(r.users) == 0 || r.users[0].name != "user000000@example.org" {
+		b.Fatalf("mapped %+v", r.users[:1])
+	}
+}
