@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -307,12 +309,24 @@ func LoadConfig(path string, explicit bool) (*Loaded, error) {
 		l.Path = path
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		l.SetDefaults()
-		return l, l.Validate()
+		if err := l.Validate(); err != nil {
+			return nil, err
+		}
+		return l, nil
 	default:
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	if err := decodeConfig(data, &l.Config, &l.Warnings); err != nil {
-		return nil, err
+	var decodeErr error
+	if err := decodeConfig(data, &l.Config); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, err
+		}
+		// Unknown keys and mistyped values: keep going, so that every
+		// problem of the file is listed at once.
+		for _, e := range te.Errors {
+			decodeErr = errors.Join(decodeErr, fmt.Errorf("config: %s", e))
+		}
 	}
 	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o004 != 0 {
 		for _, key := range inlineSecrets(data) {
@@ -320,16 +334,48 @@ func LoadConfig(path string, explicit bool) (*Loaded, error) {
 		}
 	}
 	l.SetDefaults()
-	return l, l.Validate()
+	if err := errors.Join(decodeErr, l.Validate()); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+// envRef matches ${VAR}. Before parsing, each is replaced by a marker that
+// is a plain YAML scalar anywhere (`${X}` is not, inside {flow, maps}),
+// then markers are expanded in the parsed values.
+var (
+	envRef    = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	envMarker = regexp.MustCompile(`__orgsyncenv_([0-9a-f]+)__`)
+)
 
-// decodeConfig expands ${VAR} in every scalar and decodes strictly.
-func decodeConfig(data []byte, into *Config, warnings *[]string) error {
+func markEnv(data []byte) []byte {
+	return envRef.ReplaceAllFunc(data, func(ref []byte) []byte {
+		return []byte("__orgsyncenv_" + hex.EncodeToString(ref[2:len(ref)-1]) + "__")
+	})
+}
+
+// decodeConfig expands ${VAR} in every scalar and decodes strictly. A
+// *yaml.TypeError lists unknown keys and mistyped values; the rest of the
+// file is decoded all the same.
+func decodeConfig(data []byte, into *Config) error {
+	data = markEnv(data)
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	// Unknown keys are found on the file as written, so that their line
+	// numbers are the file's; ${VAR} values are typed after expansion.
+	var problems []string
+	if err := strictDecode(data, true, &Config{}); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return fmt.Errorf("config: %w", err)
+		}
+		for _, e := range te.Errors {
+			if !envMarker.MatchString(e) {
+				problems = append(problems, e)
+			}
+		}
 	}
 	var errs []error
 	expandNode(&root, &errs)
@@ -340,33 +386,45 @@ func decodeConfig(data []byte, into *Config, warnings *[]string) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
+	if err := strictDecode(expanded, false, into); err != nil {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				errs = append(errs, fmt.Errorf("config: %s", e))
-			}
-			return errors.Join(errs...)
+		if !errors.As(err, &te) {
+			return fmt.Errorf("config: %w", err)
 		}
-		return fmt.Errorf("config: %w", err)
+		for _, e := range te.Errors {
+			if !slices.Contains(problems, e) {
+				problems = append(problems, e)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return &yaml.TypeError{Errors: problems}
+	}
+	return nil
+}
+
+func strictDecode(data []byte, known bool, into *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(known)
+	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
+		return err
 	}
 	return nil
 }
 
 func expandNode(n *yaml.Node, errs *[]error) {
-	if n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "${") {
-		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
-			name := envRef.FindStringSubmatch(ref)[1]
+	if n.Kind == yaml.ScalarNode && envMarker.MatchString(n.Value) {
+		n.Value = envMarker.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			raw, _ := hex.DecodeString(envMarker.FindStringSubmatch(ref)[1])
+			name := string(raw)
 			v, ok := os.LookupEnv(name)
 			if !ok {
 				*errs = append(*errs, fmt.Errorf("config: line %d: environment variable %s is not set", n.Line, name))
 			}
 			return v
 		})
-		if n.Tag != "!!str" && n.Style == 0 {
-			n.Tag = "" // let the expanded value be typed as if written inline
+		if n.Style == 0 {
+			n.Tag = "" // type the expanded value as if it had been written inline
 		}
 	}
 	for _, c := range n.Content {
@@ -380,7 +438,7 @@ var secretKeys = map[string]bool{"admin_token": true, "bind_password": true, "to
 // itself rather than referenced from the environment.
 func inlineSecrets(data []byte) []string {
 	var root yaml.Node
-	if yaml.Unmarshal(data, &root) != nil {
+	if yaml.Unmarshal(markEnv(data), &root) != nil {
 		return nil
 	}
 	var out []string
@@ -389,7 +447,7 @@ func inlineSecrets(data []byte) []string {
 		if n.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k, v := n.Content[i], n.Content[i+1]
-				if secretKeys[k.Value] && v.Kind == yaml.ScalarNode && v.Value != "" && !envRef.MatchString(v.Value) {
+				if secretKeys[k.Value] && v.Kind == yaml.ScalarNode && v.Value != "" && !envMarker.MatchString(v.Value) {
 					out = append(out, k.Value)
 				}
 			}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestExampleConfigLoads(t *testing.T) {
+	t.Setenv("ORGSYNC_ADMIN_TOKEN", "admin-token-0123456789")
+	t.Setenv("LDAP_BIND_PASSWORD", "bind-secret-42")
+	t.Setenv("IDP_SCIM_TOKEN", "idp-secret-43")
+	cfg, err := LoadConfig("../../config.example.yaml", true)
+	if err != nil {
+		t.Fatalf("config.example.yaml: %v", err)
+	}
+	if len(cfg.Sources) != 2 || cfg.Sources[0].LDAP == nil || cfg.Sources[1].SCIM == nil || cfg.Orgs[0].PurgeAfter.D() != 720*time.Hour {
+		t.Fatalf("decoded %+v", cfg.Config)
+	}
+	if got := cfg.Sources[0].LDAP.BindPassword.Reveal(); got != "bind-secret-42" {
+		t.Fatalf("bind_password = %q, want the expanded env value", got)
+	}
+	out, err := cfg.Redacted()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"admin-token-0123456789", "bind-secret-42", "idp-secret-43"} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("printed config shows secret %q", secret)
+		}
+	}
+	if !strings.Contains(string(out), "<redacted>") {
+		t.Error("printed config shows no redaction marker")
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"unknown-keys.bad.yaml", []string{"line 3: field lisen not found", "line 6: field colour not found"}},
+		{"many-problems.bad.yaml", []string{
+			`database.driver: "mysql"`, `server.listen: "nope"`, "server.admin_token: must be at least 16",
+			`log.level: "loud"`, `log.format: "xml"`, `orgs[0]: id: "Bad Id"`, "orgs[1]: purge_after: must not be negative",
+			`orgs[2]: id: "acme" is listed twice`, `name: "scim" is reserved`, `org: "nope" is not one of the orgs`,
+			`type: "ftp" is not ldap or scim`, `schedule "every day"`, `name: "corp" is used twice`, "scim: required for type scim"}},
+		{"ldap-problems.bad.yaml", []string{"ldap.url", "ldap.user.filter", "ldap.user.base_dn: required"}},
+		{"unset-env.bad.yaml", []string{"environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set"}},
+		{"bad-duration.bad.yaml", []string{`duration "fortnight"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := LoadConfig(filepath.Join("testdata", "config", tt.file), true)
+			if err == nil {
+				t.Fatal("config accepted")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not mention %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultsWithoutConfigFile(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg, err := LoadConfig("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Path != "" || cfg.Database.Driver != "sqlite" || cfg.Database.DSN != "orgsync.db" ||
+		cfg.Server.Listen != "127.0.0.1:8080" || len(cfg.Orgs) != 1 || cfg.Orgs[0].ID != "default" {
+		t.Fatalf("defaults = %+v", cfg.Config)
+	}
+	if _, err := LoadConfig("missing.yaml", true); err == nil {
+		t.Fatal("an explicit --config that does not exist was accepted")
+	}
+}
+
+func TestInlineSecretInReadableFileWarns(t *testing.T) {
+	dir := t.TempDir()
+	inline := filepath.Join(dir, "inline.yaml")
+	os.WriteFile(inline, []byte("server: {admin_token: inline-admin-token-123}\n"), 0o644)
+	os.Chmod(inline, 0o644)
+	cfg, err := LoadConfig(inline, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "admin_token") || strings.Contains(cfg.Warnings[0], "inline-admin-token-123") {
+		t.Fatalf("warnings = %q", cfg.Warnings)
+	}
+	os.Chmod(inline, 0o600)
+	if cfg, err := LoadConfig(inline, true); err != nil || len(cfg.Warnings) != 0 {
+		t.Fatalf("0600 file: %v, warned %q", err, cfg.Warnings)
+	}
+	ref := filepath.Join(dir, "ref.yaml")
+	os.WriteFile(ref, []byte("server: {admin_token: ${ORGSYNC_T}}\n"), 0o644)
+	t.Setenv("ORGSYNC_T", "from-the-environment-1")
+	if cfg, err := LoadConfig(ref, true); err != nil || len(cfg.Warnings) != 0 {
+		t.Fatalf("env reference: %v", err)
+	}
+}
+
+func TestSecretFromFile(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "token")
+	os.WriteFile(secret, []byte("admin-token-from-file\n"), 0o600)
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte("server: {admin_token_file: "+secret+"}\n"), 0o600)
+	if _, err := LoadConfig(path, true); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(path, []byte("server: {admin_token: also-set-inline-123, admin_token_file: "+secret+"}\n"), 0o600)
+	if _, err := LoadConfig(path, true); err == nil || !strings.Contains(err.Error(), "server.admin_token") {
+		t.Fatalf("both inline and file: %v", err)
+	}
+	os.WriteFile(path, []byte("server: {admin_token_file: "+filepath.Join(dir, "nope")+"}\n"), 0o600)
+	if _, err := LoadConfig(path, true); err == nil || !strings.Contains(err.Error(), "server.admin_token") {
+		t.Fatalf("missing secret file: %v", err)
+	}
+}
