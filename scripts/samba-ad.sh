@@ -7,8 +7,9 @@
 #
 # Samba's LDAP listens on the fixed ports 389 and 636 (loopback only), so
 # this needs root and those ports free. Simple binds need TLS: use
-# ldaps://127.0.0.1:636; the certificate is Samba's self-signed one, issued
-# for the host name, so tests set insecure_skip_verify.
+# ldaps://127.0.0.1:636. The certificate is our own (DIR/tls/ca.pem signs a
+# server cert for IP 127.0.0.1): Samba's auto-generated one sometimes has a
+# negative serial number, which Go's crypto/x509 refuses to parse.
 #
 # Domain EXAMPLE.ORG (DC=example,DC=org); bind as
 # CN=Administrator,CN=Users,DC=example,DC=org / Orgsync-Test-1!
@@ -39,6 +40,21 @@ install_samba() {
 			systemctl disable "$s" >/dev/null 2>&1 || true
 		done
 	fi
+}
+
+make_certs() {
+	local tls=$1
+	mkdir -p "$tls"
+	if ! command -v openssl >/dev/null 2>&1; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssl >/dev/null
+	fi
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=orgsync test AD CA" \
+		-keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/key.pem" -out "$tls/cert.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$tls/ext.cnf"
+	openssl x509 -req -in "$tls/cert.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+		-days 2 -extfile "$tls/ext.cnf" -out "$tls/cert.pem" 2>/dev/null
+	chmod 600 "$tls"/*.key "$tls/key.pem"
 }
 
 ldap() {
@@ -114,15 +130,25 @@ start() {
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
 	[ -f "$dir/samba.pid" ] && die "$dir/samba.pid exists: stop it first (scripts/samba-ad.sh stop $dir)"
-	if ss -ltn 2>/dev/null | grep -qE '[:.](389|636)\s'; then
-		die "port 389 or 636 is in use"
-	fi
+	local port
+	for port in 389 636; do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			die "port $port is in use on 127.0.0.1"
+		fi
+	done
 	rm -rf "$dir/dc"
 	samba-tool domain provision --targetdir="$dir/dc" --realm=EXAMPLE.ORG --domain=EXAMPLE \
 		--server-role=dc --dns-backend=NONE --use-rfc2307 --adminpass="$ADMIN_PW" \
 		--option="interfaces=lo" --option="bind interfaces only=yes" \
 		--option="server services=ldap cldap" --option="log file=$dir/dc/log.%m" >"$dir/provision.log" 2>&1 ||
 		{ tail -20 "$dir/provision.log" >&2; die "provision failed (log: $dir/provision.log)"; }
+	make_certs "$dir/tls"
+	# Our certificate instead of the auto-generated one.
+	sed -i "/^\[global\]/a\\
+	tls enabled = yes\\
+	tls keyfile = $dir/tls/key.pem\\
+	tls certfile = $dir/tls/cert.pem\\
+	tls cafile = $dir/tls/ca.pem" "$dir/dc/etc/smb.conf"
 	setsid samba -i -M single -s "$dir/dc/etc/smb.conf" >"$dir/samba.log" 2>&1 </dev/null &
 	echo $! >"$dir/samba.pid"
 	local i
@@ -147,7 +173,7 @@ changetype: modify
 add: member
 member: CN=kms-eng,OU=Groups,OU=KMS,$BASE
 EOF
-	echo "ORGSYNC_TEST_AD_URL=$URL" >"$dir/env"
+	printf 'ORGSYNC_TEST_AD_URL=%s\nORGSYNC_TEST_AD_CA=%s\n' "$URL" "$dir/tls/ca.pem" >"$dir/env"
 	echo "samba AD: $URL, bind $ADMIN_DN"
 }
 
