@@ -48,63 +48,82 @@ func Diff(desired, observed orgsync.Snapshot, opts Options) orgsync.Plan {
 	d.diffUsers(desired.Members)
 	d.deprovisionMissing()
 	d.diffGroups(desired.Groups, observed.Groups)
-	sortChanges(d.plan.Changes)
+	d.plan.Changes = d.assemble()
 	sortConflicts(d.plan.Conflicts)
 	return d.plan
 }
 
-// user is the outcome of Diff for one valid desired user.
+// user is the outcome of Diff for one desired user (same index as in the
+// source Snapshot).
 type user struct {
-	src     *orgsync.Member
+	src  *orgsync.Member
+	name string // folded user name
+	// valid is false for entries in conflict: they are skipped.
+	valid   bool
 	enabled bool
-	// id is the member that stands for the user after the plan (matched or
-	// adopted); key is set instead when the plan provisions it. Both are
-	// empty when the user has no member (disabled at the source).
-	id, key string
+	// obs is the observed member that stands for the user after the plan
+	// (matched or adopted), -1 when there is none: then the plan provisions
+	// it when enabled (a user disabled at the source gets no member).
+	obs int32
+	// gen marks the user as seen while walking one group's members.
+	gen int32
 }
 
 type differ struct {
 	opts Options
 	plan orgsync.Plan
 
-	byID       map[string]*orgsync.Member
-	owned      map[string]*orgsync.Member   // opts.Owner's members by ExternalID
-	byUserName map[string][]*orgsync.Member // every member by folded user name
-	unowned    map[string][]*orgsync.Member // members with no owner by folded email
+	// Observed members are addressed by their index in obs.
+	obs     []orgsync.Member
+	byID    map[string]int32   // built on first use (see index)
+	owned   map[string]int32   // opts.Owner's members by ExternalID
+	unowned map[string][]int32 // members with no owner by folded email
+	// byName maps folded user names to the members holding them (a store
+	// keeps them unique, so mostly one). Built on first use: a plan
+	// without new users or renames does not need it.
+	byName map[string][]int32
+	// matched marks observed members a valid desired user stands for.
+	matched []bool
 
-	users map[string]*user // valid desired users by ExternalID
+	users   []user           // by index in the source Snapshot
+	userIdx map[string]int32 // first index in users by ExternalID
 	// held are desired ExternalIDs in conflict: their owned member (if any)
 	// is left untouched, memberships included.
 	held map[string]bool
-	// adopted are the IDs of unowned members this plan adopts.
-	adopted map[string]bool
+	// adopted are the observed members this plan adopts.
+	adopted map[int32]bool
+
+	// Group membership state, see diffGroup and assemble.
+	gen           int32
+	cur           map[string]bool
+	scratch       []int32
+	groupRefs     []orgsync.Change
+	adds, removes []memberOp
 }
 
 func newDiffer(observed orgsync.Snapshot, opts Options) *differ {
 	n := len(observed.Members)
 	d := &differ{
-		opts:       opts,
-		plan:       orgsync.Plan{Org: opts.Org, Owner: opts.Owner, Changes: []orgsync.Change{}},
-		byID:       make(map[string]*orgsync.Member, n),
-		owned:      make(map[string]*orgsync.Member, n),
-		byUserName: make(map[string][]*orgsync.Member, n),
-		unowned:    map[string][]*orgsync.Member{},
-		held:       map[string]bool{},
-		adopted:    map[string]bool{},
+		opts:    opts,
+		plan:    orgsync.Plan{Org: opts.Org, Owner: opts.Owner, Changes: []orgsync.Change{}},
+		obs:     observed.Members,
+		owned:   make(map[string]int32, n),
+		unowned: map[string][]int32{},
+		matched: make([]bool, n),
+		held:    map[string]bool{},
+		adopted: map[int32]bool{},
 	}
 	for i := range observed.Members {
-		m := &observed.Members[i]
-		d.byID[m.ID] = m
-		d.byUserName[orgsync.Fold(m.UserName)] = append(d.byUserName[orgsync.Fold(m.UserName)], m)
+		m, i := &observed.Members[i], int32(i)
 		switch {
 		case m.Owner == opts.Owner && m.ExternalID != "":
-			d.owned[m.ExternalID] = m
+			d.owned[m.ExternalID] = i
 			if m.Status != orgsync.StatusDeprovisioned && m.DeletedAt == nil {
 				d.plan.Owned++
 			}
 		case m.Owner == "" && m.DeletedAt == nil:
 			if e := orgsync.Fold(m.Email()); e != "" {
-				d.unowned[e] = append(d.unowned[e], m)
+				d.unowned[e] = append(d.unowned[e], i)
 			}
 		}
 	}
@@ -123,57 +142,89 @@ func (d *differ) conflict(m *orgsync.Member, format string, args ...any) {
 // diffUsers plans provision, adopt, update and reactivate and deprovision of
 // the users the source lists.
 func (d *differ) diffUsers(desired []orgsync.Member) {
-	keys := make(map[string]int, len(desired))
-	names := make(map[string]int, len(desired))
-	emails := make(map[string]int, len(desired))
+	n := len(desired)
+	d.users = make([]user, n)
+	d.userIdx = make(map[string]int32, n)
+	// First occurrences by key, name and email; the dup maps count the
+	// repeated ones and stay empty for a clean source.
+	// seen holds folded names (bit 1) and emails (bit 2): one map, and
+	// one entry when a user's name is its email, the usual LDAP setup.
+	seen := make(map[string]uint8, n)
+	dupKey, dupName, dupEmail := map[string]int{}, map[string]int{}, map[string]int{}
+	emails := make([]string, n)
 	for i := range desired {
 		m := &desired[i]
-		keys[m.ExternalID]++
-		names[orgsync.Fold(m.UserName)]++
-		if e := orgsync.Fold(m.Email()); e != "" {
-			emails[e]++
+		u := &d.users[i]
+		u.src, u.name, u.obs = m, orgsync.Fold(m.UserName), -1
+		if _, ok := d.userIdx[m.ExternalID]; ok {
+			dupKey[m.ExternalID]++
+		} else {
+			d.userIdx[m.ExternalID] = int32(i)
+		}
+		emails[i] = orgsync.Fold(m.Email())
+		bits := seen[u.name]
+		if bits&1 != 0 {
+			dupName[u.name]++
+		}
+		if emails[i] == u.name {
+			if bits&2 != 0 {
+				dupEmail[u.name]++
+			}
+			seen[u.name] = bits | 3
+			continue
+		}
+		seen[u.name] = bits | 1
+		if emails[i] != "" {
+			if b := seen[emails[i]]; b&2 != 0 {
+				dupEmail[emails[i]]++
+			} else {
+				seen[emails[i]] = b | 2
+			}
 		}
 	}
-	d.users = make(map[string]*user, len(desired))
 	for i := range desired {
-		m := &desired[i]
+		m, u := &desired[i], &d.users[i]
 		switch {
 		case m.ExternalID == "":
 			d.conflict(m, "no external id")
 		case m.UserName == "":
 			d.conflict(m, "no user name")
-		case keys[m.ExternalID] > 1:
-			d.conflict(m, "external id appears %d times in the source", keys[m.ExternalID])
-		case names[orgsync.Fold(m.UserName)] > 1:
-			d.conflict(m, "user name appears %d times in the source", names[orgsync.Fold(m.UserName)])
-		case emails[orgsync.Fold(m.Email())] > 1:
-			d.conflict(m, "email %q appears %d times in the source", m.Email(), emails[orgsync.Fold(m.Email())])
+		case len(dupKey) > 0 && dupKey[m.ExternalID] > 0:
+			d.conflict(m, "external id appears %d times in the source", dupKey[m.ExternalID]+1)
+		case len(dupName) > 0 && dupName[u.name] > 0:
+			d.conflict(m, "user name appears %d times in the source", dupName[u.name]+1)
+		case len(dupEmail) > 0 && emails[i] != "" && dupEmail[emails[i]] > 0:
+			d.conflict(m, "email %q appears %d times in the source", m.Email(), dupEmail[emails[i]]+1)
 		default:
-			d.diffUser(m)
+			d.diffUser(u, emails[i])
 		}
 	}
 }
 
-func (d *differ) diffUser(src *orgsync.Member) {
-	u := &user{src: src, enabled: src.Status != orgsync.StatusDeprovisioned}
-	if have := d.owned[src.ExternalID]; have != nil {
-		if h := d.nameHolder(src.UserName, have); h != nil {
-			d.conflict(src, "user name %q belongs to another member (%s)", src.UserName, describeOwner(h.Owner))
-			return
+// diffUser plans one valid desired user; email is folded.
+func (d *differ) diffUser(u *user, email string) {
+	src := u.src
+	u.enabled = src.Status != orgsync.StatusDeprovisioned
+	if i, ok := d.owned[src.ExternalID]; ok {
+		// Only a rename can collide with another member's name.
+		if u.name != orgsync.Fold(d.obs[i].UserName) {
+			if h := d.nameHolder(u.name, i); h >= 0 {
+				d.conflict(src, "user name %q belongs to another member (%s)", src.UserName, describeOwner(d.obs[h].Owner))
+				return
+			}
 		}
-		u.id = have.ID
-		d.users[src.ExternalID] = u
-		d.diffOwned(u, have)
+		u.valid, u.obs, d.matched[i] = true, i, true
+		d.diffOwned(u, &d.obs[i])
 		return
 	}
 	if !u.enabled {
 		// Disabled at the source and never provisioned: nothing to do.
-		d.users[src.ExternalID] = u
+		u.valid = true
 		return
 	}
-	var adoptee *orgsync.Member
-	if e := orgsync.Fold(src.Email()); e != "" {
-		switch c := d.unowned[e]; len(c) {
+	adoptee := int32(-1)
+	if email != "" {
+		switch c := d.unowned[email]; len(c) {
 		case 0:
 		case 1:
 			adoptee = c[0]
@@ -182,34 +233,54 @@ func (d *differ) diffUser(src *orgsync.Member) {
 			return
 		}
 	}
-	if h := d.nameHolder(src.UserName, adoptee); h != nil {
-		if h.Owner == "" {
+	if h := d.nameHolder(u.name, adoptee); h >= 0 {
+		if owner := d.obs[h].Owner; owner == "" {
 			d.conflict(src, "user name %q belongs to a member with no owner and another email", src.UserName)
 		} else {
-			d.conflict(src, "user name %q belongs to a member owned by %q", src.UserName, h.Owner)
+			d.conflict(src, "user name %q belongs to a member owned by %q", src.UserName, owner)
 		}
 		return
 	}
-	d.users[src.ExternalID] = u
-	if adoptee != nil {
+	u.valid = true
+	if adoptee >= 0 {
+		u.obs, d.matched[adoptee] = adoptee, true
 		d.adopt(u, adoptee)
 		return
 	}
-	u.key = src.ExternalID
-	want := d.want(src, "", orgsync.StatusPendingSetup)
 	d.plan.Changes = append(d.plan.Changes, orgsync.Change{
-		Action: orgsync.ActionProvision, UserName: src.UserName, MemberKey: src.ExternalID, Member: want,
+		Action: orgsync.ActionProvision, UserName: src.UserName, MemberKey: src.ExternalID,
+		Member: d.want(src, "", orgsync.StatusPendingSetup),
 	})
 }
 
-// nameHolder returns a member other than self that holds userName.
-func (d *differ) nameHolder(userName string, self *orgsync.Member) *orgsync.Member {
-	for _, m := range d.byUserName[orgsync.Fold(userName)] {
-		if m != self {
-			return m
+// index returns the index of the observed member with id.
+func (d *differ) index(id string) (int32, bool) {
+	if d.byID == nil {
+		d.byID = make(map[string]int32, len(d.obs))
+		for i := range d.obs {
+			d.byID[d.obs[i].ID] = int32(i)
 		}
 	}
-	return nil
+	i, ok := d.byID[id]
+	return i, ok
+}
+
+// nameHolder returns the index of a member other than self that holds the
+// folded user name, or -1.
+func (d *differ) nameHolder(name string, self int32) int32 {
+	if d.byName == nil {
+		d.byName = make(map[string][]int32, len(d.obs))
+		for i := range d.obs {
+			f := orgsync.Fold(d.obs[i].UserName)
+			d.byName[f] = append(d.byName[f], int32(i))
+		}
+	}
+	for _, i := range d.byName[name] {
+		if i != self {
+			return i
+		}
+	}
+	return -1
 }
 
 func describeOwner(owner string) string {
@@ -222,9 +293,9 @@ func describeOwner(owner string) string {
 // adopt takes over an unowned member with the same email; the store sets
 // its profile, owner and key, and a deprovisioned adoptee is reactivated in
 // the same plan.
-func (d *differ) adopt(u *user, have *orgsync.Member) {
-	u.id = have.ID
-	d.adopted[have.ID] = true
+func (d *differ) adopt(u *user, i int32) {
+	have := &d.obs[i]
+	d.adopted[i] = true
 	d.plan.Changes = append(d.plan.Changes, orgsync.Change{
 		Action: orgsync.ActionAdopt, UserName: u.src.UserName, MemberID: have.ID, MemberKey: u.src.ExternalID,
 		Fields: d.fields(have, u.src), Member: d.want(u.src, have.ID, have.Status),
@@ -266,8 +337,9 @@ func (d *differ) diffOwned(u *user, have *orgsync.Member) {
 
 // deprovisionMissing suspends owned members the source no longer lists.
 func (d *differ) deprovisionMissing() {
-	for key, m := range d.owned {
-		if d.users[key] != nil || d.held[key] || m.Status == orgsync.StatusDeprovisioned {
+	for i := range d.obs {
+		m := &d.obs[i]
+		if d.matched[i] || m.Owner != d.opts.Owner || m.ExternalID == "" || m.Status == orgsync.StatusDeprovisioned || d.held[m.ExternalID] {
 			continue
 		}
 		d.plan.Changes = append(d.plan.Changes, orgsync.Change{
@@ -329,14 +401,25 @@ func emailList(es []orgsync.Email) string {
 	return b.String()
 }
 
-// sortChanges orders changes in apply order, then by names and keys, so
-// that plans and their renderings are stable.
+// sortChanges orders changes in apply order, then by folded group and
+// user names, then by exact names and keys, so that plans and their
+// renderings are stable. Sort keys are computed once per change.
 func sortChanges(cs []orgsync.Change) {
-	slices.SortFunc(cs, func(a, b orgsync.Change) int {
+	type item struct {
+		rank        int
+		group, user string
+		i           int
+	}
+	items := make([]item, len(cs))
+	for i := range cs {
+		items[i] = item{cs[i].Action.Rank(), orgsync.Fold(cs[i].GroupName), orgsync.Fold(cs[i].UserName), i}
+	}
+	slices.SortFunc(items, func(x, y item) int {
+		a, b := &cs[x.i], &cs[y.i]
 		return cmp.Or(
-			cmp.Compare(a.Action.Rank(), b.Action.Rank()),
-			cmp.Compare(orgsync.Fold(a.GroupName), orgsync.Fold(b.GroupName)),
-			cmp.Compare(orgsync.Fold(a.UserName), orgsync.Fold(b.UserName)),
+			cmp.Compare(x.rank, y.rank),
+			cmp.Compare(x.group, y.group),
+			cmp.Compare(x.user, y.user),
 			cmp.Compare(a.GroupName, b.GroupName),
 			cmp.Compare(a.UserName, b.UserName),
 			cmp.Compare(a.MemberID, b.MemberID),
@@ -345,6 +428,11 @@ func sortChanges(cs []orgsync.Change) {
 			cmp.Compare(a.GroupKey, b.GroupKey),
 		)
 	})
+	sorted := make([]orgsync.Change, len(cs))
+	for k, it := range items {
+		sorted[k] = cs[it.i]
+	}
+	copy(cs, sorted)
 }
 
 func sortConflicts(cs []orgsync.Conflict) {

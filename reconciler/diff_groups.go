@@ -1,7 +1,9 @@
 package reconciler
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/orgsync/orgsync"
 )
@@ -25,14 +27,21 @@ func (d *differ) diffGroups(desired, observed []orgsync.Group) {
 		keys[desired[i].ExternalID]++
 		names[orgsync.Fold(desired[i].DisplayName)]++
 	}
-	// Nesting only follows groups whose key is unambiguous.
-	unique := make([]orgsync.Group, 0, len(desired))
-	for i := range desired {
-		if keys[desired[i].ExternalID] == 1 {
-			unique = append(unique, desired[i])
-		}
+	nested := flattenNested(desired, keys)
+	d.cur = map[string]bool{}
+
+	d.groupRefs = make([]orgsync.Change, len(desired))
+	// Groups are walked in name order so that their membership changes
+	// come out sorted (see assemble).
+	order := make([]int, len(desired))
+	for i := range order {
+		order[i] = i
 	}
-	flat := orgsync.Flatten(unique)
+	slices.SortFunc(order, func(a, b int) int {
+		x, y := &desired[a], &desired[b]
+		return cmp.Or(cmp.Compare(orgsync.Fold(x.DisplayName), orgsync.Fold(y.DisplayName)),
+			cmp.Compare(x.DisplayName, y.DisplayName), cmp.Compare(x.ExternalID, y.ExternalID))
+	})
 
 	heldGroups := map[string]bool{}
 	seen := make(map[string]bool, len(desired))
@@ -42,7 +51,7 @@ func (d *differ) diffGroups(desired, observed []orgsync.Group) {
 		})
 		heldGroups[g.ExternalID] = true
 	}
-	for i := range desired {
+	for _, i := range order {
 		g := &desired[i]
 		have := owned[g.ExternalID]
 		switch {
@@ -64,7 +73,7 @@ func (d *differ) diffGroups(desired, observed []orgsync.Group) {
 				continue
 			}
 			seen[g.ExternalID] = true
-			d.diffGroup(g, have, flat[g.ExternalID])
+			d.diffGroup(int32(i), g, have, nested[g.ExternalID])
 		}
 	}
 	for key, g := range owned {
@@ -86,10 +95,53 @@ func groupNameHolder(gs []*orgsync.Group, self *orgsync.Group) *orgsync.Group {
 	return nil
 }
 
+// flattenNested resolves the groups involved in nesting (those with
+// subgroups and every group they reach) with orgsync.Flatten; the members
+// of any other group are its direct members. Nesting only follows groups
+// whose key is unambiguous.
+func flattenNested(groups []orgsync.Group, keys map[string]int) map[string]map[string]struct{} {
+	byKey := map[string]*orgsync.Group{}
+	var stack []string
+	for i := range groups {
+		g := &groups[i]
+		if keys[g.ExternalID] == 1 {
+			byKey[g.ExternalID] = g
+			if len(g.Subgroups) > 0 {
+				stack = append(stack, g.ExternalID)
+			}
+		}
+	}
+	need := map[string]bool{}
+	for len(stack) > 0 {
+		k := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if need[k] {
+			continue
+		}
+		need[k] = true
+		for _, sub := range byKey[k].Subgroups {
+			if byKey[sub] != nil && !need[sub] {
+				stack = append(stack, sub)
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	subset := make([]orgsync.Group, 0, len(need))
+	for i := range groups {
+		if need[groups[i].ExternalID] && keys[groups[i].ExternalID] == 1 {
+			subset = append(subset, groups[i])
+		}
+	}
+	return orgsync.Flatten(subset)
+}
+
 // diffGroup plans one desired group: create or rename it, then make its
-// members the flattened desired members, leaving frozen and foreign members
+// members the flattened desired members (nested, or g.Members when the
+// group is not involved in nesting), leaving frozen and foreign members
 // alone.
-func (d *differ) diffGroup(g *orgsync.Group, have *orgsync.Group, members map[string]struct{}) {
+func (d *differ) diffGroup(gi int32, g *orgsync.Group, have *orgsync.Group, nested map[string]struct{}) {
 	ref := orgsync.Change{GroupName: g.DisplayName}
 	switch {
 	case have == nil:
@@ -109,53 +161,123 @@ func (d *differ) diffGroup(g *orgsync.Group, have *orgsync.Group, members map[st
 		}
 	}
 
-	current := map[string]bool{}
+	d.groupRefs[gi] = ref
+
+	// cur holds the group's current member IDs, true once the walk finds
+	// them desired. It is a small map, reused: far cheaper than looking
+	// each ID up in the index of all members. user.gen marks the users already visited.
+	d.gen++
+	gen := d.gen
+	cur := d.cur
+	clear(cur)
 	if have != nil {
 		for _, id := range have.Members {
-			current[id] = true
+			cur[id] = false
 		}
 	}
-	targets := make(map[string]bool, len(members))
-	for key := range members {
-		u := d.users[key]
-		if u == nil || !u.enabled || d.held[key] {
-			continue // out of scope, in conflict, or disabled: never added
+	adds := d.scratch[:0]
+	visit := func(key string) {
+		ui, ok := d.userIdx[key]
+		if !ok || !d.users[ui].valid {
+			return // out of scope or in conflict
 		}
-		add := ref
-		add.Action, add.UserName = orgsync.ActionMemberAdd, u.src.UserName
-		switch {
-		case u.key != "":
-			add.MemberKey = u.key
-		case current[u.id]:
-			targets[u.id] = true
-			continue
-		default:
-			targets[u.id] = true
-			add.MemberID = u.id
+		u := &d.users[ui]
+		if u.gen == gen || !u.enabled {
+			u.gen = gen
+			return // seen, or disabled at the source: never added
 		}
-		d.plan.Changes = append(d.plan.Changes, add)
+		u.gen = gen
+		if u.obs >= 0 {
+			id := d.obs[u.obs].ID
+			if _, ok := cur[id]; ok {
+				cur[id] = true
+				return
+			}
+		}
+		adds = append(adds, ui)
 	}
-	for id := range current {
-		if targets[id] || !d.removable(id) {
-			continue
+	if nested != nil {
+		for key := range nested {
+			visit(key)
 		}
-		rm := ref
-		rm.Action, rm.UserName, rm.MemberID = orgsync.ActionMemberRemove, d.byID[id].UserName, id
-		d.plan.Changes = append(d.plan.Changes, rm)
+	} else {
+		for _, key := range g.Members {
+			visit(key)
+		}
 	}
+	slices.SortFunc(adds, func(a, b int32) int {
+		x, y := &d.users[a], &d.users[b]
+		return cmp.Or(cmp.Compare(x.name, y.name), cmp.Compare(x.src.UserName, y.src.UserName), cmp.Compare(x.src.ExternalID, y.src.ExternalID))
+	})
+	for _, ui := range adds {
+		d.adds = append(d.adds, memberOp{gi, ui})
+	}
+	d.scratch = adds[:0]
+	if have == nil {
+		return
+	}
+	rms := d.scratch
+	for _, id := range have.Members {
+		if cur[id] {
+			continue // desired, or already planned for removal
+		}
+		cur[id] = true
+		if i, ok := d.index(id); ok && d.removable(i) {
+			rms = append(rms, i)
+		}
+	}
+	slices.SortFunc(rms, func(a, b int32) int {
+		x, y := &d.obs[a], &d.obs[b]
+		return cmp.Or(cmp.Compare(orgsync.Fold(x.UserName), orgsync.Fold(y.UserName)), cmp.Compare(x.UserName, y.UserName), cmp.Compare(x.ID, y.ID))
+	})
+	for _, i := range rms {
+		d.removes = append(d.removes, memberOp{gi, i})
+	}
+	d.scratch = rms[:0]
 }
 
-// removable reports whether the plan may take member id out of an owned
-// group: only an owned (or adopted) member that is enabled at the source and
-// not in conflict. Memberships of suspended members are frozen.
-func (d *differ) removable(id string) bool {
-	m := d.byID[id]
-	if m == nil || (m.Owner != d.opts.Owner && !d.adopted[id]) {
-		return false
+// memberOp is a planned membership change in compact form: the desired
+// group's index and the user's (member_add: index in users; member_remove:
+// index in obs). Plans of 100k members carry hundreds of thousands.
+type memberOp struct{ group, i int32 }
+
+// assemble returns the plan's changes in order: the other changes sorted,
+// with the membership changes (already in group and user name order)
+// placed at their action's rank.
+func (d *differ) assemble() []orgsync.Change {
+	others := d.plan.Changes
+	sortChanges(others)
+	out := make([]orgsync.Change, 0, len(others)+len(d.adds)+len(d.removes))
+	k := 0
+	for ; k < len(others) && others[k].Action.Rank() < orgsync.ActionMemberAdd.Rank(); k++ {
+		out = append(out, others[k])
 	}
-	if d.adopted[id] {
-		return true // adopted users are enabled at the source
+	for _, op := range d.adds {
+		c, u := d.groupRefs[op.group], &d.users[op.i]
+		c.Action, c.UserName = orgsync.ActionMemberAdd, u.src.UserName
+		if u.obs < 0 {
+			c.MemberKey = u.src.ExternalID
+		} else {
+			c.MemberID = d.obs[u.obs].ID
+		}
+		out = append(out, c)
 	}
-	u := d.users[m.ExternalID]
-	return u != nil && u.enabled && !d.held[m.ExternalID]
+	for _, op := range d.removes {
+		c, m := d.groupRefs[op.group], &d.obs[op.i]
+		c.Action, c.UserName, c.MemberID = orgsync.ActionMemberRemove, m.UserName, m.ID
+		out = append(out, c)
+	}
+	return append(out, others[k:]...)
+}
+
+// removable reports whether the plan may take observed member i out of an
+// owned group: only an owned (or adopted) member that is enabled at the
+// source and not in conflict. Memberships of suspended members are frozen.
+func (d *differ) removable(i int32) bool {
+	m := &d.obs[i]
+	if m.Owner != d.opts.Owner {
+		return d.adopted[i] // adopted users are enabled at the source
+	}
+	ui, ok := d.userIdx[m.ExternalID]
+	return ok && d.users[ui].valid && d.users[ui].enabled && d.users[ui].obs == i
 }
