@@ -22,6 +22,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -311,6 +312,10 @@ func TestSlapdTLS(t *testing.T) {
 }
 
 func TestSlapdBadInput(t *testing.T) {
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("sync\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name   string
 		mutate func(*Config)
@@ -323,6 +328,7 @@ func TestSlapdBadInput(t *testing.T) {
 		{"unreachable host", func(c *Config) { c.URL = "ldap://127.0.0.1:1"; c.DialTimeout = Duration(2 * time.Second) },
 			[]string{"connect to ldap://127.0.0.1:1 (ldap.url)", "refused"}, nil},
 		{"second url answers", func(c *Config) { c.URLs = []string{c.URL}; c.URL = "ldap://127.0.0.1:1" }, nil, nil},
+		{"password from a file", func(c *Config) { c.BindPassword, c.BindPasswordFile = "", pwFile }, nil, nil},
 		{"user base does not exist", func(c *Config) { c.User.BaseDN = "ou=nobody," + suffix },
 			[]string{`search ldap.user.base_dn "ou=nobody,dc=example,dc=org"`, "no such object (LDAP result 32)", "check ldap.user.base_dn"},
 			orgsync.ErrNotFound},

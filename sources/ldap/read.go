@@ -89,8 +89,12 @@ func newReader(s *Source, c conn) *reader {
 	if ad {
 		uac, expires = "userAccountControl", "accountExpires"
 	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
 	r := &reader{
-		s: s, c: c, cfg: cfg, now: s.Now(),
+		s: s, c: c, cfg: cfg, now: now(),
 		userAttrs: newAttrMap(u.IDAttribute, u.UserNameAttribute, u.EmailAttribute, u.GivenNameAttribute,
 			u.FamilyNameAttribute, u.DisplayNameAttribute, u.UIDAttribute, uac, expires),
 		groupAttrs:  newAttrMap(g.IDAttribute, g.NameAttribute, g.MemberAttribute),
