@@ -99,7 +99,7 @@ func (s *Source) connect(ctx context.Context) (conn, error) {
 		c, err := s.dial(ctx, u)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return nil, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: ctx.Err()}
 			}
 			s.log.Warn().Str("url", u).Err(err).Msg("ldap server not reachable")
 			errs = append(errs, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: err})

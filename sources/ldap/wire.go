@@ -16,7 +16,7 @@ import (
 )
 
 // maxMessage bounds one response message (an entry with a huge attribute).
-const maxMessage = 64 << 20
+const maxMessage = 256 << 20
 
 // wireConn is an LDAPv3 client connection doing one operation at a time:
 // exactly what a sync needs, and it lets a search stream its entries from
