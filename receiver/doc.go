@@ -1,0 +1,32 @@
+// Package receiver is the SCIM 2.0 service provider (RFC 7643/7644) that
+// IdPs — JumpCloud, Okta, Microsoft Entra ID, OneLogin, Google Workspace —
+// push users and groups to.
+//
+// The bearer token selects the org; a token of one org never sees another
+// (404, as if the resource did not exist). Everything the receiver writes is
+// owned by "scim": members and groups of pull sources are invisible to it,
+// and a create that would take one over is a 409 uniqueness error naming
+// its owner. Every User carries the read-only KMS extension
+// (urn:hanzo:params:scim:schemas:extension:kms:2.0:User: setupStatus,
+// setupCompleted); a Group lists its members who have not created their
+// master key yet under the KMS Group extension (pendingMembers).
+//
+// The receiver accepts the dialects IdPs are known to send (capitalised
+// PATCH ops, "True"/"False" strings, dotted and URN-qualified path-less
+// keys, value-path adds that create the element, Entra-style member removal
+// with a value array) and answers every bad input with a SCIM error and a
+// 4xx status: bodies are limited in size, nesting depth and array length
+// before they are decoded, filters are translated exactly or refused (400
+// invalidFilter, never an unfiltered list), and repeated failed
+// authentication from one address is answered with 429 and Retry-After.
+//
+// Policy decisions (see the tests for each):
+//   - Discovery endpoints (ServiceProviderConfig, ResourceTypes, Schemas)
+//     carry no org data and answer without a token, but a token that is sent
+//     must be valid (401 otherwise), so an IdP's "test connection" against
+//     discovery fails with a wrong token.
+//   - Group PATCH answers 204 unless the request asks for attributes.
+//   - password is accepted and dropped; unknown attributes and schema URNs
+//     (including the enterprise extension) are ignored, never stored.
+//   - Sorting is not supported (declared so); lists are ordered by id.
+package receiver

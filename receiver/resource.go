@@ -1,0 +1,363 @@
+package receiver
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Schema URNs.
+const (
+	schemaUser      = "urn:ietf:params:scim:schemas:core:2.0:User"
+	schemaGroup     = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	schemaKMSUser   = "urn:hanzo:params:scim:schemas:extension:kms:2.0:User"
+	schemaKMSGroup  = "urn:hanzo:params:scim:schemas:extension:kms:2.0:Group"
+	schemaList      = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	schemaPatchOp   = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	schemaSearch    = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
+	schemaSPConfig  = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+	schemaResType   = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+	schemaSchema    = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+	timeFormat      = "2006-01-02T15:04:05.000Z07:00"
+	resourceUsers   = "Users"
+	resourceGroups  = "Groups"
+	mediaType       = "application/scim+json"
+	typeUser        = "User"
+	typeGroup       = "Group"
+	statusAttribute = "setupStatus"
+)
+
+func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
+
+// ifVersion reads If-Match: 0 for none or "*", -1 for a tag that can never
+// match (so the write fails with 412), else the version it names.
+func ifVersion(r *http.Request) int64 {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0
+	}
+	tag := strings.TrimSpace(strings.Split(h, ",")[0])
+	tag = strings.TrimPrefix(tag, "W/")
+	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
+	if err != nil || v <= 0 {
+		return -1
+	}
+	return v
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// userJSON is the SCIM representation of a member.
+func userJSON(base string, m orgsync.Member) map[string]any {
+	u := map[string]any{
+		"schemas":  []string{schemaUser, schemaKMSUser},
+		"id":       m.ID,
+		"userName": m.UserName,
+		"active":   m.Status != orgsync.StatusDeprovisioned,
+		"meta": map[string]any{
+			"resourceType": typeUser, "created": stamp(m.CreatedAt), "lastModified": stamp(m.UpdatedAt),
+			"location": base + "/Users/" + m.ID, "version": etag(m.Version),
+		},
+		schemaKMSUser: map[string]any{statusAttribute: string(m.Status), "setupCompleted": m.SetupCompletedAt != nil},
+	}
+	if m.ExternalID != "" {
+		u["externalId"] = m.ExternalID
+	}
+	if m.DisplayName != "" {
+		u["displayName"] = m.DisplayName
+	}
+	if m.GivenName != "" || m.FamilyName != "" {
+		name := map[string]any{}
+		if m.GivenName != "" {
+			name["givenName"] = m.GivenName
+		}
+		if m.FamilyName != "" {
+			name["familyName"] = m.FamilyName
+		}
+		u["name"] = name
+	}
+	if len(m.Emails) > 0 {
+		emails := make([]any, 0, len(m.Emails))
+		for _, e := range m.Emails {
+			em := map[string]any{"value": e.Value, "primary": e.Primary}
+			if e.Type != "" {
+				em["type"] = e.Type
+			}
+			emails = append(emails, em)
+		}
+		u["emails"] = emails
+	}
+	return u
+}
+
+// groupJSON is the SCIM representation of a group; with members, its
+// members and, under the KMS extension, those still pending setup.
+func groupJSON(base string, g orgsync.Group, briefs map[string]orgsync.Member, withMembers bool) map[string]any {
+	out := map[string]any{
+		"schemas":     []string{schemaGroup},
+		"id":          g.ID,
+		"displayName": g.DisplayName,
+		"meta": map[string]any{
+			"resourceType": typeGroup, "created": stamp(g.CreatedAt), "lastModified": stamp(g.UpdatedAt),
+			"location": base + "/Groups/" + g.ID, "version": etag(g.Version),
+		},
+	}
+	if g.ExternalID != "" {
+		out["externalId"] = g.ExternalID
+	}
+	if !withMembers {
+		return out
+	}
+	members := make([]any, 0, len(g.Members))
+	var pending []any
+	for _, id := range g.Members {
+		b := briefs[id]
+		members = append(members, map[string]any{"value": id, "display": b.UserName, "type": typeUser, "$ref": base + "/Users/" + id})
+		if b.Status == orgsync.StatusPendingSetup {
+			pending = append(pending, map[string]any{"value": id, "display": b.UserName})
+		}
+	}
+	out["members"] = members
+	out["schemas"] = []string{schemaGroup, schemaKMSGroup}
+	if pending == nil {
+		pending = []any{}
+	}
+	out[schemaKMSGroup] = map[string]any{"pendingMembers": pending}
+	return out
+}
+
+// str reads an optional string attribute: absent or null is "".
+func str(name string, v any) (string, error) {
+	switch s := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return s, nil
+	}
+	return "", badRequest(typeInvalidValue, "%s must be a string", name)
+}
+
+// boolean reads a boolean, accepting the strings "true" and "false" in any
+// case (Entra, OneLogin templates).
+func boolean(name string, v any) (bool, error) {
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(b)) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+	}
+	return false, badRequest(typeInvalidValue, "%s must be a boolean", name)
+}
+
+// emailsOf reads a multi-valued emails attribute (an array, or one object).
+func emailsOf(v any) ([]orgsync.Email, error) {
+	var list []any
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		list = x
+	case map[string]any:
+		list = []any{x}
+	default:
+		return nil, badRequest(typeInvalidValue, "emails must be an array of objects")
+	}
+	var out []orgsync.Email
+	for _, item := range list {
+		obj, ok := item.(map[string]any)
+		if !ok {
+			return nil, badRequest(typeInvalidValue, "emails must be an array of objects")
+		}
+		e, err := emailOf(fieldsOf(obj), orgsync.Email{})
+		if err != nil {
+			return nil, err
+		}
+		if e.Value != "" {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// emailOf merges the sub-attributes of f into e.
+func emailOf(f fields, e orgsync.Email) (orgsync.Email, error) {
+	var err error
+	if f.has("value") {
+		if e.Value, err = str("emails.value", f.get("value")); err != nil {
+			return e, err
+		}
+	}
+	if f.has("type") {
+		if e.Type, err = str("emails.type", f.get("type")); err != nil {
+			return e, err
+		}
+	}
+	if v := f.get("primary"); v != nil {
+		if e.Primary, err = boolean("emails.primary", v); err != nil {
+			return e, err
+		}
+	}
+	return e, nil
+}
+
+// normalEmails drops duplicate (type, value) pairs and keeps at most one
+// primary (the first).
+func normalEmails(es []orgsync.Email) []orgsync.Email {
+	seen := map[[2]string]bool{}
+	out := es[:0:0]
+	primary := false
+	for _, e := range es {
+		k := [2]string{strings.ToLower(e.Type), orgsync.Fold(e.Value)}
+		if e.Value == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		if e.Primary && primary {
+			e.Primary = false
+		}
+		primary = primary || e.Primary
+		out = append(out, e)
+	}
+	return out
+}
+
+// userInput is what a POST or PUT body says about a user.
+type userInput struct {
+	m      orgsync.Member
+	active *bool
+}
+
+// parseUser reads a User body. Only the attributes orgsync keeps are read;
+// everything else (password, groups, roles, id, meta, extensions, unknown
+// names) is ignored.
+func parseUser(doc map[string]any) (userInput, error) {
+	f := fieldsOf(doc)
+	if present, ok := hasSchema(f, schemaUser); !ok {
+		if present {
+			return userInput{}, badRequest(typeInvalidValue, "schemas must include %s", schemaUser)
+		}
+		return userInput{}, badRequest(typeInvalidSyntax, "schemas must include %s", schemaUser)
+	}
+	var (
+		in  userInput
+		err error
+	)
+	if in.m.UserName, err = str("userName", f.get("userName")); err != nil {
+		return in, err
+	}
+	if strings.TrimSpace(in.m.UserName) == "" {
+		return in, badRequest(typeInvalidValue, "userName is required")
+	}
+	if in.m.ExternalID, err = str("externalId", f.get("externalId")); err != nil {
+		return in, err
+	}
+	if in.m.DisplayName, err = str("displayName", f.get("displayName")); err != nil {
+		return in, err
+	}
+	switch name := f.get("name").(type) {
+	case nil:
+	case map[string]any:
+		nf := fieldsOf(name)
+		if in.m.GivenName, err = str("name.givenName", nf.get("givenName")); err != nil {
+			return in, err
+		}
+		if in.m.FamilyName, err = str("name.familyName", nf.get("familyName")); err != nil {
+			return in, err
+		}
+	default:
+		return in, badRequest(typeInvalidValue, "name must be an object")
+	}
+	if in.m.Emails, err = emailsOf(f.get("emails")); err != nil {
+		return in, err
+	}
+	in.m.Emails = normalEmails(in.m.Emails)
+	if v := f.get("active"); v != nil {
+		b, err := boolean("active", v)
+		if err != nil {
+			return in, err
+		}
+		in.active = &b
+	}
+	return in, nil
+}
+
+// groupInput is what a POST or PUT body says about a group.
+type groupInput struct {
+	displayName string
+	externalID  string
+	members     []string
+	hasMembers  bool
+}
+
+func parseGroup(doc map[string]any) (groupInput, error) {
+	f := fieldsOf(doc)
+	if present, ok := hasSchema(f, schemaGroup); !ok {
+		if present {
+			return groupInput{}, badRequest(typeInvalidValue, "schemas must include %s", schemaGroup)
+		}
+		return groupInput{}, badRequest(typeInvalidSyntax, "schemas must include %s", schemaGroup)
+	}
+	var (
+		in  groupInput
+		err error
+	)
+	if in.displayName, err = str("displayName", f.get("displayName")); err != nil {
+		return in, err
+	}
+	if strings.TrimSpace(in.displayName) == "" {
+		return in, badRequest(typeInvalidValue, "displayName is required")
+	}
+	if in.externalID, err = str("externalId", f.get("externalId")); err != nil {
+		return in, err
+	}
+	if v := f.get("members"); v != nil {
+		in.hasMembers = true
+		if in.members, err = memberIDs(v); err != nil {
+			return in, err
+		}
+	} else if f.has("members") {
+		in.hasMembers = true // "members": null is an explicit empty list
+	}
+	return in, nil
+}
+
+// memberIDs reads the ids of a members value: an array of {"value": id}
+// objects (or of ids), or one such object.
+func memberIDs(v any) ([]string, error) {
+	var list []any
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case []any:
+		list = x
+	case map[string]any:
+		list = []any{x}
+	case string:
+		list = []any{x}
+	default:
+		return nil, badRequest(typeInvalidValue, "members must be an array of objects with a value")
+	}
+	ids := make([]string, 0, len(list))
+	for _, item := range list {
+		var id string
+		switch x := item.(type) {
+		case string:
+			id = x
+		case map[string]any:
+			id, _ = fieldsOf(x).get("value").(string)
+		}
+		if strings.TrimSpace(id) == "" {
+			return nil, badRequest(typeInvalidValue, "every member needs a value (the member's id)")
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}

@@ -1,0 +1,241 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+)
+
+// Store is what the receiver needs of the store. Every method acts only on
+// what owner "scim" owns in org; see package store for the contracts.
+// Errors are the kinds of package orgsync.
+type Store interface {
+	// Authenticate returns the token's record (its Org) or ErrUnauthorized.
+	Authenticate(ctx context.Context, token string) (orgsync.Token, error)
+
+	SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error)
+	SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error)
+	SCIMCreateMember(ctx context.Context, org string, m orgsync.Member) (orgsync.Member, error)
+	SCIMUpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error)
+	SCIMDeleteMember(ctx context.Context, org, id string, ifVersion int64) error
+
+	SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
+	SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
+	SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
+	SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
+	SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error
+}
+
+// Options tune the receiver. Zero values take the defaults.
+type Options struct {
+	// PublicURL is how clients reach the server (server.public_url), e.g.
+	// https://sync.example.com; Mount appends its prefix to make the SCIM
+	// base URL of meta.location and Location headers.
+	PublicURL string
+	// MaxBodyBytes bounds request bodies (default 1 MiB; larger: 413).
+	MaxBodyBytes int64
+	// MaxResults caps count in lists (default 1000, declared in
+	// ServiceProviderConfig); DefaultCount is the page size when the
+	// client gives none (default 100).
+	MaxResults   int
+	DefaultCount int
+	// FailedAuthLimit failed authentications from one address within
+	// FailedAuthWindow get 429 with Retry-After until the window ends
+	// (defaults 20 and 1 minute).
+	FailedAuthLimit  int
+	FailedAuthWindow time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.MaxResults <= 0 {
+		o.MaxResults = 1000
+	}
+	if o.DefaultCount <= 0 {
+		o.DefaultCount = min(100, o.MaxResults)
+	}
+	if o.FailedAuthLimit <= 0 {
+		o.FailedAuthLimit = 20
+	}
+	if o.FailedAuthWindow <= 0 {
+		o.FailedAuthWindow = time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
+}
+
+// Server is the SCIM service provider. It serves paths relative to the
+// SCIM base ("/Users", "/Groups/{id}", "/Schemas", …).
+type Server struct {
+	st      Store
+	log     zerolog.Logger
+	opts    Options
+	limiter *limiter
+}
+
+// New returns the SCIM receiver over st.
+func New(st Store, log zerolog.Logger, opts Options) *Server {
+	opts.setDefaults()
+	return &Server{st: st, log: log, opts: opts, limiter: newLimiter(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now)}
+}
+
+// Mount returns a handler serving the receiver under prefix (e.g.
+// "/scim/v2" or "/api/v1/scim"): it strips the prefix, and the resources'
+// locations are PublicURL+prefix+"/Users/…".
+//
+//	mux.Handle("/scim/v2/", scim.Mount("/scim/v2"))
+func (s *Server) Mount(prefix string) http.Handler {
+	prefix = "/" + strings.Trim(prefix, "/")
+	base := s.opts.PublicURL + prefix
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		if !ok || (rest != "" && rest[0] != '/') {
+			s.fail(w, r, errorf(http.StatusNotFound, "", "no such endpoint"))
+			return
+		}
+		s.serve(w, r, base, rest)
+	})
+}
+
+// ServeHTTP serves r.URL.Path as a path relative to the SCIM base, which
+// is PublicURL itself.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, s.opts.PublicURL, r.URL.Path)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, base, path string) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error().Interface("panic", v).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: handler panicked")
+			s.fail(w, r, errors.New("panic"))
+		}
+	}()
+	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes+1)
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	endpoint, rest := parts[0], ""
+	if len(parts) > 1 {
+		rest = "/" + strings.Join(parts[1:], "/")
+	}
+	switch endpoint {
+	case "ServiceProviderConfig", "ResourceTypes", "Schemas":
+		if r.Header.Get("Authorization") != "" {
+			if _, ok := s.authenticate(w, r); !ok {
+				return
+			}
+		}
+		s.discovery(w, r, base, endpoint, rest)
+		return
+	}
+	org, ok := s.authenticate(w, r)
+	if !ok {
+		return
+	}
+	id := strings.TrimPrefix(rest, "/")
+	if strings.Contains(id, "/") || !utf8.ValidString(id) || strings.IndexByte(id, 0) >= 0 || len(id) > 256 {
+		s.fail(w, r, errorf(http.StatusNotFound, "", "no such resource"))
+		return
+	}
+	ctx := r.Context()
+	switch endpoint {
+	case resourceUsers:
+		s.users(ctx, w, r, base, org, id)
+	case resourceGroups:
+		s.groups(ctx, w, r, base, org, id)
+	case "Bulk", "Me":
+		s.fail(w, r, errorf(http.StatusNotImplemented, "", "%s is not supported", endpoint))
+	default:
+		s.fail(w, r, errorf(http.StatusNotFound, "", "no such endpoint %q", endpoint))
+	}
+}
+
+// authenticate resolves the bearer token to its org, answering 401 (or
+// 429 for an address with too many recent failures) itself.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
+	addr := clientAddr(r)
+	if wait, blocked := s.limiter.blocked(addr); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		s.fail(w, r, errorf(http.StatusTooManyRequests, "", "too many failed authentications; retry later"))
+		return "", false
+	}
+	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	token = strings.TrimSpace(token)
+	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+		s.limiter.fail(addr)
+		s.unauthorized(w, r, "a bearer token is required")
+		return "", false
+	}
+	t, err := s.st.Authenticate(r.Context(), token)
+	if errors.Is(err, orgsync.ErrUnauthorized) {
+		s.limiter.fail(addr)
+		s.log.Warn().Str("remote", addr).Str("reason", err.Error()).Msg("scim: authentication failed")
+		s.unauthorized(w, r, "the bearer token is invalid, expired or revoked")
+		return "", false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return "", false
+	}
+	return t.Org, true
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="orgsync"`)
+	s.fail(w, r, errorf(http.StatusUnauthorized, "", "%s", detail))
+}
+
+func clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// write sends a SCIM JSON document.
+func (s *Server) write(w http.ResponseWriter, status int, body any) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		s.log.Error().Err(err).Msg("scim: encode response")
+		status, b = http.StatusInternalServerError, []byte(`{"schemas":["`+schemaError+`"],"status":"500","detail":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", mediaType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// fail answers err as a SCIM error; unexpected errors are logged and
+// answered 500 without detail.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e, ok := answer(err)
+	if !ok {
+		s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: request failed")
+	}
+	s.write(w, e.status, e.body())
+}
+
+// notAllowed answers 405 naming the allowed methods.
+func (s *Server) notAllowed(w http.ResponseWriter, r *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	s.fail(w, r, errorf(http.StatusMethodNotAllowed, "", "%s is not allowed here", r.Method))
+}

@@ -1,0 +1,234 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/orgsync/orgsync"
+)
+
+func (s *Server) users(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
+	switch {
+	case id == "":
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			s.listUsers(ctx, w, r, base, org, r.URL.Query())
+		case http.MethodPost:
+			s.createUser(ctx, w, r, base, org)
+		default:
+			s.notAllowed(w, r, "GET, POST")
+		}
+	case id == ".search":
+		if r.Method != http.MethodPost {
+			s.notAllowed(w, r, "POST")
+			return
+		}
+		v, err := searchParams(r, s.opts.MaxBodyBytes)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		s.listUsers(ctx, w, r, base, org, v)
+	default:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			s.getUser(ctx, w, r, base, org, id)
+		case http.MethodPut:
+			s.replaceUser(ctx, w, r, base, org, id)
+		case http.MethodPatch:
+			s.patchUser(ctx, w, r, base, org, id)
+		case http.MethodDelete:
+			if err := s.st.SCIMDeleteMember(ctx, org, id, ifVersion(r)); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			s.notAllowed(w, r, "GET, PUT, PATCH, DELETE")
+		}
+	}
+}
+
+// searchParams reads a POST .search body into list query parameters.
+func searchParams(r *http.Request, limit int64) (url.Values, error) {
+	doc, err := readBody(r, limit)
+	if err != nil {
+		return nil, err
+	}
+	f := fieldsOf(doc)
+	if present, ok := hasSchema(f, schemaSearch); present && !ok {
+		return nil, badRequest(typeInvalidSyntax, "schemas must be [%q]", schemaSearch)
+	}
+	v := url.Values{}
+	for _, name := range []string{"filter", "startIndex", "count", "attributes", "excludedAttributes"} {
+		switch x := f.get(name).(type) {
+		case nil:
+		case string:
+			v.Set(name, x)
+		case []any:
+			var parts []string
+			for _, p := range x {
+				if s, ok := p.(string); ok {
+					parts = append(parts, s)
+				}
+			}
+			v.Set(name, strings.Join(parts, ","))
+		default:
+			v.Set(name, fmt.Sprint(x))
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) listUsers(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string, v url.Values) {
+	p, err := parseList(resourceUsers, v, s.opts.DefaultCount, s.opts.MaxResults)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	members, total, err := s.st.SCIMMembers(ctx, org, p.query)
+	if errors.Is(err, orgsync.ErrInvalid) {
+		err = invalidFilter("%v", err)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res := make([]any, 0, len(members))
+	for _, m := range members {
+		res = append(res, p.proj.apply(userJSON(base, m)))
+	}
+	s.write(w, http.StatusOK, listResponse(res, total, p.query.StartIndex))
+}
+
+// sendUser answers with one user, its ETag and (for a create) Location.
+func (s *Server) sendUser(w http.ResponseWriter, r *http.Request, base string, status int, m orgsync.Member) {
+	proj, err := parseProjection(resourceUsers, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(m.Version))
+	loc := base + "/Users/" + m.ID
+	if status == http.StatusCreated {
+		w.Header().Set("Location", loc)
+	} else {
+		w.Header().Set("Content-Location", loc)
+	}
+	s.write(w, status, proj.apply(userJSON(base, m)))
+}
+
+func (s *Server) getUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
+	m, err := s.st.SCIMMember(ctx, org, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if notModified(r, m.Version) {
+		w.Header().Set("ETag", etag(m.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.sendUser(w, r, base, http.StatusOK, m)
+}
+
+// notModified reports whether If-None-Match names the current version.
+func notModified(r *http.Request, version int64) bool {
+	h := r.Header.Get("If-None-Match")
+	if h == "" {
+		return false
+	}
+	cur := strings.TrimPrefix(etag(version), "W/")
+	for _, tag := range strings.Split(h, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == cur {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) createUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string) {
+	doc, err := readBody(r, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := parseUser(doc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	m := in.m
+	if in.active != nil && !*in.active {
+		m.Status = orgsync.StatusDeprovisioned
+	}
+	created, err := s.st.SCIMCreateMember(ctx, org, m)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sendUser(w, r, base, http.StatusCreated, created)
+}
+
+// replaceUser is PUT: every attribute orgsync keeps takes the body's value
+// (omitted ones are cleared), except active, which changes only when sent.
+func (s *Server) replaceUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
+	doc, err := readBody(r, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in, err := parseUser(doc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	m, err := s.st.SCIMUpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
+		m.UserName, m.ExternalID, m.DisplayName = in.m.UserName, in.m.ExternalID, in.m.DisplayName
+		m.GivenName, m.FamilyName, m.Emails = in.m.GivenName, in.m.FamilyName, in.m.Emails
+		if in.active != nil {
+			m.Status = activity(*in.active)
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sendUser(w, r, base, http.StatusOK, m)
+}
+
+// activity is the status that asks the store to (re)activate or
+// deprovision; the store picks the real status.
+func activity(active bool) orgsync.Status {
+	if active {
+		return orgsync.StatusActive
+	}
+	return orgsync.StatusDeprovisioned
+}
+
+func (s *Server) patchUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
+	doc, err := readBody(r, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ops, err := parsePatch(doc)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	m, err := s.st.SCIMUpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
+		return applyUserPatch(m, ops)
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.sendUser(w, r, base, http.StatusOK, m)
+}
