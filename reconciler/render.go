@@ -140,6 +140,9 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 		}
 		if r.Applied != nil {
 			fmt.Fprintf(w, "applied: %s\n", appliedText(r.Applied))
+			for _, s := range r.Applied.Skipped {
+				fmt.Fprintf(w, "  %s skipped by the store: %s\n", p.paint(ansiYellow, "!"), s)
+			}
 		}
 		fmt.Fprintln(w, p.paint(ansiCyan+ansiBold, r.pendingLine(plain)))
 	}
@@ -235,6 +238,12 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 		}
 		if r.Applied != nil {
 			fmt.Fprintf(w, "**Applied:** %s\n\n", appliedText(r.Applied))
+			for _, s := range r.Applied.Skipped {
+				fmt.Fprintf(w, "- skipped by the store: %s\n", s)
+			}
+			if len(r.Applied.Skipped) > 0 {
+				fmt.Fprintln(w)
+			}
 		}
 		fmt.Fprintf(w, "**%s**\n", r.pendingLine(mdCode))
 	}

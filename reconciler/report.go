@@ -62,6 +62,22 @@ func Render(w io.Writer, reports []Report, format string, color bool) error {
 	return nil
 }
 
+// DetailedExitCode is the exit code of `orgsync plan --detailed-exitcode`
+// for reports that did not fail: 3 when a guard would block any of them, 2
+// when any plans changes, 0 otherwise.
+func DetailedExitCode(reports []Report) int {
+	code := 0
+	for _, r := range reports {
+		switch {
+		case r.Guard.Blocked && !r.Guard.Forced:
+			return 3
+		case !r.Plan.Empty():
+			code = 2
+		}
+	}
+	return code
+}
+
 // state names what the report is, for headings.
 func (r *Report) state() string {
 	switch {
@@ -199,6 +215,7 @@ type jsonRun struct {
 	Applied        bool               `json:"applied"`
 	DryRun         bool               `json:"dry_run"`
 	AppliedSummary map[string]int     `json:"applied_summary,omitempty"`
+	Skipped        []string           `json:"skipped,omitempty"`
 	PendingSetup   *jsonPending       `json:"pending_setup,omitempty"`
 	RunID          int64              `json:"run_id,omitempty"`
 	Error          string             `json:"error,omitempty"`
@@ -247,6 +264,7 @@ func toJSON(r *Report) jsonRun {
 	}
 	if r.Applied != nil {
 		out.AppliedSummary = summaryMap(r.Applied.Counts)
+		out.Skipped = r.Applied.Skipped
 	}
 	if r.PendingSetup != nil {
 		out.PendingSetup = &jsonPending{

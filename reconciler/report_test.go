@@ -84,6 +84,8 @@ func sampleReports() []Report {
 		PendingSetup: []string{"alice@example.org", "zoe@example.org"}, ProvisionedPending: []string{"alice@example.org"},
 	}
 	forced := applied
+	forced.Applied = &orgsync.Applied{Counts: counts, Provisioned: []string{"alice@example.org"},
+		Skipped: []string{`update bob@example.org: new user name is taken by a member owned by "scim"`}}
 	forced.Guard = orgsync.Decision{Blocked: true, Forced: true, Reason: "1 deprovisions are 100.0% of the 1 active owned members, above guard.max_deprovision_percent (10%)"}
 	blocked := Report{
 		Org: "acme", Source: src, Plan: small, RunID: 43,
@@ -133,6 +135,24 @@ func TestRenderEndsWithPendingSetup(t *testing.T) {
 			if last := lines[len(lines)-1]; !strings.Contains(last, "Awaiting master-key creation") {
 				t.Errorf("%s report of %s ends with %q", format, r.Source, last)
 			}
+		}
+	}
+}
+
+func TestDetailedExitCode(t *testing.T) {
+	r := sampleReports()
+	for _, tt := range []struct {
+		name    string
+		reports []Report
+		want    int
+	}{
+		{"no changes", []Report{r[5]}, 0},
+		{"changes", []Report{r[5], r[1]}, 2},
+		{"a guard would block", []Report{r[1], r[3], r[5]}, 3},
+		{"forced is not blocked", []Report{r[2]}, 2},
+	} {
+		if got := DetailedExitCode(tt.reports); got != tt.want {
+			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)
 		}
 	}
 }

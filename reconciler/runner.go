@@ -180,13 +180,17 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 			applied.Counts = orgsync.Plan{}.Summary()
 		}
 	}
-	rep.Applied = &applied
 	rep.ProvisionedPending = append([]string{}, applied.Provisioned...)
 	if err != nil {
-		// What was committed is unknown in detail: report the org as observed.
+		// The store applies all or nothing; report what it says it did, if
+		// anything, and the org as observed.
+		if applied.Total() > 0 {
+			rep.Applied = &applied
+		}
 		rep.PendingSetup = pendingAfter(observed, &rep.Plan, false)
 		return r.finish(ctx, log, rep, fmt.Errorf("reconciler: %s: apply: %w", rep.Source, err))
 	}
+	rep.Applied = &applied
 	return r.finish(ctx, log, rep, nil)
 }
 
