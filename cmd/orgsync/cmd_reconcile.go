@@ -1,5 +1,293 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"text/tabwriter"
+	"time"
 
-func (a *app) reconcileCommands() []*cobra.Command { return nil }
+	"github.com/spf13/cobra"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
+)
+
+func (a *app) reconcileCommands() []*cobra.Command {
+	return []*cobra.Command{a.planCommand(), a.reconcileCommand(), a.checkCommand(), a.purgeCommand()}
+}
+
+// runner builds the reconciler runner on the store, with a progress line
+// on a terminal.
+func (a *app) runner(ctx context.Context) (*reconciler.Runner, *progress, error) {
+	st, err := a.store(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &progress{w: a.stderr, on: isTerminal(a.stderr)}
+	return &reconciler.Runner{Store: st, Logger: a.log, Progress: p.update}, p, nil
+}
+
+func (a *app) planCommand() *cobra.Command {
+	var source, format string
+	var detailed bool
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Dry run: print the plan of each source (or one); nothing is written",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format, reconciler.Formats...); err != nil {
+				return err
+			}
+			jobs, err := a.jobs(source)
+			if err != nil {
+				return err
+			}
+			runner, prog, err := a.runner(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var reports []reconciler.Report
+			var failed error
+			for _, j := range jobs {
+				rep, err := runner.Plan(cmd.Context(), j)
+				prog.done()
+				if err != nil {
+					failed = errors.Join(failed, err)
+				}
+				reports = append(reports, rep)
+			}
+			if err := reconciler.Render(a.stdout, reports, format, format == "text" && isTerminal(a.stdout)); err != nil {
+				return err
+			}
+			if failed != nil {
+				return failed
+			}
+			if detailed {
+				if code := reconciler.DetailedExitCode(reports); code != 0 {
+					return exitWith(code, errors.New(""))
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 3 when a guard would block")
+	return cmd
+}
+
+func (a *app) reconcileCommand() *cobra.Command {
+	var source, format string
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "reconcile",
+		Short: "Run each source (or one) now: plan, guard, apply, print the report",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkFormat(format, reconciler.Formats...); err != nil {
+				return err
+			}
+			jobs, err := a.jobs(source)
+			if err != nil {
+				return err
+			}
+			runner, prog, err := a.runner(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var reports []reconciler.Report
+			var failed, blocked error
+			for _, j := range jobs {
+				rep, err := runner.Run(cmd.Context(), j, force)
+				prog.done()
+				switch {
+				case errors.Is(err, orgsync.ErrGuard):
+					blocked = errors.Join(blocked, err)
+				case err != nil:
+					failed = errors.Join(failed, err)
+				}
+				reports = append(reports, rep)
+			}
+			if err := reconciler.Render(a.stdout, reports, format, format == "text" && isTerminal(a.stdout)); err != nil {
+				return err
+			}
+			if failed != nil {
+				return failed
+			}
+			if blocked != nil {
+				return exitWith(3, fmt.Errorf("%w\nnothing was applied; review the plan and re-run with --force to override", blocked))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	cmd.Flags().BoolVar(&force, "force", false, "apply even when a guard refuses (this run only)")
+	return cmd
+}
+
+func (a *app) purgeCommand() *cobra.Command {
+	var org, format string
+	var force, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "purge",
+		Short: "Remove members deprovisioned or SCIM-deleted for longer than the org's purge_after (never admins)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			org, err := a.orgFlag(org)
+			if err != nil {
+				return err
+			}
+			runner, _, err := a.runner(cmd.Context())
+			if err != nil {
+				return err
+			}
+			var job reconciler.PurgeJob
+			for _, j := range a.purgeJobs() {
+				if j.Org == org {
+					job = j
+				}
+			}
+			var rep reconciler.Report
+			if dryRun {
+				rep, err = runner.PlanPurge(cmd.Context(), job)
+			} else {
+				rep, err = runner.Purge(cmd.Context(), job, force)
+			}
+			if rerr := reconciler.Render(a.stdout, []reconciler.Report{rep}, format, format == "text" && isTerminal(a.stdout)); rerr != nil {
+				return rerr
+			}
+			if errors.Is(err, orgsync.ErrGuard) {
+				return exitWith(3, err)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&org, "org", "", "org to purge")
+	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	cmd.Flags().BoolVar(&force, "force", false, "purge even above the org's purge_limit")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be purged")
+	return cmd
+}
+
+func (a *app) checkCommand() *cobra.Command {
+	var source string
+	var samples int
+	cmd := &cobra.Command{
+		Use:   "check",
+		Short: "Connect to each source (or one), bind, count users and groups, show a sample; changes nothing",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			jobs, err := a.jobs(source)
+			if err != nil {
+				return err
+			}
+			if len(jobs) == 0 {
+				return errors.New("the config has no sources to check")
+			}
+			prog := &progress{w: a.stderr, on: isTerminal(a.stderr)}
+			var failed error
+			for _, j := range jobs {
+				if p, ok := j.Source.(reconciler.Progresser); ok {
+					p.OnProgress(func(pr orgsync.Progress) { prog.update(j.Name, pr) })
+				}
+				start := time.Now()
+				snap, err := j.Source.Snapshot(cmd.Context())
+				prog.done()
+				if err != nil {
+					fmt.Fprintf(a.stdout, "FAIL %s: %v\n", j.Name, err)
+					failed = errors.Join(failed, fmt.Errorf("source %q failed its check", j.Name))
+					continue
+				}
+				a.printCheck(j, snap, time.Since(start), samples)
+			}
+			return failed
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	cmd.Flags().IntVar(&samples, "samples", 5, "how many sample users to show")
+	return cmd
+}
+
+func (a *app) printCheck(j reconciler.Job, snap orgsync.Snapshot, took time.Duration, samples int) {
+	disabled := 0
+	for _, m := range snap.Members {
+		if m.Status == orgsync.StatusDeprovisioned {
+			disabled++
+		}
+	}
+	fmt.Fprintf(a.stdout, "OK   %s (org %s): %d users (%d disabled at the source), %d groups, read in %s\n",
+		j.Name, j.Org, len(snap.Members), disabled, len(snap.Groups), took.Round(time.Millisecond))
+	for _, w := range snap.Warnings {
+		fmt.Fprintf(a.stdout, "     warning: %s\n", w)
+	}
+	ms := append([]orgsync.Member(nil), snap.Members...)
+	sort.Slice(ms, func(i, k int) bool { return ms[i].UserName < ms[k].UserName })
+	if len(ms) > samples {
+		ms = ms[:samples]
+	}
+	if len(ms) == 0 {
+		return
+	}
+	fmt.Fprintln(a.stdout, "     sample users, as they would be provisioned:")
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "     USER NAME\tEMAIL\tNAME\tROLE\tSTATUS\tEXTERNAL ID")
+	for _, m := range ms {
+		role := m.Role
+		if role == "" {
+			role = j.DefaultRole
+		}
+		status := orgsync.StatusPendingSetup
+		if m.Status == orgsync.StatusDeprovisioned {
+			status = "disabled (not provisioned)"
+		}
+		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\t%s\n", m.UserName, m.Email(), displayName(m), role, status, m.ExternalID)
+	}
+	tw.Flush()
+}
+
+func displayName(m orgsync.Member) string {
+	if m.DisplayName != "" {
+		return m.DisplayName
+	}
+	return m.GivenName + " " + m.FamilyName
+}
+
+// progress draws one status line on a terminal while sources are read.
+type progress struct {
+	w     io.Writer
+	on    bool
+	mu    sync.Mutex
+	drawn bool
+	last  time.Time
+}
+
+func (p *progress) update(source string, pr orgsync.Progress) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.w, "\r\033[Kreading %s: %d users, %d groups", source, pr.Users, pr.Groups)
+	p.drawn = true
+}
+
+func (p *progress) done() {
+	if p == nil || !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+}
