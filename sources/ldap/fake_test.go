@@ -295,7 +295,7 @@ func TestSnapshotPagesAndAllOrNothing(t *testing.T) {
 }
 
 func TestSnapshotGroupStyles(t *testing.T) {
-	users := []fakeEntry{person("alice"), person("bob")}
+	users := []fakeEntry{person("alice"), person("bob"), person("twin1", "uid", "twin"), person("twin2", "uid", "twin")}
 	for _, tc := range []struct {
 		name, filter, attr string
 		group              fakeEntry
@@ -303,7 +303,7 @@ func TestSnapshotGroupStyles(t *testing.T) {
 		{"uniqueMember", "(objectClass=groupOfUniqueNames)", "uniqueMember",
 			ent(gdn("u"), "entryUUID", "g", "cn", "u", "uniqueMember", udn("alice")+"#'0101'B", "uniqueMember", "UID=bob,ou=people,dc=x")},
 		{"memberUid", "(objectClass=posixGroup)", "memberUid",
-			ent(gdn("p"), "entryUUID", "g", "cn", "p", "memberUid", "alice", "memberUid", " bob ", "memberUid", "ghost")},
+			ent(gdn("p"), "entryUUID", "g", "cn", "p", "memberUid", "alice", "memberUid", " bob ", "memberUid", "ghost", "memberUid", "twin")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeConn{results: map[string][]fakeEntry{usersKey: users, "ou=groups,dc=x|" + tc.filter: {tc.group}}}
@@ -313,7 +313,10 @@ func TestSnapshotGroupStyles(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(snap.Groups) != 1 || strings.Join(snap.Groups[0].Members, ",") != "uuid-alice,uuid-bob" {
-				t.Errorf("groups = %+v, want alice and bob", snap.Groups)
+				t.Errorf("groups = %+v, want alice and bob (twin is ambiguous)", snap.Groups)
+			}
+			if tc.attr == "memberUid" && !containsSub(snap.Warnings, `share the uid "twin"`) {
+				t.Errorf("warnings = %q, want the ambiguous uid named", snap.Warnings)
 			}
 		})
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // user is the compact form of a user entry; every string is our own copy,
-// never a view into go-ldap's buffers.
+// never a view into the connection's read buffer.
 type user struct {
 	dn                          string // normalised
 	id, name, email             string
@@ -219,7 +219,13 @@ func (r *reader) addUser(e *entry) error {
 		r.byDN[usr.dn] = i
 	}
 	if r.byUID != nil && usr.uid != "" {
-		r.byUID[usr.uid] = i
+		if j, dup := r.byUID[usr.uid]; !dup {
+			r.byUID[usr.uid] = i
+		} else if j >= 0 {
+			r.byUID[usr.uid] = -1 // ambiguous: memberUid values naming it match no one
+			r.warn("users %q and %q share the %s %q: group memberUid values naming it are ignored (ldap.user.uid_attribute)",
+				r.users[j].dn, usr.dn, r.cfg.User.UIDAttribute, usr.uid)
+		}
 	}
 	return nil
 }
@@ -292,7 +298,7 @@ func (r *reader) addMembers(g *group, values [][]byte) {
 	keepOther := r.cfg.Group.Nested && !r.uidStyle
 	for _, v := range values {
 		if r.uidStyle {
-			if i, ok := r.byUID[string(bytes.TrimSpace(v))]; ok {
+			if i, ok := r.byUID[string(bytes.TrimSpace(v))]; ok && i >= 0 {
 				g.users = append(g.users, i)
 			}
 			continue
