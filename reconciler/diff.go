@@ -403,16 +403,26 @@ func emailList(es []orgsync.Email) string {
 
 // sortChanges orders changes in apply order, then by folded group and
 // user names, then by exact names and keys, so that plans and their
-// renderings are stable. Sort keys are computed once per change.
+// renderings are stable.
 func sortChanges(cs []orgsync.Change) {
+	sorted := make([]orgsync.Change, 0, len(cs))
+	for _, i := range changeOrder(cs) {
+		sorted = append(sorted, cs[i])
+	}
+	copy(cs, sorted)
+}
+
+// changeOrder returns the indices of cs in sortChanges order. Sort keys are
+// computed once per change.
+func changeOrder(cs []orgsync.Change) []int32 {
 	type item struct {
 		rank        int
 		group, user string
-		i           int
+		i           int32
 	}
 	items := make([]item, len(cs))
 	for i := range cs {
-		items[i] = item{cs[i].Action.Rank(), orgsync.Fold(cs[i].GroupName), orgsync.Fold(cs[i].UserName), i}
+		items[i] = item{cs[i].Action.Rank(), orgsync.Fold(cs[i].GroupName), orgsync.Fold(cs[i].UserName), int32(i)}
 	}
 	slices.SortFunc(items, func(x, y item) int {
 		a, b := &cs[x.i], &cs[y.i]
@@ -428,11 +438,11 @@ func sortChanges(cs []orgsync.Change) {
 			cmp.Compare(a.GroupKey, b.GroupKey),
 		)
 	})
-	sorted := make([]orgsync.Change, len(cs))
+	order := make([]int32, len(items))
 	for k, it := range items {
-		sorted[k] = cs[it.i]
+		order[k] = it.i
 	}
-	copy(cs, sorted)
+	return order
 }
 
 func sortConflicts(cs []orgsync.Conflict) {

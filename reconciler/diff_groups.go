@@ -246,11 +246,11 @@ type memberOp struct{ group, i int32 }
 // placed at their action's rank.
 func (d *differ) assemble() []orgsync.Change {
 	others := d.plan.Changes
-	sortChanges(others)
+	order := changeOrder(others)
 	out := make([]orgsync.Change, 0, len(others)+len(d.adds)+len(d.removes))
 	k := 0
-	for ; k < len(others) && others[k].Action.Rank() < orgsync.ActionMemberAdd.Rank(); k++ {
-		out = append(out, others[k])
+	for ; k < len(order) && others[order[k]].Action.Rank() < orgsync.ActionMemberAdd.Rank(); k++ {
+		out = append(out, others[order[k]])
 	}
 	for _, op := range d.adds {
 		c, u := d.groupRefs[op.group], &d.users[op.i]
@@ -267,7 +267,10 @@ func (d *differ) assemble() []orgsync.Change {
 		c.Action, c.UserName, c.MemberID = orgsync.ActionMemberRemove, m.UserName, m.ID
 		out = append(out, c)
 	}
-	return append(out, others[k:]...)
+	for ; k < len(order); k++ {
+		out = append(out, others[order[k]])
+	}
+	return out
 }
 
 // removable reports whether the plan may take observed member i out of an
