@@ -118,7 +118,9 @@ func TestServeHealthMetricsAndAdminAPI(t *testing.T) {
 		t.Errorf("unknown org: %d", code)
 	}
 
-	setup := func(org, id string) string { return base + "/api/v1/orgs/" + org + "/members/" + id + "/setup-complete" }
+	setup := func(org, id string) string {
+		return base + "/api/v1/orgs/" + org + "/members/" + id + "/setup-complete"
+	}
 	before, _ := st.Events(ctx, "", 0, 1000)
 	for _, tc := range []struct {
 		url, body string
@@ -163,7 +165,9 @@ func TestServeHealthMetricsAndAdminAPI(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strings.TrimSpace(strings.Replace(string(must(json.Marshal(n))), `"`, "", -1)) }
+func itoa(n int64) string {
+	return strings.TrimSpace(strings.Replace(string(must(json.Marshal(n))), `"`, "", -1))
+}
 
 func must(b []byte, _ error) []byte { return b }
 
