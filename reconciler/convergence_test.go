@@ -121,7 +121,7 @@ func TestConvergence(t *testing.T) {
 				states[i] = randomState(r)
 			}
 			s := seedStore()
-			foreign := foreignState(s)
+			foreign := foreignState(s.snapshot())
 			adoptions := 0
 			opts := Options{Org: "acme", Owner: src}
 			for round := range 5 * len(states) {
@@ -146,9 +146,9 @@ func TestConvergence(t *testing.T) {
 				if again := Diff(states[i], obs, opts); !again.Empty() {
 					t.Fatalf("round %d: the run after a run plans %q", round, planLines(again))
 				}
-				checkConverged(t, round, states[i], p, s)
-				checkKeptMemberships(t, round, obs0, s)
-				if got := foreignState(s); got != foreign {
+				checkConverged(t, round, states[i], p, obs)
+				checkKeptMemberships(t, round, obs0, obs)
+				if got := foreignState(obs); got != foreign {
 					t.Fatalf("round %d: members or groups of other owners changed:\n got %s\nwant %s", round, got, foreign)
 				}
 			}
@@ -161,24 +161,25 @@ func TestConvergence(t *testing.T) {
 
 // foreignState renders what other owners hold; it must never change.
 // legacy5 is left out: this source may adopt it.
-func foreignState(s *memStore) string {
+func foreignState(s orgsync.Snapshot) string {
 	var out []string
-	for _, id := range sortedKeys(s.members) {
-		if m := s.members[id]; m.Owner != src && id != "legacy5" {
-			out = append(out, fmt.Sprintf("%+v", *m))
+	for _, m := range s.Members {
+		if m.Owner != src && m.UserName != "legacy5" {
+			out = append(out, fmt.Sprintf("%+v", m))
 		}
 	}
-	for _, id := range sortedKeys(s.groups) {
-		if g := s.groups[id]; g.Owner != src {
-			out = append(out, fmt.Sprintf("%+v", *g))
+	for _, g := range s.Groups {
+		if g.Owner != src {
+			out = append(out, fmt.Sprintf("%+v", g))
 		}
 	}
+	slices.Sort(out)
 	return fmt.Sprint(out)
 }
 
 // checkConverged asserts the store holds desired for everything src owns,
 // except the entries the plan listed as conflicts.
-func checkConverged(t *testing.T, round int, desired orgsync.Snapshot, p orgsync.Plan, s *memStore) {
+func checkConverged(t *testing.T, round int, desired orgsync.Snapshot, p orgsync.Plan, s orgsync.Snapshot) {
 	t.Helper()
 	held := map[string]bool{}
 	for _, c := range p.Conflicts {
@@ -186,7 +187,10 @@ func checkConverged(t *testing.T, round int, desired orgsync.Snapshot, p orgsync
 	}
 	owned := map[string]*orgsync.Member{}
 	names := map[string]string{}
-	for _, m := range s.members {
+	byID := map[string]*orgsync.Member{}
+	for i := range s.Members {
+		m := &s.Members[i]
+		byID[m.ID] = m
 		if prev, dup := names[orgsync.Fold(m.UserName)]; dup {
 			t.Fatalf("round %d: user name %q held by %s and %s", round, m.UserName, prev, m.ID)
 		}
@@ -228,8 +232,8 @@ func checkConverged(t *testing.T, round int, desired orgsync.Snapshot, p orgsync
 	}
 	flat := orgsync.Flatten(desired.Groups)
 	groups := map[string]*orgsync.Group{}
-	for _, g := range s.groups {
-		if g.Owner == src {
+	for i := range s.Groups {
+		if g := &s.Groups[i]; g.Owner == src {
 			groups[g.ExternalID] = g
 		}
 	}
@@ -243,7 +247,7 @@ func checkConverged(t *testing.T, round int, desired orgsync.Snapshot, p orgsync
 		}
 		var got, want []string
 		for _, id := range g.Members {
-			m := s.members[id]
+			m := byID[id]
 			if m.Owner == src && m.Status != orgsync.StatusDeprovisioned && !held[m.ExternalID] {
 				got = append(got, m.ExternalID)
 			}
@@ -263,15 +267,20 @@ func checkConverged(t *testing.T, round int, desired orgsync.Snapshot, p orgsync
 
 // checkKeptMemberships asserts that suspended members and members of other
 // owners keep their place in every owned group that still exists.
-func checkKeptMemberships(t *testing.T, round int, before orgsync.Snapshot, s *memStore) {
+func checkKeptMemberships(t *testing.T, round int, before, s orgsync.Snapshot) {
 	t.Helper()
+	members := map[string]*orgsync.Member{}
+	for i := range s.Members {
+		members[s.Members[i].ID] = &s.Members[i]
+	}
 	for _, g := range before.Groups {
-		after := s.groups[g.ID]
-		if g.Owner != src || after == nil {
+		i := slices.IndexFunc(s.Groups, func(a orgsync.Group) bool { return a.ID == g.ID })
+		if g.Owner != src || i < 0 {
 			continue
 		}
+		after := &s.Groups[i]
 		for _, id := range g.Members {
-			m := s.members[id]
+			m := members[id]
 			if (m.Owner != src || m.Status == orgsync.StatusDeprovisioned) && !slices.Contains(after.Members, id) {
 				t.Fatalf("round %d: %s (%s, %s) was removed from group %s", round, m.UserName, m.Owner, m.Status, g.DisplayName)
 			}
