@@ -48,6 +48,7 @@ echo "listening on 127.0.0.1:$pg_port"
 
 step "OpenLDAP slapd (throwaway directory)"
 ldap_port=$(free_port 23389)
+while (exec 3<>"/dev/tcp/127.0.0.1/$((ldap_port + 1))") 2>/dev/null; do ldap_port=$(free_port $((ldap_port + 2))); done # slapd also takes PORT+1 (LDAPS)
 scripts/slapd.sh start "$work/ldap" "$ldap_port" sources/ldap/testdata/*.ldif
 started+=(slapd)
 set -a; . "$work/ldap/env"; set +a

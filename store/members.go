@@ -103,7 +103,7 @@ func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, membe
 func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
 	var snap orgsync.Snapshot
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows, err := tx.Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ? ORDER BY id`, org).Rows()
+		rows, err := tx.Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ?`, org).Rows()
 		if err != nil {
 			return err
 		}
