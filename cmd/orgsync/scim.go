@@ -5,14 +5,22 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/orgsync/orgsync/receiver"
 	"github.com/orgsync/orgsync/store"
 )
 
-// mountSCIM serves the SCIM receiver at /scim/v2 and /api/v1/scim.
+// scimPrefixes are where the SCIM receiver is served: the RFC-style base,
+// and the path the KMS's own documentation gives IdPs.
+var scimPrefixes = []string{"/scim/v2", "/api/v1/scim"}
+
+// mountSCIM serves the SCIM receiver at every prefix.
 func mountSCIM(mux *http.ServeMux, st *store.Store, cfg *Loaded, log zerolog.Logger) {
-	notYet := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		http.Error(w, "SCIM receiver not built yet", http.StatusNotImplemented)
+	srv := receiver.New(st, log.With().Str("component", "scim").Logger(), receiver.Options{
+		PublicURL:    cfg.Server.PublicURL,
+		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 	})
-	mux.Handle("/scim/v2/", notYet)
-	mux.Handle("/api/v1/scim/", notYet)
+	for _, p := range scimPrefixes {
+		mux.Handle(p, srv.Mount(p))
+		mux.Handle(p+"/", srv.Mount(p))
+	}
 }

@@ -180,3 +180,31 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+func TestServeMountsSCIMAtBothPrefixes(t *testing.T) {
+	base, a, stop := startServe(t, writeConfig(t, ""))
+	defer stop()
+	token, _, err := a.st.CreateToken(context.Background(), "acme", "jumpcloud", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"carol@example.org","active":true,
+		"emails":[{"value":"carol@example.org","primary":true,"type":"work"}]}`
+	code, resp := do(t, "POST", base+"/scim/v2/Users", token, body)
+	if code != 201 {
+		t.Fatalf("POST /scim/v2/Users: %d %s", code, resp)
+	}
+	code, resp = do(t, "GET", base+"/api/v1/scim/Users?filter="+urlQuery(`userName eq "carol@example.org"`), token, "")
+	if code != 200 || !strings.Contains(resp, `"totalResults":1`) || !strings.Contains(resp, "pending_setup") {
+		t.Fatalf("GET /api/v1/scim/Users: %d %s", code, resp)
+	}
+	if code, _ := do(t, "GET", base+"/scim/v2/Users", testAdminToken, ""); code != 401 {
+		t.Fatalf("admin token accepted by SCIM: %d", code)
+	}
+	m, err := a.st.Member(context.Background(), "acme", "carol@example.org")
+	if err != nil || m.Owner != orgsync.OwnerSCIM || m.Status != orgsync.StatusPendingSetup {
+		t.Fatalf("stored member = %+v, %v", m, err)
+	}
+}
+
+func urlQuery(s string) string { return strings.NewReplacer(" ", "%20", `"`, "%22").Replace(s) }
