@@ -65,8 +65,6 @@ type user struct {
 	// (matched or adopted), -1 when there is none: then the plan provisions
 	// it when enabled (a user disabled at the source gets no member).
 	obs int32
-	// gen marks the user as seen while walking one group's members.
-	gen int32
 }
 
 type differ struct {
@@ -94,7 +92,7 @@ type differ struct {
 	adopted map[int32]bool
 
 	// Group membership state, see diffGroup and assemble.
-	gen           int32
+	refs          map[string]memberRef
 	cur           map[string]bool
 	scratch       []int32
 	groupRefs     []orgsync.Change

@@ -29,6 +29,7 @@ func (d *differ) diffGroups(desired, observed []orgsync.Group) {
 	}
 	nested := flattenNested(desired, keys)
 	d.cur = map[string]bool{}
+	d.refs = d.memberRefs()
 
 	d.groupRefs = make([]orgsync.Change, len(desired))
 	// Groups are walked in name order so that their membership changes
@@ -165,9 +166,7 @@ func (d *differ) diffGroup(gi int32, g *orgsync.Group, have *orgsync.Group, nest
 
 	// cur holds the group's current member IDs, true once the walk finds
 	// them desired. It is a small map, reused: far cheaper than looking
-	// each ID up in the index of all members. user.gen marks the users already visited.
-	d.gen++
-	gen := d.gen
+	// each ID up in the index of all members.
 	cur := d.cur
 	clear(cur)
 	if have != nil {
@@ -177,24 +176,19 @@ func (d *differ) diffGroup(gi int32, g *orgsync.Group, have *orgsync.Group, nest
 	}
 	adds := d.scratch[:0]
 	visit := func(key string) {
-		ui, ok := d.userIdx[key]
-		if !ok || !d.users[ui].valid {
-			return // out of scope or in conflict
+		ref, ok := d.refs[key]
+		if !ok {
+			return // out of scope, in conflict or disabled: never added
 		}
-		u := &d.users[ui]
-		if u.gen == gen || !u.enabled {
-			u.gen = gen
-			return // seen, or disabled at the source: never added
-		}
-		u.gen = gen
-		if u.obs >= 0 {
-			id := d.obs[u.obs].ID
-			if _, ok := cur[id]; ok {
-				cur[id] = true
+		if ref.id != "" {
+			if seen, ok := cur[ref.id]; ok {
+				if !seen {
+					cur[ref.id] = true
+				}
 				return
 			}
 		}
-		adds = append(adds, ui)
+		adds = append(adds, ref.i)
 	}
 	if nested != nil {
 		for key := range nested {
@@ -209,6 +203,7 @@ func (d *differ) diffGroup(gi int32, g *orgsync.Group, have *orgsync.Group, nest
 		x, y := &d.users[a], &d.users[b]
 		return cmp.Or(cmp.Compare(x.name, y.name), cmp.Compare(x.src.UserName, y.src.UserName), cmp.Compare(x.src.ExternalID, y.src.ExternalID))
 	})
+	adds = slices.Compact(adds) // a key listed twice
 	for _, ui := range adds {
 		d.adds = append(d.adds, memberOp{gi, ui})
 	}
@@ -234,6 +229,32 @@ func (d *differ) diffGroup(gi int32, g *orgsync.Group, have *orgsync.Group, nest
 		d.removes = append(d.removes, memberOp{gi, i})
 	}
 	d.scratch = rms[:0]
+}
+
+// memberRef is what walking a group needs of a desired user, kept in the
+// map value so that a visit touches one map slot instead of three scattered
+// structs (Diff of a large org is bound by memory latency there).
+type memberRef struct {
+	i  int32  // index in users
+	id string // the observed member standing for it, "" when provisioned
+}
+
+// memberRefs indexes the users that may join groups: valid and enabled at
+// the source.
+func (d *differ) memberRefs() map[string]memberRef {
+	refs := make(map[string]memberRef, len(d.users))
+	for i := range d.users {
+		u := &d.users[i]
+		if !u.valid || !u.enabled {
+			continue
+		}
+		ref := memberRef{i: int32(i)}
+		if u.obs >= 0 {
+			ref.id = d.obs[u.obs].ID
+		}
+		refs[u.src.ExternalID] = ref
+	}
+	return refs
 }
 
 // memberOp is a planned membership change in compact form: the desired
