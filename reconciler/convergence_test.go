@@ -131,6 +131,11 @@ func TestConvergence(t *testing.T) {
 				}
 				obs0, _ := s.Observed(ctx, "acme")
 				p := Diff(states[i], obs0, opts)
+				sorted := slices.Clone(p.Changes)
+				sortChanges(sorted)
+				if !reflect.DeepEqual(sorted, p.Changes) {
+					t.Fatalf("round %d: plan not in sortChanges order:\n%q", round, planLines(p))
+				}
 				applied, err := s.Apply(ctx, p)
 				if err != nil {
 					t.Fatalf("round %d: apply: %v", round, err)

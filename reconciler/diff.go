@@ -93,6 +93,7 @@ type differ struct {
 
 	// Group membership state, see diffGroup and assemble.
 	refs          map[string]memberRef
+	provisions    []int32 // users the plan provisions, see assemble
 	cur           map[string]bool
 	scratch       []int32
 	groupRefs     []orgsync.Change
@@ -194,13 +195,14 @@ func (d *differ) diffUsers(desired []orgsync.Member) {
 		case len(dupEmail) > 0 && emails[i] != "" && dupEmail[emails[i]] > 0:
 			d.conflict(m, "email %q appears %d times in the source", m.Email(), dupEmail[emails[i]]+1)
 		default:
-			d.diffUser(u, emails[i])
+			d.diffUser(int32(i), emails[i])
 		}
 	}
 }
 
-// diffUser plans one valid desired user; email is folded.
-func (d *differ) diffUser(u *user, email string) {
+// diffUser plans the desired user ui, which is valid; email is folded.
+func (d *differ) diffUser(ui int32, email string) {
+	u := &d.users[ui]
 	src := u.src
 	u.enabled = src.Status != orgsync.StatusDeprovisioned
 	if i, ok := d.owned[src.ExternalID]; ok {
@@ -245,10 +247,8 @@ func (d *differ) diffUser(u *user, email string) {
 		d.adopt(u, adoptee)
 		return
 	}
-	d.plan.Changes = append(d.plan.Changes, orgsync.Change{
-		Action: orgsync.ActionProvision, UserName: src.UserName, MemberKey: src.ExternalID,
-		Member: d.want(src, "", orgsync.StatusPendingSetup),
-	})
+	// Provisions are many on a first run: kept compact until assemble.
+	d.provisions = append(d.provisions, ui)
 }
 
 // index returns the index of the observed member with id.

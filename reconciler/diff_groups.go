@@ -263,16 +263,22 @@ func (d *differ) memberRefs() map[string]memberRef {
 type memberOp struct{ group, i int32 }
 
 // assemble returns the plan's changes in order: the other changes sorted,
-// with the membership changes (already in group and user name order)
-// placed at their action's rank.
+// with provisions and membership changes (kept compact, and membership
+// changes already in group and user name order) placed at their action's
+// rank. The result is the order sortChanges gives.
 func (d *differ) assemble() []orgsync.Change {
 	others := d.plan.Changes
 	order := changeOrder(others)
-	out := make([]orgsync.Change, 0, len(others)+len(d.adds)+len(d.removes))
+	out := make([]orgsync.Change, 0, len(others)+len(d.provisions)+len(d.adds)+len(d.removes))
 	k := 0
-	for ; k < len(order) && others[order[k]].Action.Rank() < orgsync.ActionMemberAdd.Rank(); k++ {
-		out = append(out, others[order[k]])
+	upTo := func(a orgsync.Action) {
+		for ; k < len(order) && others[order[k]].Action.Rank() < a.Rank(); k++ {
+			out = append(out, others[order[k]])
+		}
 	}
+	upTo(orgsync.ActionProvision)
+	out = d.appendProvisions(out)
+	upTo(orgsync.ActionMemberAdd)
 	for _, op := range d.adds {
 		c, u := d.groupRefs[op.group], &d.users[op.i]
 		c.Action, c.UserName = orgsync.ActionMemberAdd, u.src.UserName
@@ -290,6 +296,33 @@ func (d *differ) assemble() []orgsync.Change {
 	}
 	for ; k < len(order); k++ {
 		out = append(out, others[order[k]])
+	}
+	return out
+}
+
+// appendProvisions appends the provision changes sorted by user name.
+func (d *differ) appendProvisions(out []orgsync.Change) []orgsync.Change {
+	type item struct {
+		name string
+		i    int32
+	}
+	items := make([]item, len(d.provisions))
+	for k, i := range d.provisions {
+		items[k] = item{d.users[i].name, i}
+	}
+	slices.SortFunc(items, func(x, y item) int {
+		if c := cmp.Compare(x.name, y.name); c != 0 {
+			return c
+		}
+		a, b := d.users[x.i].src, d.users[y.i].src
+		return cmp.Or(cmp.Compare(a.UserName, b.UserName), cmp.Compare(a.ExternalID, b.ExternalID))
+	})
+	for _, it := range items {
+		src := d.users[it.i].src
+		out = append(out, orgsync.Change{
+			Action: orgsync.ActionProvision, UserName: src.UserName, MemberKey: src.ExternalID,
+			Member: d.want(src, "", orgsync.StatusPendingSetup),
+		})
 	}
 	return out
 }
