@@ -144,10 +144,10 @@ func (d *differ) diffUsers(desired []orgsync.Member) {
 	n := len(desired)
 	d.users = make([]user, n)
 	d.userIdx = make(map[string]int32, n)
-	// First occurrences by key, name and email; the dup maps count the
-	// repeated ones and stay empty for a clean source.
-	// seen holds folded names (bit 1) and emails (bit 2): one map, and
-	// one entry when a user's name is its email, the usual LDAP setup.
+	// userIdx and seen record first occurrences; the dup maps count the
+	// repeats and stay empty for a clean source. seen holds folded names
+	// (bit 1) and emails (bit 2): one map, and one entry when a user's
+	// name is its email, the usual LDAP setup.
 	seen := make(map[string]uint8, n)
 	dupKey, dupName, dupEmail := map[string]int{}, map[string]int{}, map[string]int{}
 	emails := make([]string, n)

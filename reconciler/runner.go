@@ -30,7 +30,9 @@ type Store interface {
 	// of every owner in org; group members are member IDs.
 	Observed(ctx context.Context, org string) (orgsync.Snapshot, error)
 	// Apply executes p idempotently in transactions and returns what it
-	// really changed. On error, Applied holds what was committed before.
+	// really changed: a change that already holds is not counted. On
+	// error, Applied holds what was committed (nothing for a store that
+	// applies a plan all or nothing).
 	Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, error)
 	// RecordRun stores the record of one run and returns its id.
 	RecordRun(ctx context.Context, r orgsync.Run) (int64, error)
