@@ -79,6 +79,10 @@ func freePortPair(t *testing.T) int {
 
 // ldapConfig is a config with one LDAP source reading url.
 func ldapConfig(t *testing.T, url string, guard string) string {
+	return ldapConfigRoles(t, url, guard, `{"cn=kms-admins,ou=groups,dc=example,dc=org": admin}`)
+}
+
+func ldapConfigRoles(t *testing.T, url, guard, roleMap string) string {
 	return writeConfig(t, `sources:
   - name: corp-ldap
     org: acme
@@ -94,7 +98,7 @@ func ldapConfig(t *testing.T, url string, guard string) string {
       group:
         base_dn: ou=groups,dc=example,dc=org
         nested: true
-      role_map: {"cn=kms-admins,ou=groups,dc=example,dc=org": admin}
+      role_map: `+roleMap+`
 `)
 }
 
