@@ -350,7 +350,14 @@ func (d *differ) deprovisionMissing() {
 // want is the member a change sets: the source's attributes with the role
 // resolved. Status is the status after the change.
 func (d *differ) want(src *orgsync.Member, id string, status orgsync.Status) *orgsync.Member {
-	return &orgsync.Member{
+	m := &orgsync.Member{}
+	d.fill(m, src, id, status)
+	return m
+}
+
+// fill sets m to the member a change sets (see want).
+func (d *differ) fill(m *orgsync.Member, src *orgsync.Member, id string, status orgsync.Status) {
+	*m = orgsync.Member{
 		ID: id, Org: d.opts.Org, UserName: src.UserName, ExternalID: src.ExternalID,
 		Emails:    slices.Clone(src.Emails),
 		GivenName: src.GivenName, FamilyName: src.FamilyName, DisplayName: src.DisplayName,

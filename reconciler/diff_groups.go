@@ -317,11 +317,13 @@ func (d *differ) appendProvisions(out []orgsync.Change) []orgsync.Change {
 		a, b := d.users[x.i].src, d.users[y.i].src
 		return cmp.Or(cmp.Compare(a.UserName, b.UserName), cmp.Compare(a.ExternalID, b.ExternalID))
 	})
-	for _, it := range items {
+	// One allocation for all the new members rather than one each.
+	members := make([]orgsync.Member, len(items))
+	for k, it := range items {
 		src := d.users[it.i].src
+		d.fill(&members[k], src, "", orgsync.StatusPendingSetup)
 		out = append(out, orgsync.Change{
-			Action: orgsync.ActionProvision, UserName: src.UserName, MemberKey: src.ExternalID,
-			Member: d.want(src, "", orgsync.StatusPendingSetup),
+			Action: orgsync.ActionProvision, UserName: src.UserName, MemberKey: src.ExternalID, Member: &members[k],
 		})
 	}
 	return out
