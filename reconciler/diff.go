@@ -94,6 +94,7 @@ type differ struct {
 	// Group membership state, see diffGroup and assemble.
 	refs          map[string]memberRef
 	provisions    []int32 // users the plan provisions, see assemble
+	rank          []int32 // users' positions in name order, see nameRank
 	cur           map[string]bool
 	scratch       []int32
 	groupRefs     []orgsync.Change
@@ -351,15 +352,16 @@ func (d *differ) deprovisionMissing() {
 // resolved. Status is the status after the change.
 func (d *differ) want(src *orgsync.Member, id string, status orgsync.Status) *orgsync.Member {
 	m := &orgsync.Member{}
-	d.fill(m, src, id, status)
+	d.fill(m, src, id, status, slices.Clone(src.Emails))
 	return m
 }
 
-// fill sets m to the member a change sets (see want).
-func (d *differ) fill(m *orgsync.Member, src *orgsync.Member, id string, status orgsync.Status) {
+// fill sets m to the member a change sets (see want), with emails, a copy
+// of the source's.
+func (d *differ) fill(m *orgsync.Member, src *orgsync.Member, id string, status orgsync.Status, emails []orgsync.Email) {
 	*m = orgsync.Member{
 		ID: id, Org: d.opts.Org, UserName: src.UserName, ExternalID: src.ExternalID,
-		Emails:    slices.Clone(src.Emails),
+		Emails:    emails,
 		GivenName: src.GivenName, FamilyName: src.FamilyName, DisplayName: src.DisplayName,
 		Role: d.opts.role(src.Role), Status: status, Owner: d.opts.Owner,
 	}

@@ -199,10 +199,7 @@ func (d *differ) diffGroup(gi int32, g *orgsync.Group, have *orgsync.Group, nest
 			visit(key)
 		}
 	}
-	slices.SortFunc(adds, func(a, b int32) int {
-		x, y := &d.users[a], &d.users[b]
-		return cmp.Or(cmp.Compare(x.name, y.name), cmp.Compare(x.src.UserName, y.src.UserName), cmp.Compare(x.src.ExternalID, y.src.ExternalID))
-	})
+	d.sortUsers(adds)
 	adds = slices.Compact(adds) // a key listed twice
 	for _, ui := range adds {
 		d.adds = append(d.adds, memberOp{gi, ui})
@@ -302,31 +299,70 @@ func (d *differ) assemble() []orgsync.Change {
 
 // appendProvisions appends the provision changes sorted by user name.
 func (d *differ) appendProvisions(out []orgsync.Change) []orgsync.Change {
-	type item struct {
-		name string
-		i    int32
+	ps := slices.Clone(d.provisions)
+	d.sortUsers(ps)
+	// One allocation for all the new members and one for their emails,
+	// rather than two each.
+	members := make([]orgsync.Member, len(ps))
+	n := 0
+	for _, i := range ps {
+		n += len(d.users[i].src.Emails)
 	}
-	items := make([]item, len(d.provisions))
-	for k, i := range d.provisions {
-		items[k] = item{d.users[i].name, i}
-	}
-	slices.SortFunc(items, func(x, y item) int {
-		if c := cmp.Compare(x.name, y.name); c != 0 {
-			return c
-		}
-		a, b := d.users[x.i].src, d.users[y.i].src
-		return cmp.Or(cmp.Compare(a.UserName, b.UserName), cmp.Compare(a.ExternalID, b.ExternalID))
-	})
-	// One allocation for all the new members rather than one each.
-	members := make([]orgsync.Member, len(items))
-	for k, it := range items {
-		src := d.users[it.i].src
-		d.fill(&members[k], src, "", orgsync.StatusPendingSetup)
+	emails := make([]orgsync.Email, 0, n)
+	for k, i := range ps {
+		src := d.users[i].src
+		start := len(emails)
+		emails = append(emails, src.Emails...)
+		d.fill(&members[k], src, "", orgsync.StatusPendingSetup, emails[start:len(emails):len(emails)])
 		out = append(out, orgsync.Change{
 			Action: orgsync.ActionProvision, UserName: src.UserName, MemberKey: src.ExternalID, Member: &members[k],
 		})
 	}
 	return out
+}
+
+// sortUsers sorts user indices by folded user name, then user name and
+// key: directly when they are few, else by their precomputed rank.
+func (d *differ) sortUsers(us []int32) {
+	if len(us) <= 32 {
+		slices.SortFunc(us, d.compareUsers)
+		return
+	}
+	rank := d.nameRank()
+	slices.SortFunc(us, func(a, b int32) int { return cmp.Compare(rank[a], rank[b]) })
+}
+
+func (d *differ) compareUsers(a, b int32) int {
+	x, y := &d.users[a], &d.users[b]
+	return cmp.Or(cmp.Compare(x.name, y.name), cmp.Compare(x.src.UserName, y.src.UserName), cmp.Compare(x.src.ExternalID, y.src.ExternalID))
+}
+
+// nameRank returns every user's position in compareUsers order, computed
+// once: sorting integers is far cheaper than comparing names scattered in
+// memory, group after group.
+func (d *differ) nameRank() []int32 {
+	if d.rank != nil {
+		return d.rank
+	}
+	type item struct {
+		name string
+		i    int32
+	}
+	items := make([]item, len(d.users))
+	for i := range d.users {
+		items[i] = item{d.users[i].name, int32(i)}
+	}
+	slices.SortFunc(items, func(x, y item) int {
+		if c := cmp.Compare(x.name, y.name); c != 0 {
+			return c
+		}
+		return d.compareUsers(x.i, y.i)
+	})
+	d.rank = make([]int32, len(d.users))
+	for r, it := range items {
+		d.rank[it.i] = int32(r)
+	}
+	return d.rank
 }
 
 // removable reports whether the plan may take observed member i out of an
