@@ -118,8 +118,8 @@ func (r *Report) pendingLine(quote func(string) string) string {
 	if n == 0 {
 		return s + "; " + verb + " none."
 	}
-	const max = 50
-	names := r.ProvisionedPending[:min(n, max)]
+	const shown = 50 // the JSON report lists them all
+	names := r.ProvisionedPending[:min(n, shown)]
 	s += fmt.Sprintf("; %s %d: ", verb, n)
 	for i, u := range names {
 		if i > 0 {
@@ -127,8 +127,8 @@ func (r *Report) pendingLine(quote func(string) string) string {
 		}
 		s += quote(u)
 	}
-	if n > max {
-		s += fmt.Sprintf(" and %d more", n-max)
+	if n > shown {
+		s += fmt.Sprintf(" and %d more", n-shown)
 	}
 	return s + "."
 }

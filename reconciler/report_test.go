@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -238,5 +239,26 @@ func mustUnmarshal(t *testing.T, b []byte, v any) {
 	t.Helper()
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", b, err)
+	}
+}
+
+func TestPendingLineIsCapped(t *testing.T) {
+	r := Report{Org: "acme", Source: src, Plan: orgsync.Plan{Changes: []orgsync.Change{}}, PendingSetup: []string{}, Applied: &orgsync.Applied{}}
+	for i := range 60 {
+		r.ProvisionedPending = append(r.ProvisionedPending, fmt.Sprintf("u%02d@x", i))
+	}
+	r.PendingSetup = r.ProvisionedPending
+	var text, js bytes.Buffer
+	if err := Render(&text, []Report{r}, "text", false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text.String(), "60 members; this run provisioned 60: u00@x,") || !strings.Contains(text.String(), "u49@x and 10 more.") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	if err := Render(&js, []Report{r}, "json", false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(js.String(), `"u59@x"`) {
+		t.Error("the JSON report does not list every provisioned member")
 	}
 }
