@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,11 @@ type Store struct {
 	Now func() time.Time
 
 	wmu sync.Mutex // serialises SQLite writers in this process
+
+	// stmts caches prepared statements of the hot SCIM reads (scim.go):
+	// SQL text → *sql.Stmt.
+	stmts     sync.Map
+	stmtCount atomic.Int64
 }
 
 // Open connects to the database cfg names, upgrades its schema, and
