@@ -26,17 +26,38 @@ import (
 
 const scimOwner = orgsync.OwnerSCIM
 
-// query runs a read outside any transaction (no gorm statement processing:
-// the SCIM read path is hot).
+// maxStmts bounds the prepared statements kept: filters of distinct shapes
+// make distinct SQL texts.
+const maxStmts = 256
+
+// query runs a read outside any transaction with a cached prepared
+// statement (no gorm statement processing, no re-parsing: the SCIM read
+// path is hot).
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s.dialect.postgres {
+		q = numbered(q)
+	}
+	if v, ok := s.stmts.Load(q); ok {
+		return v.(*sql.Stmt).QueryContext(ctx, args...)
+	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return nil, err
 	}
-	if s.dialect.postgres {
-		q = numbered(q)
+	if s.stmtCount.Load() >= maxStmts {
+		return sqlDB.QueryContext(ctx, q, args...)
 	}
-	return sqlDB.QueryContext(ctx, q, args...)
+	stmt, err := sqlDB.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if v, loaded := s.stmts.LoadOrStore(q, stmt); loaded {
+		stmt.Close()
+		stmt = v.(*sql.Stmt)
+	} else {
+		s.stmtCount.Add(1)
+	}
+	return stmt.QueryContext(ctx, args...)
 }
 
 // txQuery runs a read inside the write transaction tx.
@@ -92,10 +113,40 @@ func (s *Store) SCIMMember(ctx context.Context, org, id string) (orgsync.Member,
 	if len(ms) == 0 {
 		return orgsync.Member{}, fmt.Errorf("member %q: %w", id, orgsync.ErrNotFound)
 	}
-	if err := s.attachEmails(ctx, s.db, org, ms); err != nil {
+	if err := s.readEmails(ctx, ms); err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
 	}
 	return ms[0], nil
+}
+
+// readEmails loads the emails of a page of members with one plain query
+// (the SCIM read path is hot; attachEmails goes through gorm).
+func (s *Store) readEmails(ctx context.Context, members []orgsync.Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(members))
+	ids := make([]any, len(members))
+	for i := range members {
+		idx[members[i].ID] = i
+		ids[i] = members[i].ID
+	}
+	rows, err := s.query(ctx, `SELECT member_id, value, type, is_primary FROM member_emails WHERE member_id IN (`+placeholders(len(ids))+`) ORDER BY member_id, pos`, ids...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var e orgsync.Email
+		if err := rows.Scan(&id, &e.Value, &e.Type, &e.Primary); err != nil {
+			return err
+		}
+		if i, ok := idx[id]; ok {
+			members[i].Emails = append(members[i].Emails, e)
+		}
+	}
+	return rows.Err()
 }
 
 // SCIMMembers lists one page of the live SCIM-owned members matching
@@ -115,14 +166,14 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 	start := max(q.StartIndex, 1)
 	var members []orgsync.Member
 	if q.Count > 0 {
-		rows, err := s.query(ctx, `SELECT `+memberCols+from+` ORDER BY m.id LIMIT ? OFFSET ?`, append(args, q.Count, start-1)...)
+		// One query for the page and its emails: the SCIM lookup is hot.
+		rows, err := s.query(ctx, `SELECT `+memberColsM+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
+			` ORDER BY m.id LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY m.id, e.pos`,
+			append(args, q.Count, start-1)...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: list members: %w", err)
 		}
-		if members, err = scanMembers(rows); err != nil {
-			return nil, 0, fmt.Errorf("store: list members: %w", err)
-		}
-		if err := s.attachEmails(ctx, s.db, org, members); err != nil {
+		if members, err = scanMembersEmails(rows); err != nil {
 			return nil, 0, fmt.Errorf("store: list members: %w", err)
 		}
 	}
@@ -131,6 +182,47 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 		return nil, 0, fmt.Errorf("store: count members: %w", err)
 	}
 	return members, total, nil
+}
+
+// memberColsM is memberCols qualified with the alias m.
+var memberColsM = func() string {
+	cols := strings.Split(memberCols, ",")
+	for i, c := range cols {
+		cols[i] = "m." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}()
+
+// scanMembersEmails reads rows of memberColsM plus one email (value, type,
+// is_primary; NULL for none) per row, ordered by member.
+func scanMembersEmails(rows *sql.Rows) ([]orgsync.Member, error) {
+	defer rows.Close()
+	var out []orgsync.Member
+	for rows.Next() {
+		var (
+			m                        orgsync.Member
+			status                   string
+			setup, deprov, deletedAt sql.NullTime
+			value, typ               sql.NullString
+			primary                  sql.NullBool
+		)
+		if err := rows.Scan(&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
+			&m.DisplayName, &m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version,
+			&m.CreatedAt, &m.UpdatedAt, &value, &typ, &primary); err != nil {
+			return nil, err
+		}
+		if n := len(out); n == 0 || out[n-1].ID != m.ID {
+			m.Status = orgsync.Status(status)
+			m.SetupCompletedAt, m.DeprovisionedAt, m.DeletedAt = timePtr(setup), timePtr(deprov), timePtr(deletedAt)
+			m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+			out = append(out, m)
+		}
+		if value.Valid {
+			last := &out[len(out)-1]
+			last.Emails = append(last.Emails, orgsync.Email{Value: value.String, Type: typ.String, Primary: primary.Bool})
+		}
+	}
+	return out, rows.Err()
 }
 
 // total counts the matches, unless the first page already holds them all.

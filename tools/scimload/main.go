@@ -1,0 +1,364 @@
+// Command scimload measures the SCIM receiver on loopback against the real
+// store: it seeds an SQLite store with -members SCIM members (one group
+// holding -group-members of them) through store.Apply, serves the receiver
+// on 127.0.0.1, and drives three loads with a bounded number of workers for
+// a bounded time:
+//
+//	lookup  GET /Users?filter=userName eq "…" (random existing users)
+//	create  POST /Users (new users)
+//	add     PATCH /Groups/{id} adding one member to the big group (sequential)
+//
+// It prints throughput and latency percentiles per load and exits 1 when a
+// target of the receiver issue is missed (unless -check=false). It is the
+// Go half of scripts/bench-scim.sh.
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"runtime/pprof"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/receiver"
+	"github.com/orgsync/orgsync/store"
+)
+
+type config struct {
+	members, groupMembers, workers, adds int
+	duration                             time.Duration
+	dir                                  string
+	check                                bool
+	profile                              *os.File
+	loads                                string
+}
+
+func (c config) runs(name string) bool { return strings.Contains(","+c.loads+",", ","+name+",") }
+
+func main() {
+	var c config
+	flag.IntVar(&c.members, "members", 100_000, "members to seed")
+	flag.IntVar(&c.groupMembers, "group-members", 10_000, "members of the big group")
+	flag.IntVar(&c.workers, "workers", 32, "concurrent client workers for lookup and create")
+	flag.IntVar(&c.adds, "adds", 2000, "sequential add-member PATCHes on the big group")
+	flag.DurationVar(&c.duration, "duration", 5*time.Second, "duration of the lookup and create loads")
+	flag.StringVar(&c.dir, "dir", "", "directory for the SQLite database (default: a temporary one)")
+	flag.BoolVar(&c.check, "check", true, "exit 1 when a target is missed")
+	flag.StringVar(&c.loads, "loads", "lookup,create,add", "loads to run, comma-separated")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loads to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "scimload:", err)
+			os.Exit(1)
+		}
+		c.profile = f
+	}
+	if err := run(context.Background(), c); err != nil {
+		fmt.Fprintln(os.Stderr, "scimload:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	if c.groupMembers+c.adds > c.members {
+		return fmt.Errorf("-members must be at least -group-members + -adds")
+	}
+	if c.dir == "" {
+		dir, err := os.MkdirTemp("", "scimload-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c.dir = dir
+	}
+	st, err := store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(c.dir, "orgsync.db")}, zerolog.Nop())
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t0 := time.Now()
+	groupID, err := seed(ctx, st, c)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("seeded %d members, group of %d, in %s\n", c.members, c.groupMembers, time.Since(t0).Round(time.Millisecond))
+	debug.FreeOSMemory() // the seed plan is garbage now; do not bill its collection to the loads
+	token, _, err := st.CreateToken(ctx, "acme", "scimload", 0)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	h := receiver.New(st, zerolog.Nop(), receiver.Options{PublicURL: base})
+	mux := http.NewServeMux()
+	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
+	srv := &http.Server{Handler: mux, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	cl := &client{base: base + "/scim/v2", token: token, http: &http.Client{
+		Transport: &http.Transport{MaxIdleConnsPerHost: c.workers * 2, MaxConnsPerHost: c.workers * 2},
+		Timeout:   30 * time.Second,
+	}}
+
+	if c.profile != nil {
+		if err := pprof.StartCPUProfile(c.profile); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ok := true
+	if c.runs("lookup") {
+		lookup := load(c.workers, c.duration, func(rng *rand.Rand) error {
+			name := userName(rng.IntN(c.members))
+			return cl.expect("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+name+`"`), nil, 200, `"totalResults":1`)
+		})
+		ok = report("GET /Users?filter=userName eq", lookup, 5000, 10*time.Millisecond, 0) && ok
+	}
+	if c.runs("create") {
+		ok = createLoad(cl, c) && ok
+	}
+	if c.runs("add") {
+		added, err := addLoad(ctx, st, cl, c, groupID)
+		if err != nil {
+			return err
+		}
+		ok = added && ok
+	}
+	if !ok && c.check {
+		return fmt.Errorf("a target was missed")
+	}
+	return nil
+}
+
+func createLoad(cl *client, c config) bool {
+	var seq atomic.Int64
+	create := load(c.workers, c.duration, func(*rand.Rand) error {
+		n := seq.Add(1)
+		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"load%09d@example.org",`+
+			`"name":{"givenName":"Load","familyName":"Test"},"emails":[{"value":"load%09d@example.org","type":"work","primary":true}],"active":true}`, n, n)
+		return cl.expect("POST", "/Users", []byte(body), 201, "")
+	})
+	return report("POST /Users", create, 1000, 0, 0)
+}
+
+func addLoad(ctx context.Context, st *store.Store, cl *client, c config, groupID string) (bool, error) {
+	ids, err := memberIDs(ctx, st, c)
+	if err != nil {
+		return false, err
+	}
+	add := load(1, time.Hour, func() func(*rand.Rand) error {
+		next := 0
+		return func(*rand.Rand) error {
+			if next >= len(ids) {
+				return errDone
+			}
+			id := ids[next]
+			next++
+			body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + id + `"}]}]}`
+			return cl.expect("PATCH", "/Groups/"+groupID, []byte(body), 204, "")
+		}
+	}())
+	ok := report(fmt.Sprintf("PATCH /Groups add-member (group of %d)", c.groupMembers), add, 0, 0, 5*time.Millisecond)
+	g, _, err := st.SCIMGroup(ctx, "acme", groupID, true)
+	if err != nil {
+		return false, err
+	}
+	if want := c.groupMembers + add.n; len(g.Members) != want {
+		fmt.Printf("  the big group has %d members, want %d\n", len(g.Members), want)
+		ok = false
+	}
+	return ok, nil
+}
+
+func userName(i int) string { return fmt.Sprintf("user%07d@example.org", i) }
+
+// seed provisions the members as owner "scim" and the big group, in one
+// Apply.
+func seed(ctx context.Context, st *store.Store, c config) (string, error) {
+	if err := st.EnsureOrgs(ctx, []orgsync.Org{{ID: "acme", Name: "Acme", DefaultRole: orgsync.RoleMember, PurgeAfter: 720 * time.Hour}}); err != nil {
+		return "", err
+	}
+	p := orgsync.Plan{Org: "acme", Owner: orgsync.OwnerSCIM}
+	p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionGroupCreate, GroupName: "big", GroupKey: "big", Group: &orgsync.Group{DisplayName: "big"}})
+	for i := 0; i < c.members; i++ {
+		name := userName(i)
+		key := fmt.Sprintf("ext-%07d", i)
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: name, MemberKey: key,
+			Member: &orgsync.Member{UserName: name, ExternalID: key, GivenName: "Given", FamilyName: fmt.Sprint("Family", i),
+				Emails: []orgsync.Email{{Value: name, Type: "work", Primary: true}}}})
+	}
+	for i := 0; i < c.groupMembers; i++ {
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "big", MemberKey: fmt.Sprintf("ext-%07d", i)})
+	}
+	if _, err := st.Apply(ctx, p); err != nil {
+		return "", err
+	}
+	f := orgsync.Filter{Op: orgsync.FilterEq, Attr: orgsync.AttrDisplayName, Value: "big"}
+	gs, _, _, err := st.SCIMGroups(ctx, "acme", orgsync.Query{Filter: &f, StartIndex: 1, Count: 1}, false)
+	if err != nil || len(gs) != 1 {
+		return "", fmt.Errorf("big group not found: %v", err)
+	}
+	return gs[0].ID, nil
+}
+
+// memberIDs returns the IDs of the members not yet in the big group that
+// the add load adds.
+func memberIDs(ctx context.Context, st *store.Store, c config) ([]string, error) {
+	ids := make([]string, 0, c.adds)
+	for i := c.groupMembers; i < c.groupMembers+c.adds; i++ {
+		m, err := st.Member(ctx, "acme", userName(i))
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, m.ID)
+	}
+	return ids, nil
+}
+
+type client struct {
+	base, token string
+	http        *http.Client
+}
+
+func (c *client) expect(method, path string, body []byte, status int, contains string) error {
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != status || !bytes.Contains(raw, []byte(contains)) {
+		return fmt.Errorf("%s %s: %d %.200s", method, path, resp.StatusCode, raw)
+	}
+	return nil
+}
+
+var errDone = fmt.Errorf("done")
+
+type result struct {
+	n, errors int
+	firstErr  error
+	elapsed   time.Duration
+	lat       []time.Duration
+}
+
+// load runs fn from workers goroutines until d has passed (or fn returns
+// errDone) and collects every latency.
+func load(workers int, d time.Duration, fn func(*rand.Rand) error) result {
+	var (
+		mu  sync.Mutex
+		res result
+		wg  sync.WaitGroup
+	)
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(seed uint64) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, seed*7919))
+			var lat []time.Duration
+			errs := 0
+			var first error
+			for time.Now().Before(deadline) {
+				t := time.Now()
+				err := fn(rng)
+				if err == errDone {
+					break
+				}
+				lat = append(lat, time.Since(t))
+				if err != nil {
+					errs++
+					if first == nil {
+						first = err
+					}
+				}
+			}
+			mu.Lock()
+			res.lat = append(res.lat, lat...)
+			res.errors += errs
+			if res.firstErr == nil {
+				res.firstErr = first
+			}
+			mu.Unlock()
+		}(uint64(w + 1))
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	res.n = len(res.lat)
+	sort.Slice(res.lat, func(i, j int) bool { return res.lat[i] < res.lat[j] })
+	return res
+}
+
+func (r result) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
+}
+
+// report prints one load's figures and checks its targets (0: none).
+func report(name string, r result, minRate float64, maxP99, maxMedian time.Duration) bool {
+	rate := float64(r.n) / r.elapsed.Seconds()
+	fmt.Printf("%-45s %7d req in %6.2fs = %8.0f req/s  p50 %7s  p90 %7s  p99 %7s  max %7s  errors %d\n",
+		name, r.n, r.elapsed.Seconds(), rate, round(r.pct(0.50)), round(r.pct(0.90)), round(r.pct(0.99)), round(r.pct(1)), r.errors)
+	ok := r.errors == 0 && r.n > 0
+	if r.firstErr != nil {
+		fmt.Printf("  first error: %v\n", r.firstErr)
+	}
+	check := func(what string, pass bool) {
+		verdict := "ok"
+		if !pass {
+			verdict, ok = "MISSED", false
+		}
+		fmt.Printf("  target %-28s %s\n", what, verdict)
+	}
+	if minRate > 0 {
+		check(fmt.Sprintf(">= %.0f req/s", minRate), rate >= minRate)
+	}
+	if maxP99 > 0 {
+		check(fmt.Sprintf("p99 <= %s", maxP99), r.pct(0.99) <= maxP99)
+	}
+	if maxMedian > 0 {
+		check(fmt.Sprintf("median <= %s", maxMedian), r.pct(0.50) <= maxMedian)
+	}
+	return ok
+}
+
+func round(d time.Duration) string {
+	return d.Round(10 * time.Microsecond).String()
+}
+
