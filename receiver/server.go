@@ -55,6 +55,10 @@ type Options struct {
 	// (defaults 20 and 1 minute).
 	FailedAuthLimit  int
 	FailedAuthWindow time.Duration
+	// ClientAddr names the client of a request for the failed-auth limit
+	// (default: the host of RemoteAddr). Behind a reverse proxy, set it to
+	// read the proxy's forwarding header, or the proxy itself gets limited.
+	ClientAddr func(*http.Request) string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -77,6 +81,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.ClientAddr == nil {
+		o.ClientAddr = remoteHost
 	}
 	o.PublicURL = strings.TrimSuffix(o.PublicURL, "/")
 }
@@ -171,7 +178,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, base, path string
 // authenticate resolves the bearer token to its org, answering 401 (or
 // 429 for an address with too many recent failures) itself.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
-	addr := clientAddr(r)
+	addr := s.opts.ClientAddr(r)
 	if wait, blocked := s.limiter.blocked(addr); blocked {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.fail(w, r, errorf(http.StatusTooManyRequests, "", "too many failed authentications; retry later"))
@@ -203,7 +210,7 @@ func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail str
 	s.fail(w, r, errorf(http.StatusUnauthorized, "", "%s", detail))
 }
 
-func clientAddr(r *http.Request) string {
+func remoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

@@ -55,7 +55,7 @@ func main() {
 	var c config
 	flag.IntVar(&c.members, "members", 100_000, "members to seed")
 	flag.IntVar(&c.groupMembers, "group-members", 10_000, "members of the big group")
-	flag.IntVar(&c.workers, "workers", 32, "concurrent client workers for lookup and create")
+	flag.IntVar(&c.workers, "workers", 8, "concurrent client workers for lookup and create")
 	flag.IntVar(&c.adds, "adds", 2000, "sequential add-member PATCHes on the big group")
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "duration of the lookup and create loads")
 	flag.StringVar(&c.dir, "dir", "", "directory for the SQLite database (default: a temporary one)")
