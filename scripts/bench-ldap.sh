@@ -20,9 +20,7 @@ SUFFIX="dc=example,dc=org"
 WORK=$(mktemp -d /tmp/orgsync-bench-ldap.XXXXXX)
 trap 'scripts/slapd.sh stop "$WORK/slapd" || true; rm -rf "$WORK"' EXIT
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
+. scripts/lib/bench.sh
 
 go build -o "$WORK/ldifgen" ./tools/ldifgen
 go build -o "$WORK/ldapbench" ./tools/ldapbench
@@ -35,23 +33,7 @@ printf 'generated %s users, %s groups x %s members in %.2fs; slapadd + start %.2
 	"$USERS" "$GROUPS_N" "$MEMBERS" "$(elapsed "$t0" "$t1")" "$(elapsed "$t1" "$t2")"
 
 URL="ldap://127.0.0.1:$PORT"
-search() {
-	ldapsearch -x -LLL -H "$URL" -D "cn=sync,$SUFFIX" -w sync -E pr=1000/noprompt "$@" >/dev/null
-}
-ldapsearch_all() {
-	# The same searches and attributes as the source.
-	search -b "ou=people,$SUFFIX" '(&(objectClass=inetOrgPerson)(employeeType=disabled))' 1.1
-	search -b "ou=people,$SUFFIX" '(objectClass=inetOrgPerson)' entryUUID mail givenName sn cn uid
-	search -b "ou=groups,$SUFFIX" '(objectClass=groupOfNames)' entryUUID cn member
-}
-ldapsearch_all # warm the server's caches for both clients alike
-best_ls=
-for _ in 1 2 3; do
-	a=$(now)
-	ldapsearch_all
-	t=$(elapsed "$a" "$(now)")
-	if [ -z "$best_ls" ] || less "$t" "$best_ls"; then best_ls=$t; fi
-done
+best_ls=$(best_ldapsearch)
 
 best_go= rss=
 for _ in 1 2 3; do
@@ -62,7 +44,7 @@ for _ in 1 2 3; do
 	if [ -z "$rss" ] || ((r > rss)); then rss=$r; fi
 done
 echo "source: $out"
-ratio=$(awk -v a="$best_go" -v b="$best_ls" 'BEGIN { printf "%.2f", a / b }')
+ratio=$(ratio "$best_go" "$best_ls")
 printf 'ldapsearch %.3fs  source %.3fs  ratio %.2fx  source peak RSS %d MB  (best of 3; target <= 3x, <= 300 MB)\n' \
 	"$best_ls" "$best_go" "$ratio" "$rss"
 if less 3 "$ratio" || ((rss > 300)); then
