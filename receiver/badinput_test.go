@@ -27,7 +27,9 @@ func TestBadInput(t *testing.T) {
 	}
 	uid, gid := alice.body["id"].(string), group.body["id"].(string)
 	user := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"new@example.org"%s}`
-	patch := func(ops string) []byte { return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`) }
+	patch := func(ops string) []byte {
+		return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`)
+	}
 	nested := strings.Repeat(`{"a":`, 100) + "1" + strings.Repeat("}", 100)
 	huge := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"x","emails":[` + strings.TrimSuffix(strings.Repeat("1,", 20000), ",") + `]}`
 	big := fmt.Sprintf(user, `,"displayName":"`+strings.Repeat("x", 1<<20)+`"`)

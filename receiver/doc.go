@@ -28,5 +28,6 @@
 //   - Group PATCH answers 204 unless the request asks for attributes.
 //   - password is accepted and dropped; unknown attributes and schema URNs
 //     (including the enterprise extension) are ignored, never stored.
-//   - Sorting is not supported (declared so); lists are ordered by id.
+//   - Sorting is not supported (declared so); lists are ordered by userName
+//     (groups by displayName), case-insensitively, stable across pages.
 package receiver

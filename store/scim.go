@@ -150,7 +150,8 @@ func (s *Store) readEmails(ctx context.Context, members []orgsync.Member) error 
 }
 
 // SCIMMembers lists one page of the live SCIM-owned members matching
-// q.Filter, ordered by ID (stable across pages), and the total number of
+// q.Filter, ordered by folded userName (unique, so stable across pages;
+// the index members_org_user_name serves the order), and the total number of
 // matches. A filter the store cannot translate exactly is ErrInvalid.
 func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error) {
 	where, fargs, err := s.dialect.translateFilter(org, memberSchema, q.Filter)
@@ -168,7 +169,7 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 	if q.Count > 0 {
 		// One query for the page and its emails: the SCIM lookup is hot.
 		rows, err := s.query(ctx, `SELECT `+memberColsM+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
-			` ORDER BY m.id LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY m.id, e.pos`,
+			` ORDER BY m.user_name_fold LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY m.user_name_fold, e.pos`,
 			append(args, q.Count, start-1)...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: list members: %w", err)

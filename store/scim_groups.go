@@ -56,7 +56,8 @@ func (s *Store) SCIMGroup(ctx context.Context, org, id string, members bool) (or
 }
 
 // SCIMGroups lists one page of the SCIM-owned groups matching q.Filter,
-// ordered by ID, with the total number of matches; members as in SCIMGroup.
+// ordered by folded displayName (unique), with the total number of matches;
+// members as in SCIMGroup.
 func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error) {
 	where, fargs, err := s.dialect.translateFilter(org, groupSchema, q.Filter)
 	if err != nil {
@@ -74,7 +75,7 @@ func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, mem
 		briefs map[string]orgsync.Member
 	)
 	if q.Count > 0 {
-		rows, err := s.query(ctx, groupFields+from+` ORDER BY g.id LIMIT ? OFFSET ?`, append(args, q.Count, start-1)...)
+		rows, err := s.query(ctx, groupFields+from+` ORDER BY g.display_name_fold LIMIT ? OFFSET ?`, append(args, q.Count, start-1)...)
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("store: list groups: %w", err)
 		}

@@ -205,7 +205,9 @@ func TestSCIMFilters(t *testing.T) {
 			t.Fatal(err)
 		}
 		eq := func(a string, v any) orgsync.Filter { return orgsync.Filter{Op: orgsync.FilterEq, Attr: a, Value: v} }
-		op := func(o orgsync.FilterOp, a string, v any) orgsync.Filter { return orgsync.Filter{Op: o, Attr: a, Value: v} }
+		op := func(o orgsync.FilterOp, a string, v any) orgsync.Filter {
+			return orgsync.Filter{Op: o, Attr: a, Value: v}
+		}
 		email := func(fs ...orgsync.Filter) orgsync.Filter {
 			c := fs[0]
 			if len(fs) > 1 {
@@ -344,8 +346,12 @@ func TestSCIMGroups(t *testing.T) {
 			}
 			return out
 		}
-		add := func(ids ...string) orgsync.MembershipOp { return orgsync.MembershipOp{Action: orgsync.MembershipAdd, MemberIDs: ids} }
-		rm := func(ids ...string) orgsync.MembershipOp { return orgsync.MembershipOp{Action: orgsync.MembershipRemove, MemberIDs: ids} }
+		add := func(ids ...string) orgsync.MembershipOp {
+			return orgsync.MembershipOp{Action: orgsync.MembershipAdd, MemberIDs: ids}
+		}
+		rm := func(ids ...string) orgsync.MembershipOp {
+			return orgsync.MembershipOp{Action: orgsync.MembershipRemove, MemberIDs: ids}
+		}
 		if got := patch(1, add(b.ID), add(b.ID)); got.Version != 2 {
 			t.Fatalf("add: version %d", got.Version)
 		}
