@@ -361,4 +361,3 @@ func report(name string, r result, minRate float64, maxP99, maxMedian time.Durat
 func round(d time.Duration) string {
 	return d.Round(10 * time.Microsecond).String()
 }
-
