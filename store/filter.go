@@ -243,3 +243,34 @@ func (t *sqlFilter) compareTime(col column, f *orgsync.Filter) error {
 	t.args = append(t.args, v.UTC())
 	return nil
 }
+
+// narrowedByElement reports whether f can only match through a
+// multi-valued attribute subquery (emails[…], members[…]) at its top level:
+// such a filter is best run from that subquery's index.
+func narrowedByElement(f *orgsync.Filter) bool {
+	if f == nil {
+		return false
+	}
+	switch f.Op {
+	case orgsync.FilterAny:
+		return true
+	case orgsync.FilterAnd:
+		for i := range f.Children {
+			if narrowedByElement(&f.Children[i]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// scope is the org and owner condition of a SCIM list on table alias a.
+// SQLite, which has no statistics here, would scan the org through the
+// (org_id, owner, …) index even when an emails[…] subquery selects a
+// handful of rows; the unary + keeps those terms out of its index choice.
+func (d dialect) scope(a string, f *orgsync.Filter) string {
+	if !d.postgres && narrowedByElement(f) {
+		return "+" + a + ".org_id = ? AND +" + a + ".owner = ?"
+	}
+	return a + ".org_id = ? AND " + a + ".owner = ?"
+}

@@ -158,7 +158,7 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 	if err != nil {
 		return nil, 0, err
 	}
-	from := ` FROM members m WHERE m.org_id = ? AND m.owner = ? AND m.deleted_at IS NULL`
+	from := ` FROM members m WHERE ` + s.dialect.scope("m", q.Filter) + ` AND m.deleted_at IS NULL`
 	args := []any{org, scimOwner}
 	if where != "" {
 		from += " AND " + where

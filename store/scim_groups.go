@@ -63,7 +63,7 @@ func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, mem
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	from := ` FROM org_groups g WHERE g.org_id = ? AND g.owner = ?`
+	from := ` FROM org_groups g WHERE ` + s.dialect.scope("g", q.Filter)
 	args := []any{org, scimOwner}
 	if where != "" {
 		from += " AND " + where
