@@ -55,6 +55,8 @@ func TestBadInput(t *testing.T) {
 		{"userName not a string", "POST", "/Users", nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":42}`, 400, "invalidValue"},
 		{"active not a boolean", "POST", "/Users", nil, fmt.Sprintf(user, `,"active":"maybe"`), 400, "invalidValue"},
 		{"NUL in a string", "POST", "/Users", nil, fmt.Sprintf(user, `,"displayName":"a\u0000b"`), 400, "invalidValue"},
+		{"attribute over 1 KiB", "POST", "/Users", nil, fmt.Sprintf(user, `,"displayName":"`+strings.Repeat("y", 1025)+`"`), 400, "invalidValue"},
+		{"too many emails", "POST", "/Users", nil, fmt.Sprintf(user, `,"emails":[`+strings.TrimSuffix(strings.Repeat(`{"value":"a@b"},`, 101), ",")+`]`), 400, "invalidValue"},
 		{"body over 1 MiB", "POST", "/Users", nil, big, 413, ""},
 		{"PATCH body over 1 MiB", "PATCH", "/Groups/" + gid, nil, big, 413, ""},
 		{"deeply nested body", "POST", "/Users", nil, nested, 400, "invalidSyntax"},

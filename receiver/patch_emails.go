@@ -39,6 +39,9 @@ func applyEmails(m *orgsync.Member, op string, t pathTarget, value any, hasValue
 		if op == "replace" {
 			m.Emails = nil
 		}
+		if len(m.Emails)+len(list) > maxEmails {
+			return badRequest(typeInvalidValue, "a user may have at most %d emails", maxEmails)
+		}
 		for _, e := range list {
 			if e.Primary {
 				clearPrimary(m)
@@ -48,6 +51,9 @@ func applyEmails(m *orgsync.Member, op string, t pathTarget, value any, hasValue
 		return nil
 	}
 	if !found {
+		if len(m.Emails) >= maxEmails {
+			return badRequest(typeInvalidValue, "a user may have at most %d emails", maxEmails)
+		}
 		e, err := emailTemplate(t.filter)
 		if err != nil {
 			return err

@@ -129,12 +129,21 @@ func groupJSON(base string, g orgsync.Group, briefs map[string]orgsync.Member, w
 	return out
 }
 
+// Bounds on what one user may store.
+const (
+	maxAttrLen = 1024 // bytes of one string attribute
+	maxEmails  = 100
+)
+
 // str reads an optional string attribute: absent or null is "".
 func str(name string, v any) (string, error) {
 	switch s := v.(type) {
 	case nil:
 		return "", nil
 	case string:
+		if len(s) > maxAttrLen {
+			return "", badRequest(typeInvalidValue, "%s is longer than %d bytes", name, maxAttrLen)
+		}
 		return s, nil
 	}
 	return "", badRequest(typeInvalidValue, "%s must be a string", name)
@@ -169,6 +178,9 @@ func emailsOf(v any) ([]orgsync.Email, error) {
 		list = []any{x}
 	default:
 		return nil, badRequest(typeInvalidValue, "emails must be an array of objects")
+	}
+	if len(list) > maxEmails {
+		return nil, badRequest(typeInvalidValue, "a user may have at most %d emails", maxEmails)
 	}
 	var out []orgsync.Email
 	for _, item := range list {
