@@ -121,7 +121,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (orgsync.Token, 
 	var row struct {
 		Hash string
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT `+tokenCols+`, hash FROM scim_tokens WHERE hash = ?`, h).Rows()
+	rows, err := s.query(ctx, `SELECT `+tokenCols+`, hash FROM scim_tokens WHERE hash = ?`, h)
 	if err != nil {
 		return orgsync.Token{}, fmt.Errorf("store: authenticate: %w", err)
 	}
