@@ -87,7 +87,7 @@ func parseFilter(resource, raw string) (f *orgsync.Filter, err error) {
 			f, err = nil, invalidFilter("the filter cannot be parsed")
 		}
 	}()
-	expr, perr := simpleFilter(rewritten)
+	expr, perr := simpleFilter(raw)
 	if expr == nil {
 		expr, perr = filter.ParseFilter([]byte(rewritten))
 	}
@@ -105,28 +105,49 @@ func parseFilter(resource, raw string) (f *orgsync.Filter, err error) {
 // simpleComparison is the shape of almost every filter IdPs send
 // (userName eq "…", externalId eq "…", displayName eq "…"): one
 // unqualified attribute, an operator and a quoted string.
-var simpleComparison = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)(?:\.([A-Za-z][A-Za-z0-9_-]*))? ([A-Za-z]{2}) "((?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*)"$`)
+var simpleComparison = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)(?:\.([A-Za-z][A-Za-z0-9_-]*))? ([A-Za-z]{2}) "` + simpleString + `"$`)
 
-// simpleFilter parses a simple comparison without the general parser,
-// whose cost dominates a lookup; it returns nil for anything else. Its
-// result is the one filter.ParseFilter gives (a test compares them).
+// simpleValuePath is Entra's matching filter shape:
+// emails[type eq "work"].value eq "…".
+var simpleValuePath = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)\[([A-Za-z][A-Za-z0-9_-]*) ([A-Za-z]{2}) "((?:[^"\\\x00-\x1f\[\]]|\\["\\/bfnrt])*)"\]\.([A-Za-z][A-Za-z0-9_-]*) ([A-Za-z]{2}) "` + simpleString + `"$`)
+
+const simpleString = `((?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*)`
+
+// simpleFilter parses the two filter shapes IdPs send on every lookup
+// without the general parser, whose cost dominates a lookup; it returns
+// nil for anything else. Its result is the one filter.ParseFilter gives
+// (for a value path: on the rewritten filter; a test compares them).
 func simpleFilter(raw string) (filter.Expression, error) {
-	m := simpleComparison.FindStringSubmatch(raw)
-	if m == nil {
+	if m := simpleComparison.FindStringSubmatch(raw); m != nil {
+		if e := simpleCompare(m[1], m[2], m[3], m[4]); e != nil {
+			return e, nil
+		}
 		return nil, nil
 	}
-	switch op := strings.ToLower(m[3]); op {
+	if m := simpleValuePath.FindStringSubmatch(raw); m != nil {
+		l, r := simpleCompare(m[2], "", m[3], m[4]), simpleCompare(m[5], "", m[6], m[7])
+		if l == nil || r == nil {
+			return nil, nil
+		}
+		return &filter.ValuePath{AttributePath: filter.AttributePath{AttributeName: m[1]},
+			ValueFilter: &filter.LogicalExpression{Left: l, Right: r, Operator: filter.AND}}, nil
+	}
+	return nil, nil
+}
+
+// simpleCompare builds attr[.sub] op "value", or nil for an unknown op.
+func simpleCompare(attr, sub, op, value string) *filter.AttributeExpression {
+	switch op = strings.ToLower(op); op {
 	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le":
 	default:
-		return nil, nil
+		return nil
 	}
-	e := &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: m[1]},
-		Operator: filter.CompareOperator(strings.ToLower(m[3])), CompareValue: m[4]}
-	if m[2] != "" {
-		sub := m[2]
+	e := &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: attr},
+		Operator: filter.CompareOperator(op), CompareValue: value}
+	if sub != "" {
 		e.AttributePath.SubAttribute = &sub
 	}
-	return e, nil
+	return e
 }
 
 // rewriteValuePaths rewrites `emails[type eq "work"].value eq "x"` into
