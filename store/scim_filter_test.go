@@ -212,4 +212,3 @@ func show(f *orgsync.Filter) string {
 	}
 	return fmt.Sprintf("%s %s %q", f.Attr, f.Op, fmt.Sprint(f.Value))
 }
-
