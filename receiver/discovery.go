@@ -10,14 +10,13 @@ import (
 
 func (s *Server) serviceProviderConfig(base string) map[string]any {
 	return map[string]any{
-		"schemas":          []string{schemaSPConfig},
-		"documentationUri": "https://github.com/orgsync/orgsync#scim",
-		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": true, "maxResults": s.opts.MaxResults},
-		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": false},
-		"etag":             map[string]any{"supported": true},
+		"schemas":        []string{schemaSPConfig},
+		"patch":          map[string]any{"supported": true},
+		"bulk":           map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":         map[string]any{"supported": true, "maxResults": s.opts.MaxResults},
+		"changePassword": map[string]any{"supported": false},
+		"sort":           map[string]any{"supported": false},
+		"etag":           map[string]any{"supported": true},
 		"authenticationSchemes": []any{map[string]any{
 			"type": "oauthbearertoken", "name": "OAuth Bearer Token", "primary": true,
 			"description": "A per-organisation bearer token created with `orgsync tokens create`, sent as Authorization: Bearer <token>.",
