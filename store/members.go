@@ -58,7 +58,7 @@ func nullTime(t *time.Time) any {
 }
 
 // attachEmails loads the emails of members (by one query for the org, or
-// by id when there are few).
+// by id when there are few), in their stored order.
 func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, members []orgsync.Member) error {
 	if len(members) == 0 {
 		return nil
@@ -71,30 +71,67 @@ func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, membe
 		rows *sql.Rows
 		err  error
 	)
+	// No ORDER BY: walking the primary key index costs more than putting
+	// the few emails of each member in place here.
 	if len(members) > 200 {
-		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, value, type, is_primary FROM member_emails WHERE org_id = ? ORDER BY member_id, pos`, org).Rows()
+		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, pos, value, type, is_primary FROM member_emails WHERE org_id = ?`, org).Rows()
 	} else {
 		ids := make([]string, 0, len(members))
 		for i := range members {
 			ids = append(ids, members[i].ID)
 		}
-		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, value, type, is_primary FROM member_emails WHERE member_id IN ? ORDER BY member_id, pos`, ids).Rows()
+		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, pos, value, type, is_primary FROM member_emails WHERE member_id IN ?`, ids).Rows()
 	}
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
+	unsorted := false
 	for rows.Next() {
 		var id string
+		var p int
 		var e orgsync.Email
-		if err := rows.Scan(&id, &e.Value, &e.Type, &e.Primary); err != nil {
+		if err := rows.Scan(&id, &p, &e.Value, &e.Type, &e.Primary); err != nil {
 			return err
 		}
-		if i, ok := idx[id]; ok {
-			members[i].Emails = append(members[i].Emails, e)
+		i, ok := idx[id]
+		if !ok {
+			continue
+		}
+		m := &members[i]
+		m.Emails = append(m.Emails, e)
+		unsorted = unsorted || p != len(m.Emails)-1
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if unsorted {
+		return s.sortEmails(ctx, db, members)
+	}
+	return nil
+}
+
+// sortEmails reloads, in order, the emails of members whose rows came back
+// out of position (rare: only members with several emails).
+func (s *Store) sortEmails(ctx context.Context, db *gorm.DB, members []orgsync.Member) error {
+	for i := range members {
+		m := &members[i]
+		if len(m.Emails) < 2 {
+			continue
+		}
+		var es []struct {
+			Value, Type string
+			IsPrimary   bool
+		}
+		if err := db.WithContext(ctx).Raw(`SELECT value, type, is_primary FROM member_emails WHERE member_id = ? ORDER BY pos`, m.ID).Scan(&es).Error; err != nil {
+			return err
+		}
+		m.Emails = m.Emails[:0]
+		for _, e := range es {
+			m.Emails = append(m.Emails, orgsync.Email{Value: e.Value, Type: e.Type, Primary: e.IsPrimary})
 		}
 	}
-	return rows.Err()
+	return nil
 }
 
 // Observed returns the whole org as the reconciler sees it: every member of
@@ -159,7 +196,7 @@ func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgs
 		mq += ` AND group_id = ?`
 		margs = append(margs, id)
 	}
-	mrows, err := db.WithContext(ctx).Raw(mq+` ORDER BY group_id, member_id`, margs...).Rows()
+	mrows, err := db.WithContext(ctx).Raw(mq, margs...).Rows()
 	if err != nil {
 		return nil, err
 	}

@@ -150,8 +150,8 @@ func (s *Store) readEmails(ctx context.Context, members []orgsync.Member) error 
 }
 
 // SCIMMembers lists one page of the live SCIM-owned members matching
-// q.Filter, ordered by folded userName (unique, so stable across pages;
-// the index members_org_user_name serves the order), and the total number of
+// q.Filter in a stable order (folded userName without a filter, id with
+// one: both unique), and the total number of
 // matches. A filter the store cannot translate exactly is ErrInvalid.
 func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error) {
 	where, fargs, err := s.dialect.translateFilter(org, memberSchema, q.Filter)
@@ -168,8 +168,16 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 	var members []orgsync.Member
 	if q.Count > 0 {
 		// One query for the page and its emails: the SCIM lookup is hot.
+		// Unfiltered pages (IdP imports) follow the userName index; filtered
+		// ones go by id, so that SQLite, which has no statistics here, uses
+		// the filter's index (externalId, emails) rather than walking the
+		// userName index to avoid a sort.
+		order := "m.user_name_fold"
+		if q.Filter != nil {
+			order = "m.id"
+		}
 		rows, err := s.query(ctx, `SELECT `+memberColsM+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
-			` ORDER BY m.user_name_fold LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY m.user_name_fold, e.pos`,
+			` ORDER BY `+order+` LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY `+order+`, e.pos`,
 			append(args, q.Count, start-1)...)
 		if err != nil {
 			return nil, 0, fmt.Errorf("store: list members: %w", err)

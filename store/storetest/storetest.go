@@ -105,8 +105,10 @@ func testOrgs(t *testing.T, s *store.Store) {
 }
 
 func testProvision(t *testing.T, s *store.Store) {
-	a := mustApply(t, s, provision("ldap", user("k1", "alice@example.org"), user("k2", "bob@example.org")))
-	if a.Counts[orgsync.ActionProvision] != 2 || len(a.Provisioned) != 2 {
+	multi := user("k3", "multi@example.org")
+	multi.Emails = []orgsync.Email{{Value: "z@example.org", Type: "home"}, {Value: "multi@example.org", Type: "work", Primary: true}, {Value: "a@example.org", Type: "other"}}
+	a := mustApply(t, s, provision("ldap", user("k1", "alice@example.org"), user("k2", "bob@example.org"), multi))
+	if a.Counts[orgsync.ActionProvision] != 3 || len(a.Provisioned) != 3 {
 		t.Fatalf("Applied = %+v", a)
 	}
 	byName, _ := mustObserve(t, s)
@@ -118,8 +120,11 @@ func testProvision(t *testing.T, s *store.Store) {
 		m.Email() != "alice@example.org" || m.GivenName != "Gk1" || m.Version != 1 || m.ID == "" {
 		t.Fatalf("provisioned member = %+v", m)
 	}
+	if got := byName["multi@example.org"].Emails; len(got) != 3 || got[0].Value != "z@example.org" || got[1] != multi.Emails[1] || got[2].Type != "other" {
+		t.Fatalf("emails lost their order: %+v", got)
+	}
 	evs, err := s.Events(ctx, "acme", 0, 100)
-	if err != nil || len(evs) != 2 || evs[0].Kind != orgsync.EventMemberCreated || evs[0].Actor != "ldap" {
+	if err != nil || len(evs) != 3 || evs[0].Kind != orgsync.EventMemberCreated || evs[0].Actor != "ldap" {
 		t.Fatalf("events = %+v, %v", evs, err)
 	}
 }
