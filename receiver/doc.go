@@ -28,6 +28,7 @@
 //   - Group PATCH answers 204 unless the request asks for attributes.
 //   - password is accepted and dropped; unknown attributes and schema URNs
 //     (including the enterprise extension) are ignored, never stored.
-//   - Sorting is not supported (declared so); lists are ordered by userName
-//     (groups by displayName), case-insensitively, stable across pages.
+//   - Sorting is not supported (declared so); lists have a stable order
+//     across pages (users by userName, or by id when filtered; groups by
+//     displayName).
 package receiver

@@ -5,6 +5,7 @@
 // a bounded time:
 //
 //	lookup  GET /Users?filter=userName eq "…" (random existing users)
+//	external GET /Users?filter=externalId eq "…" (Entra's default matching; no target)
 //	email   GET /Users?filter=emails[type eq "work"].value eq "…" (Entra matching; no target)
 //	create  POST /Users (new users)
 //	add     PATCH /Groups/{id} adding one member to the big group (sequential)
@@ -61,7 +62,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 5*time.Second, "duration of the lookup and create loads")
 	flag.StringVar(&c.dir, "dir", "", "directory for the SQLite database (default: a temporary one)")
 	flag.BoolVar(&c.check, "check", true, "exit 1 when a target is missed")
-	flag.StringVar(&c.loads, "loads", "lookup,email,create,add", "loads to run, comma-separated")
+	flag.StringVar(&c.loads, "loads", "lookup,external,email,create,add", "loads to run, comma-separated")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loads to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -136,6 +137,13 @@ func run(ctx context.Context, c config) error {
 			return cl.expect("GET", "/Users?filter="+url.QueryEscape(`userName eq "`+name+`"`), nil, 200, `"totalResults":1`)
 		})
 		ok = report("GET /Users?filter=userName eq", lookup, 5000, 10*time.Millisecond, 0) && ok
+	}
+	if c.runs("external") {
+		external := load(c.workers, c.duration/2, func(rng *rand.Rand) error {
+			f := fmt.Sprintf(`externalId eq "ext-%07d"`, rng.IntN(c.members))
+			return cl.expect("GET", "/Users?filter="+url.QueryEscape(f), nil, 200, `"totalResults":1`)
+		})
+		ok = report("GET /Users?filter=externalId eq", external, 0, 0, 0) && ok
 	}
 	if c.runs("email") {
 		email := load(c.workers, c.duration/2, func(rng *rand.Rand) error {
