@@ -20,6 +20,15 @@ type Locker interface {
 	TryLock(ctx context.Context, key string) (release func(), ok bool, err error)
 }
 
+// Claimer records which scheduled occurrence of a job was taken. With
+// several replicas the lock alone is not enough: a replica whose timer
+// fires just after another finished the same occurrence would run it again.
+// A Locker that also implements Claimer makes each occurrence run once.
+type Claimer interface {
+	// Claim reports whether this call took occurrence slot of job key.
+	Claim(ctx context.Context, key string, slot time.Time) (bool, error)
+}
+
 // DefaultRunTimeout bounds a scheduled run when the scheduler is given none.
 const DefaultRunTimeout = 30 * time.Minute
 
@@ -92,7 +101,11 @@ func (s *Scheduler) add(spec, key, name string, run func(ctx context.Context)) e
 	if _, dup := s.jobs[key]; dup {
 		return fmt.Errorf("reconciler: schedule %s: scheduled twice: %w", name, orgsync.ErrConflict)
 	}
-	fn := s.exclusive(key, name, run)
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return fmt.Errorf("reconciler: schedule %s: %w", name, err)
+	}
+	fn := s.exclusive(key, name, slotOf(sched), run)
 	if _, err := s.cron.AddFunc(spec, fn); err != nil {
 		return fmt.Errorf("reconciler: schedule %s: %w", name, err)
 	}
@@ -103,7 +116,7 @@ func (s *Scheduler) add(spec, key, name string, run func(ctx context.Context)) e
 
 // exclusive wraps run so that it never overlaps itself, holds the
 // cross-replica lock when there is a Locker, and has a timeout.
-func (s *Scheduler) exclusive(key, name string, run func(ctx context.Context)) func() {
+func (s *Scheduler) exclusive(key, name string, slot func(time.Time) time.Time, run func(ctx context.Context)) func() {
 	var running sync.Mutex
 	log := s.log.With().Str("job", name).Logger()
 	return func() {
@@ -131,9 +144,34 @@ func (s *Scheduler) exclusive(key, name string, run func(ctx context.Context)) f
 				return
 			}
 			defer release()
+			if c, ok := s.locker.(Claimer); ok {
+				at := slot(time.Now())
+				took, err := c.Claim(ctx, "orgsync:"+key, at)
+				if err != nil {
+					log.Error().Err(err).Msg("claiming the scheduled run failed: skipped")
+					s.runner.Metrics.skip(name, "lock_error")
+					return
+				}
+				if !took {
+					log.Debug().Time("slot", at).Msg("another replica already ran this occurrence: skipped")
+					s.runner.Metrics.skip(name, "claimed")
+					return
+				}
+			}
 		}
 		run(ctx)
 	}
+}
+
+// slotOf returns the function naming the occurrence a firing belongs to,
+// the same on every replica: cron specs fire on whole minutes; "@every D"
+// schedules, which start from each process's own start, are cut into
+// D-long slots counted from the epoch.
+func slotOf(sched cron.Schedule) func(time.Time) time.Time {
+	if every, ok := sched.(cron.ConstantDelaySchedule); ok && every.Delay > 0 {
+		return func(t time.Time) time.Time { return t.UTC().Truncate(every.Delay) }
+	}
+	return func(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
 }
 
 // Start starts running jobs on their schedules in the background. Runs

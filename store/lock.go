@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
+
+	"gorm.io/gorm"
 )
 
 var localLocks sync.Map // name → *sync.Mutex, for SQLite (one process)
@@ -52,4 +55,26 @@ func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok boo
 func (s *Store) lockName(key string) string {
 	sqlDB, _ := s.db.DB()
 	return fmt.Sprintf("%p/%s", sqlDB, key)
+}
+
+// Claim records that the occurrence slot of the scheduled job key has been
+// taken, and reports whether this call took it: of several replicas that
+// fire the same occurrence, exactly one gets true. Claims older than a week
+// are forgotten.
+func (s *Store) Claim(ctx context.Context, key string, slot time.Time) (bool, error) {
+	var took bool
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		n, err := s.exec(ctx, tx, `INSERT INTO schedule_claims (job, slot, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			key, slot.UTC(), s.Now())
+		if err != nil {
+			return err
+		}
+		took = n == 1
+		_, err = s.exec(ctx, tx, `DELETE FROM schedule_claims WHERE job = ? AND slot < ?`, key, slot.UTC().Add(-7*24*time.Hour))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: claim %q at %s: %w", key, slot.Format(time.RFC3339), err)
+	}
+	return took, nil
 }

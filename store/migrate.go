@@ -21,6 +21,7 @@ type migration struct {
 var migrations = []migration{
 	{1, "core tables", migrateV1},
 	{2, "member emails", migrateV2},
+	{3, "schedule claims", migrateV3},
 }
 
 // SchemaVersion is the schema version this build writes.
@@ -150,6 +151,18 @@ func migrateV2(tx *gorm.DB, _ dialect) error {
 		`CREATE INDEX member_emails_org_value ON member_emails (org_id, value_fold)`,
 		`INSERT INTO member_emails (member_id, pos, org_id, value, value_fold, type, is_primary)
 			SELECT id, 0, org_id, email, LOWER(email), 'work', TRUE FROM members WHERE email <> ''`,
+	)
+}
+
+// migrateV3 records which scheduled occurrence of a job a replica took, so
+// that of several replicas exactly one runs it.
+func migrateV3(tx *gorm.DB, _ dialect) error {
+	return execAll(tx,
+		`CREATE TABLE schedule_claims (
+			job TEXT NOT NULL,
+			slot TIMESTAMP NOT NULL,
+			claimed_at TIMESTAMP NOT NULL,
+			PRIMARY KEY (job, slot))`,
 	)
 }
 

@@ -66,7 +66,8 @@ type OrgConfig struct {
 	Name        string           `yaml:"name"`
 	DefaultRole string           `yaml:"default_role"`
 	PurgeAfter  orgsync.Duration `yaml:"purge_after"`
-	// PurgeLimit caps how many members one purge may remove.
+	// PurgeLimit caps how many members one purge may remove without
+	// --force (0: reconciler.DefaultPurgeLimit; negative: no limit).
 	PurgeLimit int `yaml:"purge_limit"`
 }
 
@@ -134,9 +135,6 @@ func (c *Config) SetDefaults() {
 			o.DefaultRole = orgsync.RoleMember
 		}
 		setDur(&o.PurgeAfter, 30*24*time.Hour)
-		if o.PurgeLimit == 0 {
-			o.PurgeLimit = 100
-		}
 	}
 	for i := range c.Sources {
 		src := &c.Sources[i]
@@ -189,9 +187,6 @@ func (c *Config) Validate() error {
 		if o.PurgeAfter < 0 {
 			errs = append(errs, fmt.Errorf("%spurge_after: must not be negative", p))
 		}
-		if o.PurgeLimit < 0 {
-			errs = append(errs, fmt.Errorf("%spurge_limit: must not be negative", p))
-		}
 	}
 	names := map[string]bool{}
 	for i, s := range c.Sources {
@@ -202,8 +197,8 @@ func (c *Config) Validate() error {
 		switch {
 		case !idPattern.MatchString(s.Name):
 			errs = append(errs, fmt.Errorf("%sname: %q must be lower-case letters, digits, '.', '_' or '-'", p, s.Name))
-		case s.Name == orgsync.OwnerSCIM:
-			errs = append(errs, fmt.Errorf("%sname: %q is reserved for the SCIM receiver", p, s.Name))
+		case s.Name == orgsync.OwnerSCIM || s.Name == reconciler.PurgeSource:
+			errs = append(errs, fmt.Errorf("%sname: %q is reserved (the SCIM receiver and the purge own it)", p, s.Name))
 		case names[s.Name]:
 			errs = append(errs, fmt.Errorf("%sname: %q is used twice", p, s.Name))
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
 )
@@ -208,3 +210,5 @@ func TestServeMountsSCIMAtBothPrefixes(t *testing.T) {
 }
 
 func urlQuery(s string) string { return strings.NewReplacer(" ", "%20", `"`, "%22").Replace(s) }
+
+func zerologNop() zerolog.Logger { return zerolog.Nop() }

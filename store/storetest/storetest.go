@@ -34,6 +34,7 @@ func Run(t *testing.T, open Open) {
 		{"EventsOrderedWithCursor", testEvents},
 		{"Runs", testRuns},
 		{"TryLock", testTryLock},
+		{"ClaimOnce", testClaim},
 		{"MembersListAndCounts", testMembersList},
 	}
 	for _, tt := range tests {
@@ -463,5 +464,21 @@ func testMembersList(t *testing.T, s *store.Store) {
 	counts, err := s.StatusCounts(ctx)
 	if err != nil || counts["acme"][orgsync.StatusActive] != 1 || counts["acme"][orgsync.StatusPendingSetup] != 1 {
 		t.Fatalf("StatusCounts = %v, %v", counts, err)
+	}
+}
+
+func testClaim(t *testing.T, s *store.Store) {
+	slot := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	if took, err := s.Claim(ctx, "source:corp", slot); err != nil || !took {
+		t.Fatalf("first Claim = %v, %v", took, err)
+	}
+	if took, err := s.Claim(ctx, "source:corp", slot); err != nil || took {
+		t.Fatalf("second Claim of the same slot = %v, %v", took, err)
+	}
+	if took, _ := s.Claim(ctx, "source:corp", slot.Add(time.Minute)); !took {
+		t.Fatal("the next slot was not claimable")
+	}
+	if took, _ := s.Claim(ctx, "source:other", slot); !took {
+		t.Fatal("another job's slot was not claimable")
 	}
 }
