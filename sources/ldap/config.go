@@ -50,9 +50,9 @@ type Config struct {
 
 	// Timeouts: connecting (per URL), the bind, and each search request
 	// (one page). Defaults 10s, 10s, 60s.
-	DialTimeout   Duration `yaml:"dial_timeout"`
-	BindTimeout   Duration `yaml:"bind_timeout"`
-	SearchTimeout Duration `yaml:"search_timeout"`
+	DialTimeout   orgsync.Duration `yaml:"dial_timeout"`
+	BindTimeout   orgsync.Duration `yaml:"bind_timeout"`
+	SearchTimeout orgsync.Duration `yaml:"search_timeout"`
 
 	// PageSize is the paged-results page size (default 500; AD caps it at 1000).
 	PageSize int `yaml:"page_size"`
@@ -108,9 +108,9 @@ type GroupConfig struct {
 // Defaults.
 const (
 	DefaultPageSize      = 500
-	DefaultDialTimeout   = Duration(10 * time.Second)
-	DefaultBindTimeout   = Duration(10 * time.Second)
-	DefaultSearchTimeout = Duration(60 * time.Second)
+	DefaultDialTimeout   = orgsync.Duration(10 * time.Second)
+	DefaultBindTimeout   = orgsync.Duration(10 * time.Second)
+	DefaultSearchTimeout = orgsync.Duration(60 * time.Second)
 )
 
 // URLList is URL followed by URLs, without empties or repeats.
@@ -226,7 +226,7 @@ func (c *Config) Validate() error {
 	}
 	for _, d := range []struct {
 		key string
-		v   Duration
+		v   orgsync.Duration
 	}{{"dial_timeout", c.DialTimeout}, {"bind_timeout", c.BindTimeout}, {"search_timeout", c.SearchTimeout}} {
 		if d.v <= 0 {
 			bad(d.key, "must be positive, got %s", d.v.D())

@@ -325,7 +325,7 @@ func TestSlapdBadInput(t *testing.T) {
 		{"wrong password", func(c *Config) { c.BindPassword = "wrong" },
 			[]string{`bind as "cn=sync,dc=example,dc=org"`, "invalid credentials (LDAP result 49)", "check ldap.bind_dn / ldap.bind_password"},
 			orgsync.ErrUnauthorized},
-		{"unreachable host", func(c *Config) { c.URL = "ldap://127.0.0.1:1"; c.DialTimeout = Duration(2 * time.Second) },
+		{"unreachable host", func(c *Config) { c.URL = "ldap://127.0.0.1:1"; c.DialTimeout = orgsync.Duration(2 * time.Second) },
 			[]string{"connect to ldap://127.0.0.1:1 (ldap.url)", "refused"}, nil},
 		{"second url answers", func(c *Config) { c.URLs = []string{c.URL}; c.URL = "ldap://127.0.0.1:1" }, nil, nil},
 		{"password from a file", func(c *Config) { c.BindPassword, c.BindPasswordFile = "", pwFile }, nil, nil},

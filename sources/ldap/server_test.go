@@ -356,7 +356,7 @@ func TestServerFailures(t *testing.T) {
 		}, nil, []string{"after 1 entries", "closed the connection"}},
 		{"server hangs", func(w *respWriter, req srvSearch) {
 			users(w, req, func() {})
-		}, func(c *Config) { c.SearchTimeout = Duration(300 * time.Millisecond) }, []string{"timed out", "ldap.search_timeout"}},
+		}, func(c *Config) { c.SearchTimeout = orgsync.Duration(300 * time.Millisecond) }, []string{"timed out", "ldap.search_timeout"}},
 		{"wrong password", nil, func(c *Config) { c.BindPassword = "nope" }, []string{"LDAP result 49", "ldap.bind_password"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
