@@ -79,7 +79,7 @@ type gen struct {
 }
 
 func (g *gen) pick(list []string) string { return list[g.rng.IntN(len(list))] }
-func (g *gen) inj() string                 { return g.pick(Injections) }
+func (g *gen) inj() string               { return g.pick(Injections) }
 
 // jsonString renders s as a JSON string literal, invalid UTF-8 kept raw
 // (encoding/json would replace it) so the server sees the bytes.
