@@ -20,5 +20,8 @@ cd "$(dirname "$0")/.."
 WORK=$(mktemp -d /tmp/orgsync-bench-scim.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 go build -o "$WORK/scimload" ./tools/scimload
-echo "cpus: $(nproc)  go: $(go env GOVERSION)"
-"$WORK/scimload" -dir "$WORK" "$@"
+echo "cpus: $(nproc)  go: $(go env GOVERSION)  load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
+rc=0
+"$WORK/scimload" -dir "$WORK" "$@" || rc=$?
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a) (other processes on the CPUs skew every figure)"
+exit $rc
