@@ -181,6 +181,10 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		if _, done := a.memberKeys[c.MemberKey]; done {
 			continue // provisioned by an earlier apply of this plan
 		}
+		if hasNUL(c.Member) {
+			a.skip(c, errNUL)
+			continue
+		}
 		fold := orgsync.Fold(c.Member.UserName)
 		if owner, ok := taken[fold]; ok {
 			a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", ownerName(owner)))
@@ -207,6 +211,24 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		return err
 	}
 	return a.s.insert(a.ctx, a.tx, "member_emails", emailCols, emailRows, "")
+}
+
+// errNUL is why a change carrying a NUL character is skipped: PostgreSQL
+// cannot store one in text, and no directory value legitimately has one.
+const errNUL = "a value contains a NUL character"
+
+func hasNUL(m *orgsync.Member) bool {
+	for _, v := range []string{m.UserName, m.ExternalID, m.GivenName, m.FamilyName, m.DisplayName, m.Role} {
+		if strings.IndexByte(v, 0) >= 0 {
+			return true
+		}
+	}
+	for _, e := range m.Emails {
+		if strings.IndexByte(e.Value, 0) >= 0 || strings.IndexByte(e.Type, 0) >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 var emailCols = []string{"member_id", "pos", "org_id", "value", "value_fold", "type", "is_primary"}
@@ -261,6 +283,10 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 		m := a.members[c.MemberID]
 		if m == nil {
 			a.skip(c, "member no longer exists")
+			continue
+		}
+		if c.Member != nil && hasNUL(c.Member) {
+			a.skip(c, errNUL)
 			continue
 		}
 		wantOwner := a.plan.Owner

@@ -74,7 +74,7 @@ func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, membe
 	// No ORDER BY: walking the primary key index costs more than putting
 	// the few emails of each member in place here.
 	if len(members) > 200 {
-		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, pos, value, type, is_primary FROM member_emails WHERE org_id = ?`, org).Rows()
+		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, pos, value, type, is_primary FROM member_emails`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
 	} else {
 		ids := make([]string, 0, len(members))
 		for i := range members {
@@ -140,7 +140,7 @@ func (s *Store) sortEmails(ctx context.Context, db *gorm.DB, members []orgsync.M
 func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
 	var snap orgsync.Snapshot
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows, err := tx.Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ?`, org).Rows()
+		rows, err := tx.Raw(`SELECT `+memberCols+` FROM members`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgs
 	if _, err := s.Org(ctx, org); err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + memberCols + ` FROM members WHERE org_id = ?`
+	q := `SELECT ` + memberCols + ` FROM members` + s.dialect.scan() + ` WHERE org_id = ?`
 	args := []any{org}
 	if f.Status != "" {
 		q += ` AND status = ?`

@@ -39,6 +39,25 @@ func (d dialect) serial() string {
 	return "INTEGER PRIMARY KEY"
 }
 
+// clustered makes SQLite store a table in its primary key's B-tree
+// (WITHOUT ROWID): one tree less to write per row for tables of small rows
+// keyed by text. (Wide rows, like members, scan slower that way.)
+func (d dialect) clustered() string {
+	if d.postgres {
+		return ""
+	}
+	return " WITHOUT ROWID"
+}
+
+// scan tells SQLite to read a whole org by walking the table rather than
+// an index on org_id and a lookup per row: an org is most of the table.
+func (d dialect) scan() string {
+	if d.postgres {
+		return ""
+	}
+	return " NOT INDEXED"
+}
+
 func execAll(tx *gorm.DB, stmts ...string) error {
 	for _, s := range stmts {
 		if err := tx.Exec(s).Error; err != nil {
@@ -95,7 +114,7 @@ func migrateV1(tx *gorm.DB, d dialect) error {
 			member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
 			org_id TEXT NOT NULL,
 			created_at TIMESTAMP NOT NULL,
-			PRIMARY KEY (group_id, member_id))`,
+			PRIMARY KEY (group_id, member_id))`+d.clustered(),
 		`CREATE INDEX group_members_member ON group_members (member_id)`,
 		`CREATE TABLE scim_tokens (
 			id TEXT PRIMARY KEY,
@@ -137,7 +156,7 @@ func migrateV1(tx *gorm.DB, d dialect) error {
 
 // migrateV2 gives members several typed emails (SCIM emails[type eq
 // "work"]) and moves each member's single v1 address into the new table.
-func migrateV2(tx *gorm.DB, _ dialect) error {
+func migrateV2(tx *gorm.DB, d dialect) error {
 	return execAll(tx,
 		`CREATE TABLE member_emails (
 			member_id TEXT NOT NULL REFERENCES members(id) ON DELETE CASCADE,
@@ -147,7 +166,7 @@ func migrateV2(tx *gorm.DB, _ dialect) error {
 			value_fold TEXT NOT NULL,
 			type TEXT NOT NULL DEFAULT '',
 			is_primary BOOLEAN NOT NULL,
-			PRIMARY KEY (member_id, pos))`,
+			PRIMARY KEY (member_id, pos))`+d.clustered(),
 		`CREATE INDEX member_emails_org_value ON member_emails (org_id, value_fold)`,
 		`INSERT INTO member_emails (member_id, pos, org_id, value, value_fold, type, is_primary)
 			SELECT id, 0, org_id, email, LOWER(email), 'work', TRUE FROM members WHERE email <> ''`,

@@ -2,8 +2,11 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,6 +38,7 @@ func Run(t *testing.T, open Open) {
 		{"Runs", testRuns},
 		{"TryLock", testTryLock},
 		{"ClaimOnce", testClaim},
+		{"TextRoundTrips", testTextRoundTrip},
 		{"MembersListAndCounts", testMembersList},
 	}
 	for _, tt := range tests {
@@ -480,5 +484,39 @@ func testClaim(t *testing.T, s *store.Store) {
 	}
 	if took, _ := s.Claim(ctx, "source:other", slot); !took {
 		t.Fatal("another job's slot was not claimable")
+	}
+}
+
+// testTextRoundTrip stores awkward text through the bulk path and reads it
+// back byte for byte.
+func testTextRoundTrip(t *testing.T, s *store.Store) {
+	names := []string{
+		`quote " and back\\slash`, "new\nline\ttab\r", "ünïcödé 😀 \u202eRTL", "ctrl \x01\x1f\x7f", "K\u212a Kelvin", `{"json":[1,2]}`, "'; DROP TABLE members; --",
+	}
+	var ms []*orgsync.Member
+	for i, n := range names {
+		m := user(fmt.Sprintf("k%d", i), fmt.Sprintf("u%d@example.org", i))
+		m.DisplayName, m.GivenName = n, n
+		ms = append(ms, m)
+	}
+	mustApply(t, s, provision("ldap", ms...))
+	byName, _ := mustObserve(t, s)
+	for i, n := range names {
+		got := byName[fmt.Sprintf("u%d@example.org", i)]
+		if got.DisplayName != n || got.GivenName != n {
+			t.Errorf("stored %q, read back %q", n, got.DisplayName)
+		}
+	}
+	// NUL cannot be stored (PostgreSQL text refuses it): such a change is
+	// skipped and named, never half-applied.
+	nul := user("knul", "nul@example.org")
+	nul.DisplayName = "nul\x00byte"
+	a := mustApply(t, s, provision("ldap", nul))
+	if a.Counts[orgsync.ActionProvision] != 0 || len(a.Skipped) != 1 || !strings.Contains(a.Skipped[0], "NUL") {
+		t.Fatalf("NUL value applied: %+v", a)
+	}
+	evs, _ := s.Events(ctx, "acme", 0, 100)
+	if len(evs) != len(names) || !json.Valid(evs[0].After) {
+		t.Fatalf("events: %d, valid JSON %v", len(evs), len(evs) > 0 && json.Valid(evs[0].After))
 	}
 }
