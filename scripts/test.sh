@@ -67,3 +67,6 @@ go vet ./...
 
 step "go test -race"
 go test -race -count=1 -timeout 15m "$@" ./...
+
+step "fuzz (5 s per target; scripts/fuzz.sh SECONDS for longer runs)"
+ORGSYNC_FUZZ_SECONDS=5 scripts/fuzz.sh
