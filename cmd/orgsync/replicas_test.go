@@ -2,48 +2,22 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/testenv"
 	"github.com/orgsync/orgsync/store"
 )
 
-// postgresDSN creates a fresh database on the test cluster.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	dsn := testenv.Require(t, testenv.PostgresDSNVar)
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("orgsync_cmd_%d_%d", os.Getpid(), time.Now().UnixNano())
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	u, _ := url.Parse(dsn)
-	u.Path = "/" + name
-	return u.String()
-}
-
 // TestTwoReplicasRunEachOccurrenceOnce runs two serve processes on one
 // PostgreSQL with the same source every 2 seconds: every occurrence runs on
 // exactly one replica, and runs never overlap.
 func TestTwoReplicasRunEachOccurrenceOnce(t *testing.T) {
 	ldap := startSlapd(t, "testdata/e2e.ldif")
-	dsn := postgresDSN(t)
+	dsn := testenv.PostgresDatabase(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "orgsync.yaml")
 	os.WriteFile(cfg, []byte(`database: {driver: postgres, dsn: "`+dsn+`"}

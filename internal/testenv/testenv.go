@@ -7,8 +7,14 @@
 package testenv
 
 import (
+	"database/sql"
+	"fmt"
+	"net/url"
 	"os"
+	"sync/atomic"
 	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
 )
 
 // Environment variables set by scripts/test.sh.
@@ -32,4 +38,34 @@ func Require(t testing.TB, name string) string {
 	}
 	t.Skipf("%s not set; run scripts/test.sh to start the real server", name)
 	return ""
+}
+
+var dbSeq atomic.Int64
+
+// PostgresDatabase creates a fresh, empty database on the test cluster
+// (ORGSYNC_TEST_POSTGRES_DSN), drops it when the test ends, and returns its
+// DSN. Like Require, it skips outside CI and fails under CI when the
+// cluster is not configured.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
+	dsn := Require(t, PostgresDSNVar)
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	name := fmt.Sprintf("orgsync_test_%d_%d", os.Getpid(), dbSeq.Add(1))
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		admin.Close()
+		t.Fatalf("postgres: create database: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		admin.Close()
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("postgres: %s is not a URL: %v", PostgresDSNVar, err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }
