@@ -31,6 +31,35 @@ func (a *app) runner(ctx context.Context) (*reconciler.Runner, *progress, error)
 	return &reconciler.Runner{Store: st, Logger: a.log, Progress: p.update}, p, nil
 }
 
+// eachJob runs fn on the job of every source (or the one named), renders
+// the reports in format, and returns the errors of the runs that failed
+// and, separately, of those a guard blocked.
+func (a *app) eachJob(ctx context.Context, source, format string, fn func(*reconciler.Runner, reconciler.Job) (reconciler.Report, error)) (failed, blocked error, reports []reconciler.Report, err error) {
+	if err := checkFormat(format, reconciler.Formats...); err != nil {
+		return nil, nil, nil, err
+	}
+	jobs, err := a.jobs(source)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	runner, prog, err := a.runner(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, j := range jobs {
+		rep, err := fn(runner, j)
+		prog.done()
+		switch {
+		case errors.Is(err, orgsync.ErrGuard):
+			blocked = errors.Join(blocked, err)
+		case err != nil:
+			failed = errors.Join(failed, err)
+		}
+		reports = append(reports, rep)
+	}
+	return failed, blocked, reports, reconciler.Render(a.stdout, reports, format, format == "text" && isTerminal(a.stdout))
+}
+
 func (a *app) planCommand() *cobra.Command {
 	var source, format string
 	var detailed bool
@@ -39,34 +68,15 @@ func (a *app) planCommand() *cobra.Command {
 		Short: "Dry run: print the plan of each source (or one); nothing is written",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format, reconciler.Formats...); err != nil {
+			failed, _, reports, err := a.eachJob(cmd.Context(), source, format, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+				return r.Plan(cmd.Context(), j)
+			})
+			switch {
+			case err != nil:
 				return err
-			}
-			jobs, err := a.jobs(source)
-			if err != nil {
-				return err
-			}
-			runner, prog, err := a.runner(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var reports []reconciler.Report
-			var failed error
-			for _, j := range jobs {
-				rep, err := runner.Plan(cmd.Context(), j)
-				prog.done()
-				if err != nil {
-					failed = errors.Join(failed, err)
-				}
-				reports = append(reports, rep)
-			}
-			if err := reconciler.Render(a.stdout, reports, format, format == "text" && isTerminal(a.stdout)); err != nil {
-				return err
-			}
-			if failed != nil {
+			case failed != nil:
 				return failed
-			}
-			if detailed {
+			case detailed:
 				if code := reconciler.DetailedExitCode(reports); code != 0 {
 					return exitWith(code, errors.New(""))
 				}
@@ -88,37 +98,15 @@ func (a *app) reconcileCommand() *cobra.Command {
 		Short: "Run each source (or one) now: plan, guard, apply, print the report",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format, reconciler.Formats...); err != nil {
+			failed, blocked, _, err := a.eachJob(cmd.Context(), source, format, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+				return r.Run(cmd.Context(), j, force)
+			})
+			switch {
+			case err != nil:
 				return err
-			}
-			jobs, err := a.jobs(source)
-			if err != nil {
-				return err
-			}
-			runner, prog, err := a.runner(cmd.Context())
-			if err != nil {
-				return err
-			}
-			var reports []reconciler.Report
-			var failed, blocked error
-			for _, j := range jobs {
-				rep, err := runner.Run(cmd.Context(), j, force)
-				prog.done()
-				switch {
-				case errors.Is(err, orgsync.ErrGuard):
-					blocked = errors.Join(blocked, err)
-				case err != nil:
-					failed = errors.Join(failed, err)
-				}
-				reports = append(reports, rep)
-			}
-			if err := reconciler.Render(a.stdout, reports, format, format == "text" && isTerminal(a.stdout)); err != nil {
-				return err
-			}
-			if failed != nil {
+			case failed != nil:
 				return failed
-			}
-			if blocked != nil {
+			case blocked != nil:
 				return exitWith(3, fmt.Errorf("%w\nnothing was applied; review the plan and re-run with --force to override", blocked))
 			}
 			return nil
