@@ -156,7 +156,7 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 
 	// Let the scheduler finish a whole run, then stop the daemon cleanly.
 	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(5*time.Minute + time.Duration(nUsers/1000)*10*time.Second)
 	for {
 		st, err := a.store(context.Background())
 		if err != nil {
