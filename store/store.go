@@ -357,7 +357,9 @@ func (s *Store) insertEach(ctx context.Context, tx *gorm.DB, table string, cols 
 	}
 	defer stmt.Close()
 	const per = 5000
-	buf := make([]byte, 0, 1<<20)
+	// Sized to the rows: a 1 MiB buffer for every single-row insert (the
+	// SCIM write path) cost more than the insert.
+	buf := make([]byte, 0, min(1<<20, 128*len(cols)*len(rows)+2))
 	for start := 0; start < len(rows); start += per {
 		buf = buf[:0]
 		buf = append(buf, '[')
