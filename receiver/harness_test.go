@@ -3,25 +3,21 @@ package receiver_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/testenv"
 	"github.com/orgsync/orgsync/receiver"
 	"github.com/orgsync/orgsync/store"
 )
@@ -53,34 +49,10 @@ var backends = []backend{
 	{"postgres", postgresConfig},
 }
 
-var dbSeq atomic.Int64
-
-// postgresConfig makes a fresh database on ORGSYNC_TEST_POSTGRES_DSN when
-// it is set (the replay suite runs on SQLite always, on PostgreSQL too
-// when scripts/test.sh provides one).
+// postgresConfig makes a fresh database on the test cluster (skipped
+// outside CI when there is none; under CI its absence fails the test).
 func postgresConfig(t testing.TB) (store.Config, bool) {
-	dsn := os.Getenv("ORGSYNC_TEST_POSTGRES_DSN")
-	if dsn == "" {
-		return store.Config{}, false
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("orgsync_recv_%d_%d", os.Getpid(), dbSeq.Add(1))
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return store.Config{Driver: store.DriverPostgres, DSN: u.String(), MaxOpenConns: 10}, true
+	return store.Config{Driver: store.DriverPostgres, DSN: testenv.PostgresDatabase(t), MaxOpenConns: 10}, true
 }
 
 func newEnv(t testing.TB, cfg store.Config, opts receiver.Options) *env {
