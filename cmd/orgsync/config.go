@@ -41,8 +41,11 @@ type ServerConfig struct {
 	// AdminToken guards /api/v1 (not SCIM, which takes per-org tokens).
 	AdminToken     orgsync.Secret `yaml:"admin_token"`
 	AdminTokenFile string         `yaml:"admin_token_file"`
-	TLSCertFile    string         `yaml:"tls_cert_file"`
-	TLSKeyFile     string         `yaml:"tls_key_file"`
+	// TrustedProxies are the reverse proxies (addresses or CIDRs) whose
+	// X-Forwarded-For names the client, for the failed-auth limit.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	TLSCertFile    string   `yaml:"tls_cert_file"`
+	TLSKeyFile     string   `yaml:"tls_key_file"`
 	// Timeouts and limits that keep slow or huge requests from tying the
 	// server up.
 	ReadHeaderTimeout orgsync.Duration `yaml:"read_header_timeout"`
@@ -252,6 +255,9 @@ func (s *ServerConfig) validate() error {
 		errs = append(errs, fmt.Errorf("server.admin_token: %v", err))
 	} else if tok != "" && len(tok.Reveal()) < 16 {
 		errs = append(errs, errors.New("server.admin_token: must be at least 16 characters"))
+	}
+	if _, err := parsePrefixes(s.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("server.trusted_proxies: %v", err))
 	}
 	if (s.TLSCertFile == "") != (s.TLSKeyFile == "") {
 		errs = append(errs, errors.New("server.tls_cert_file and server.tls_key_file: set both or neither"))

@@ -15,9 +15,11 @@ var scimPrefixes = []string{"/scim/v2", "/api/v1/scim"}
 
 // mountSCIM serves the SCIM receiver at every prefix.
 func mountSCIM(mux *http.ServeMux, st *store.Store, cfg *Loaded, log zerolog.Logger) {
+	trusted, _ := parsePrefixes(cfg.Server.TrustedProxies) // validated with the config
 	srv := receiver.New(st, log.With().Str("component", "scim").Logger(), receiver.Options{
 		PublicURL:    cfg.Server.PublicURL,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
+		ClientAddr:   clientAddr(trusted),
 	})
 	for _, p := range scimPrefixes {
 		mux.Handle(p, srv.Mount(p))
