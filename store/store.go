@@ -105,6 +105,11 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 		sqlDB.Close()
 		return nil, err
 	}
+	if !d.postgres {
+		// Gather the statistics SQLite's planner lacks (it has no
+		// autovacuum-analyze): cheap when nothing changed.
+		_ = db.WithContext(ctx).Exec(`PRAGMA optimize=0x10002`).Error
+	}
 	return s, nil
 }
 
@@ -156,6 +161,9 @@ func (s *Store) Close() error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
+	}
+	if !s.dialect.postgres {
+		_, _ = sqlDB.Exec(`PRAGMA optimize`)
 	}
 	return sqlDB.Close()
 }
