@@ -42,6 +42,32 @@ func scanMembers(rows *sql.Rows) ([]orgsync.Member, error) {
 	return out, rows.Err()
 }
 
+// observedCols are the columns the reconciler compares: Observed leaves out
+// the bookkeeping timestamps (CreatedAt, UpdatedAt), whose parsing was a
+// third of reading a large org.
+const observedCols = `id, user_name, external_id, given_name, family_name, display_name,
+	role, status, owner, setup_completed_at, deprovisioned_at, deleted_at, version`
+
+func scanObserved(rows *sql.Rows, org string) ([]orgsync.Member, error) {
+	defer rows.Close()
+	var out []orgsync.Member
+	for rows.Next() {
+		var (
+			m                        orgsync.Member
+			status                   string
+			setup, deprov, deletedAt sql.NullTime
+		)
+		if err := rows.Scan(&m.ID, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName, &m.DisplayName,
+			&m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version); err != nil {
+			return nil, err
+		}
+		m.Org, m.Status = org, orgsync.Status(status)
+		m.SetupCompletedAt, m.DeprovisionedAt, m.DeletedAt = timePtr(setup), timePtr(deprov), timePtr(deletedAt)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
 func timePtr(t sql.NullTime) *time.Time {
 	if !t.Valid {
 		return nil
@@ -140,11 +166,11 @@ func (s *Store) sortEmails(ctx context.Context, db *gorm.DB, members []orgsync.M
 func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
 	var snap orgsync.Snapshot
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows, err := tx.Raw(`SELECT `+memberCols+` FROM members`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
+		rows, err := tx.Raw(`SELECT `+observedCols+` FROM members`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
 		if err != nil {
 			return err
 		}
-		if snap.Members, err = scanMembers(rows); err != nil {
+		if snap.Members, err = scanObserved(rows, org); err != nil {
 			return err
 		}
 		if err := s.attachEmails(ctx, tx, org, snap.Members); err != nil {
