@@ -46,6 +46,9 @@ func (a *app) eachJob(ctx context.Context, source, format string, fn func(*recon
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	if len(jobs) == 0 {
+		fmt.Fprintln(a.stderr, "orgsync: the config has no sources (see config.example.yaml): nothing to do")
+	}
 	for _, j := range jobs {
 		rep, err := fn(runner, j)
 		prog.done()
