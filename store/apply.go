@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -13,6 +14,10 @@ import (
 
 // chunk is how many keys one IN (...) lookup carries.
 const chunk = 500
+
+// applyBatch is how many changes of one action are applied, and their
+// events written, at a time.
+const applyBatch = 2000
 
 // Apply executes a Plan in one transaction: all of it or none of it. Each
 // change is applied only if the store is not already as it asks (so a plan
@@ -27,25 +32,29 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		a := &applier{s: s, tx: tx, ctx: ctx, plan: p, now: s.Now(), out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
-			events: make([]eventRow, 0, len(p.Changes)), memberKeys: map[string]string{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
+			events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
 		if err := tx.Raw(`SELECT default_role FROM orgs WHERE id = ?`, p.Org).Scan(&a.defaultRole).Error; err != nil {
 			return err
 		}
 		if a.defaultRole == "" {
 			return fmt.Errorf("org %q: %w", p.Org, orgsync.ErrNotFound)
 		}
+		// Runs of one action are applied a batch at a time, each batch's
+		// events written right after it: memory stays bounded however
+		// large the plan, and the events keep the plan's order.
 		for i := 0; i < len(p.Changes); {
 			j := i
-			for j < len(p.Changes) && p.Changes[j].Action == p.Changes[i].Action {
+			for j < len(p.Changes) && j-i < applyBatch && p.Changes[j].Action == p.Changes[i].Action {
 				j++
 			}
 			if err := a.apply(p.Changes[i].Action, p.Changes[i:j]); err != nil {
 				return fmt.Errorf("%s: %w", p.Changes[i].Action, err)
 			}
+			if err := s.appendEvents(ctx, tx, a.events); err != nil {
+				return err
+			}
+			a.events = a.events[:0]
 			i = j
-		}
-		if err := s.appendEvents(ctx, tx, a.events); err != nil {
-			return err
 		}
 		applied = *a.out
 		return nil
@@ -68,6 +77,7 @@ type applier struct {
 	memberKeys  map[string]string // owner's ExternalID → member ID
 	groupKeys   map[string]string // owner's ExternalID → group ID
 	members     map[string]*orgsync.Member
+	ownedGroups map[string]bool // group ID → owned by the plan's owner, as checked
 }
 
 func (a *applier) apply(action orgsync.Action, cs []orgsync.Change) error {
@@ -654,24 +664,35 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 			groupIDs[id] = true
 		}
 	}
-	ids := make([]string, 0, len(groupIDs))
-	owned := map[string]bool{}
+	var unchecked []string
 	for id := range groupIDs {
-		ids = append(ids, id)
+		if _, ok := a.ownedGroups[id]; !ok {
+			unchecked = append(unchecked, id)
+			a.ownedGroups[id] = false
+		}
 	}
-	if err := a.lookup(`SELECT id FROM org_groups WHERE org_id = ? AND owner = ? AND id IN`, []any{a.plan.Org, a.plan.Owner}, ids,
+	if err := a.lookup(`SELECT id FROM org_groups WHERE org_id = ? AND owner = ? AND id IN`, []any{a.plan.Org, a.plan.Owner}, unchecked,
 		func(scan func(...any) error) error {
 			var id string
 			if err := scan(&id); err != nil {
 				return err
 			}
-			owned[id] = true
+			a.ownedGroups[id] = true
 			return nil
 		}); err != nil {
 		return err
 	}
+	owned := a.ownedGroups
+	// The memberships that already exist, looked up by the batch's
+	// members (a group may have far more members than a batch names).
+	var mids []string
+	for _, c := range cs {
+		if mid := cmp.Or(c.MemberID, a.memberKeys[c.MemberKey]); mid != "" {
+			mids = append(mids, mid)
+		}
+	}
 	have := map[pair]bool{}
-	if err := a.lookup(`SELECT group_id, member_id FROM group_members WHERE group_id IN`, nil, ids,
+	if err := a.lookup(`SELECT group_id, member_id FROM group_members WHERE member_id IN`, nil, mids,
 		func(scan func(...any) error) error {
 			var p pair
 			if err := scan(&p.g, &p.m); err != nil {

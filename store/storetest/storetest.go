@@ -39,6 +39,7 @@ func Run(t *testing.T, open Open) {
 		{"TryLock", testTryLock},
 		{"ClaimOnce", testClaim},
 		{"TextRoundTrips", testTextRoundTrip},
+		{"LargePlanInBatches", testLargePlan},
 		{"MembersListAndCounts", testMembersList},
 	}
 	for _, tt := range tests {
@@ -518,5 +519,38 @@ func testTextRoundTrip(t *testing.T, s *store.Store) {
 	evs, _ := s.Events(ctx, "acme", 0, 100)
 	if len(evs) != len(names) || !json.Valid(evs[0].After) {
 		t.Fatalf("events: %d, valid JSON %v", len(evs), len(evs) > 0 && json.Valid(evs[0].After))
+	}
+}
+
+// testLargePlan applies a plan larger than one apply batch: every change
+// lands once, events follow the plan's order, and a second apply is a no-op.
+func testLargePlan(t *testing.T, s *store.Store) {
+	const n = 4500
+	p := orgsync.Plan{Org: "acme", Owner: "ldap", Changes: []orgsync.Change{
+		{Action: orgsync.ActionGroupCreate, GroupName: "all", GroupKey: "g", Group: &orgsync.Group{DisplayName: "all"}}}}
+	for i := 0; i < n; i++ {
+		m := user(fmt.Sprintf("k%05d", i), fmt.Sprintf("u%05d@example.org", i))
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: m.UserName, MemberKey: m.ExternalID, Member: m})
+	}
+	for i := 0; i < n; i++ {
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g", MemberKey: fmt.Sprintf("k%05d", i)})
+	}
+	a := mustApply(t, s, p)
+	if a.Counts[orgsync.ActionProvision] != n || a.Counts[orgsync.ActionMemberAdd] != n {
+		t.Fatalf("applied %v", a.Counts)
+	}
+	evs, err := s.Events(ctx, "acme", 0, 10000)
+	if err != nil || len(evs) != 1+2*n {
+		t.Fatalf("%d events, %v", len(evs), err)
+	}
+	if evs[0].Kind != orgsync.EventGroupCreated || evs[1].Kind != orgsync.EventMemberCreated || evs[n+1].Kind != orgsync.EventGroupMemberAdded {
+		t.Fatalf("events out of plan order: %s %s %s", evs[0].Kind, evs[1].Kind, evs[n+1].Kind)
+	}
+	if again := mustApply(t, s, p); again.Total() != 0 {
+		t.Fatalf("second apply changed %v", again.Counts)
+	}
+	_, snap := mustObserve(t, s)
+	if len(snap.Groups) != 1 || len(snap.Groups[0].Members) != n {
+		t.Fatalf("group has %d members", len(snap.Groups[0].Members))
 	}
 }
