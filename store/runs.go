@@ -18,7 +18,7 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 		applied, _ = json.Marshal(r.Applied)
 	}
 	if r.Plan != nil {
-		plan, _ = json.Marshal(r.Plan)
+		plan, _ = json.Marshal(recordedPlan(r.Plan))
 	}
 	var id int64
 	err := s.write(ctx, func(tx *gorm.DB) error {
@@ -38,6 +38,22 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 		return 0, fmt.Errorf("store: record run: %w", err)
 	}
 	return id, nil
+}
+
+// maxRecordedChanges caps the plan kept with a run: a first provisioning of
+// 100k members plans some 300k changes (about 50 MB of JSON), and every
+// applied change is in the event log already.
+const maxRecordedChanges = 10000
+
+func recordedPlan(p *orgsync.Plan) *orgsync.Plan {
+	if len(p.Changes) <= maxRecordedChanges {
+		return p
+	}
+	cp := *p
+	cp.Changes = p.Changes[:maxRecordedChanges]
+	cp.Warnings = append(append([]string(nil), p.Warnings...), fmt.Sprintf(
+		"recorded plan truncated to its first %d of %d changes; the event log holds every applied change", maxRecordedChanges, len(p.Changes)))
+	return &cp
 }
 
 // RunFilter narrows Runs.

@@ -427,6 +427,15 @@ func testRuns(t *testing.T, s *store.Store) {
 	if only, _ := s.Runs(ctx, store.RunFilter{Source: "other"}); len(only) != 1 || only[0].Error != "boom" {
 		t.Fatalf("source filter: %+v", only)
 	}
+	huge := orgsync.Plan{Org: "acme", Owner: "ldap"}
+	for i := 0; i < 10050; i++ {
+		huge.Changes = append(huge.Changes, orgsync.Change{Action: orgsync.ActionDeprovision, MemberID: fmt.Sprint(i)})
+	}
+	s.RecordRun(ctx, orgsync.Run{Org: "acme", Source: "big", StartedAt: start, FinishedAt: start, Result: orgsync.RunApplied, Summary: huge.Summary(), Plan: &huge})
+	big, _ := s.Runs(ctx, store.RunFilter{Source: "big", WithPlan: true})
+	if len(big) != 1 || len(big[0].Plan.Changes) != 10000 || len(big[0].Plan.Warnings) != 1 || big[0].Summary[orgsync.ActionDeprovision] != 10050 {
+		t.Fatalf("recorded huge plan: %d changes, warnings %v", len(big[0].Plan.Changes), big[0].Plan.Warnings)
+	}
 }
 
 func testTryLock(t *testing.T, s *store.Store) {
