@@ -42,6 +42,15 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 	}
 	os.WriteFile(ldif, out, 0o600)
 	users := strings.Count(string(out), "objectClass: inetOrgPerson") - strings.Count(string(out), "employeeType: disabled")
+	wasDisabled := map[int]bool{}
+	for _, block := range strings.Split(string(out), "\n\n") {
+		var i int
+		if _, err := fmt.Sscanf(block, "dn: uid=user%06d,", &i); err == nil && strings.Contains(block, "employeeType: disabled") {
+			wasDisabled[i] = true
+		}
+	}
+	disabled := map[int]bool{} // users this test disabled at the source
+	batch := max(200, nUsers/40)
 	ldap := startSlapd(t, ldif)
 	port := freePort(t)
 	cfg := writeConfig(t, `sources:
@@ -73,6 +82,7 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	kills, requests := 0, 0
 	var current *exec.Cmd
+	var finalStart time.Time
 	t.Cleanup(func() {
 		if current != nil && current.ProcessState == nil {
 			current.Process.Kill()
@@ -81,6 +91,18 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 	})
 
 	for round := 0; round <= rounds; round++ {
+		if round > 0 && round < rounds {
+			// New work for this round's reconcile: disable a batch of users
+			// at the source, so that the kill can land in a deprovisioning
+			// apply too.
+			var mod strings.Builder
+			for k := 0; k < batch; k++ {
+				i := rng.IntN(nUsers)
+				disabled[i] = true
+				fmt.Fprintf(&mod, "dn: uid=user%06d,ou=people,dc=example,dc=org\nchangetype: modify\nreplace: employeeType\nemployeeType: disabled\n\n", i)
+			}
+			ldap.modify(t, mod.String())
+		}
 		cmd := exec.Command(bin, "--config", cfg, "serve")
 		cmd.Stderr, cmd.Stdout = nil, nil
 		if err := cmd.Start(); err != nil {
@@ -97,6 +119,7 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 			groupID = g.ID
 		}
 		if round == rounds { // the last round: no kill, let the reconcile finish
+			finalStart = time.Now().Add(-time.Second)
 			break
 		}
 		stop := make(chan struct{})
@@ -155,9 +178,9 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 	}
 
 	// Let the scheduler finish a whole run, then stop the daemon cleanly.
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	deadline := time.Now().Add(5*time.Minute + time.Duration(nUsers/1000)*10*time.Second)
+	deadline := time.Now().Add(time.Minute + time.Duration(nUsers/1000)*3*time.Second)
 	for {
+		a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr} // a fresh store each time: app caches it
 		st, err := a.store(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -166,14 +189,22 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 		ms, _ := st.Members(context.Background(), "acme", store.MemberFilter{})
 		st.Close()
 		converged := false
-		for _, r := range runs {
-			converged = converged || (r.Result == orgsync.RunApplied && r.Summary[orgsync.ActionProvision] == 0 && len(ms) >= users)
+		for _, r := range runs { // a run of the last daemon that found nothing left to do
+			changes := 0
+			for _, n := range r.Summary {
+				changes += n
+			}
+			converged = converged || (r.Result == orgsync.RunApplied && changes == 0 && r.StartedAt.After(finalStart))
 		}
 		if converged {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no converged run after the kills (%d runs, %d members)", len(runs), len(ms))
+			var last []string
+			for _, r := range runs[:min(3, len(runs))] {
+				last = append(last, fmt.Sprintf("%s %s %v %s", r.StartedAt.Format(time.RFC3339), r.Result, r.Summary, r.Error))
+			}
+			t.Fatalf("no converged run after the kills (%d runs, %d members; newest: %s)", len(runs), len(ms), strings.Join(last, "; "))
 		}
 		time.Sleep(time.Second)
 	}
@@ -184,22 +215,47 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 	checkConsistent(t, cfg)
 	checkAcknowledged(t, cfg, groupID, ackUsers, ackAdds)
 	ms := members(t, cfg)
-	ldapMembers := 0
+	// Every user enabled at the source is a member, active; every user
+	// this test disabled is deprovisioned, or was never provisioned; no
+	// external key is held twice.
+	byIndex := map[int]orgsync.Member{}
 	keys := map[string]bool{}
 	for _, m := range ms {
-		if m.Owner == "corp-ldap" {
-			ldapMembers++
-			if keys[m.ExternalID] {
-				t.Fatalf("external id %s held twice", m.ExternalID)
+		if m.Owner != "corp-ldap" {
+			continue
+		}
+		if keys[m.ExternalID] {
+			t.Fatalf("external id %s held twice", m.ExternalID)
+		}
+		keys[m.ExternalID] = true
+		var i int
+		if _, err := fmt.Sscanf(m.UserName, "user%06d@", &i); err != nil {
+			t.Fatalf("unexpected member %s", m.UserName)
+		}
+		byIndex[i] = m
+	}
+	wantOff, off := 0, 0
+	for i := 0; i < nUsers; i++ {
+		m, ok := byIndex[i]
+		switch {
+		case wasDisabled[i]:
+			if ok {
+				t.Fatalf("user %d, disabled at the source from the start, was provisioned", i)
 			}
-			keys[m.ExternalID] = true
+		case disabled[i]:
+			wantOff++
+			if ok && m.Status != orgsync.StatusDeprovisioned {
+				t.Fatalf("user %d was disabled at the source but is %s", i, m.Status)
+			}
+			if ok {
+				off++
+			}
+		case !ok || m.Status == orgsync.StatusDeprovisioned:
+			t.Fatalf("user %d, enabled at the source, is missing or deprovisioned (%v)", i, ok)
 		}
 	}
-	if ldapMembers != users {
-		t.Fatalf("%d directory members after convergence, want %d", ldapMembers, users)
-	}
-	t.Logf("%d users in the directory; %d SIGKILLs; %d SCIM creates tried, %d acknowledged and present, %d group adds acknowledged and present",
-		users, kills, requests, len(ackUsers), len(ackAdds))
+	t.Logf("%d users in the directory, %d disabled during the kills (%d of them deprovisioned, the others never provisioned); %d SIGKILLs; %d SCIM creates tried, %d acknowledged and present, %d group adds acknowledged and present",
+		users, wantOff, off, kills, requests, len(ackUsers), len(ackAdds))
 }
 
 func post(c *http.Client, url, token, body string) (int, string, error) {
@@ -267,6 +323,44 @@ func checkAcknowledged(t *testing.T, cfg, groupID string, users map[string]strin
 	if dups != 0 {
 		t.Fatalf("%d duplicate memberships", dups)
 	}
+	// Every change that committed has its event (they commit together).
+	db, _ := st.DB().DB()
+	have := map[string]bool{}
+	rows, err := db.Query(`SELECT kind, member_id, group_id FROM events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var kind, member, group string
+		rows.Scan(&kind, &member, &group)
+		have[kind+"|"+member+"|"+group] = true
+		have[kind+"|"+member] = true
+	}
+	rows.Close()
+	missing := func(what, q string, key func(a, b string) string) {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var a, b string
+			rows.Scan(&a, &b)
+			if !have[key(a, b)] {
+				n++
+			}
+		}
+		if n != 0 {
+			t.Fatalf("half-applied write: %d %s", n, what)
+		}
+	}
+	missing("members without their member.created event", `SELECT id, status FROM members`,
+		func(id, _ string) string { return "member.created|" + id })
+	missing("deprovisioned members without a member.deprovisioned event", `SELECT id, status FROM members WHERE status = 'deprovisioned'`,
+		func(id, _ string) string { return "member.deprovisioned|" + id })
+	missing("memberships without their group.member_added event", `SELECT member_id, group_id FROM group_members`,
+		func(m, g string) string { return "group.member_added|" + m + "|" + g })
 	if groupID == "" {
 		return
 	}
