@@ -33,7 +33,7 @@ for t in "${targets[@]}"; do
 	printf '\n--> %s %s (%ss)\n' "$pkg" "$name" "$secs"
 	log=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" "$pkg" 2>&1)
 	rc=$?
-	if [ $rc = 0 ]; then echo "$log" | tail -n 2; else echo "$log" | tail -n 40; failed+=("$pkg $name"); fi
+	if [ $rc = 0 ]; then echo "$log" | grep -E 'execs:' | tail -n 1; echo "$log" | tail -n 1; else echo "$log" | tail -n 40; failed+=("$pkg $name"); fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	printf '\nfuzz targets failed (inputs saved under testdata/fuzz):\n' >&2

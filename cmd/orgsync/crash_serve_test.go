@@ -164,7 +164,9 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 				}
 			}()
 		}
-		delay := time.Duration(500+rng.IntN(5000)) * time.Millisecond
+		// Up to about one whole run of this directory's size: some kills
+		// land in the middle of an apply, some after it.
+		delay := time.Duration(500+rng.IntN(5000+nUsers/20)) * time.Millisecond
 		time.Sleep(delay)
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
