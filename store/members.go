@@ -17,9 +17,12 @@ const memberCols = `id, org_id, user_name, external_id, given_name, family_name,
 	role, status, owner, setup_completed_at, deprovisioned_at, deleted_at, version, created_at, updated_at`
 
 // scanMembers reads rows of memberCols.
-func scanMembers(rows *sql.Rows) ([]orgsync.Member, error) {
+func scanMembers(rows *sql.Rows) ([]orgsync.Member, error) { return scanMembersN(rows, 0) }
+
+// scanMembersN reads rows of memberCols into a slice sized for n.
+func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
 	defer rows.Close()
-	var out []orgsync.Member
+	out := make([]orgsync.Member, 0, n)
 	for rows.Next() {
 		var (
 			m                        orgsync.Member
@@ -267,11 +270,15 @@ func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgs
 	if !f.Deleted {
 		q += ` AND deleted_at IS NULL`
 	}
+	var n int
+	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM members WHERE org_id = ?`, org).Scan(&n).Error; err != nil {
+		return nil, fmt.Errorf("store: list members: %w", err)
+	}
 	rows, err := s.db.WithContext(ctx).Raw(q+` ORDER BY user_name_fold`, args...).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
-	members, err := scanMembers(rows)
+	members, err := scanMembersN(rows, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
