@@ -245,13 +245,22 @@ type jsonPending struct {
 	Provisioned []string `json:"provisioned"`
 }
 
+// indentLimit is the largest plan whose JSON report is indented.
+const indentLimit = 10000
+
 func renderJSON(w io.Writer, reports []Report) error {
 	doc := jsonDoc{Runs: make([]jsonRun, 0, len(reports))}
+	changes := 0
 	for i := range reports {
 		doc.Runs = append(doc.Runs, toJSON(&reports[i]))
+		changes += len(reports[i].Plan.Changes)
 	}
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	// Indented for reading; a large plan (a first provisioning) is written
+	// compact, where indenting cost as much as the rest of the report.
+	if changes <= indentLimit {
+		enc.SetIndent("", "  ")
+	}
 	return enc.Encode(doc)
 }
 
