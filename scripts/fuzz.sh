@@ -33,7 +33,14 @@ for t in "${targets[@]}"; do
 	printf '\n--> %s %s (%ss)\n' "$pkg" "$name" "$secs"
 	log=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" "$pkg" 2>&1)
 	rc=$?
-	if [ $rc = 0 ]; then echo "$log" | grep -E 'execs:' | tail -n 1; echo "$log" | tail -n 1; else echo "$log" | tail -n 40; failed+=("$pkg $name"); fi
+	if [ $rc != 0 ] && ! grep -q 'Failing input written' <<<"$log" && grep -q 'context deadline exceeded' <<<"$log"; then
+		# go test -fuzz sometimes reports its own -fuzztime deadline, caught
+		# while a worker runs an input, as a failure; a real finding always
+		# writes its failing input. Not a finding: note it and go on.
+		echo "$log" | grep -E 'execs:' | tail -n 1
+		echo "note: the fuzzing engine hit its own deadline mid-input (no failing input): not a finding"
+		rc=0
+	elif [ $rc = 0 ]; then echo "$log" | grep -E 'execs:' | tail -n 1; echo "$log" | tail -n 1; else echo "$log" | tail -n 40; failed+=("$pkg $name"); fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	printf '\nfuzz targets failed (inputs saved under testdata/fuzz):\n' >&2
