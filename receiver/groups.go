@@ -10,45 +10,10 @@ import (
 )
 
 func (s *Server) groups(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	switch {
-	case id == "":
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			s.listGroups(ctx, w, r, base, org, r.URL.Query())
-		case http.MethodPost:
-			s.createGroup(ctx, w, r, base, org)
-		default:
-			s.notAllowed(w, r, "GET, POST")
-		}
-	case id == ".search":
-		if r.Method != http.MethodPost {
-			s.notAllowed(w, r, "POST")
-			return
-		}
-		v, err := searchParams(r, s.opts.MaxBodyBytes)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		s.listGroups(ctx, w, r, base, org, v)
-	default:
-		switch r.Method {
-		case http.MethodGet, http.MethodHead:
-			s.getGroup(ctx, w, r, base, org, id)
-		case http.MethodPut:
-			s.replaceGroup(ctx, w, r, base, org, id)
-		case http.MethodPatch:
-			s.patchGroup(ctx, w, r, base, org, id)
-		case http.MethodDelete:
-			if err := s.st.SCIMDeleteGroup(ctx, org, id, ifVersion(r)); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			s.notAllowed(w, r, "GET, PUT, PATCH, DELETE")
-		}
-	}
+	s.dispatch(ctx, w, r, base, org, id, handlers{
+		list: s.listGroups, create: s.createGroup, get: s.getGroup, replace: s.replaceGroup, patch: s.patchGroup,
+		remove: s.st.SCIMDeleteGroup,
+	})
 }
 
 func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string, v url.Values) {

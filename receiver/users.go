@@ -12,13 +12,30 @@ import (
 )
 
 func (s *Server) users(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
+	s.dispatch(ctx, w, r, base, org, id, handlers{
+		list: s.listUsers, create: s.createUser, get: s.getUser, replace: s.replaceUser, patch: s.patchUser,
+		remove: s.st.SCIMDeleteMember,
+	})
+}
+
+// handlers are one resource type's operations.
+type handlers struct {
+	list                func(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string, v url.Values)
+	create              func(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string)
+	get, replace, patch func(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string)
+	remove              func(ctx context.Context, org, id string, ifVersion int64) error
+}
+
+// dispatch routes a request on a resource type's endpoint (the collection,
+// .search, or one resource by id) to its handler, or answers 405.
+func (s *Server) dispatch(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string, h handlers) {
 	switch {
 	case id == "":
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
-			s.listUsers(ctx, w, r, base, org, r.URL.Query())
+			h.list(ctx, w, r, base, org, r.URL.Query())
 		case http.MethodPost:
-			s.createUser(ctx, w, r, base, org)
+			h.create(ctx, w, r, base, org)
 		default:
 			s.notAllowed(w, r, "GET, POST")
 		}
@@ -32,17 +49,17 @@ func (s *Server) users(ctx context.Context, w http.ResponseWriter, r *http.Reque
 			s.fail(w, r, err)
 			return
 		}
-		s.listUsers(ctx, w, r, base, org, v)
+		h.list(ctx, w, r, base, org, v)
 	default:
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
-			s.getUser(ctx, w, r, base, org, id)
+			h.get(ctx, w, r, base, org, id)
 		case http.MethodPut:
-			s.replaceUser(ctx, w, r, base, org, id)
+			h.replace(ctx, w, r, base, org, id)
 		case http.MethodPatch:
-			s.patchUser(ctx, w, r, base, org, id)
+			h.patch(ctx, w, r, base, org, id)
 		case http.MethodDelete:
-			if err := s.st.SCIMDeleteMember(ctx, org, id, ifVersion(r)); err != nil {
+			if err := h.remove(ctx, org, id, ifVersion(r)); err != nil {
 				s.fail(w, r, err)
 				return
 			}
