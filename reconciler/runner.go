@@ -100,14 +100,30 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	if p, ok := job.Source.(Progresser); ok && r.Progress != nil {
 		p.OnProgress(func(pr orgsync.Progress) { r.Progress(job.Name, pr) })
 	}
+	// The source and the store are read at the same time: both reads are
+	// long for a large org and neither depends on the other. A failed
+	// source read cancels the store's.
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		observed orgsync.Snapshot
+		obsErr   error
+		done     = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		observed, obsErr = r.Store.Observed(readCtx, job.Org)
+	}()
 	desired, err := job.Source.Snapshot(ctx)
 	if err != nil {
+		cancel()
+		<-done
 		r.Metrics.sourceError(job.Name)
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read source: %w", job.Name, err)
 	}
-	observed, err := r.Store.Observed(ctx, job.Org)
-	if err != nil {
-		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, err)
+	<-done
+	if obsErr != nil {
+		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
 	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole})
 	rep.Guard = CheckGuards(rep.Plan, len(desired.Members), job.Guard)
