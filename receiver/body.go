@@ -19,6 +19,23 @@ const (
 
 // readBody reads and checks the JSON object of a request: size (413),
 // media type (415), syntax, depth, array sizes and NUL characters (400).
+// readAs reads the request body and parses it with parse; on an error it
+// answers the request and returns false.
+func readAs[T any](s *Server, w http.ResponseWriter, r *http.Request, parse func(map[string]any) (T, error)) (T, bool) {
+	var zero T
+	doc, err := readBody(r, s.opts.MaxBodyBytes)
+	if err != nil {
+		s.fail(w, r, err)
+		return zero, false
+	}
+	v, err := parse(doc)
+	if err != nil {
+		s.fail(w, r, err)
+		return zero, false
+	}
+	return v, true
+}
+
 func readBody(r *http.Request, limit int64) (map[string]any, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)

@@ -74,14 +74,8 @@ func (s *Server) getGroup(ctx context.Context, w http.ResponseWriter, r *http.Re
 }
 
 func (s *Server) createGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string) {
-	doc, err := readBody(r, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := parseGroup(doc)
-	if err != nil {
-		s.fail(w, r, err)
+	in, ok := readAs(s, w, r, parseGroup)
+	if !ok {
 		return
 	}
 	g, err := s.st.SCIMCreateGroup(ctx, org, orgsync.Group{DisplayName: in.displayName, ExternalID: in.externalID, Members: in.members})
@@ -96,14 +90,8 @@ func (s *Server) createGroup(ctx context.Context, w http.ResponseWriter, r *http
 // the members are replaced only when the body has "members" (a PUT without
 // it never wipes them).
 func (s *Server) replaceGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	doc, err := readBody(r, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := parseGroup(doc)
-	if err != nil {
-		s.fail(w, r, err)
+	in, ok := readAs(s, w, r, parseGroup)
+	if !ok {
 		return
 	}
 	p := orgsync.GroupPatch{DisplayName: &in.displayName, ExternalID: &in.externalID}
@@ -120,14 +108,8 @@ func (s *Server) replaceGroup(ctx context.Context, w http.ResponseWriter, r *htt
 // patchGroup answers 204 (what Entra expects), or 200 with the group when
 // the request names attributes or excludedAttributes.
 func (s *Server) patchGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	doc, err := readBody(r, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ops, err := parsePatch(doc)
-	if err != nil {
-		s.fail(w, r, err)
+	ops, ok := readAs(s, w, r, parsePatch)
+	if !ok {
 		return
 	}
 	p, err := groupPatch(ops)

@@ -170,14 +170,8 @@ func notModified(r *http.Request, version int64) bool {
 }
 
 func (s *Server) createUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string) {
-	doc, err := readBody(r, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := parseUser(doc)
-	if err != nil {
-		s.fail(w, r, err)
+	in, ok := readAs(s, w, r, parseUser)
+	if !ok {
 		return
 	}
 	m := in.m
@@ -195,14 +189,8 @@ func (s *Server) createUser(ctx context.Context, w http.ResponseWriter, r *http.
 // replaceUser is PUT: every attribute orgsync keeps takes the body's value
 // (omitted ones are cleared), except active, which changes only when sent.
 func (s *Server) replaceUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	doc, err := readBody(r, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	in, err := parseUser(doc)
-	if err != nil {
-		s.fail(w, r, err)
+	in, ok := readAs(s, w, r, parseUser)
+	if !ok {
 		return
 	}
 	m, err := s.st.SCIMUpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
@@ -230,14 +218,8 @@ func activity(active bool) orgsync.Status {
 }
 
 func (s *Server) patchUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	doc, err := readBody(r, s.opts.MaxBodyBytes)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	ops, err := parsePatch(doc)
-	if err != nil {
-		s.fail(w, r, err)
+	ops, ok := readAs(s, w, r, parsePatch)
+	if !ok {
 		return
 	}
 	m, err := s.st.SCIMUpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
