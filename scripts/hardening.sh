@@ -20,7 +20,7 @@
 #      (default 100000), CRASH_ROUNDS kills (default 20)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PATH:/usr/local/go/bin" CI=true
+export CI=true
 
 FUZZ_SECONDS=${FUZZ_SECONDS:-300}
 HOSTILE_REQUESTS=${HOSTILE_REQUESTS:-100000}
@@ -28,37 +28,11 @@ CONCURRENCY_COUNT=${CONCURRENCY_COUNT:-10}
 CRASH_USERS=${CRASH_USERS:-100000}
 CRASH_ROUNDS=${CRASH_ROUNDS:-20}
 
-work=$(mktemp -d /tmp/orgsync-hardening.XXXXXX)
-chmod 755 "$work"
-started=()
-cleanup() {
-	local rc=$?
-	for s in "${started[@]}"; do
-		case $s in
-		postgres) scripts/postgres.sh stop "$work/pg" || true ;;
-		slapd) scripts/slapd.sh stop "$work/ldap" || true ;;
-		esac
-	done
-	rm -rf "$work"
-	exit $rc
-}
-trap cleanup EXIT INT TERM
-free_port() {
-	local p=$1
-	while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; do p=$((p + 1)); done
-	echo "$p"
-}
-step() { printf '\n==> %s\n' "$*"; }
+. scripts/lib/servers.sh hardening
 
 step "PostgreSQL and slapd (throwaway)"
-ORGSYNC_TEST_POSTGRES_DSN=$(scripts/postgres.sh start "$work/pg" "$(free_port 35432)")
-started+=(postgres)
-export ORGSYNC_TEST_POSTGRES_DSN
-ldap_port=$(free_port 33389)
-while (exec 3<>"/dev/tcp/127.0.0.1/$((ldap_port + 1))") 2>/dev/null; do ldap_port=$(free_port $((ldap_port + 2))); done
-scripts/slapd.sh start "$work/ldap" "$ldap_port" sources/ldap/testdata/*.ldif
-started+=(slapd)
-set -a; . "$work/ldap/env"; set +a
+start_postgres 35432
+start_slapd 33389
 
 step "1. fuzz: ${FUZZ_SECONDS}s per target"
 scripts/fuzz.sh "$FUZZ_SECONDS"
