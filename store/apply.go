@@ -496,7 +496,6 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 	if err := a.resolveGroups(keys); err != nil {
 		return err
 	}
-	var rows [][]any
 	for _, c := range cs {
 		if _, done := a.groupKeys[c.GroupKey]; done {
 			continue
@@ -513,8 +512,8 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 		g := orgsync.Group{ID: newID(), Org: a.plan.Org, DisplayName: c.Group.DisplayName, ExternalID: c.GroupKey,
 			Owner: a.plan.Owner, Version: 1, CreatedAt: a.now, UpdatedAt: a.now}
 		a.groupKeys[c.GroupKey] = g.ID
-		rows = append(rows, []any{g.ID, g.Org, g.DisplayName, orgsync.Fold(g.DisplayName), g.ExternalID, g.Owner, g.Version, g.CreatedAt, g.UpdatedAt})
-		if err := a.s.insert(a.ctx, a.tx, "org_groups", groupCols, rows[len(rows)-1:], ""); err != nil {
+		row := []any{g.ID, g.Org, g.DisplayName, orgsync.Fold(g.DisplayName), g.ExternalID, g.Owner, g.Version, g.CreatedAt, g.UpdatedAt}
+		if err := a.s.insert(a.ctx, a.tx, "org_groups", groupCols, [][]any{row}, ""); err != nil {
 			return err
 		}
 		a.out.Counts[orgsync.ActionGroupCreate]++

@@ -351,7 +351,7 @@ func (s *Store) insert(ctx context.Context, tx *gorm.DB, table string, cols []st
 // (Packing the rows into one JSON argument unpacked by json_each measured
 // no faster: SQLite's own B-tree work, not binding, is the cost.)
 func (s *Store) insertEach(ctx context.Context, tx *gorm.DB, table string, cols []string, rows [][]any, suffix string) error {
-	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + strings.TrimSuffix(strings.Repeat("?,", len(cols)), ",") + ")" + suffix
+	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (" + placeholders(len(cols)) + ")" + suffix
 	stmt, err := tx.Statement.ConnPool.PrepareContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)
