@@ -31,8 +31,10 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 		return applied, nil
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		a := &applier{s: s, tx: tx, ctx: ctx, plan: p, now: s.Now(), out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
+		a := &applier{s: s, tx: tx, ctx: s.quiet(ctx), plan: p, out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
 			events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
+		a.now = s.Now()
+		a.nowArg = s.stamp(a.now)
 		if err := tx.Raw(`SELECT default_role FROM orgs WHERE id = ?`, p.Org).Scan(&a.defaultRole).Error; err != nil {
 			return err
 		}
@@ -43,6 +45,9 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 		// events written right after it: memory stays bounded however
 		// large the plan, and the events keep the plan's order.
 		for i := 0; i < len(p.Changes); {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			j := i
 			for j < len(p.Changes) && j-i < applyBatch && p.Changes[j].Action == p.Changes[i].Action {
 				j++
@@ -71,6 +76,7 @@ type applier struct {
 	ctx         context.Context
 	plan        orgsync.Plan
 	now         time.Time
+	nowArg      any // now as a statement argument (Store.stamp)
 	defaultRole string
 	out         *orgsync.Applied
 	events      []eventRow
@@ -210,7 +216,7 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		taken[fold] = a.plan.Owner
 		a.memberKeys[c.MemberKey] = m.ID
 		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
-			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, m.CreatedAt, m.UpdatedAt})
+			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg})
 		emailRows = appendEmailRows(emailRows, &m)
 		a.out.Counts[orgsync.ActionProvision]++
 		a.out.Provisioned = append(a.out.Provisioned, m.UserName)
@@ -512,7 +518,7 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 		g := orgsync.Group{ID: newID(), Org: a.plan.Org, DisplayName: c.Group.DisplayName, ExternalID: c.GroupKey,
 			Owner: a.plan.Owner, Version: 1, CreatedAt: a.now, UpdatedAt: a.now}
 		a.groupKeys[c.GroupKey] = g.ID
-		row := []any{g.ID, g.Org, g.DisplayName, orgsync.Fold(g.DisplayName), g.ExternalID, g.Owner, g.Version, g.CreatedAt, g.UpdatedAt}
+		row := []any{g.ID, g.Org, g.DisplayName, orgsync.Fold(g.DisplayName), g.ExternalID, g.Owner, g.Version, a.nowArg, a.nowArg}
 		if err := a.s.insert(a.ctx, a.tx, "org_groups", groupCols, [][]any{row}, ""); err != nil {
 			return err
 		}
@@ -722,7 +728,7 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 			continue
 		}
 		have[pair{gid, mid}] = true
-		rows = append(rows, []any{gid, mid, a.plan.Org, a.now})
+		rows = append(rows, []any{gid, mid, a.plan.Org, a.nowArg})
 		a.out.Counts[orgsync.ActionMemberAdd]++
 		a.event(orgsync.EventGroupMemberAdded, mid, gid, nil, map[string]string{"group": c.GroupName, "user_name": c.UserName})
 	}

@@ -168,7 +168,8 @@ func (s *Store) sortEmails(ctx context.Context, db *gorm.DB, members []orgsync.M
 // member IDs. It reads the org in four queries, whatever its size.
 func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
 	var snap orgsync.Snapshot
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	qctx := s.quiet(ctx)
+	err := s.db.WithContext(qctx).Transaction(func(tx *gorm.DB) error {
 		// Sized up front: growing a slice of 100k members by appending
 		// cost as much as reading them.
 		var n int
@@ -182,11 +183,16 @@ func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, err
 		if snap.Members, err = scanObserved(rows, org, n); err != nil {
 			return err
 		}
-		if err := s.attachEmails(ctx, tx, org, snap.Members); err != nil {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		snap.Groups, err = s.groups(ctx, tx, org, "")
-		return err
+		if err := s.attachEmails(qctx, tx, org, snap.Members); err != nil {
+			return err
+		}
+		if snap.Groups, err = s.groups(qctx, tx, org, ""); err != nil {
+			return err
+		}
+		return ctx.Err()
 	}, &sql.TxOptions{ReadOnly: s.dialect.postgres})
 	if err != nil {
 		return orgsync.Snapshot{}, fmt.Errorf("store: read org %q: %w", org, err)
