@@ -328,8 +328,16 @@ func (s *Store) stamp(t time.Time) any {
 }
 
 func jsonText(v any) string {
-	if v == nil {
+	switch m := v.(type) {
+	case nil:
 		return ""
+	case *orgsync.Member:
+		if m == nil {
+			return ""
+		}
+		v = imageOf(m)
+	case orgsync.Member:
+		v = imageOf(&m)
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
