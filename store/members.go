@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -176,20 +177,18 @@ func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, err
 		if err := tx.Raw(`SELECT COUNT(*) FROM members WHERE org_id = ?`, org).Scan(&n).Error; err != nil {
 			return err
 		}
-		rows, err := tx.Raw(`SELECT `+observedCols+` FROM members`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
-		if err != nil {
-			return err
-		}
-		if snap.Members, err = scanObserved(rows, org, n); err != nil {
+		var err error
+		if snap.Members, err = s.orgMembers(qctx, tx, org, n); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := s.attachEmails(qctx, tx, org, snap.Members); err != nil {
-			return err
+		snap.Groups, err = s.groups(qctx, tx, org, "")
+		if errors.Is(err, errUnjoinable) {
+			snap.Groups, err = s.groups(qctx, tx.Set(columnwise, true), org, "")
 		}
-		if snap.Groups, err = s.groups(qctx, tx, org, ""); err != nil {
+		if err != nil {
 			return err
 		}
 		return ctx.Err()
@@ -198,6 +197,30 @@ func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, err
 		return orgsync.Snapshot{}, fmt.Errorf("store: read org %q: %w", org, err)
 	}
 	return snap, nil
+}
+
+// columnwise, set on a gorm session, turns off the joined reads of SQLite.
+const columnwise = "orgsync:columnwise"
+
+// orgMembers reads every member of the org, with emails, in Observed's
+// columns.
+func (s *Store) orgMembers(ctx context.Context, tx *gorm.DB, org string, size int) ([]orgsync.Member, error) {
+	if !s.dialect.postgres {
+		ms, err := s.joinedMembers(ctx, tx, org, size)
+		if !errors.Is(err, errUnjoinable) {
+			return ms, err
+		}
+		s.log.Warn().Str("org", org).Msg("a member row did not split into its fields; reading the org column by column")
+	}
+	rows, err := tx.WithContext(ctx).Raw(`SELECT `+observedCols+` FROM members`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
+	if err != nil {
+		return nil, err
+	}
+	ms, err := scanObserved(rows, org, size)
+	if err != nil {
+		return nil, err
+	}
+	return ms, s.attachEmails(ctx, tx, org, ms)
 }
 
 // groups reads the org's groups (one group when id is set) with member IDs.
@@ -231,6 +254,14 @@ func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgs
 	if len(groups) == 0 {
 		return nil, nil
 	}
+	add := func(gid, mid string) {
+		if i, ok := idx[gid]; ok {
+			groups[i].Members = append(groups[i].Members, mid)
+		}
+	}
+	if _, off := db.Get(columnwise); id == "" && !s.dialect.postgres && !off {
+		return groups, joinedMemberships(ctx, db, org, add)
+	}
 	mq := `SELECT group_id, member_id FROM group_members WHERE org_id = ?`
 	margs := []any{org}
 	if id != "" {
@@ -247,9 +278,7 @@ func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgs
 		if err := mrows.Scan(&gid, &mid); err != nil {
 			return nil, err
 		}
-		if i, ok := idx[gid]; ok {
-			groups[i].Members = append(groups[i].Members, mid)
-		}
+		add(gid, mid)
 	}
 	return groups, mrows.Err()
 }
