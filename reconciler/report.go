@@ -1,6 +1,8 @@
 package reconciler
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -249,25 +251,67 @@ type jsonPending struct {
 const indentLimit = 10000
 
 func renderJSON(w io.Writer, reports []Report) error {
-	doc := jsonDoc{Runs: make([]jsonRun, 0, len(reports))}
 	changes := 0
 	for i := range reports {
-		doc.Runs = append(doc.Runs, toJSON(&reports[i]))
 		changes += len(reports[i].Plan.Changes)
 	}
-	enc := json.NewEncoder(w)
-	// Indented for reading; a large plan (a first provisioning) is written
-	// compact, where indenting cost as much as the rest of the report.
-	if changes <= indentLimit {
-		enc.SetIndent("", "  ")
+	if changes > indentLimit {
+		return streamJSON(w, reports)
 	}
+	doc := jsonDoc{Runs: make([]jsonRun, 0, len(reports))}
+	for i := range reports {
+		doc.Runs = append(doc.Runs, toJSON(&reports[i], true))
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
 
-func toJSON(r *Report) jsonRun {
+// streamJSON writes a large plan (a first provisioning) compact and one
+// change at a time: indenting cost as much as the rest of the report, and
+// the whole document in memory weighed more than the plan it describes.
+// The bytes are those json.Encoder writes for the whole document.
+func streamJSON(w io.Writer, reports []Report) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString(`{"runs":[`)
+	for i := range reports {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		head, err := json.Marshal(toJSON(&reports[i], false))
+		if err != nil {
+			return err
+		}
+		// The first "changes" key is the run's own: in string values a
+		// quote is always escaped.
+		pre, post, ok := bytes.Cut(head, []byte(`"changes":[]`))
+		if !ok {
+			return fmt.Errorf("json report: no changes member in %.80s", head)
+		}
+		bw.Write(pre)
+		bw.WriteString(`"changes":[`)
+		for j, c := range reports[i].Plan.Changes {
+			if j > 0 {
+				bw.WriteByte(',')
+			}
+			b, err := json.Marshal(toJSONChange(c))
+			if err != nil {
+				return err
+			}
+			bw.Write(b)
+		}
+		bw.WriteByte(']')
+		bw.Write(post)
+	}
+	bw.WriteString("]}\n")
+	return bw.Flush()
+}
+
+// toJSON is the report of one run; its changes only when withChanges.
+func toJSON(r *Report, withChanges bool) jsonRun {
 	out := jsonRun{
 		Org: r.Org, Source: r.Source, Summary: summaryMap(r.Plan.Summary()),
-		Changes: make([]jsonChange, 0, len(r.Plan.Changes)), Conflicts: r.Plan.Conflicts, Warnings: r.Plan.Warnings,
+		Changes: []jsonChange{}, Conflicts: r.Plan.Conflicts, Warnings: r.Plan.Warnings,
 		Guard:   jsonGuard(r.Guard),
 		Applied: r.Applied != nil, DryRun: r.DryRun, RunID: r.RunID, Error: r.Error,
 	}
@@ -281,24 +325,31 @@ func toJSON(r *Report) jsonRun {
 			Provisioned: append([]string{}, r.ProvisionedPending...),
 		}
 	}
-	for _, c := range r.Plan.Changes {
-		jc := jsonChange{Action: string(c.Action), UserName: c.UserName, Group: c.GroupName, Reason: c.Reason}
-		if c.Action == orgsync.ActionReactivate && c.Member != nil {
-			jc.Status = string(c.Member.Status)
+	if withChanges {
+		out.Changes = make([]jsonChange, 0, len(r.Plan.Changes))
+		for _, c := range r.Plan.Changes {
+			out.Changes = append(out.Changes, toJSONChange(c))
 		}
-		switch {
-		case isMemberAction(c.Action):
-			f := c.Fields
-			if f == nil {
-				f = map[string]orgsync.FieldChange{}
-			}
-			jc.Fields = f
-		case c.Fields != nil:
-			jc.Fields = c.Fields
-		}
-		out.Changes = append(out.Changes, jc)
 	}
 	return out
+}
+
+func toJSONChange(c orgsync.Change) jsonChange {
+	jc := jsonChange{Action: string(c.Action), UserName: c.UserName, Group: c.GroupName, Reason: c.Reason}
+	if c.Action == orgsync.ActionReactivate && c.Member != nil {
+		jc.Status = string(c.Member.Status)
+	}
+	switch {
+	case isMemberAction(c.Action):
+		f := c.Fields
+		if f == nil {
+			f = map[string]orgsync.FieldChange{}
+		}
+		jc.Fields = f
+	case c.Fields != nil:
+		jc.Fields = c.Fields
+	}
+	return jc
 }
 
 func summaryMap(s orgsync.Summary) map[string]int {
