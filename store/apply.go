@@ -32,7 +32,7 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		a := &applier{s: s, tx: tx, ctx: s.quiet(ctx), plan: p, out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
-			events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
+			events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, created: map[string]bool{}, createdIn: map[memberPair]bool{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
 		a.now = s.Now()
 		a.nowArg = s.stamp(a.now)
 		if err := tx.Raw(`SELECT default_role FROM orgs WHERE id = ?`, p.Org).Scan(&a.defaultRole).Error; err != nil {
@@ -80,8 +80,10 @@ type applier struct {
 	defaultRole string
 	out         *orgsync.Applied
 	events      []eventRow
-	memberKeys  map[string]string // owner's ExternalID → member ID
-	groupKeys   map[string]string // owner's ExternalID → group ID
+	memberKeys  map[string]string   // owner's ExternalID → member ID
+	created     map[string]bool     // IDs of the members this apply provisioned
+	createdIn   map[memberPair]bool // their memberships this apply added
+	groupKeys   map[string]string   // owner's ExternalID → group ID
 	members     map[string]*orgsync.Member
 	ownedGroups map[string]bool // group ID → owned by the plan's owner, as checked
 }
@@ -215,6 +217,7 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		}
 		taken[fold] = a.plan.Owner
 		a.memberKeys[c.MemberKey] = m.ID
+		a.created[m.ID] = true
 		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
 			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg})
 		emailRows = appendEmailRows(emailRows, &m)
@@ -660,7 +663,6 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 	if err := a.resolveMembers(mkeys); err != nil {
 		return err
 	}
-	type pair struct{ g, m string }
 	groupIDs := map[string]bool{}
 	for _, c := range cs {
 		if id := c.GroupID; id != "" {
@@ -690,16 +692,17 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 	owned := a.ownedGroups
 	// The memberships that already exist, looked up by the batch's
 	// members (a group may have far more members than a batch names).
+	// Members this apply provisioned have none but those it added.
 	var mids []string
 	for _, c := range cs {
-		if mid := cmp.Or(c.MemberID, a.memberKeys[c.MemberKey]); mid != "" {
+		if mid := cmp.Or(c.MemberID, a.memberKeys[c.MemberKey]); mid != "" && !a.created[mid] {
 			mids = append(mids, mid)
 		}
 	}
-	have := map[pair]bool{}
+	have := map[memberPair]bool{}
 	if err := a.lookup(`SELECT group_id, member_id FROM group_members WHERE member_id IN`, nil, mids,
 		func(scan func(...any) error) error {
-			var p pair
+			var p memberPair
 			if err := scan(&p.g, &p.m); err != nil {
 				return err
 			}
@@ -724,10 +727,14 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 		case !owned[gid]:
 			a.skip(c, "group is not owned by this source")
 			continue
-		case have[pair{gid, mid}]:
+		case have[memberPair{gid, mid}], a.createdIn[memberPair{gid, mid}]:
 			continue
 		}
-		have[pair{gid, mid}] = true
+		if a.created[mid] {
+			a.createdIn[memberPair{gid, mid}] = true
+		} else {
+			have[memberPair{gid, mid}] = true
+		}
 		rows = append(rows, []any{gid, mid, a.plan.Org, a.nowArg})
 		a.out.Counts[orgsync.ActionMemberAdd]++
 		a.event(orgsync.EventGroupMemberAdded, mid, gid, nil, map[string]string{"group": c.GroupName, "user_name": c.UserName})
@@ -738,6 +745,9 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 	}
 	return err
 }
+
+// memberPair is a membership: group ID and member ID.
+type memberPair struct{ g, m string }
 
 func (a *applier) memberRemove(cs []orgsync.Change) error {
 	for _, c := range cs {

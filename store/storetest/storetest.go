@@ -200,9 +200,12 @@ func testLifecycle(t *testing.T, s *store.Store) {
 func testGroups(t *testing.T, s *store.Store) {
 	p := provision("ldap", user("k1", "alice@example.org"), user("k2", "bob@example.org"))
 	p.Changes = append([]orgsync.Change{{Action: orgsync.ActionGroupCreate, GroupName: "Eng", GroupKey: "g1", Group: &orgsync.Group{DisplayName: "Eng"}}}, p.Changes...)
+	// k1 is added twice: a member the plan provisions gets each
+	// membership once.
 	p.Changes = append(p.Changes,
 		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g1", MemberKey: "k1"},
-		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g1", MemberKey: "k2"})
+		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g1", MemberKey: "k2"},
+		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g1", MemberKey: "k1"})
 	if a := mustApply(t, s, p); a.Counts[orgsync.ActionGroupCreate] != 1 || a.Counts[orgsync.ActionMemberAdd] != 2 {
 		t.Fatalf("applied %+v", a.Counts)
 	}
