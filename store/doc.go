@@ -10,6 +10,12 @@
 // numbers in commit order: a reader resuming after sequence N never skips
 // an event that commits later.
 //
+// On SQLite, the write-ahead log is copied into the database file by a
+// background checkpoint (sqlite.go) rather than by the commit that fills
+// it, and a whole org is read as one joined column per row (joined.go):
+// the cgo driver's cost is per column and per statement, so bulk writes use
+// multi-row statements and bulk reads few columns.
+//
 // Errors are translated at this edge to the domain kinds of package orgsync:
 // ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),
 // ErrInvalid.
