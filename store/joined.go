@@ -52,23 +52,68 @@ func splitJoined(row string, f []string) bool {
 }
 
 // eachJoined scans rows of one joined column and calls fn with the fields
-// of each.
+// of each, in order. Splitting and fn run on a second goroutine, a batch of
+// rows behind the scan: the scan is the cgo driver's work, the rest is Go's,
+// and the two overlap.
 func eachJoined(rows *sql.Rows, n int, fn func(f []string) error) error {
 	defer rows.Close()
-	f := make([]string, n)
-	for rows.Next() {
-		var row string
-		if err := rows.Scan(&row); err != nil {
-			return err
+	const batchRows = 512
+	batches := make(chan []string, 4)
+	stop := make(chan struct{}) // closed when fn or a split fails
+	done := make(chan error, 1)
+	go func() {
+		f := make([]string, n)
+		var err error
+		for b := range batches {
+			for _, row := range b {
+				if err != nil {
+					break
+				}
+				if !splitJoined(row, f) {
+					err = errUnjoinable
+				} else {
+					err = fn(f)
+				}
+				if err != nil {
+					close(stop)
+				}
+			}
 		}
-		if !splitJoined(row, f) {
-			return errUnjoinable
-		}
-		if err := fn(f); err != nil {
-			return err
+		done <- err
+	}()
+	send := func(b []string) bool {
+		select {
+		case batches <- b:
+			return true
+		case <-stop:
+			return false
 		}
 	}
-	return rows.Err()
+	batch := make([]string, 0, batchRows)
+	var scanErr error
+	for rows.Next() {
+		var row string
+		if scanErr = rows.Scan(&row); scanErr != nil {
+			break
+		}
+		if batch = append(batch, row); len(batch) == batchRows {
+			if !send(batch) {
+				break
+			}
+			batch = make([]string, 0, batchRows)
+		}
+	}
+	if scanErr == nil {
+		scanErr = rows.Err()
+	}
+	if len(batch) > 0 {
+		send(batch)
+	}
+	close(batches)
+	if err := <-done; err != nil {
+		return err
+	}
+	return scanErr
 }
 
 // parseStamp reads a time as the driver wrote it ("" is NULL), trying the
