@@ -296,6 +296,7 @@ func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgs
 	if _, err := s.Org(ctx, org); err != nil {
 		return nil, err
 	}
+	ctx = s.quiet(ctx) // a large org: no goroutine per row (see quiet)
 	q := `SELECT ` + memberCols + ` FROM members` + s.dialect.scan() + ` WHERE org_id = ?`
 	args := []any{org}
 	if f.Status != "" {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
@@ -65,6 +67,33 @@ func (a *app) writeJSON(v any) error {
 	enc := json.NewEncoder(a.stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// writeJSONArray prints the n elements elem returns as an indented JSON
+// array, the bytes writeJSON prints for the whole slice, one element at a
+// time: indenting a list of 100k members whole took seconds and half a
+// gigabyte.
+func writeJSONArray(w io.Writer, n int, elem func(i int) any) error {
+	if n == 0 {
+		_, err := io.WriteString(w, "[]\n")
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("[\n")
+	for i := 0; i < n; i++ {
+		b, err := json.MarshalIndent(elem(i), "  ", "  ")
+		if err != nil {
+			return err
+		}
+		bw.WriteString("  ")
+		bw.Write(b)
+		if i < n-1 {
+			bw.WriteByte(',')
+		}
+		bw.WriteByte('\n')
+	}
+	bw.WriteString("]\n")
+	return bw.Flush()
 }
 
 func checkFormat(f string, allowed ...string) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -40,13 +41,12 @@ func (a *app) membersCommand() *cobra.Command {
 				return err
 			}
 			if format == "json" {
-				out := make([]admin.Member, 0, len(members))
-				for _, m := range members {
-					out = append(out, admin.View(m))
-				}
-				return a.writeJSON(out)
+				return writeJSONArray(a.stdout, len(members), func(i int) any { return admin.View(members[i]) })
 			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			// Buffered: tabwriter writes cell by cell, a system call each
+			// on a bare stdout (most of listing 100k members).
+			bw := bufio.NewWriterSize(a.stdout, 64<<10)
+			tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "USER NAME\tSTATUS\tROLE\tOWNER\tGROUPS\tID")
 			pending := 0
 			for _, m := range members {
@@ -60,8 +60,8 @@ func (a *app) membersCommand() *cobra.Command {
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "\n%d members, %d awaiting master-key creation (pending_setup)\n", len(members), pending)
-			return nil
+			fmt.Fprintf(bw, "\n%d members, %d awaiting master-key creation (pending_setup)\n", len(members), pending)
+			return bw.Flush()
 		},
 	}
 	list.Flags().StringVar(&org, "org", "", "org to list")
