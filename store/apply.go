@@ -737,13 +737,20 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 		}
 		rows = append(rows, []any{gid, mid, a.plan.Org, a.nowArg})
 		a.out.Counts[orgsync.ActionMemberAdd]++
-		a.event(orgsync.EventGroupMemberAdded, mid, gid, nil, map[string]string{"group": c.GroupName, "user_name": c.UserName})
+		a.event(orgsync.EventGroupMemberAdded, mid, gid, nil, membershipState{c.GroupName, c.UserName})
 	}
 	err := a.s.insert(a.ctx, a.tx, "group_members", []string{"group_id", "member_id", "org_id", "created_at"}, rows, "")
 	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
 		return fmt.Errorf("a member or group vanished: %w", orgsync.ErrConflict)
 	}
 	return err
+}
+
+// membershipState is the state a membership event records (the same JSON as a
+// map of the two, without building one per event).
+type membershipState struct {
+	Group    string `json:"group"`
+	UserName string `json:"user_name"`
 }
 
 // memberPair is a membership: group ID and member ID.
@@ -775,7 +782,7 @@ func (a *applier) memberRemove(cs []orgsync.Change) error {
 		}
 		if n > 0 {
 			a.out.Counts[orgsync.ActionMemberRemove]++
-			a.event(orgsync.EventGroupMemberRemoved, c.MemberID, gid, map[string]string{"group": c.GroupName, "user_name": c.UserName}, nil)
+			a.event(orgsync.EventGroupMemberRemoved, c.MemberID, gid, membershipState{c.GroupName, c.UserName}, nil)
 		}
 	}
 	return nil

@@ -320,7 +320,7 @@ func dedupe(ids []string) []string {
 }
 
 func (m *membership) event(kind, memberID, userName string) {
-	info := map[string]string{"group": m.g.DisplayName, "user_name": userName}
+	info := membershipState{m.g.DisplayName, userName}
 	e := eventRow{org: m.g.Org, actor: scimOwner, kind: kind, memberID: memberID, groupID: m.g.ID}
 	if kind == orgsync.EventGroupMemberAdded {
 		e.after = info

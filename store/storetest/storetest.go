@@ -203,15 +203,28 @@ func testGroups(t *testing.T, s *store.Store) {
 	// k1 is added twice: a member the plan provisions gets each
 	// membership once.
 	p.Changes = append(p.Changes,
-		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g1", MemberKey: "k1"},
-		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g1", MemberKey: "k2"},
-		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupKey: "g1", MemberKey: "k1"})
+		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupName: "Eng", GroupKey: "g1", UserName: "alice@example.org", MemberKey: "k1"},
+		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupName: "Eng", GroupKey: "g1", UserName: "bob@example.org", MemberKey: "k2"},
+		orgsync.Change{Action: orgsync.ActionMemberAdd, GroupName: "Eng", GroupKey: "g1", UserName: "alice@example.org", MemberKey: "k1"})
 	if a := mustApply(t, s, p); a.Counts[orgsync.ActionGroupCreate] != 1 || a.Counts[orgsync.ActionMemberAdd] != 2 {
 		t.Fatalf("applied %+v", a.Counts)
 	}
 	byName, snap := mustObserve(t, s)
 	if len(snap.Groups) != 1 || len(snap.Groups[0].Members) != 2 || snap.Groups[0].Owner != "ldap" || snap.Groups[0].ExternalID != "g1" {
 		t.Fatalf("groups = %+v", snap.Groups)
+	}
+	evs, err := s.Events(ctx, "acme", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added []string
+	for _, e := range evs {
+		if e.Kind == orgsync.EventGroupMemberAdded {
+			added = append(added, string(e.After))
+		}
+	}
+	if len(added) != 2 || added[0] != `{"group":"Eng","user_name":"alice@example.org"}` {
+		t.Fatalf("member_added events after = %q", added)
 	}
 	g := snap.Groups[0]
 	// A second group whose name differs only in case is a conflict.
