@@ -8,13 +8,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/authlimit"
 )
 
 // Store is what the admin API reads and changes.
@@ -31,19 +35,46 @@ type Store interface {
 	Events(ctx context.Context, org string, after int64, limit int) ([]orgsync.Event, error)
 }
 
+// Options tune the admin API; the zero value is usable.
+type Options struct {
+	// FailedAuthLimit failed authentications from one address within
+	// FailedAuthWindow get 429 with Retry-After until the window ends,
+	// even with the right token (defaults 20 and 1 minute).
+	FailedAuthLimit  int
+	FailedAuthWindow time.Duration
+	// ClientAddr names the client of a request for that limit (default:
+	// the host of RemoteAddr; behind a reverse proxy, the forwarded
+	// client).
+	ClientAddr func(*http.Request) string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
 // API serves /api/v1 (except /api/v1/scim, which is the receiver's).
 type API struct {
-	store Store
-	log   zerolog.Logger
-	token [32]byte // SHA-256 of the admin token; zero when none is set
-	set   bool
-	mux   *http.ServeMux
+	store   Store
+	log     zerolog.Logger
+	token   [32]byte // SHA-256 of the admin token; zero when none is set
+	set     bool
+	mux     *http.ServeMux
+	limiter *authlimit.Limiter
+	client  func(*http.Request) string
 }
 
 // New returns the admin API. With an empty token every request is refused:
 // the API is off until an admin token is configured.
-func New(st Store, adminToken orgsync.Secret, log zerolog.Logger) *API {
-	a := &API{store: st, log: log, mux: http.NewServeMux()}
+func New(st Store, adminToken orgsync.Secret, log zerolog.Logger, opts Options) *API {
+	if opts.FailedAuthLimit <= 0 {
+		opts.FailedAuthLimit = 20
+	}
+	if opts.FailedAuthWindow <= 0 {
+		opts.FailedAuthWindow = time.Minute
+	}
+	if opts.ClientAddr == nil {
+		opts.ClientAddr = remoteHost
+	}
+	a := &API{store: st, log: log, mux: http.NewServeMux(), client: opts.ClientAddr,
+		limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now)}
 	if adminToken != "" {
 		a.token, a.set = sha256.Sum256([]byte(adminToken.Reveal())), true
 	}
@@ -54,14 +85,31 @@ func New(st Store, adminToken orgsync.Secret, log zerolog.Logger) *API {
 	return a
 }
 
-// ServeHTTP authenticates, then routes.
+// ServeHTTP authenticates, then routes. An address with too many recent
+// failures is answered 429 without its token being looked at.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	addr := a.client(r)
+	if wait, blocked := a.limiter.Blocked(addr); blocked {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		writeError(w, http.StatusTooManyRequests, "too many failed authentications; retry later")
+		return
+	}
 	if !a.authorized(r) {
+		a.limiter.Fail(addr)
+		a.log.Warn().Str("remote", addr).Msg("admin: authentication failed")
 		w.Header().Set("WWW-Authenticate", `Bearer realm="orgsync-admin"`)
 		writeError(w, http.StatusUnauthorized, "missing or invalid admin token")
 		return
 	}
 	a.mux.ServeHTTP(w, r)
+}
+
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func (a *API) authorized(r *http.Request) bool {

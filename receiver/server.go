@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/authlimit"
 )
 
 // Store is what the receiver needs of the store. Every method acts only on
@@ -94,13 +95,13 @@ type Server struct {
 	st      Store
 	log     zerolog.Logger
 	opts    Options
-	limiter *limiter
+	limiter *authlimit.Limiter
 }
 
 // New returns the SCIM receiver over st.
 func New(st Store, log zerolog.Logger, opts Options) *Server {
 	opts.setDefaults()
-	return &Server{st: st, log: log, opts: opts, limiter: newLimiter(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now)}
+	return &Server{st: st, log: log, opts: opts, limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now)}
 }
 
 // Mount returns a handler serving the receiver under prefix (e.g.
@@ -179,7 +180,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, base, path string
 // 429 for an address with too many recent failures) itself.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	addr := s.opts.ClientAddr(r)
-	if wait, blocked := s.limiter.blocked(addr); blocked {
+	if wait, blocked := s.limiter.Blocked(addr); blocked {
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.fail(w, r, errorf(http.StatusTooManyRequests, "", "too many failed authentications; retry later"))
 		return "", false
@@ -187,13 +188,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	token = strings.TrimSpace(token)
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		s.limiter.fail(addr)
+		s.limiter.Fail(addr)
 		s.unauthorized(w, r, "a bearer token is required")
 		return "", false
 	}
 	t, err := s.st.Authenticate(r.Context(), token)
 	if errors.Is(err, orgsync.ErrUnauthorized) {
-		s.limiter.fail(addr)
+		s.limiter.Fail(addr)
 		s.log.Warn().Str("remote", addr).Str("reason", err.Error()).Msg("scim: authentication failed")
 		s.unauthorized(w, r, "the bearer token is invalid, expired or revoked")
 		return "", false

@@ -223,6 +223,37 @@ func TestFailedAuthIsSlowedThroughServe(t *testing.T) {
 	}
 }
 
+// TestFailedAdminAuthIsSlowedThroughServe: the admin API has its own
+// failed-authentication limit: after 20 failures from one address it
+// answers 429 with Retry-After, even to the right admin token, while SCIM
+// clients are not affected.
+func TestFailedAdminAuthIsSlowedThroughServe(t *testing.T) {
+	base, a, stop := startServe(t, writeConfig(t, ""))
+	defer stop()
+	scimTok, _, _ := a.st.CreateToken(context.Background(), "acme", "idp", 0)
+	for i := 0; i < 20; i++ {
+		if code, _ := do(t, "GET", base+"/api/v1/runs", "wrong-admin-token-"+strconv.Itoa(i), ""); code != 401 {
+			t.Fatalf("failure %d answered %d, want 401", i+1, code)
+		}
+	}
+	for _, tok := range []string{"wrong-admin-token", testAdminToken} {
+		req, _ := http.NewRequest("GET", base+"/api/v1/runs", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if resp.StatusCode != 429 || ra < 1 || ra > 60 {
+			t.Fatalf("admin after 20 failures: %d, Retry-After %q; want 429 and 1..60 s", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	if code, _ := do(t, "GET", base+"/scim/v2/Users", scimTok, ""); code != 200 {
+		t.Fatalf("SCIM after admin failures: %d, want 200 (separate limits)", code)
+	}
+}
+
 // TestExpiredAndRevokedTokensFailAtOnce: a token stops working the moment
 // it expires, and the moment `orgsync tokens revoke` (another process's
 // store connection) revokes it.

@@ -91,7 +91,8 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/api/v1/", admin.New(adminStore{st}, adminToken, log))
+	trusted, _ := parsePrefixes(cfg.Server.TrustedProxies) // validated with the config
+	mux.Handle("/api/v1/", admin.New(adminStore{st}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted)}))
 	mountSCIM(mux, st, cfg, log)
 
 	srv := &http.Server{

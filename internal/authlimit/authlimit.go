@@ -1,4 +1,9 @@
-package receiver
+// Package authlimit slows down guessing of bearer tokens: it counts failed
+// authentications per client address in fixed windows, and an address that
+// reaches the limit within a window is refused (429) until the window ends,
+// without its token being looked at. The SCIM receiver and the admin API
+// each keep one.
+package authlimit
 
 import (
 	"sync"
@@ -8,10 +13,10 @@ import (
 // maxTracked bounds the memory the limiter spends on client addresses.
 const maxTracked = 100_000
 
-// limiter counts failed authentications per client address in fixed
+// Limiter counts failed authentications per client address in fixed
 // windows: an address with limit failures inside one window is refused
-// until the window ends, without its token being looked at.
-type limiter struct {
+// until the window ends. It is safe for concurrent use.
+type Limiter struct {
 	mu     sync.Mutex
 	limit  int
 	window time.Duration
@@ -24,12 +29,17 @@ type window struct {
 	fails int
 }
 
-func newLimiter(limit int, win time.Duration, now func() time.Time) *limiter {
-	return &limiter{limit: limit, window: win, now: now, seen: map[string]*window{}}
+// New returns a Limiter allowing limit failures per window; now is the
+// clock (time.Now when nil).
+func New(limit int, win time.Duration, now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{limit: limit, window: win, now: now, seen: map[string]*window{}}
 }
 
-// blocked reports whether addr must wait, and for how long.
-func (l *limiter) blocked(addr string) (time.Duration, bool) {
+// Blocked reports whether addr must wait, and for how long.
+func (l *Limiter) Blocked(addr string) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	w := l.seen[addr]
@@ -48,8 +58,8 @@ func (l *limiter) blocked(addr string) (time.Duration, bool) {
 	return end.Sub(now), true
 }
 
-// fail records a failed authentication from addr.
-func (l *limiter) fail(addr string) {
+// Fail records a failed authentication from addr.
+func (l *Limiter) Fail(addr string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -66,7 +76,7 @@ func (l *limiter) fail(addr string) {
 
 // prune forgets finished windows; if every window is still open, it
 // forgets them all rather than grow without bound.
-func (l *limiter) prune(now time.Time) {
+func (l *Limiter) prune(now time.Time) {
 	for a, w := range l.seen {
 		if !now.Before(w.start.Add(l.window)) {
 			delete(l.seen, a)
