@@ -4,8 +4,10 @@
 // the KMS follows with an `after` cursor.
 //
 // Every request needs `Authorization: Bearer {admin_token}`, compared in
-// constant time. SCIM tokens are not admin tokens and vice versa. Errors
+// constant time. SCIM tokens are not admin tokens and vice versa. A client
+// address with 20 failed authentications within a minute gets 429 with
+// Retry-After until the minute ends (Options). Errors
 // are JSON {"error": "..."} with 400 (malformed input), 401, 404 (unknown
-// org or member) or 409 (a member whose state forbids the change); no error
+// org or member), 409 (a member whose state forbids the change) or 429; no error
 // changes the store.
 package admin
