@@ -48,7 +48,7 @@ type Store struct {
 	stmtCount atomic.Int64
 
 	// SQLite's WAL is copied into the database file by a background
-	// checkpointer (checkpoint.go), kicked after writes.
+	// checkpointer (sqlite.go), kicked after writes.
 	ckptKick chan struct{}
 	ckptStop chan struct{}
 	ckptDone chan struct{}
