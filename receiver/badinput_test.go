@@ -146,6 +146,11 @@ func TestBadInput(t *testing.T) {
 			if got, _ := lookup(resp.body, "scimType"); tt.scimType != "" && got != tt.scimType {
 				t.Errorf("scimType = %#v, want %q (%s)", got, tt.scimType, resp.raw)
 			}
+			// The detail says what is wrong, in the IdP's terms, not where in
+			// orgsync it was found.
+			if d, _ := lookup(resp.body, "detail"); strings.Contains(fmt.Sprint(d), "store:") {
+				t.Errorf("detail shows internal wording: %q", d)
+			}
 			switch tt.status {
 			case 401:
 				if resp.header.Get("WWW-Authenticate") != `Bearer realm="orgsync"` {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -389,7 +390,7 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: kind, memberID: out.ID, before: before, after: out}})
 	})
 	if err != nil {
-		return orgsync.Member{}, fmt.Errorf("store: scim create member %q: %w", m.UserName, err)
+		return orgsync.Member{}, scimFailed("create member", m.UserName, err)
 	}
 	return out, nil
 }
@@ -456,7 +457,7 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}})
 	})
 	if err != nil {
-		return orgsync.Member{}, fmt.Errorf("store: scim update member %q: %w", id, err)
+		return orgsync.Member{}, scimFailed("update member", id, err)
 	}
 	return out, nil
 }
@@ -485,7 +486,20 @@ func (s *Store) SCIMDeleteMember(ctx context.Context, org, id string, ifVersion 
 		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventMemberDeleted, memberID: id, before: cur, after: next}})
 	})
 	if err != nil {
-		return fmt.Errorf("store: scim delete member %q: %w", id, err)
+		return scimFailed("delete member", id, err)
 	}
 	return nil
+}
+
+// scimFailed is the error of SCIM operation op on subject. An error of a
+// domain kind (not found, conflict, precondition, invalid) is returned as
+// it is: the receiver shows its text to the IdP, which needs what is wrong,
+// not where in orgsync it was found. Anything else is wrapped for the log.
+func scimFailed(op, subject string, err error) error {
+	for _, kind := range []error{orgsync.ErrNotFound, orgsync.ErrConflict, orgsync.ErrPrecondition, orgsync.ErrInvalid} {
+		if errors.Is(err, kind) {
+			return err
+		}
+	}
+	return fmt.Errorf("store: scim %s %q: %w", op, subject, err)
 }

@@ -194,7 +194,7 @@ func (s *Store) SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group
 		return s.appendEvents(ctx, tx, append(evs, m.events...))
 	})
 	if err != nil {
-		return orgsync.Group{}, fmt.Errorf("store: scim create group %q: %w", g.DisplayName, err)
+		return orgsync.Group{}, scimFailed("create group", g.DisplayName, err)
 	}
 	return out, nil
 }
@@ -254,7 +254,7 @@ func (s *Store) SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion i
 		return s.appendEvents(ctx, tx, append(evs, m.events...))
 	})
 	if err != nil {
-		return orgsync.Group{}, fmt.Errorf("store: scim update group %q: %w", id, err)
+		return orgsync.Group{}, scimFailed("update group", id, err)
 	}
 	return out, nil
 }
@@ -280,7 +280,7 @@ func (s *Store) SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion i
 			before: map[string]string{"display_name": g.DisplayName}}})
 	})
 	if err != nil {
-		return fmt.Errorf("store: scim delete group %q: %w", id, err)
+		return scimFailed("delete group", id, err)
 	}
 	return nil
 }
