@@ -55,7 +55,7 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 			if err := a.apply(p.Changes[i].Action, p.Changes[i:j]); err != nil {
 				return fmt.Errorf("%s: %w", p.Changes[i].Action, err)
 			}
-			if err := s.appendEvents(ctx, tx, a.events); err != nil {
+			if err := s.appendEvents(a.ctx, tx, a.events); err != nil {
 				return err
 			}
 			a.events = a.events[:0]
