@@ -203,13 +203,20 @@ func TestFailedAuthIsSlowedThroughServe(t *testing.T) {
 	base, a, stop := startServe(t, writeConfig(t, ""))
 	defer stop()
 	good, _, _ := a.st.CreateToken(context.Background(), "acme", "idp", 0)
+	requireLimited(t, base+"/scim/v2/Users", "osk_wrong", good)
+}
+
+// requireLimited fails 20 authentications at url, then requires 429 with a
+// Retry-After of 1..60 s for a wrong token and for the right one, good.
+func requireLimited(t *testing.T, url, wrong, good string) {
+	t.Helper()
 	for i := 0; i < 20; i++ {
-		if code, _ := do(t, "GET", base+"/scim/v2/Users", "osk_wrong"+strconv.Itoa(i), ""); code != 401 {
-			t.Fatalf("failure %d answered %d, want 401", i+1, code)
+		if code, _ := do(t, "GET", url, wrong+strconv.Itoa(i), ""); code != 401 {
+			t.Fatalf("%s: failure %d answered %d, want 401", url, i+1, code)
 		}
 	}
-	for _, tok := range []string{"osk_wrong", good} {
-		req, _ := http.NewRequest("GET", base+"/scim/v2/Users", nil)
+	for _, tok := range []string{wrong, good} {
+		req, _ := http.NewRequest("GET", url, nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -218,7 +225,7 @@ func TestFailedAuthIsSlowedThroughServe(t *testing.T) {
 		resp.Body.Close()
 		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
 		if resp.StatusCode != 429 || ra < 1 || ra > 60 {
-			t.Fatalf("after 20 failures: %d, Retry-After %q; want 429 and 1..60 s", resp.StatusCode, resp.Header.Get("Retry-After"))
+			t.Fatalf("%s after 20 failures: %d, Retry-After %q; want 429 and 1..60 s", url, resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 	}
 }
@@ -231,24 +238,7 @@ func TestFailedAdminAuthIsSlowedThroughServe(t *testing.T) {
 	base, a, stop := startServe(t, writeConfig(t, ""))
 	defer stop()
 	scimTok, _, _ := a.st.CreateToken(context.Background(), "acme", "idp", 0)
-	for i := 0; i < 20; i++ {
-		if code, _ := do(t, "GET", base+"/api/v1/runs", "wrong-admin-token-"+strconv.Itoa(i), ""); code != 401 {
-			t.Fatalf("failure %d answered %d, want 401", i+1, code)
-		}
-	}
-	for _, tok := range []string{"wrong-admin-token", testAdminToken} {
-		req, _ := http.NewRequest("GET", base+"/api/v1/runs", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		ra, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		if resp.StatusCode != 429 || ra < 1 || ra > 60 {
-			t.Fatalf("admin after 20 failures: %d, Retry-After %q; want 429 and 1..60 s", resp.StatusCode, resp.Header.Get("Retry-After"))
-		}
-	}
+	requireLimited(t, base+"/api/v1/runs", "wrong-admin-token", testAdminToken)
 	if code, _ := do(t, "GET", base+"/scim/v2/Users", scimTok, ""); code != 200 {
 		t.Fatalf("SCIM after admin failures: %d, want 200 (separate limits)", code)
 	}
