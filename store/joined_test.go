@@ -2,12 +2,9 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
-
-	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
 )
@@ -38,14 +35,7 @@ func TestSplitJoined(t *testing.T) {
 func variedOrg(t *testing.T) (*Store, []string) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, Config{Driver: DriverSQLite, DSN: filepath.Join(t.TempDir(), "o.db"), MaxOpenConns: 4}, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.EnsureOrgs(ctx, []orgsync.Org{{ID: "acme", Name: "Acme", DefaultRole: "member"}}); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := openSQLite(t)
 	members := []*orgsync.Member{
 		{UserName: "ana@example.org", ExternalID: "k1", GivenName: "Ana", FamilyName: "Núñez", DisplayName: "Ana Núñez 🌵",
 			Emails: []orgsync.Email{{Value: "ana@example.org", Type: "work", Primary: true}, {Value: "a@home.example", Type: "home"}}},
@@ -119,16 +109,24 @@ func normal(s orgsync.Snapshot) orgsync.Snapshot {
 	return s
 }
 
-func TestJoinedReadEqualsColumnwise(t *testing.T) {
-	s, ids := variedOrg(t)
+// observedAsColumnwise is Observed, normalised, after checking that it
+// equals the column-by-column read.
+func observedAsColumnwise(t *testing.T, s *Store) orgsync.Snapshot {
+	t.Helper()
 	snap, err := s.Observed(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, want := normal(snap), columnwiseSnapshot(t, s)
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("joined read differs from the column-by-column read:\n got %+v\nwant %+v", got, want)
+		t.Fatalf("Observed differs from the column-by-column read:\n got %+v\nwant %+v", got, want)
 	}
+	return got
+}
+
+func TestJoinedReadEqualsColumnwise(t *testing.T) {
+	s, ids := variedOrg(t)
+	got := observedAsColumnwise(t, s)
 	// And the shapes the fixture set up were really read.
 	byID := map[string]orgsync.Member{}
 	for _, m := range got.Members {
@@ -159,14 +157,7 @@ func TestJoinedReadFallsBackOnNUL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	snap, err := s.Observed(context.Background(), "acme")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, want := normal(snap), columnwiseSnapshot(t, s)
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("fallback read differs:\n got %+v\nwant %+v", got, want)
-	}
+	got := observedAsColumnwise(t, s)
 	for _, m := range got.Members {
 		if m.ID == ids[2] && (m.FamilyName != "N\x00UL" || len(m.Emails) != 1 || m.Emails[0].Type != "wo\x00rk") {
 			t.Fatalf("member with NULs read as %+v", m)
