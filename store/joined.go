@@ -132,8 +132,7 @@ func parseStamp(s string) (*time.Time, error) {
 	return nil, errUnjoinable
 }
 
-var observedJoined = joinSQL("id", "user_name", "external_id", "given_name", "family_name", "display_name",
-	"role", "status", "owner", "setup_completed_at", "deprovisioned_at", "deleted_at", "version")
+var observedJoined = joinSQL(observedFields...)
 
 // joinedMembers reads the org's members with their emails (Observed's
 // columns) from SQLite; errUnjoinable when a row cannot be split.
@@ -144,7 +143,7 @@ func (s *Store) joinedMembers(ctx context.Context, tx *gorm.DB, org string, size
 	}
 	out := make([]orgsync.Member, 0, size)
 	idx := make(map[string]int, size)
-	err = eachJoined(rows, 13, func(f []string) error {
+	err = eachJoined(rows, len(observedFields), func(f []string) error {
 		m := orgsync.Member{ID: f[0], Org: org, UserName: f[1], ExternalID: f[2], GivenName: f[3], FamilyName: f[4],
 			DisplayName: f[5], Role: f[6], Status: orgsync.Status(f[7]), Owner: f[8]}
 		var err error

@@ -49,8 +49,10 @@ func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
 // observedCols are the columns the reconciler compares: Observed leaves out
 // the bookkeeping timestamps (CreatedAt, UpdatedAt), whose parsing was a
 // third of reading a large org.
-const observedCols = `id, user_name, external_id, given_name, family_name, display_name,
-	role, status, owner, setup_completed_at, deprovisioned_at, deleted_at, version`
+var observedFields = []string{"id", "user_name", "external_id", "given_name", "family_name", "display_name",
+	"role", "status", "owner", "setup_completed_at", "deprovisioned_at", "deleted_at", "version"}
+
+var observedCols = strings.Join(observedFields, ", ")
 
 func scanObserved(rows *sql.Rows, org string, size int) ([]orgsync.Member, error) {
 	defer rows.Close()
