@@ -2,16 +2,10 @@ package hardening_test
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"net/url"
-	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
@@ -33,29 +27,9 @@ var backends = []backend{
 	{"postgres", postgresConfig},
 }
 
-var dbSeq atomic.Int64
-
+// postgresConfig uses a fresh database on the test cluster.
 func postgresConfig(t testing.TB) store.Config {
-	t.Helper()
-	dsn := testenv.Require(t, testenv.PostgresDSNVar)
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("orgsync_hard_%d_%d", os.Getpid(), dbSeq.Add(1))
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		admin.Close()
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return store.Config{Driver: store.DriverPostgres, DSN: u.String(), MaxOpenConns: 20}
+	return store.Config{Driver: store.DriverPostgres, DSN: testenv.PostgresDatabase(t), MaxOpenConns: 20}
 }
 
 func openStore(t testing.TB, cfg store.Config) *store.Store {
