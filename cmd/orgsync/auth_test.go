@@ -37,11 +37,7 @@ func TestTokensAreRandomAndStoredOnlyHashed(t *testing.T) {
 		}
 		tokens = append(tokens, strings.TrimSpace(out))
 	}
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a.store(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := configStore(t, cfg)
 	for i := 0; i < 2000; i++ {
 		tok, _, err := st.CreateToken(context.Background(), "beta", "", 0)
 		if err != nil {

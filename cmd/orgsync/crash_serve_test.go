@@ -182,11 +182,7 @@ func TestServeKilledDuringWritesAndReconcile(t *testing.T) {
 	// Let the scheduler finish a whole run, then stop the daemon cleanly.
 	deadline := time.Now().Add(time.Minute + time.Duration(nUsers/1000)*3*time.Second)
 	for {
-		a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr} // a fresh store each time: app caches it
-		st, err := a.store(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		st := configStore(t, cfg)
 		runs, _ := st.Runs(context.Background(), store.RunFilter{})
 		ms, _ := st.Members(context.Background(), "acme", store.MemberFilter{})
 		st.Close()
@@ -308,11 +304,7 @@ func waitHealthy(t *testing.T, base string) {
 // by scim; every member a client got 204 for is in the group, once.
 func checkAcknowledged(t *testing.T, cfg, groupID string, users map[string]string, adds map[string]bool) {
 	t.Helper()
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a.store(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := configStore(t, cfg)
 	defer st.Close()
 	for name, id := range users {
 		m, err := st.Member(context.Background(), "acme", name)

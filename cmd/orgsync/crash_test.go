@@ -90,11 +90,7 @@ func TestKilledDuringApplyConverges(t *testing.T) {
 // memberships and its event.
 func checkConsistent(t *testing.T, cfg string) {
 	t.Helper()
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a.store(context.Background())
-	if err != nil {
-		t.Fatalf("reopen after kill: %v", err)
-	}
+	st := configStore(t, cfg)
 	defer st.Close()
 	var integrity string
 	st.DB().Raw("PRAGMA integrity_check").Scan(&integrity)

@@ -139,13 +139,20 @@ func changeSet(r jsonReport) []string {
 	return out
 }
 
+// configStore opens the store of config file cfg as the CLI does (a fresh
+// one each call: app caches its store); the caller closes it.
+func configStore(t *testing.T, cfg string) *store.Store {
+	t.Helper()
+	st, err := (&app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}).store(context.Background())
+	if err != nil {
+		t.Fatalf("open the store of %s: %v", cfg, err)
+	}
+	return st
+}
+
 func members(t *testing.T, cfg string) map[string]orgsync.Member {
 	t.Helper()
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a.store(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := configStore(t, cfg)
 	defer st.Close()
 	ms, err := st.Members(context.Background(), "acme", store.MemberFilter{Deleted: true})
 	if err != nil {
@@ -166,11 +173,7 @@ func TestEndToEndLDAPReconcile(t *testing.T) {
 	cfg := ldapConfig(t, ldap.url, "{max_deprovision: 2, max_deprovision_percent: 25}")
 
 	// A member pushed by an IdP lives beside the directory's.
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a.store(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := configStore(t, cfg)
 	if _, err := st.Apply(context.Background(), orgsync.Plan{Org: "acme", Owner: orgsync.OwnerSCIM, Changes: []orgsync.Change{
 		{Action: orgsync.ActionProvision, UserName: "pushed@example.org", MemberKey: "idp-1", Member: &orgsync.Member{UserName: "pushed@example.org"}}}}); err != nil {
 		t.Fatal(err)
@@ -292,8 +295,7 @@ changetype: delete
 	if after := members(t, cfg); fmt.Sprint(after) != fmt.Sprint(before) {
 		t.Fatal("a failed run changed members")
 	}
-	a = &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, _ = a.store(context.Background())
+	st = configStore(t, cfg)
 	defer st.Close()
 	runs, _ := st.Runs(context.Background(), store.RunFilter{Source: "corp-ldap"})
 	if len(runs) == 0 || runs[0].Result != orgsync.RunFailed || runs[0].Error == "" {

@@ -176,11 +176,7 @@ sources:
 	}
 	stop()
 	collect("serve log", logs.String())
-	a2 := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a2.store(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := configStore(t, cfg)
 	d := dumpStore(t, &app{st: st})
 	st.Close()
 	for table, rows := range d.Tables {

@@ -32,11 +32,7 @@ const openGuard = "{max_deprovision: 100000, max_deprovision_percent: 100, allow
 // orgState is every member's status in org, by userName.
 func orgState(t *testing.T, cfg, org string) map[string]orgsync.Status {
 	t.Helper()
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a.store(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := configStore(t, cfg)
 	defer st.Close()
 	ms, err := st.Members(context.Background(), org, store.MemberFilter{Deleted: true})
 	if err != nil {
@@ -52,11 +48,7 @@ func orgState(t *testing.T, cfg, org string) map[string]orgsync.Status {
 // lastRun is the newest recorded run of source.
 func lastRun(t *testing.T, cfg, source string) orgsync.Run {
 	t.Helper()
-	a := &app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}
-	st, err := a.store(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := configStore(t, cfg)
 	defer st.Close()
 	runs, err := st.Runs(context.Background(), store.RunFilter{Source: source, Limit: 1})
 	if err != nil || len(runs) == 0 {
