@@ -5,38 +5,16 @@ import (
 	"testing"
 	"time"
 
-	ber "github.com/go-asn1-ber/asn1-ber"
-	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/rs/zerolog"
 )
 
 // encodedEntry is the LDAPMessage content of a typical user entry, as the
 // wire client reads it into its buffer.
 func encodedEntry(i int) []byte {
-	p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
-	p.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, 7, ""))
-	op := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationSearchResultEntry, nil, "")
 	uid := fmt.Sprintf("user%06d", i)
-	op.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "uid="+uid+",ou=people,dc=example,dc=org", ""))
-	list := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
-	for _, kv := range [][2]string{
-		{"entryUUID", fmt.Sprintf("6f1c2a3e-0000-1000-8000-%012d", i)}, {"mail", uid + "@example.org"},
-		{"givenName", "User"}, {"sn", fmt.Sprintf("N%06d", i)}, {"cn", "User " + uid}, {"uid", uid},
-	} {
-		a := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
-		a.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, kv[0], ""))
-		set := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "")
-		set.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, kv[1], ""))
-		a.AppendChild(set)
-		list.AppendChild(a)
-	}
-	op.AppendChild(list)
-	p.AppendChild(op)
-	_, content, _, err := tlv(p.Bytes())
-	if err != nil {
-		panic(err)
-	}
-	return content
+	return encodeEntry("uid="+uid+",ou=people,dc=example,dc=org",
+		"entryUUID", fmt.Sprintf("6f1c2a3e-0000-1000-8000-%012d", i), "mail", uid+"@example.org",
+		"givenName", "User", "sn", fmt.Sprintf("N%06d", i), "cn", "User "+uid, "uid", uid)
 }
 
 // BenchmarkDecodeAndMapUser measures what the source spends per user entry
