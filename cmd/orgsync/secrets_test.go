@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/orgsync/orgsync/internal/testenv"
 )
@@ -31,32 +29,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// startServeLogged is startServe keeping the daemon's log.
-func startServeLogged(t *testing.T, cfg string) (string, *app, *syncBuffer, func()) {
-	t.Helper()
-	logs := &syncBuffer{}
-	a := &app{configPath: cfg, stdout: logs, stderr: logs}
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- a.serve(ctx, ready) }()
-	select {
-	case addr := <-ready:
-		return "http://" + addr, a, logs, func() {
-			cancel()
-			<-done
-			a.st.Close()
-		}
-	case err := <-done:
-		cancel()
-		t.Fatalf("serve: %v\n%s", err, logs.String())
-	case <-time.After(20 * time.Second):
-		cancel()
-		t.Fatal("serve did not start")
-	}
-	return "", nil, nil, nil
 }
 
 func freePort(t *testing.T) int {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -22,15 +21,22 @@ const testAdminToken = "admin-token-for-tests-123"
 // the store) and a stop function that checks the clean shutdown.
 func startServe(t *testing.T, cfg string) (string, *app, func()) {
 	t.Helper()
-	var logs bytes.Buffer
-	a := &app{configPath: cfg, stdout: io.Discard, stderr: &logs}
+	base, a, _, stop := startServeLogged(t, cfg)
+	return base, a, stop
+}
+
+// startServeLogged is startServe keeping the daemon's log.
+func startServeLogged(t *testing.T, cfg string) (string, *app, *syncBuffer, func()) {
+	t.Helper()
+	logs := &syncBuffer{}
+	a := &app{configPath: cfg, stdout: logs, stderr: logs}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- a.serve(ctx, ready) }()
 	select {
 	case addr := <-ready:
-		return "http://" + addr, a, func() {
+		return "http://" + addr, a, logs, func() {
 			cancel()
 			select {
 			case err := <-done:
@@ -49,7 +55,7 @@ func startServe(t *testing.T, cfg string) (string, *app, func()) {
 		cancel()
 		t.Fatal("serve did not start")
 	}
-	return "", nil, nil
+	return "", nil, nil, nil
 }
 
 func do(t *testing.T, method, url, token, body string) (int, string) {
