@@ -161,6 +161,17 @@ func (d *differ) diffUsers(desired []orgsync.Member) {
 		} else {
 			d.userIdx[m.ExternalID] = int32(i)
 		}
+		if m.Status == orgsync.StatusDeprovisioned {
+			// A disabled entry never holds an active member, so its email
+			// clashes with nobody's (directories keep disabled accounts,
+			// address and all, long after a successor is hired). Its user
+			// name still counts: names are unique among all members.
+			if seen[u.name]&1 != 0 {
+				dupName[u.name]++
+			}
+			seen[u.name] |= 1
+			continue
+		}
 		emails[i] = orgsync.Fold(m.Email())
 		bits := seen[u.name]
 		if bits&1 != 0 {
@@ -197,8 +208,32 @@ func (d *differ) diffUsers(desired []orgsync.Member) {
 			d.conflict(m, "email %q appears %d times in the source", m.Email(), dupEmail[emails[i]]+1)
 		default:
 			d.diffUser(int32(i), emails[i])
+			continue
+		}
+		if len(dupKey) == 0 || dupKey[m.ExternalID] == 0 {
+			d.suspendHeld(m)
 		}
 	}
+}
+
+// suspendHeld deprovisions the owned member of a source entry that is in
+// conflict but disabled at the source. The conflict holds the entry's
+// profile and memberships, but its key names the member unambiguously,
+// and access to a KMS must not outlive the account because some other
+// attribute clashes. (With a duplicated key nothing is certain: the
+// caller does not ask.)
+func (d *differ) suspendHeld(src *orgsync.Member) {
+	if src.Status != orgsync.StatusDeprovisioned || src.ExternalID == "" {
+		return
+	}
+	i, ok := d.owned[src.ExternalID]
+	if !ok || d.obs[i].Status == orgsync.StatusDeprovisioned {
+		return
+	}
+	d.plan.Changes = append(d.plan.Changes, orgsync.Change{
+		Action: orgsync.ActionDeprovision, UserName: d.obs[i].UserName, MemberID: d.obs[i].ID,
+		Reason: "disabled at the source (its entry is in conflict)",
+	})
 }
 
 // diffUser plans the desired user ui, which is valid; email is folded.
@@ -211,6 +246,7 @@ func (d *differ) diffUser(ui int32, email string) {
 		if u.name != orgsync.Fold(d.obs[i].UserName) {
 			if h := d.nameHolder(u.name, i); h >= 0 {
 				d.conflict(src, "user name %q belongs to another member (%s)", src.UserName, describeOwner(d.obs[h].Owner))
+				d.suspendHeld(src)
 				return
 			}
 		}

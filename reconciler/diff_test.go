@@ -182,6 +182,43 @@ func TestDiff(t *testing.T) {
 			want: []string{`conflict k1 bob@x: user name "bob@x" belongs to another member (owned by "scim")`},
 		},
 		{
+			name: "a disabled entry's email clashes with nobody: its member is suspended, the new hire provisioned",
+			desired: orgsync.Snapshot{Members: []orgsync.Member{
+				desiredUser("k1", "old@x", email("a@x"), disabled), desiredUser("k2", "new@x", email("A@x")),
+			}},
+			observed: orgsync.Snapshot{Members: []orgsync.Member{member("m1", src, "k1", "old@x", active, email("a@x"))}},
+			want:     []string{"provision new@x key=k2 role=member status=pending_setup", "deprovision old@x id=m1"},
+		},
+		{
+			name: "a disabled entry in conflict still loses access; a duplicated key decides nothing",
+			desired: orgsync.Snapshot{Members: []orgsync.Member{
+				// renamed onto a name scim holds, and disabled
+				desiredUser("k1", "bob@x", email("alice@x"), disabled),
+				// same name as an enabled entry, and disabled
+				desiredUser("k2", "carol@x", disabled), desiredUser("k3", "Carol@x"),
+				// no user name, and disabled
+				desiredUser("k4", "", disabled),
+				// key twice: which entry is current is unknown
+				desiredUser("k5", "eve@x", disabled), desiredUser("k5", "eve2@x"),
+			}},
+			observed: orgsync.Snapshot{Members: []orgsync.Member{
+				member("m1", src, "k1", "alice@x", active),
+				member("s1", orgsync.OwnerSCIM, "e", "bob@x", active),
+				member("m2", src, "k2", "carol.old@x", active),
+				member("m4", src, "k4", "dan@x", pending),
+				member("m5", src, "k5", "eve@x", active),
+			}},
+			want: []string{
+				"deprovision alice@x id=m1", "deprovision carol.old@x id=m2", "deprovision dan@x id=m4",
+				`conflict k1 bob@x: user name "bob@x" belongs to another member (owned by "scim")`,
+				"conflict k2 carol@x: user name appears 2 times in the source",
+				"conflict k3 Carol@x: user name appears 2 times in the source",
+				"conflict k4 : no user name",
+				"conflict k5 eve2@x: external id appears 2 times in the source",
+				"conflict k5 eve@x: external id appears 2 times in the source",
+			},
+		},
+		{
 			name: "members and groups of other owners are never touched",
 			observed: orgsync.Snapshot{
 				Members: []orgsync.Member{
