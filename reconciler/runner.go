@@ -46,6 +46,9 @@ type Job struct {
 	DefaultRole string
 	Guard       GuardConfig
 	Source      Source
+	// Timeout bounds a scheduled run of the job, source read and apply
+	// together; 0: the scheduler's own.
+	Timeout time.Duration
 }
 
 // PurgeJob is the purge step of one org.

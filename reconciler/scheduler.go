@@ -79,9 +79,10 @@ func NewScheduler(runner *Runner, locker Locker, timeout time.Duration, log zero
 	}
 }
 
-// AddSource schedules reconcile runs of job on spec.
+// AddSource schedules reconcile runs of job on spec, each bounded by
+// job.Timeout when it has one.
 func (s *Scheduler) AddSource(spec string, job Job) error {
-	return s.add(spec, "source:"+job.Name, job.Name, func(ctx context.Context) {
+	return s.add(spec, "source:"+job.Name, job.Name, job.Timeout, func(ctx context.Context) {
 		// The runner logs, records and counts every outcome.
 		_, _ = s.runner.Run(ctx, job, false)
 	})
@@ -89,12 +90,12 @@ func (s *Scheduler) AddSource(spec string, job Job) error {
 
 // AddPurge schedules the purge of job.Org on spec (usually PurgeSchedule).
 func (s *Scheduler) AddPurge(spec string, job PurgeJob) error {
-	return s.add(spec, "purge:"+job.Org, PurgeSource+":"+job.Org, func(ctx context.Context) {
+	return s.add(spec, "purge:"+job.Org, PurgeSource+":"+job.Org, 0, func(ctx context.Context) {
 		_, _ = s.runner.Purge(ctx, job, false)
 	})
 }
 
-func (s *Scheduler) add(spec, key, name string, run func(ctx context.Context)) error {
+func (s *Scheduler) add(spec, key, name string, timeout time.Duration, run func(ctx context.Context)) error {
 	if err := ValidateSchedule(spec); err != nil {
 		return fmt.Errorf("reconciler: schedule %s: %w", name, err)
 	}
@@ -105,7 +106,10 @@ func (s *Scheduler) add(spec, key, name string, run func(ctx context.Context)) e
 	if err != nil {
 		return fmt.Errorf("reconciler: schedule %s: %w", name, err)
 	}
-	fn := s.exclusive(key, name, slotOf(sched), run)
+	if timeout <= 0 {
+		timeout = s.timeout
+	}
+	fn := s.exclusive(key, name, timeout, slotOf(sched), run)
 	if _, err := s.cron.AddFunc(spec, fn); err != nil {
 		return fmt.Errorf("reconciler: schedule %s: %w", name, err)
 	}
@@ -116,7 +120,7 @@ func (s *Scheduler) add(spec, key, name string, run func(ctx context.Context)) e
 
 // exclusive wraps run so that it never overlaps itself, holds the
 // cross-replica lock when there is a Locker, and has a timeout.
-func (s *Scheduler) exclusive(key, name string, slot func(time.Time) time.Time, run func(ctx context.Context)) func() {
+func (s *Scheduler) exclusive(key, name string, timeout time.Duration, slot func(time.Time) time.Time, run func(ctx context.Context)) func() {
 	var running sync.Mutex
 	log := s.log.With().Str("job", name).Logger()
 	return func() {
@@ -129,7 +133,7 @@ func (s *Scheduler) exclusive(key, name string, slot func(time.Time) time.Time, 
 		s.mu.Lock()
 		base := s.ctx
 		s.mu.Unlock()
-		ctx, cancel := context.WithTimeout(base, s.timeout)
+		ctx, cancel := context.WithTimeout(base, timeout)
 		defer cancel()
 		if s.locker != nil {
 			release, ok, err := s.locker.TryLock(ctx, "orgsync:"+key)

@@ -127,6 +127,31 @@ func TestSchedulerTimeout(t *testing.T) {
 	}
 }
 
+// A job's own timeout wins over the scheduler's: a source allowed a long
+// read is not cut at the scheduler's default.
+func TestSchedulerJobTimeout(t *testing.T) {
+	s := newMemStore(nil, nil)
+	sch, _, _ := newTestScheduler(t, s, nil, 50*time.Millisecond)
+	release := make(chan struct{})
+	source := &fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}, block: release, started: make(chan struct{}, 1)}
+	job := testJob(source)
+	job.Timeout = time.Minute
+	if err := sch.AddSource("@every 1h", job); err != nil {
+		t.Fatal(err)
+	}
+	sch.Start(context.Background())
+	defer sch.Stop()
+	go func() {
+		<-source.started
+		time.Sleep(300 * time.Millisecond) // well past the scheduler's 50ms
+		close(release)
+	}()
+	sch.jobs["source:"+src]()
+	if len(s.runs) != 1 || s.runs[0].Result == orgsync.RunFailed {
+		t.Fatalf("runs %+v", s.runs)
+	}
+}
+
 func TestSchedulerLocker(t *testing.T) {
 	for _, tt := range []struct {
 		name    string

@@ -24,6 +24,10 @@ var sourceFactories = map[string]func(c SourceConfig, log zerolog.Logger) (recon
 	},
 }
 
+// applyAllowance is how long a scheduled run has, after its source read
+// (bounded by the source's timeout), to diff, guard and apply.
+const applyAllowance = 30 * time.Minute
+
 // timedSource bounds one source read by the source's timeout.
 type timedSource struct {
 	reconciler.Source
@@ -59,7 +63,7 @@ func (a *app) jobs(only string) ([]reconciler.Job, error) {
 		}
 		org, _ := cfg.Org(sc.Org)
 		out = append(out, reconciler.Job{Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard,
-			Source: timedSource{Source: src, timeout: sc.Timeout.D()}})
+			Source: timedSource{Source: src, timeout: sc.Timeout.D()}, Timeout: sc.Timeout.D() + applyAllowance})
 	}
 	if only != "" && len(out) == 0 {
 		return nil, fmt.Errorf("--source %q: no such source in the config: %w", only, orgsync.ErrNotFound)
