@@ -113,13 +113,15 @@ func remoteHost(r *http.Request) string {
 }
 
 func (a *API) authorized(r *http.Request) bool {
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || !a.set {
+	// The scheme is case-insensitive (RFC 9110 §11.1), as the receiver
+	// takes it.
+	scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	tok = strings.TrimSpace(tok)
+	if !strings.EqualFold(scheme, "Bearer") || tok == "" || !a.set {
 		return false
 	}
 	// Compare digests: constant time whatever the presented length.
-	got := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	got := sha256.Sum256([]byte(tok))
 	return subtle.ConstantTimeCompare(got[:], a.token[:]) == 1
 }
 
