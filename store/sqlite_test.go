@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -85,5 +86,26 @@ func TestCancelledApplyWritesNothing(t *testing.T) {
 	}
 	if len(snap.Members) != 0 || len(evs) != 0 {
 		t.Fatalf("a cancelled apply wrote %d members, %d events", len(snap.Members), len(evs))
+	}
+}
+
+// Ping answers whether the database serves queries, not merely whether a
+// connection handle is open.
+func TestPingQueriesTheDatabase(t *testing.T) {
+	s, path := openSQLite(t)
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("ping of a healthy store: %v", err)
+	}
+	other, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Exec(`ALTER TABLE schema_migrations RENAME TO gone`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("ping succeeded on a database that cannot answer")
 	}
 }

@@ -180,11 +180,14 @@ func (s *Store) Close() error {
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
+	// database/sql's ping only checks that a connection is open (for
+	// SQLite, that the handle is not closed): read the schema version so
+	// that readiness means the database answers queries.
+	var v int
+	if err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v).Error; err != nil {
+		return fmt.Errorf("store: ping: %w", err)
 	}
-	return sqlDB.PingContext(ctx)
+	return nil
 }
 
 // Driver names the database in use.
