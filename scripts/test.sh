@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine as on a developer's:
-#   - installs what the integration tests need when it is missing
-#     (OpenLDAP slapd + ldap-utils, Samba AD DC, PostgreSQL server binaries),
+#   - installs what the build and the integration tests need when it is
+#     missing (a C compiler for cgo, OpenLDAP slapd + ldap-utils, Samba AD
+#     DC, PostgreSQL server binaries),
 #   - starts a throwaway PostgreSQL, slapd and Samba AD on loopback, in a
 #     temp dir, never touching system services,
 #   - runs go vet and go test -race over every package (under CI=true a
@@ -12,6 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 . scripts/lib/servers.sh test
+
+step "C toolchain (cgo: the SQLite driver and the race detector need it)"
+need_cc
 
 step "PostgreSQL (throwaway cluster)"
 start_postgres 25432

@@ -24,6 +24,17 @@ trap stop_servers EXIT INT TERM
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# need_cc installs a C compiler when there is none: the SQLite driver is
+# cgo, and so is go test -race.
+need_cc() {
+	if command -v "$(go env CC)" >/dev/null 2>&1; then
+		echo "$(go env CC) found"
+		return
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev >/dev/null
+}
+
 # free_port BASE: the first port from BASE on that nothing listens on.
 free_port() {
 	local p=$1
