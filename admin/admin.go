@@ -29,8 +29,10 @@ type Store interface {
 	// CompleteSetup marks the member's master key created; ErrNotFound for
 	// an unknown org or member, ErrInvalid for a deprovisioned one.
 	CompleteSetup(ctx context.Context, org, idOrUserName, actor string) (orgsync.Member, error)
-	// Runs lists reconcile runs, newest first.
+	// Runs lists reconcile runs, newest first, without their plans.
 	Runs(ctx context.Context, source string, limit int) ([]orgsync.Run, error)
+	// Run returns one run with its plan; ErrNotFound for an unknown id.
+	Run(ctx context.Context, id int64) (orgsync.Run, error)
 	// Events returns events after seq, oldest first.
 	Events(ctx context.Context, org string, after int64, limit int) ([]orgsync.Event, error)
 }
@@ -81,6 +83,7 @@ func New(st Store, adminToken orgsync.Secret, log zerolog.Logger, opts Options) 
 	a.mux.HandleFunc("GET /api/v1/orgs/{org}/members", a.members)
 	a.mux.HandleFunc("POST /api/v1/orgs/{org}/members/{id}/setup-complete", a.setupComplete)
 	a.mux.HandleFunc("GET /api/v1/runs", a.runs)
+	a.mux.HandleFunc("GET /api/v1/runs/{id}", a.run)
 	a.mux.HandleFunc("GET /api/v1/events", a.events)
 	return a
 }
@@ -175,7 +178,32 @@ func (a *API) runs(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+	out := make([]runJSON, len(runs))
+	for i, r := range runs {
+		out[i] = runJSON{r, r.Duration().Milliseconds()}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": out})
+}
+
+// runJSON is a run as the API shows it: the record and how long it took.
+type runJSON struct {
+	orgsync.Run
+	DurationMS int64 `json:"duration_ms"`
+}
+
+// run shows one run with the plan it reviewed or applied.
+func (a *API) run(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, "run id must be a positive integer")
+		return
+	}
+	run, err := a.store.Run(r.Context(), id)
+	if err != nil {
+		a.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, runJSON{run, run.Duration().Milliseconds()})
 }
 
 func (a *API) events(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,10 @@ func (emptyStore) CompleteSetup(context.Context, string, string, string) (orgsyn
 
 func (emptyStore) Runs(context.Context, string, int) ([]orgsync.Run, error) { return nil, nil }
 
+func (emptyStore) Run(context.Context, int64) (orgsync.Run, error) {
+	return orgsync.Run{}, orgsync.ErrNotFound
+}
+
 func (emptyStore) Events(context.Context, string, int64, int) ([]orgsync.Event, error) {
 	return nil, nil
 }

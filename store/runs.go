@@ -58,6 +58,8 @@ func recordedPlan(p *orgsync.Plan) *orgsync.Plan {
 
 // RunFilter narrows Runs.
 type RunFilter struct {
+	// ID selects one run; 0 lists them all.
+	ID     int64
 	Source string
 	Limit  int
 	// WithPlan includes each run's full plan.
@@ -73,9 +75,12 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	if f.WithPlan {
 		cols += `, plan`
 	}
-	q, args := `SELECT `+cols+` FROM runs`, []any{}
+	q, args, where := `SELECT `+cols+` FROM runs`, []any{}, " WHERE "
+	if f.ID != 0 {
+		q, args, where = q+where+`id = ?`, append(args, f.ID), " AND "
+	}
 	if f.Source != "" {
-		q, args = q+` WHERE source = ?`, append(args, f.Source)
+		q, args = q+where+`source = ?`, append(args, f.Source)
 	}
 	rows, err := s.db.WithContext(ctx).Raw(q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...).Rows()
 	if err != nil {

@@ -180,6 +180,17 @@ func (s adminStore) Runs(ctx context.Context, source string, limit int) ([]orgsy
 	return s.st.Runs(ctx, store.RunFilter{Source: source, Limit: limit})
 }
 
+func (s adminStore) Run(ctx context.Context, id int64) (orgsync.Run, error) {
+	runs, err := s.st.Runs(ctx, store.RunFilter{ID: id, WithPlan: true, Limit: 1})
+	if err != nil {
+		return orgsync.Run{}, err
+	}
+	if len(runs) == 0 {
+		return orgsync.Run{}, fmt.Errorf("run %d: %w", id, orgsync.ErrNotFound)
+	}
+	return runs[0], nil
+}
+
 func (s adminStore) Events(ctx context.Context, org string, after int64, limit int) ([]orgsync.Event, error) {
 	return s.st.Events(ctx, org, after, limit)
 }

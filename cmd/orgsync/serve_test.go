@@ -168,8 +168,42 @@ func TestServeHealthMetricsAndAdminAPI(t *testing.T) {
 	if code, _ := do(t, "GET", base+"/api/v1/events?after=-1", testAdminToken, ""); code != 400 {
 		t.Errorf("negative cursor: %d", code)
 	}
-	if code, body := do(t, "GET", base+"/api/v1/runs", testAdminToken, ""); code != 200 || !strings.Contains(body, `"runs"`) {
-		t.Errorf("runs: %d %s", code, body)
+	if code, body := do(t, "GET", base+"/api/v1/runs", testAdminToken, ""); code != 200 || body != "{\"runs\":[]}\n" {
+		t.Errorf("runs before any run: %d %s", code, body)
+	}
+
+	// A recorded run is listed with its outcome and duration, and shown
+	// with its plan by id.
+	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	plan := orgsync.Plan{Org: "acme", Owner: "corp", Changes: []orgsync.Change{{Action: orgsync.ActionDeprovision, UserName: "bob@example.org", MemberID: "m2"}}}
+	id, err := a.st.RecordRun(context.Background(), orgsync.Run{Org: "acme", Source: "corp", StartedAt: start, FinishedAt: start.Add(1500 * time.Millisecond),
+		Result: orgsync.RunBlocked, Guard: orgsync.Decision{Blocked: true, Reason: "too many deprovisions"}, Summary: plan.Summary(), Plan: &plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type runOut struct {
+		orgsync.Run
+		DurationMS int64 `json:"duration_ms"`
+	}
+	var listed struct{ Runs []runOut }
+	code, body = do(t, "GET", base+"/api/v1/runs?source=corp", testAdminToken, "")
+	if code != 200 || json.Unmarshal([]byte(body), &listed) != nil || len(listed.Runs) != 1 {
+		t.Fatalf("runs: %d %s", code, body)
+	}
+	if r := listed.Runs[0]; r.ID != id || r.Result != orgsync.RunBlocked || r.Guard.Reason != "too many deprovisions" || r.DurationMS != 1500 ||
+		r.Summary[orgsync.ActionDeprovision] != 1 || r.Plan != nil {
+		t.Errorf("listed run: %s", body)
+	}
+	var one runOut
+	code, body = do(t, "GET", base+"/api/v1/runs/"+itoa(id), testAdminToken, "")
+	if code != 200 || json.Unmarshal([]byte(body), &one) != nil || one.Plan == nil || len(one.Plan.Changes) != 1 || one.Plan.Changes[0].UserName != "bob@example.org" {
+		t.Fatalf("run by id: %d %s", code, body)
+	}
+	if code, _ := do(t, "GET", base+"/api/v1/runs/"+itoa(id+1), testAdminToken, ""); code != 404 {
+		t.Errorf("unknown run: %d", code)
+	}
+	if code, _ := do(t, "GET", base+"/api/v1/runs/x", testAdminToken, ""); code != 400 {
+		t.Errorf("malformed run id: %d", code)
 	}
 }
 
