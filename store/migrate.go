@@ -203,16 +203,21 @@ func migrate(ctx context.Context, db *gorm.DB, d dialect, target int) error {
 		if m.version <= current || m.version > target {
 			continue
 		}
+		// Processes opening the database together migrate one at a time:
+		// PostgreSQL takes an advisory lock; SQLite's transaction takes the
+		// write lock at BEGIN (BEGIN IMMEDIATE: _txlock in sqliteDSN) and
+		// waits up to the busy timeout for it.
 		err := db.Transaction(func(tx *gorm.DB) error {
 			if d.postgres {
-				// Replicas starting together migrate one at a time.
 				if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, migrateLockKey).Error; err != nil {
 					return err
 				}
-				var done int
-				if err := tx.Raw(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done).Error; err != nil || done > 0 {
-					return err
-				}
+			}
+			// current was read before the lock: another process may have
+			// applied this step since.
+			var done int
+			if err := tx.Raw(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done).Error; err != nil || done > 0 {
+				return err
 			}
 			if err := m.up(tx, d); err != nil {
 				return err

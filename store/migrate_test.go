@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,6 +93,65 @@ func TestOpenErrorsNameTheSetting(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Fatalf("error leaks the password: %v", err)
+			}
+		})
+	}
+}
+
+// TestMigrateConcurrentOpens opens one SQLite file from several Stores at
+// once, as processes started together do (serve and a CLI command), on a
+// new database and on one to upgrade: every Open must succeed, and each
+// step must be applied once.
+//
+// "no file" races in creating the file too: switching a new file to WAL
+// takes a lock SQLite does not wait for, and Open must try again.
+func TestMigrateConcurrentOpens(t *testing.T) {
+	const rounds, opens = 30, 4
+	for _, tt := range []struct {
+		name string
+		from int
+	}{{"no file", -1}, {"new", 0}, {"upgrade", 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			for range rounds {
+				cfg := sqliteConfig(t)
+				if tt.from >= 0 {
+					old, err := store.OpenAt(ctx, cfg, zerolog.Nop(), tt.from)
+					if err != nil {
+						t.Fatal(err)
+					}
+					old.Close()
+				}
+				var wg sync.WaitGroup
+				errs := make([]error, opens)
+				for i := range opens {
+					wg.Go(func() {
+						s, err := store.Open(ctx, cfg, zerolog.Nop())
+						if err == nil {
+							s.Close()
+						}
+						errs[i] = err
+					})
+				}
+				wg.Wait()
+				for _, err := range errs {
+					if err != nil {
+						t.Fatalf("concurrent Open: %v", err)
+					}
+				}
+				s, err := store.Open(ctx, cfg, zerolog.Nop())
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got struct{ Steps, Version int }
+				err = s.DB().Raw(`SELECT COUNT(*) AS steps, MAX(version) AS version FROM schema_migrations`).Scan(&got).Error
+				s.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Steps != store.SchemaVersion() || got.Version != store.SchemaVersion() {
+					t.Fatalf("schema_migrations has %d steps up to version %d, want %d", got.Steps, got.Version, store.SchemaVersion())
+				}
 			}
 		})
 	}

@@ -80,7 +80,7 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 		if err := checkSQLitePath(dsn); err != nil {
 			return nil, err
 		}
-		db, err = gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriverName(), DSN: sqliteDSN(dsn)}), gcfg)
+		db, err = openSQLiteRetrying(ctx, dsn, gcfg)
 	case DriverPostgres:
 		d.postgres = true
 		db, err = gorm.Open(postgres.Open(dsn), gcfg)
@@ -120,6 +120,27 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 		s.startCheckpointer(sqlDB)
 	}
 	return s, nil
+}
+
+// openSQLiteRetrying opens the database at dsn. A new file is switched to WAL
+// under an exclusive lock that SQLite does not wait for, so processes
+// creating the database together (serve and a CLI command) can see
+// SQLITE_BUSY on their first connection: they try again for as long as the
+// busy timeout would have waited.
+func openSQLiteRetrying(ctx context.Context, dsn string, gcfg *gorm.Config) (*gorm.DB, error) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriverName(), DSN: sqliteDSN(dsn)}), gcfg)
+		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) || ctx.Err() != nil {
+			return db, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sqliteBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 func openError(cfg Config, err error) error {
