@@ -1,17 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -323,8 +321,8 @@ func LoadConfig(path string, explicit bool) (*Loaded, error) {
 		if !errors.As(err, &te) {
 			return nil, err
 		}
-		// Unknown keys and mistyped values: keep going, so that every
-		// problem of the file is listed at once.
+		// Unset variables, unknown keys, bad durations, mistyped values:
+		// keep going, so that every problem of the file is listed at once.
 		for _, e := range te.Errors {
 			decodeErr = errors.Join(decodeErr, fmt.Errorf("config: %s", e))
 		}
@@ -355,48 +353,28 @@ func markEnv(data []byte) []byte {
 	})
 }
 
-// decodeConfig expands ${VAR} in every scalar and decodes strictly. A
-// *yaml.TypeError lists unknown keys and mistyped values; the rest of the
-// file is decoded all the same.
+// decodeConfig expands ${VAR} in every scalar, checks keys and durations
+// against the Config type and decodes. A *yaml.TypeError lists every
+// problem found (unset variables, unknown keys, bad durations, mistyped
+// values); the rest of the file is decoded all the same.
 func decodeConfig(data []byte, into *Config) error {
-	data = markEnv(data)
 	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
+	if err := yaml.Unmarshal(markEnv(data), &root); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	// Unknown keys are found on the file as written, so that their line
-	// numbers are the file's; ${VAR} values are typed after expansion.
 	var problems []string
-	if err := strictDecode(data, true, &Config{}); err != nil {
+	expandNode(&root, &problems)
+	c := configCheck{problems: problems, seen: map[typedNode]bool{}}
+	c.check(&root, reflect.TypeFor[Config](), "")
+	problems = c.problems
+	// Decoding the tree itself, not a re-encoding of it, keeps the file's
+	// line numbers in the type errors.
+	if err := root.Decode(into); err != nil {
 		var te *yaml.TypeError
 		if !errors.As(err, &te) {
 			return fmt.Errorf("config: %w", err)
 		}
-		for _, e := range te.Errors {
-			if !envMarker.MatchString(e) {
-				problems = append(problems, e)
-			}
-		}
-	}
-	var errs []error
-	expandNode(&root, &errs)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	expanded, err := yaml.Marshal(&root)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	if err := strictDecode(expanded, false, into); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return fmt.Errorf("config: %w", err)
-		}
-		for _, e := range te.Errors {
-			if !slices.Contains(problems, e) {
-				problems = append(problems, e)
-			}
-		}
+		problems = append(problems, te.Errors...)
 	}
 	if len(problems) > 0 {
 		return &yaml.TypeError{Errors: problems}
@@ -404,33 +382,136 @@ func decodeConfig(data []byte, into *Config) error {
 	return nil
 }
 
-func strictDecode(data []byte, known bool, into *Config) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(known)
-	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
-}
-
-func expandNode(n *yaml.Node, errs *[]error) {
+// expandNode replaces every ${VAR} marker with the variable's value. An
+// unset variable is a problem and expands to nothing, so that the rest of
+// the file is still checked.
+func expandNode(n *yaml.Node, problems *[]string) {
 	if n.Kind == yaml.ScalarNode && envMarker.MatchString(n.Value) {
+		unset := false
 		n.Value = envMarker.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			raw, _ := hex.DecodeString(envMarker.FindStringSubmatch(ref)[1])
-			name := string(raw)
-			v, ok := os.LookupEnv(name)
+			v, ok := os.LookupEnv(string(raw))
 			if !ok {
-				*errs = append(*errs, fmt.Errorf("config: line %d: environment variable %s is not set", n.Line, name))
+				unset = true
+				*problems = append(*problems, fmt.Sprintf("line %d: environment variable %s is not set", n.Line, raw))
 			}
 			return v
 		})
-		if n.Style == 0 {
-			n.Tag = "" // type the expanded value as if it had been written inline
+		// Type the expanded value as if it had been written inline. A value
+		// that was only unset variables reads as no value at all, so that the
+		// defaults apply and the unset variable is its only problem.
+		if n.Style == 0 || (unset && n.Value == "") {
+			n.Tag, n.Style = "", 0
 		}
 	}
 	for _, c := range n.Content {
-		expandNode(c, errs)
+		expandNode(c, problems)
 	}
+}
+
+var durationType = reflect.TypeFor[orgsync.Duration]()
+
+// configCheck is yaml.v3's strict mode done by hand, plus durations: it
+// walks the YAML tree alongside the types it decodes into, and lists the
+// keys that have no field and the duration values that do not parse. A bad
+// duration (a TextUnmarshaler error) stops yaml.v3 on the spot, so each is
+// reported here with its line and key, then cleared: the decoder sees it as
+// unset and goes on.
+type configCheck struct {
+	problems []string
+	// seen holds the nodes already checked as a type: an anchor used
+	// twice is checked once, and one that merges into itself ends.
+	seen map[typedNode]bool
+}
+
+type typedNode struct {
+	n *yaml.Node
+	t reflect.Type
+}
+
+func (c *configCheck) check(n *yaml.Node, t reflect.Type, path string) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if c.seen[typedNode{n, t}] {
+		return
+	}
+	c.seen[typedNode{n, t}] = true
+	switch {
+	case n.Kind == yaml.DocumentNode:
+		for _, d := range n.Content {
+			c.check(d, t, path)
+		}
+	case t == durationType:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+			return // not text: the decoder reports it
+		}
+		if _, err := orgsync.ParseDuration(n.Value); err != nil {
+			c.problems = append(c.problems, fmt.Sprintf("line %d: %s: %v", n.Line, path, err))
+			n.Value, n.Tag, n.Style = "", "!!null", 0
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Struct:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.AliasNode {
+				k = k.Alias
+			}
+			switch ft, ok := fieldType(t, k.Value); {
+			case k.Kind != yaml.ScalarNode:
+				// not a name: the decoder reports it
+			case k.ShortTag() == "!!merge":
+				merged := []*yaml.Node{v}
+				if v.Kind == yaml.SequenceNode {
+					merged = v.Content
+				}
+				for _, m := range merged {
+					c.check(m, t, path)
+				}
+			case !ok:
+				c.problems = append(c.problems, fmt.Sprintf("line %d: field %s not found in type %s", k.Line, k.Value, t))
+			default:
+				c.check(v, ft, joinKey(path, k.Value))
+			}
+		}
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 1; i < len(n.Content); i += 2 {
+			c.check(n.Content[i], t.Elem(), joinKey(path, n.Content[i-1].Value))
+		}
+	case n.Kind == yaml.SequenceNode && t.Kind() == reflect.Slice:
+		for i, e := range n.Content {
+			c.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+}
+
+// fieldType is the type of the field of struct t that key decodes into,
+// named as yaml.v3 names it: the tag's name, else the lower-cased field
+// name, looking into ",inline" structs.
+func fieldType(t reflect.Type, key string) (reflect.Type, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case !f.IsExported() || name == "-":
+		case opts == "inline" && f.Type.Kind() == reflect.Struct:
+			if ft, ok := fieldType(f.Type, key); ok {
+				return ft, true
+			}
+		case name == key || (name == "" && strings.ToLower(f.Name) == key):
+			return f.Type, true
+		}
+	}
+	return nil, false
+}
+
+func joinKey(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 var secretKeys = map[string]bool{"admin_token": true, "bind_password": true, "token": true, "password": true}

@@ -49,7 +49,13 @@ func TestBadConfigs(t *testing.T) {
 			`type: "ftp" is not ldap or scim`, `schedule "every day"`, `name: "corp" is used twice`, "scim: required for type scim"}},
 		{"ldap-problems.bad.yaml", []string{"ldap.url", "ldap.user.filter", "ldap.user.base_dn: required"}},
 		{"unset-env.bad.yaml", []string{"environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set"}},
-		{"bad-duration.bad.yaml", []string{`duration "fortnight"`}},
+		{"bad-duration.bad.yaml", []string{`line 1: orgs[0].purge_after: duration "fortnight": want a value such as 30s, 720h or 30d`}},
+		{"all-at-once.bad.yaml", []string{
+			"line 3: environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set",
+			`line 4: server.read_timeout: duration "5q": want a value such as 30s, 720h or 30d`,
+			"line 6: field colour not found in type main.ServerConfig",
+			`line 15: sources[0].timeout: duration "3z": want a value such as 30s, 720h or 30d`,
+			`server.listen: "nope" is not host:port`, `log.level: "loud"`, `orgs[0]: id: "Bad Id"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -63,6 +69,20 @@ func TestBadConfigs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A ${VAR} is expanded before its value is typed, durations included.
+func TestEnvInDuration(t *testing.T) {
+	t.Setenv("ORGSYNC_TEST_PURGE_AFTER", "30d")
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(path, []byte("orgs: [{id: acme, purge_after: ${ORGSYNC_TEST_PURGE_AFTER}}]\n"), 0o600)
+	cfg, err := LoadConfig(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Orgs[0].PurgeAfter.D(); got != 720*time.Hour {
+		t.Fatalf("purge_after = %v, want 720h", got)
 	}
 }
 
