@@ -237,7 +237,37 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%stype: %q is not ldap or scim", p, s.Type))
 		}
 	}
+	if err := c.checkPool(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// checkPool makes sure scheduled jobs cannot starve the PostgreSQL pool: a
+// running job holds a connection for its replica lock the whole run and
+// needs one more at a time for its work, and the SCIM and admin APIs need
+// one of their own. With fewer, jobs firing together could each hold a
+// lock connection and wait for a free one until their timeout.
+func (c *Config) checkPool() error {
+	if c.Database.Driver != store.DriverPostgres {
+		return nil
+	}
+	jobs := 0
+	for _, s := range c.Sources {
+		if s.Schedule != "" {
+			jobs++
+		}
+	}
+	for _, o := range c.Orgs {
+		if o.PurgeAfter > 0 {
+			jobs++ // the org's scheduled purge
+		}
+	}
+	if need := jobs + 2; jobs > 0 && c.Database.MaxOpenConns < need {
+		return fmt.Errorf("database.max_open_conns: %d is too few for %d scheduled jobs (sources and purges): each running job holds a connection for its replica lock and needs another for its work, and the SCIM and admin APIs need one; set at least %d",
+			c.Database.MaxOpenConns, jobs, need)
+	}
+	return nil
 }
 
 func (s *ServerConfig) validate() error {

@@ -50,6 +50,7 @@ func TestBadConfigs(t *testing.T) {
 		{"ldap-problems.bad.yaml", []string{"ldap.url", "ldap.user.filter", "ldap.user.base_dn: required"}},
 		{"unset-env.bad.yaml", []string{"environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set"}},
 		{"bad-duration.bad.yaml", []string{`line 1: orgs[0].purge_after: duration "fortnight": want a value such as 30s, 720h or 30d`}},
+		{"small-pool.bad.yaml", []string{"database.max_open_conns: 3 is too few for 3 scheduled jobs", "set at least 5"}},
 		{"all-at-once.bad.yaml", []string{
 			"line 3: environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set",
 			`line 4: server.read_timeout: duration "5q": want a value such as 30s, 720h or 30d`,
