@@ -145,6 +145,19 @@ func plural(n int, one, many string) string {
 // pendingAfter returns the sorted user names of the members that are
 // pending_setup in observed, after p when project is set.
 func pendingAfter(observed orgsync.Snapshot, p *orgsync.Plan, project bool) []string {
+	return pendingOf(observed, p, project, nil)
+}
+
+// pendingApplied is pendingAfter the applied plan p, with the members the
+// store really provisioned in place of p's provisions: it skips one whose
+// user name was taken between plan and apply.
+func pendingApplied(observed orgsync.Snapshot, p *orgsync.Plan, provisioned []string) []string {
+	return pendingOf(observed, p, true, append([]string{}, provisioned...))
+}
+
+// pendingOf is pendingAfter, with provisioned (when not nil) standing for
+// the plan's provisions.
+func pendingOf(observed orgsync.Snapshot, p *orgsync.Plan, project bool, provisioned []string) []string {
 	type st struct {
 		name   string
 		status orgsync.Status
@@ -155,13 +168,15 @@ func pendingAfter(observed orgsync.Snapshot, p *orgsync.Plan, project bool) []st
 			byID[m.ID] = st{m.UserName, m.Status}
 		}
 	}
-	var added []string
+	added := provisioned
 	if project {
 		for _, c := range p.Changes {
 			s, ok := byID[c.MemberID]
 			switch c.Action {
 			case orgsync.ActionProvision:
-				added = append(added, c.UserName)
+				if provisioned == nil {
+					added = append(added, c.UserName)
+				}
 			case orgsync.ActionAdopt, orgsync.ActionReactivate:
 				byID[c.MemberID] = st{c.UserName, c.Member.Status}
 			case orgsync.ActionUpdate:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -260,5 +261,30 @@ func TestPendingLineIsCapped(t *testing.T) {
 	}
 	if !strings.Contains(js.String(), `"u59@x"`) {
 		t.Error("the JSON report does not list every provisioned member")
+	}
+}
+
+// After an apply, the members awaiting setup are those the store really
+// provisioned, not all the plan meant to: a provision it skipped (the name
+// was taken meanwhile) is not pending.
+func TestPendingAfterApplyCountsWhatWasProvisioned(t *testing.T) {
+	observed := orgsync.Snapshot{Members: []orgsync.Member{
+		member("m1", src, "k1", "carol@x", pending),
+		member("m2", src, "k2", "dan@x", pending),
+		member("m3", src, "k3", "erin@x", active),
+	}}
+	plan := orgsync.Plan{Changes: []orgsync.Change{
+		{Action: orgsync.ActionProvision, UserName: "alice@x", MemberKey: "k4"},
+		{Action: orgsync.ActionProvision, UserName: "bob@x", MemberKey: "k5"},
+		{Action: orgsync.ActionDeprovision, UserName: "carol@x", MemberID: "m1"},
+	}}
+	if got, want := pendingAfter(observed, &plan, true), []string{"alice@x", "bob@x", "dan@x"}; !slices.Equal(got, want) {
+		t.Errorf("projected: %q, want %q", got, want)
+	}
+	if got, want := pendingApplied(observed, &plan, []string{"alice@x"}), []string{"alice@x", "dan@x"}; !slices.Equal(got, want) {
+		t.Errorf("applied: %q, want %q", got, want)
+	}
+	if got, want := pendingApplied(observed, &plan, []string{}), []string{"dan@x"}; !slices.Equal(got, want) {
+		t.Errorf("nothing provisioned: %q, want %q", got, want)
 	}
 }

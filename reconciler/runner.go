@@ -212,6 +212,7 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 		return r.finish(ctx, log, rep, fmt.Errorf("reconciler: %s: apply: %w", rep.Source, err))
 	}
 	rep.Applied = &applied
+	rep.PendingSetup = pendingApplied(observed, &rep.Plan, applied.Provisioned)
 	return r.finish(ctx, log, rep, nil)
 }
 

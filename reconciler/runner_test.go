@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -336,5 +337,35 @@ func TestRunnerPurge(t *testing.T) {
 	}
 	if len(s.runs) != 2 || s.runs[0].Result != orgsync.RunBlocked || s.runs[1].Source != PurgeSource {
 		t.Errorf("runs %+v", s.runs)
+	}
+}
+
+// lateStore hides one member from Observed, as if an IdP created it through
+// SCIM between the plan and the apply.
+type lateStore struct {
+	*memStore
+	late string // user name
+}
+
+func (s lateStore) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
+	snap, err := s.memStore.Observed(ctx, org)
+	snap.Members = slices.DeleteFunc(snap.Members, func(m orgsync.Member) bool { return m.UserName == s.late })
+	return snap, err
+}
+
+// The report of an applied run counts as awaiting setup only the members
+// the store really provisioned: one it skipped is not pending.
+func TestRunReportsPendingAsApplied(t *testing.T) {
+	s := newMemStore([]orgsync.Member{member("s1", orgsync.OwnerSCIM, "e1", "u1@x", active)}, nil)
+	r := newRunner(t, lateStore{s, "u1@x"}, prometheus.NewRegistry())
+	rep, err := r.Run(context.Background(), testJob(&fakeSource{snap: orgsync.Snapshot{Members: users(3, "u")}}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"u0@x", "u2@x"}; !slices.Equal(rep.PendingSetup, want) || !slices.Equal(rep.ProvisionedPending, want) {
+		t.Errorf("pending %q, provisioned %q; want %q for both", rep.PendingSetup, rep.ProvisionedPending, want)
+	}
+	if rep.Applied == nil || len(rep.Applied.Skipped) != 1 {
+		t.Errorf("applied %+v, want one skipped provision", rep.Applied)
 	}
 }
