@@ -17,8 +17,6 @@ const (
 	maxArrayItems = 10000 // elements of one array (members of a group PUT)
 )
 
-// readBody reads and checks the JSON object of a request: size (413),
-// media type (415), syntax, depth, array sizes and NUL characters (400).
 // readAs reads the request body and parses it with parse; on an error it
 // answers the request and returns false.
 func readAs[T any](s *Server, w http.ResponseWriter, r *http.Request, parse func(map[string]any) (T, error)) (T, bool) {
@@ -36,6 +34,8 @@ func readAs[T any](s *Server, w http.ResponseWriter, r *http.Request, parse func
 	return v, true
 }
 
+// readBody reads and checks the JSON object of a request: size (413),
+// media type (415), syntax, depth, array sizes and NUL characters (400).
 func readBody(r *http.Request, limit int64) (map[string]any, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
