@@ -9,6 +9,7 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -128,7 +129,7 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 // SQLITE_BUSY on their first connection: they try again for as long as the
 // busy timeout would have waited.
 func openSQLiteRetrying(ctx context.Context, dsn string, gcfg *gorm.Config) (*gorm.DB, error) {
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(sqliteBusyTimeout)
 	for {
 		db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriverName(), DSN: sqliteDSN(dsn)}), gcfg)
 		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) || ctx.Err() != nil {
@@ -161,8 +162,12 @@ func sqliteDSN(dsn string) string {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	return dsn + sep + "_journal_mode=WAL&_busy_timeout=15000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_cache_size=-65536"
+	return dsn + sep + "_journal_mode=WAL&_busy_timeout=" + strconv.Itoa(int(sqliteBusyTimeout.Milliseconds())) +
+		"&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_cache_size=-65536"
 }
+
+// sqliteBusyTimeout is how long a connection waits for another's lock.
+const sqliteBusyTimeout = 15 * time.Second
 
 func checkSQLitePath(dsn string) error {
 	p := sqlitePath(dsn)
