@@ -152,7 +152,10 @@ func pendingAfter(observed orgsync.Snapshot, p *orgsync.Plan, project bool) []st
 // store really provisioned in place of p's provisions: it skips one whose
 // user name was taken between plan and apply.
 func pendingApplied(observed orgsync.Snapshot, p *orgsync.Plan, provisioned []string) []string {
-	return pendingOf(observed, p, true, append([]string{}, provisioned...))
+	if provisioned == nil {
+		provisioned = []string{} // nothing provisioned, not "as planned"
+	}
+	return pendingOf(observed, p, true, provisioned)
 }
 
 // pendingOf is pendingAfter, with provisioned (when not nil) standing for
