@@ -30,6 +30,9 @@ CRASH_ROUNDS=${CRASH_ROUNDS:-20}
 
 . scripts/lib/servers.sh hardening
 
+step "C toolchain (cgo: the SQLite driver and the race detector need it)"
+need_cc
+
 step "PostgreSQL and slapd (throwaway)"
 start_postgres 35432
 start_slapd 33389
