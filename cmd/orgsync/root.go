@@ -75,6 +75,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.SetVersionTemplate("orgsync {{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: orgsync.yaml if present, else built-in defaults)")
 	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.versionCommand())
+	root.AddCommand(a.healthcheckCommand())
 	for _, c := range a.reconcileCommands() {
 		root.AddCommand(c)
 	}
