@@ -7,7 +7,8 @@
 #     temp dir, never touching system services,
 #   - runs go vet and go test -race over every package (under CI=true a
 #     test whose server is missing fails instead of skipping),
-#   - checks the packaging (scripts/packaging-check.sh),
+#   - checks the packaging (scripts/packaging-check.sh, scripts/helm-check.sh;
+#     helm is built from the Go module proxy when missing),
 #   - stops everything again, whatever happened.
 # Usage: scripts/test.sh [go test flags...]   e.g. scripts/test.sh -run TestConformance
 set -euo pipefail
@@ -29,6 +30,9 @@ start_samba
 
 step "packaging (stamped version, systemd unit)"
 scripts/packaging-check.sh
+
+step "Helm chart (helm lint, manifests strictly typed, rendered config validated)"
+scripts/helm-check.sh
 
 step "go vet"
 go vet ./...
