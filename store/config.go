@@ -141,3 +141,12 @@ func sqlitePath(dsn string) string {
 	}
 	return filepath.Clean(p)
 }
+
+// SQLiteFile is the database file the config names: "" for PostgreSQL and
+// for in-memory SQLite.
+func (c Config) SQLiteFile() string {
+	if c.Driver != DriverSQLite {
+		return ""
+	}
+	return sqlitePath(c.DSN)
+}

@@ -85,10 +85,7 @@ type SourceConfig struct {
 }
 
 // Defaults.
-const (
-	defaultConfigFile = "orgsync.yaml"
-	defaultOrg        = "default"
-)
+const defaultOrg = "default"
 
 // SetDefaults fills every unset value with the built-in default.
 func (c *Config) SetDefaults() {
@@ -324,20 +321,26 @@ type Loaded struct {
 	Warnings []string
 }
 
-// LoadConfig reads path (or orgsync.yaml when present, or the built-in
-// defaults when path is ""), expands ${VAR}, decodes strictly, fills
+// LoadConfig reads path (the built-in defaults when path is "", or when it
+// does not exist and was not named explicitly; see discoverConfig), expands ${VAR}, decodes strictly, fills
 // defaults and validates. The error lists every problem found.
 func LoadConfig(path string, explicit bool) (*Loaded, error) {
 	l := &Loaded{}
-	if path == "" {
-		path = defaultConfigFile
+	var data []byte
+	err := fs.ErrNotExist
+	if path != "" {
+		data, err = os.ReadFile(path)
 	}
-	data, err := os.ReadFile(path)
 	switch {
 	case err == nil:
 		l.Path = path
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
 		l.SetDefaults()
+		if l.Server.AdminToken == "" {
+			// The built-in defaults take the admin token from where a
+			// config file would name it.
+			l.Server.AdminToken = orgsync.Secret(os.Getenv("ORGSYNC_ADMIN_TOKEN"))
+		}
 		if err := l.Validate(); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -34,9 +35,13 @@ func exitWith(code int, err error) error { return &exitError{code: code, err: er
 type app struct {
 	stdout, stderr io.Writer
 	configPath     string
-	cfg            *Loaded
-	st             *store.Store
-	log            zerolog.Logger
+	// candidates replaces configCandidates (tests); choice is what
+	// discoverConfig picked.
+	candidates []string
+	choice     configChoice
+	cfg        *Loaded
+	st         *store.Store
+	log        zerolog.Logger
 }
 
 // run executes the CLI and returns the process exit code.
@@ -87,12 +92,25 @@ func (a *app) config() (*Loaded, error) {
 	if a.cfg != nil {
 		return a.cfg, nil
 	}
-	cfg, err := LoadConfig(a.configPath, a.configPath != "")
+	candidates := a.candidates
+	if candidates == nil {
+		candidates = configCandidates
+	}
+	a.choice = discoverConfig(a.configPath, os.Getenv("ORGSYNC_CONFIG"), candidates)
+	cfg, err := LoadConfig(a.choice.Path, a.choice.Explicit)
 	if err != nil {
+		if a.choice.Path != "" {
+			return nil, fmt.Errorf("invalid config %s (%s):\n%w", a.choice.Path, a.choice.From, err)
+		}
 		return nil, fmt.Errorf("invalid config:\n%w", err)
 	}
 	a.cfg = cfg
 	a.log = newLogger(cfg.Log, a.stderr)
+	if cfg.Path != "" {
+		a.log.Info().Str("file", cfg.Path).Str("from", a.choice.From).Msg("config")
+	} else {
+		a.log.Info().Msg("config: built-in defaults (no --config, $ORGSYNC_CONFIG, ./orgsync.yaml or /etc/orgsync/orgsync.yaml)")
+	}
 	for _, w := range cfg.Warnings {
 		a.log.Warn().Msg(w)
 	}
@@ -107,6 +125,12 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	cfg, err := a.config()
 	if err != nil {
 		return nil, err
+	}
+	if f := cfg.Database.SQLiteFile(); f != "" && len(a.choice.Others) > 0 {
+		if _, err := os.Stat(f); errors.Is(err, fs.ErrNotExist) {
+			a.log.Warn().Str("database", f).Strs("other_configs", a.choice.Others).
+				Msg("creating a new database, yet other config files exist: pass --config to use one of them")
+		}
 	}
 	st, err := store.Open(ctx, cfg.Database, a.log)
 	if err != nil {
