@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"SCIMRecreateExternalIDChanges", testSCIMRecreateExternalIDChanges},
 		{"SCIMReviveSameIdentity", testSCIMReviveSameIdentity},
 		{"SCIMRecreateOverSuspended", testSCIMRecreateOverSuspended},
+		{"PurgeNeverAdminsHoweverSpelled", testPurgeNeverAdminsHoweverSpelled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
