@@ -500,7 +500,8 @@ func (s *Store) dropMemberships(ctx context.Context, tx *gorm.DB, m *orgsync.Mem
 // reactivates a deprovisioned member (to active if setup ever completed,
 // else pending_setup) and leaves a live one as it is. ID, owner, role and
 // setup state cannot be changed. An edit that changes nothing writes
-// nothing and keeps the version.
+// nothing and keeps the version. A rename onto the userName of a SCIM
+// tombstone retires the tombstone (see retireTombstone), as a create does.
 func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error) {
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
@@ -535,10 +536,19 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 			out = cur
 			return nil
 		}
+		var evs []eventRow
 		if orgsync.Fold(next.UserName) != orgsync.Fold(cur.UserName) {
 			holder, err := s.nameHolder(ctx, tx, org, next.UserName, cur.ID)
 			if err != nil {
 				return err
+			}
+			// A SCIM tombstone gives its name up, as it does to a create
+			// by another identity.
+			if holder != nil && holder.Owner == scimOwner && holder.DeletedAt != nil {
+				if evs, err = s.retireTombstone(ctx, tx, holder); err != nil {
+					return err
+				}
+				holder = nil
 			}
 			if holder != nil {
 				return nameConflict(next.UserName, holder)
@@ -549,7 +559,7 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 			return err
 		}
 		out = next
-		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}})
+		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}))
 	})
 	if err != nil {
 		return orgsync.Member{}, scimFailed("update member", id, err)

@@ -220,3 +220,21 @@ func testSCIMRecreateOverSuspended(t *testing.T, s *store.Store) {
 		t.Fatalf("POST with the same externalId = %+v, %v; want %s reactivated", back, err, m.ID)
 	}
 }
+
+// testSCIMRenameOntoTombstone: a live member renamed to a deleted member's
+// userName takes the name; the tombstone is retired, not revived or merged.
+func testSCIMRenameOntoTombstone(t *testing.T, s *store.Store) {
+	old, _ := setUpDeletedAdmin(t, s, "alice@example.org", "X")
+	eve, err := s.SCIMCreateMember(ctx, "acme", scimMember("eve@example.org", "E"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SCIMUpdateMember(ctx, "acme", eve.ID, 0, func(m *orgsync.Member) error { m.UserName = "Alice@example.org"; return nil })
+	if err != nil || got.ID != eve.ID || got.UserName != "Alice@example.org" || got.Status != orgsync.StatusPendingSetup || got.SetupCompletedAt != nil {
+		t.Fatalf("rename onto a tombstone's name = %+v, %v", got, err)
+	}
+	tomb, err := s.Member(ctx, "acme", old.ID)
+	if err != nil || tomb.DeletedAt == nil || tomb.UserName != store.RetiredUserName("alice@example.org", old.ID) {
+		t.Fatalf("tombstone after the rename = %+v, %v", tomb, err)
+	}
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Open) {
 		{"SCIMRecreateExternalIDChanges", testSCIMRecreateExternalIDChanges},
 		{"SCIMReviveSameIdentity", testSCIMReviveSameIdentity},
 		{"SCIMRecreateOverSuspended", testSCIMRecreateOverSuspended},
+		{"SCIMRenameOntoTombstone", testSCIMRenameOntoTombstone},
 		{"PurgeNeverAdminsHoweverSpelled", testPurgeNeverAdminsHoweverSpelled},
 	}
 	for _, tt := range tests {
