@@ -33,12 +33,12 @@ func TestServeRePOSTOfDeletedUserName(t *testing.T) {
 			}
 			base, a, stop := startServe(t, cfg)
 			defer stop()
-			testRePOST(t, base, a)
+			testRePOST(t, cfg, base, a)
 		})
 	}
 }
 
-func testRePOST(t *testing.T, base string, a *app) {
+func testRePOST(t *testing.T, cfg, base string, a *app) {
 	tok, _, err := a.st.CreateToken(t.Context(), "acme", "idp", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -126,6 +126,16 @@ func testRePOST(t *testing.T, base string, a *app) {
 	if !ok || old.Status != "deprovisioned" || old.ExternalID != "X" || old.SetupCompletedAt == nil ||
 		old.UserName != store.RetiredUserName("alice@example.org", alice) {
 		t.Fatalf("old member = %+v (found %v); want it kept deprovisioned under its retired name", old, ok)
+	}
+	// The CLI lists the old member as deprovisioned too.
+	code, out, errOut := cli(t, cfg, "members", "list", "--org", "acme", "--status", "deprovisioned", "--format", "json")
+	var listed []admin.Member
+	if code != 0 || json.Unmarshal([]byte(out), &listed) != nil || len(listed) != 1 || listed[0].ID != alice || listed[0].Status != "deprovisioned" {
+		t.Fatalf("members list --status deprovisioned: exit %d %s %s", code, out, errOut)
+	}
+	if code, out, _ := cli(t, cfg, "members", "list", "--org", "acme", "--status", "deprovisioned"); code != 0 ||
+		!strings.Contains(out, store.RetiredUserName("alice@example.org", alice)+"  deprovisioned") {
+		t.Fatalf("members list --status deprovisioned (text): exit %d\n%s", code, out)
 	}
 	code, body = do(t, "GET", base+"/api/v1/events?after=0", testAdminToken, "")
 	if code != 200 || !strings.Contains(body, `"kind":"group.member_removed"`) || !strings.Contains(body, store.RetiredUserName("alice@example.org", alice)) {
