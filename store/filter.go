@@ -95,6 +95,9 @@ var groupSchema = filterSchema{
 func (d dialect) lower(expr string) string {
 	switch {
 	case !d.postgres:
+		// A cgo callback per row: a displayName scan of 100k members took
+		// about 0.12 s instead of 0.03 s (the indexed userName, externalId
+		// and email lookups IdPs send do not call it).
 		return "orgsync_lower(" + expr + ")"
 	case d.icu:
 		return `(lower(` + expr + ` COLLATE "und-x-icu") COLLATE "C")`
