@@ -37,6 +37,12 @@ const (
 	RoleAdmin  = "admin"
 )
 
+// IsAdminRole reports whether role is RoleAdmin however a source or config
+// spelled it ("Admin", " admin "): the rules that protect admins (never
+// purged) must not be dodged by case or padding, so every such rule asks
+// this function rather than comparing with RoleAdmin.
+func IsAdminRole(role string) bool { return strings.EqualFold(strings.TrimSpace(role), RoleAdmin) }
+
 // Email is one address of a member.
 type Email struct {
 	Value   string `json:"value"`

@@ -17,7 +17,8 @@
 // with a value array) and answers every bad input with a SCIM error and a
 // 4xx status: bodies are limited in size, nesting depth and array length
 // before they are decoded, filters are translated exactly or refused (400
-// invalidFilter, never an unfiltered list), and repeated failed
+// invalidFilter, never an unfiltered list; nesting deeper than 10
+// parentheses or brackets is refused before parsing), and repeated failed
 // authentication from one address is answered with 429 and Retry-After.
 //
 // Policy decisions (see the tests for each):
@@ -26,6 +27,11 @@
 //     must be valid (401 otherwise), so an IdP's "test connection" against
 //     discovery fails with a wrong token.
 //   - Group PATCH answers 204 unless the request asks for attributes.
+//     remove members without a value removes every member (RFC 7644);
+//     with "value": null it is 400 invalidValue, never "all".
+//   - DELETE of a user keeps it as a tombstone (404 to SCIM) and drops
+//     its group memberships; a POST of its userName revives it only with
+//     the same externalId, otherwise it is a new pending_setup user.
 //   - password is accepted and dropped; unknown attributes and schema URNs
 //     (including the enterprise extension) are ignored, never stored.
 //   - Sorting is not supported (declared so); lists have a stable order

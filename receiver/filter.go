@@ -15,6 +15,12 @@ import (
 
 const maxFilterLen = 4096
 
+// maxFilterDepth bounds the nesting of parentheses and brackets in a
+// filter. The parser's cost grows with the square of the depth (a filter
+// of 2,000 nested parentheses, within maxFilterLen, took 0.4 s of CPU),
+// and no IdP nests more than a few levels.
+const maxFilterDepth = 10
+
 // attrSpec is the canonical attribute of a resource a SCIM attribute path
 // names in a filter.
 type attrSpec struct {
@@ -77,6 +83,9 @@ func parseFilter(resource, raw string) (f *orgsync.Filter, err error) {
 	}
 	if !utf8.ValidString(raw) || strings.IndexByte(raw, 0) >= 0 {
 		return nil, invalidFilter("the filter is not valid UTF-8 text")
+	}
+	if d := filterDepth(raw); d > maxFilterDepth {
+		return nil, invalidFilter("the filter nests parentheses or brackets %d levels deep; at most %d are allowed", d, maxFilterDepth)
 	}
 	rewritten, err := rewriteValuePaths(raw)
 	if err != nil {
@@ -180,6 +189,35 @@ func rewriteValuePaths(raw string) (string, error) {
 	}
 	b.WriteString(raw[last:])
 	return b.String(), nil
+}
+
+// filterDepth is the deepest nesting of "(" and "[" in s outside string
+// literals, counted in one pass before anything is parsed.
+func filterDepth(s string) int {
+	depth, deepest := 0, 0
+	quoted, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case quoted:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				quoted = false
+			}
+		case c == '"':
+			quoted = true
+		case c == '(' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ')' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }
 
 // quotedSpans returns a function reporting whether byte i of s lies inside

@@ -15,6 +15,7 @@ import (
 //	remove members[value eq "x" or …]   → remove those members
 //	remove members, value [..]          → remove only those listed (Entra, JumpCloud)
 //	remove members, no value            → remove every member (RFC)
+//	remove members, value null          → 400 invalidValue (never "all")
 //	replace members [..] / []           → exactly those members
 //	replace {displayName, id, …}        → rename (Okta sends the id inside the value)
 //
@@ -93,6 +94,11 @@ func membersPath(p *orgsync.GroupPatch, op string, t pathTarget, value any, hasV
 		}
 		push(orgsync.MembershipRemove, ids)
 		return nil
+	}
+	if op == "remove" && hasValue && value == nil {
+		// Read as "no value", it would remove every member: a sender
+		// that meant a list and produced null must not empty the group.
+		return badRequest(typeInvalidValue, "remove members with a null value: send the members to remove, or no value to remove them all")
 	}
 	ids, err := memberIDs(value)
 	if err != nil {

@@ -35,7 +35,7 @@ func PurgePlan(observed orgsync.Snapshot, org string, now time.Time, purgeAfter 
 		if m.Status != orgsync.StatusDeprovisioned || since == nil || !since.Before(cutoff) {
 			continue
 		}
-		if m.Role == orgsync.RoleAdmin {
+		if orgsync.IsAdminRole(m.Role) {
 			p.Conflicts = append(p.Conflicts, orgsync.Conflict{
 				UserName: m.UserName, Key: m.ExternalID,
 				Reason: fmt.Sprintf("deprovisioned since %s but has role admin: never purged automatically", since.UTC().Format(time.DateOnly)),

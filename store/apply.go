@@ -477,7 +477,7 @@ func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
 }
 
 func (a *applier) purge(c orgsync.Change, m *orgsync.Member) error {
-	if m.Role == orgsync.RoleAdmin {
+	if orgsync.IsAdminRole(m.Role) {
 		a.skip(c, "admins are never purged")
 		return nil
 	}

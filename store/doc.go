@@ -16,6 +16,17 @@
 // the cgo driver's cost is per column and per statement, so bulk writes use
 // multi-row statements and bulk reads few columns.
 //
+// SCIM-deleted members are kept as tombstones (deprovisioned, DeletedAt
+// set, without group memberships) until the purge removes them; Members
+// lists them, SCIM does not. A SCIM create with a tombstone's userName
+// revives it only for the same externalId (both empty counts as the same);
+// for anyone else the tombstone is renamed to RetiredUserName (a
+// member.updated event records it) and a new pending_setup member is made:
+// setup state and memberships never pass to another identity.
+//
+// Case-insensitive SCIM filters compare as Go's strings.ToLower does, on
+// both databases (dialect.lower), and never trim the value.
+//
 // Errors are translated at this edge to the domain kinds of package orgsync:
 // ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),
 // ErrInvalid.

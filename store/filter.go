@@ -16,7 +16,8 @@ const maxFilterNodes = 200
 type colKind int
 
 const (
-	kindFold   colKind = iota // case-insensitive string: the value is folded
+	kindFold   colKind = iota // case-insensitive string stored folded: the value is lower-cased
+	kindLower                 // case-insensitive string: column and value are lower-cased
 	kindExact                 // case-exact string
 	kindBool                  // boolean expression: expr is the true condition
 	kindTime                  // timestamp
@@ -45,9 +46,9 @@ var memberSchema = filterSchema{
 		orgsync.AttrID:             {"m.id", kindExact},
 		orgsync.AttrUserName:       {"m.user_name_fold", kindFold},
 		orgsync.AttrExternalID:     {"m.external_id", kindExact},
-		orgsync.AttrDisplayName:    {"LOWER(m.display_name)", kindFold},
-		orgsync.AttrGivenName:      {"LOWER(m.given_name)", kindFold},
-		orgsync.AttrFamilyName:     {"LOWER(m.family_name)", kindFold},
+		orgsync.AttrDisplayName:    {"m.display_name", kindLower},
+		orgsync.AttrGivenName:      {"m.given_name", kindLower},
+		orgsync.AttrFamilyName:     {"m.family_name", kindLower},
 		orgsync.AttrActive:         {"m.status <> 'deprovisioned'", kindBool},
 		orgsync.AttrSetupStatus:    {"m.status", kindStatus},
 		orgsync.AttrSetupCompleted: {"m.setup_completed_at IS NOT NULL", kindBool},
@@ -59,7 +60,7 @@ var memberSchema = filterSchema{
 			head: "m.id IN (SELECT e.member_id FROM member_emails e WHERE e.org_id = ?",
 			subs: map[string]column{
 				orgsync.SubValue:   {"e.value_fold", kindFold},
-				orgsync.SubType:    {"LOWER(e.type)", kindFold},
+				orgsync.SubType:    {"e.type", kindLower},
 				orgsync.SubPrimary: {"e.is_primary", kindBool},
 			},
 		},
@@ -82,6 +83,28 @@ var groupSchema = filterSchema{
 	},
 }
 
+// lower is the SQL lower-casing expr as Go's strings.ToLower does (how
+// every stored fold is made), whatever the database's locale: SQLite's
+// LOWER folds ASCII only, so SQLite calls orgsync_lower (strings.ToLower,
+// registered on every connection by sqliteDriverName); PostgreSQL's lower
+// follows the database's LC_CTYPE, which folds ASCII only under the C
+// locale, so it lower-cases under the ICU root collation when the server
+// has one (and compares the result bytewise, as SQLite does). A server
+// without ICU falls back to plain lower: full folding needs a UTF-8
+// locale then.
+func (d dialect) lower(expr string) string {
+	switch {
+	case !d.postgres:
+		// A cgo callback per row: a displayName scan of 100k members took
+		// about 0.12 s instead of 0.03 s (the indexed userName, externalId
+		// and email lookups IdPs send do not call it).
+		return "orgsync_lower(" + expr + ")"
+	case d.icu:
+		return `(lower(` + expr + ` COLLATE "und-x-icu") COLLATE "C")`
+	}
+	return "lower(" + expr + ")"
+}
+
 // sqlFilter translates f into a parameterised SQL condition with ?
 // placeholders. Every value is a parameter; no value is ever written into
 // the SQL text. An attribute, operator or value the schema does not
@@ -89,6 +112,7 @@ var groupSchema = filterSchema{
 type sqlFilter struct {
 	org    string
 	pg     bool
+	lower  func(expr string) string
 	schema filterSchema
 	b      strings.Builder
 	args   []any
@@ -99,7 +123,7 @@ func (d dialect) translateFilter(org string, schema filterSchema, f *orgsync.Fil
 	if f == nil {
 		return "", nil, nil
 	}
-	t := &sqlFilter{org: org, schema: schema, pg: d.postgres}
+	t := &sqlFilter{org: org, schema: schema, pg: d.postgres, lower: d.lower}
 	if err := t.node(f, schema.cols); err != nil {
 		return "", nil, fmt.Errorf("filter: %w", err)
 	}
@@ -173,6 +197,10 @@ func (t *sqlFilter) compare(col column, f *orgsync.Filter) error {
 		t.b.WriteString(col.expr + " <> ''")
 		return nil
 	}
+	expr := col.expr
+	if col.kind == kindLower {
+		expr = t.lower(expr)
+	}
 	v, ok := f.Value.(string)
 	if !ok {
 		return invalidf("%s %s needs a string", f.Attr, f.Op)
@@ -180,26 +208,29 @@ func (t *sqlFilter) compare(col column, f *orgsync.Filter) error {
 	if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
 		return invalidf("%s: value is not valid text", f.Attr)
 	}
+	// Lower-cased as the stored folds are, but not trimmed: the value is
+	// what the IdP asked for (`co " "` looks for a space; trimmed, it
+	// would match everyone).
 	if col.kind != kindExact {
-		v = orgsync.Fold(v)
+		v = strings.ToLower(v)
 	}
 	switch f.Op {
 	case orgsync.FilterEq, orgsync.FilterNe, orgsync.FilterGt, orgsync.FilterGe, orgsync.FilterLt, orgsync.FilterLe:
-		t.b.WriteString(col.expr + " " + sqlOps[f.Op] + " ?")
+		t.b.WriteString(expr + " " + sqlOps[f.Op] + " ?")
 		t.args = append(t.args, v)
 	case orgsync.FilterCo:
 		fn := "instr"
 		if t.pg {
 			fn = "strpos"
 		}
-		t.b.WriteString(fn + "(" + col.expr + ", ?) > 0")
+		t.b.WriteString(fn + "(" + expr + ", ?) > 0")
 		t.args = append(t.args, v)
 	case orgsync.FilterSw:
-		t.b.WriteString("substr(" + col.expr + ", 1, ?) = ?")
+		t.b.WriteString("substr(" + expr + ", 1, ?) = ?")
 		t.args = append(t.args, utf8.RuneCountInString(v), v)
 	case orgsync.FilterEw:
 		n := utf8.RuneCountInString(v)
-		t.b.WriteString("(length(" + col.expr + ") >= ? AND substr(" + col.expr + ", length(" + col.expr + ") - ? + 1) = ?)")
+		t.b.WriteString("(length(" + expr + ") >= ? AND substr(" + expr + ", length(" + expr + ") - ? + 1) = ?)")
 		t.args = append(t.args, n, n, v)
 	default:
 		return invalidf("unsupported operator %q", f.Op)

@@ -288,12 +288,18 @@ func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgs
 // MemberFilter narrows Members.
 type MemberFilter struct {
 	Status orgsync.Status // "" for all
-	// Deleted includes SCIM-deleted tombstones.
+	// Deleted is kept so that callers compile: SCIM-deleted tombstones are
+	// always listed now (they are deprovisioned until purged).
+	//
+	// Deprecated: it changes nothing.
 	Deleted bool
 }
 
 // Members lists the org's members with their group names, ordered by user
-// name. Unknown org: ErrNotFound.
+// name. SCIM-deleted members (tombstones, DeletedAt set) are listed too,
+// as the deprovisioned members they are until the purge removes them: the
+// lifecycle contract says so, and an operator must be able to see what the
+// purge will remove. Unknown org: ErrNotFound.
 func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgsync.Member, error) {
 	if _, err := s.Org(ctx, org); err != nil {
 		return nil, err
@@ -304,9 +310,6 @@ func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgs
 	if f.Status != "" {
 		q += ` AND status = ?`
 		args = append(args, string(f.Status))
-	}
-	if !f.Deleted {
-		q += ` AND deleted_at IS NULL`
 	}
 	var n int
 	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM members WHERE org_id = ?`, org).Scan(&n).Error; err != nil {

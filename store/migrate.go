@@ -28,7 +28,10 @@ var migrations = []migration{
 func SchemaVersion() int { return migrations[len(migrations)-1].version }
 
 // dialect hides the few DDL differences between SQLite and PostgreSQL.
-type dialect struct{ postgres bool }
+type dialect struct {
+	postgres bool
+	icu      bool // PostgreSQL has the ICU root collation (see dialect.lower)
+}
 
 func (d dialect) serial() string {
 	if d.postgres {

@@ -18,7 +18,9 @@ import (
 // groups of other owners (pull sources) are invisible to it (404), and a
 // create that would take over one of them is ErrConflict naming its owner.
 // SCIM-deleted members (tombstones) are invisible too, except that a create
-// with the same userName revives them under the same ID. Every write runs
+// with the same userName and the same externalId revives them under the
+// same ID (see SCIMCreateMember: another externalId is another person, who
+// gets a new member). Every write runs
 // in one serialised transaction with its events (actor "scim"), so
 // concurrent PATCHes of one group never lose an update.
 //
@@ -317,10 +319,19 @@ func validUserName(m *orgsync.Member) error {
 //
 // A live SCIM member with the same userName (case-insensitively) is
 // ErrConflict; a member another owner holds is ErrConflict naming that
-// owner. A deleted or deprovisioned SCIM member with that userName is
-// revived with the same ID, so keys it made stay valid (active again if
-// setup ever completed, else pending_setup); a member nobody owns is
-// adopted. A new member starts pending_setup with the org's default role.
+// owner; a member nobody owns is adopted. A SCIM member with that userName
+// that is deleted (a tombstone) or deprovisioned is the same person only
+// when its externalId is the one sent (both empty counts as equal):
+//   - same externalId: it is revived with the same ID, so keys it made stay
+//     valid (active again if setup ever completed, else pending_setup);
+//   - another externalId, tombstone: the tombstone is retired (retireTombstone:
+//     renamed out of the way, memberships dropped, kept for the purge) and a
+//     new member is created: a new ID, pending_setup, no groups. Setup state
+//     never moves to another identity;
+//   - another externalId, deprovisioned but not deleted (still visible to
+//     SCIM): ErrConflict, the IdP must change or delete that resource first.
+//
+// A new member starts pending_setup with the org's default role.
 func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Member) (orgsync.Member, error) {
 	if err := validUserName(&m); err != nil {
 		return orgsync.Member{}, err
@@ -337,6 +348,13 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		holder, err := s.nameHolder(ctx, tx, org, m.UserName, "")
 		if err != nil {
 			return err
+		}
+		var evs []eventRow
+		if holder != nil && holder.Owner == scimOwner && holder.DeletedAt != nil && holder.ExternalID != m.ExternalID {
+			if evs, err = s.retireTombstone(ctx, tx, holder); err != nil {
+				return err
+			}
+			holder = nil
 		}
 		now := s.Now()
 		wantActive := m.Status != orgsync.StatusDeprovisioned
@@ -358,7 +376,7 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
 				return err
 			}
-			return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventMemberCreated, memberID: out.ID, after: out}})
+			return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: orgsync.EventMemberCreated, memberID: out.ID, after: out}))
 		}
 		kind := ""
 		switch {
@@ -366,8 +384,20 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 			kind = orgsync.EventMemberAdopted
 		case holder.Owner != scimOwner:
 			return nameConflict(m.UserName, holder)
-		case holder.DeletedAt != nil || holder.Status == orgsync.StatusDeprovisioned:
+		case holder.DeletedAt != nil:
+			// The same externalId: retireTombstone above took the others.
 			kind = orgsync.EventMemberReactivated
+			// A tombstone of an older release may still hold memberships
+			// (DELETE kept them then): a revival starts without groups,
+			// as one of a member deleted today does.
+			if evs, err = s.dropMemberships(ctx, tx, holder); err != nil {
+				return err
+			}
+		case holder.Status == orgsync.StatusDeprovisioned && holder.ExternalID == m.ExternalID:
+			kind = orgsync.EventMemberReactivated
+		case holder.Status == orgsync.StatusDeprovisioned:
+			return fmt.Errorf("userName %q already exists (a deprovisioned member with another externalId; "+
+				"reactivate, rename or delete it first): %w", m.UserName, orgsync.ErrConflict)
 		default:
 			return nameConflict(m.UserName, holder)
 		}
@@ -387,12 +417,77 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		if err := s.saveMember(ctx, tx, &out); err != nil {
 			return err
 		}
-		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: kind, memberID: out.ID, before: before, after: out}})
+		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: out.ID, before: before, after: out}))
 	})
 	if err != nil {
 		return orgsync.Member{}, scimFailed("create member", m.UserName, err)
 	}
 	return out, nil
+}
+
+// RetiredUserName is the userName a SCIM tombstone is given when its name
+// is taken by another identity (a create with the same userName and
+// another externalId): the old name, then "~deleted~" and the member's ID,
+// which no other member holds. The tombstone keeps everything else until
+// the purge removes it.
+func RetiredUserName(userName, id string) string { return userName + "~deleted~" + id }
+
+// retireTombstone frees the userName of tomb, a SCIM tombstone, for a new
+// member: it renames tomb to RetiredUserName (a member.updated event shows
+// the old and new names) and drops any group membership it still holds.
+// Renaming rather than purging keeps the deleted member's record, as every
+// deletion does, for the org's purge_after.
+func (s *Store) retireTombstone(ctx context.Context, tx *gorm.DB, tomb *orgsync.Member) ([]eventRow, error) {
+	evs, err := s.dropMemberships(ctx, tx, tomb)
+	if err != nil {
+		return nil, err
+	}
+	before := copyMember(*tomb)
+	next := copyMember(*tomb)
+	next.UserName = RetiredUserName(tomb.UserName, tomb.ID)
+	if holder, err := s.nameHolder(ctx, tx, tomb.Org, next.UserName, tomb.ID); err != nil {
+		return nil, err
+	} else if holder != nil {
+		return nil, fmt.Errorf("userName %q is held by a deleted member and its retired name %q is taken: %w",
+			tomb.UserName, next.UserName, orgsync.ErrConflict)
+	}
+	next.Version, next.UpdatedAt = tomb.Version+1, s.Now()
+	if err := s.saveMember(ctx, tx, &next); err != nil {
+		return nil, err
+	}
+	*tomb = next
+	return append(evs, eventRow{org: tomb.Org, actor: scimOwner, kind: orgsync.EventMemberUpdated, memberID: tomb.ID, before: before, after: next}), nil
+}
+
+// dropMemberships removes m from every group it belongs to and returns a
+// group.member_removed event per group.
+func (s *Store) dropMemberships(ctx context.Context, tx *gorm.DB, m *orgsync.Member) ([]eventRow, error) {
+	rows, err := s.txQuery(ctx, tx, `SELECT g.id, g.display_name FROM group_members gm JOIN org_groups g ON g.id = gm.group_id
+		WHERE gm.member_id = ? ORDER BY g.display_name_fold`, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	var evs []eventRow
+	for rows.Next() {
+		var gid, name string
+		if err := rows.Scan(&gid, &name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		evs = append(evs, eventRow{org: m.Org, actor: scimOwner, kind: orgsync.EventGroupMemberRemoved, memberID: m.ID, groupID: gid,
+			before: membershipState{name, m.UserName}})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM group_members WHERE member_id = ?`, m.ID); err != nil {
+		return nil, err
+	}
+	return evs, nil
 }
 
 // SCIMUpdateMember changes a live SCIM-owned member atomically: it loads the
@@ -405,7 +500,8 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 // reactivates a deprovisioned member (to active if setup ever completed,
 // else pending_setup) and leaves a live one as it is. ID, owner, role and
 // setup state cannot be changed. An edit that changes nothing writes
-// nothing and keeps the version.
+// nothing and keeps the version. A rename onto the userName of a SCIM
+// tombstone retires the tombstone (see retireTombstone), as a create does.
 func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error) {
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
@@ -440,10 +536,19 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 			out = cur
 			return nil
 		}
+		var evs []eventRow
 		if orgsync.Fold(next.UserName) != orgsync.Fold(cur.UserName) {
 			holder, err := s.nameHolder(ctx, tx, org, next.UserName, cur.ID)
 			if err != nil {
 				return err
+			}
+			// A SCIM tombstone gives its name up, as it does to a create
+			// by another identity.
+			if holder != nil && holder.Owner == scimOwner && holder.DeletedAt != nil {
+				if evs, err = s.retireTombstone(ctx, tx, holder); err != nil {
+					return err
+				}
+				holder = nil
 			}
 			if holder != nil {
 				return nameConflict(next.UserName, holder)
@@ -454,7 +559,7 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 			return err
 		}
 		out = next
-		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}})
+		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}))
 	})
 	if err != nil {
 		return orgsync.Member{}, scimFailed("update member", id, err)
@@ -463,8 +568,10 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 }
 
 // SCIMDeleteMember deletes a live SCIM-owned member: it disappears from
-// SCIM (ErrNotFound afterwards) but is kept deprovisioned, with its group
-// memberships, as a tombstone until purged.
+// SCIM (ErrNotFound afterwards) but is kept deprovisioned as a tombstone
+// until purged. Its group memberships are removed (a group.member_removed
+// event each): a deleted member holds no group, and a revival starts with
+// none.
 func (s *Store) SCIMDeleteMember(ctx context.Context, org, id string, ifVersion int64) error {
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		cur, err := s.loadSCIMMember(ctx, tx, org, id)
@@ -480,10 +587,14 @@ func (s *Store) SCIMDeleteMember(ctx context.Context, org, id string, ifVersion 
 			next.Status, next.DeprovisionedAt = orgsync.StatusDeprovisioned, &now
 		}
 		next.DeletedAt, next.Version, next.UpdatedAt = &now, cur.Version+1, now
+		evs, err := s.dropMemberships(ctx, tx, &cur)
+		if err != nil {
+			return err
+		}
 		if err := s.saveMember(ctx, tx, &next); err != nil {
 			return err
 		}
-		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventMemberDeleted, memberID: id, before: cur, after: next}})
+		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: orgsync.EventMemberDeleted, memberID: id, before: cur, after: next}))
 	})
 	if err != nil {
 		return scimFailed("delete member", id, err)

@@ -47,7 +47,9 @@ func TestSCIMFilterMatchesReference(t *testing.T) {
 }
 
 var (
-	letters = []string{"a", "b", "ab", "ba", "x", "_", "%", "A", "B"}
+	// Non-ASCII letters (SQLite's and a C-locale PostgreSQL's LOWER fold
+	// ASCII only; Go folds them) and spaces (a filter value is not trimmed).
+	letters = []string{"a", "b", "ab", "ba", "x", "_", "%", "A", "B", "É", "é", " ", "Ö", "\u212a"}
 	types   = []string{"work", "home", "", "Work"}
 )
 
@@ -176,7 +178,7 @@ func cmpText(f *orgsync.Filter, have string, fold bool) bool {
 	}
 	want := f.Value.(string)
 	if fold {
-		want = orgsync.Fold(want)
+		want = strings.ToLower(want) // lower-cased, never trimmed
 	}
 	switch f.Op {
 	case orgsync.FilterEq:
@@ -199,6 +201,54 @@ func cmpText(f *orgsync.Filter, have string, fold bool) bool {
 		return have <= want
 	}
 	panic("unknown operator " + string(f.Op))
+}
+
+// TestSCIMFilterFoldsUnicodeAndKeepsSpaces: case-insensitive attributes
+// fold non-ASCII letters on both backends (SQLite's LOWER folds ASCII
+// only, as does PostgreSQL's under the C locale), and a filter value is
+// compared as sent, spaces included (`co " "` once matched everyone).
+func TestSCIMFilterFoldsUnicodeAndKeepsSpaces(t *testing.T) {
+	forBackends(t, func(t *testing.T, s *store.Store) {
+		emile := mustCreate(t, s, "acme", orgsync.Member{UserName: "ÉMILE@example.org", ExternalID: "e", DisplayName: "ÉMILE ZOLA",
+			GivenName: "Émile", FamilyName: "ZOLA", Emails: []orgsync.Email{{Value: "émile@example.org", Type: "Büro"}}})
+		solo := mustCreate(t, s, "acme", orgsync.Member{UserName: "solo@example.org", ExternalID: "s", DisplayName: "Solo"})
+		for _, tc := range []struct {
+			attr  string
+			op    orgsync.FilterOp
+			value string
+			want  []string
+		}{
+			{orgsync.AttrDisplayName, orgsync.FilterEq, "Émile Zola", []string{emile.ID}},
+			{orgsync.AttrDisplayName, orgsync.FilterEq, "émile zola", []string{emile.ID}},
+			{orgsync.AttrDisplayName, orgsync.FilterSw, "émile", []string{emile.ID}},
+			{orgsync.AttrGivenName, orgsync.FilterEq, "ÉMILE", []string{emile.ID}},
+			{orgsync.AttrFamilyName, orgsync.FilterCo, "zol", []string{emile.ID}},
+			{orgsync.AttrUserName, orgsync.FilterEq, "émile@EXAMPLE.org", []string{emile.ID}},
+			{orgsync.AttrDisplayName, orgsync.FilterCo, " ", []string{emile.ID}},
+			{orgsync.AttrDisplayName, orgsync.FilterSw, " ", nil},
+			{orgsync.AttrDisplayName, orgsync.FilterEw, " ", nil},
+			{orgsync.AttrUserName, orgsync.FilterCo, " ", nil},
+			{orgsync.AttrDisplayName, orgsync.FilterEq, " Solo", nil},
+			{orgsync.AttrDisplayName, orgsync.FilterEq, "solo", []string{solo.ID}},
+		} {
+			f := orgsync.Filter{Op: tc.op, Attr: tc.attr, Value: tc.value}
+			got, total, err := s.SCIMMembers(ctx, "acme", orgsync.Query{Filter: &f, StartIndex: 1, Count: 10})
+			if err != nil {
+				t.Fatalf("%s: %v", show(&f), err)
+			}
+			var ids []string
+			for _, m := range got {
+				ids = append(ids, m.ID)
+			}
+			if total != len(tc.want) || fmt.Sprint(ids) != fmt.Sprint(tc.want) {
+				t.Errorf("%s: got %v (total %d), want %v", show(&f), ids, total, tc.want)
+			}
+		}
+		email := orgsync.Filter{Op: orgsync.FilterAny, Attr: orgsync.AttrEmails, Children: []orgsync.Filter{{Op: orgsync.FilterEq, Attr: orgsync.SubType, Value: "büro"}}}
+		if got, _, err := s.SCIMMembers(ctx, "acme", orgsync.Query{Filter: &email, StartIndex: 1, Count: 10}); err != nil || len(got) != 1 || got[0].ID != emile.ID {
+			t.Errorf("%s: got %v, %v; want émile", show(&email), got, err)
+		}
+	})
 }
 
 func show(f *orgsync.Filter) string {

@@ -107,7 +107,8 @@ func TestSCIMMemberLifecycle(t *testing.T) {
 		if err != nil || upd.Status != orgsync.StatusPendingSetup || upd.DeprovisionedAt != nil {
 			t.Fatalf("reactivate = %+v, %v", upd, err)
 		}
-		// Setup done, then delete, then re-POST: same ID, active again.
+		// Setup done, then delete, then re-POST by the same IdP identity:
+		// same ID, active again.
 		if _, err := s.CompleteSetup(ctx, "acme", alice.ID, "kms"); err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +125,11 @@ func TestSCIMMemberLifecycle(t *testing.T) {
 		if err != nil || tomb.DeletedAt == nil || tomb.Status != orgsync.StatusDeprovisioned {
 			t.Fatalf("tombstone = %+v, %v", tomb, err)
 		}
-		back := mustCreate(t, s, "acme", scimUser("alice@example.org"))
+		// The same person: the same externalId (another one is another
+		// person, see storetest's SCIMRecreateOtherIdentity).
+		again := scimUser("alice@example.org")
+		again.ExternalID = alice.ExternalID
+		back := mustCreate(t, s, "acme", again)
 		if back.ID != alice.ID || back.Status != orgsync.StatusActive || back.SetupCompletedAt == nil || back.DeletedAt != nil {
 			t.Fatalf("revived = %+v", back)
 		}

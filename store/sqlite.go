@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,7 @@ var registerSQLite sync.Once
 //     later row fail); on disk it cost a third of inserting memberships.
 //   - the automatic checkpoint only as a backstop, and a cap on the size
 //     the log file is left at (see above).
+//   - orgsync_lower(text): strings.ToLower, for case-insensitive filters.
 //   - analysis_limit: the statistics PRAGMA optimize gathers on open and
 //     close come from a sample of each index; reading whole indexes after
 //     a large apply took a quarter of a second and filled the page cache.
@@ -45,6 +47,10 @@ func sqliteDriverName() string {
 	const name = "sqlite3_orgsync"
 	registerSQLite.Do(func() {
 		sql.Register(name, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+			// SQLite's own LOWER folds ASCII only (see dialect.lower).
+			if err := c.RegisterFunc("orgsync_lower", strings.ToLower, true); err != nil {
+				return err
+			}
 			_, err := c.Exec("PRAGMA temp_store = MEMORY; PRAGMA analysis_limit = 1000; PRAGMA wal_autocheckpoint = "+strconv.Itoa(walSafetyPages)+"; PRAGMA journal_size_limit = "+strconv.Itoa(walSizeLimit), nil)
 			return err
 		}})

@@ -109,6 +109,14 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 		sqlDB.Close()
 		return nil, openError(cfg, err)
 	}
+	if d.postgres {
+		// A server built without ICU has no such collation: filters then
+		// lower-case with the database's locale (see dialect.lower).
+		if err := db.WithContext(pctx).Raw(`SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')`).Scan(&d.icu).Error; err != nil {
+			sqlDB.Close()
+			return nil, openError(cfg, err)
+		}
+	}
 	s := &Store{db: db, dialect: d, log: log, Now: func() time.Time { return time.Now().UTC() }}
 	if err := migrate(ctx, db, d, version); err != nil {
 		sqlDB.Close()

@@ -118,6 +118,12 @@ func (g *gen) fixed() []Request {
 		{Kind: "auth", Method: "GET", Path: "/Users", NoAuth: true, Header: map[string]string{"Authorization": "Bearer " + strings.Repeat("osk_", 1000)}, Want: 401},
 		{Kind: "method", Method: "GET", Path: "/Users/" + g.t.UserID, Header: map[string]string{"X-HTTP-Method-Override": "DELETE"}, ReadOnly: true, Want: 200},
 		{Kind: "method", Method: "POST", Path: "/Users/" + g.t.UserID, Header: map[string]string{"X-HTTP-Method-Override": "DELETE"}, Body: []byte(`{}`)},
+		// Within the length limit, but nested past the depth limit: refused
+		// before the parser spends its quadratic time.
+		{Kind: "bad-filter", Method: "GET", Path: "/Users?filter=" + q(strings.Repeat("(", 2000)+`userName pr`+strings.Repeat(")", 2000)), ReadOnly: true, Want: 400},
+		// Null is not "no value": it must not empty the group.
+		{Kind: "bad-patch", Method: "PATCH", Path: "/Groups/" + g.t.GroupID, Want: 400,
+			Body: []byte(`{"schemas":["` + patchOp + `"],"Operations":[{"op":"remove","path":"members","value":null}]}`)},
 	}
 }
 

@@ -41,6 +41,13 @@ func Run(t *testing.T, open Open) {
 		{"TextRoundTrips", testTextRoundTrip},
 		{"LargePlanInBatches", testLargePlan},
 		{"MembersListAndCounts", testMembersList},
+		{"SCIMDeleteDropsMemberships", testSCIMDeleteDropsMemberships},
+		{"SCIMRecreateOtherIdentity", testSCIMRecreateOtherIdentity},
+		{"SCIMRecreateExternalIDChanges", testSCIMRecreateExternalIDChanges},
+		{"SCIMReviveSameIdentity", testSCIMReviveSameIdentity},
+		{"SCIMRecreateOverSuspended", testSCIMRecreateOverSuspended},
+		{"SCIMRenameOntoTombstone", testSCIMRenameOntoTombstone},
+		{"PurgeNeverAdminsHoweverSpelled", testPurgeNeverAdminsHoweverSpelled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
