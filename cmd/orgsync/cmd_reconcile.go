@@ -27,8 +27,12 @@ func (a *app) runner(ctx context.Context) (*reconciler.Runner, *progress, error)
 	if err != nil {
 		return nil, nil, err
 	}
+	rs, err := a.runStore(ctx, st)
+	if err != nil {
+		return nil, nil, err
+	}
 	p := &progress{w: a.stderr, on: isTerminal(a.stderr)}
-	return &reconciler.Runner{Store: st, Logger: a.log, Progress: p.update}, p, nil
+	return &reconciler.Runner{Store: rs, Logger: a.log, Progress: p.update}, p, nil
 }
 
 // eachJob runs fn on the job of every source (or the one named), renders

@@ -16,6 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/notify"
 	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/sources/ldap"
 	"github.com/orgsync/orgsync/sources/scim"
@@ -30,6 +31,8 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Orgs     []OrgConfig    `yaml:"orgs"`
 	Sources  []SourceConfig `yaml:"sources"`
+	// Notifications are the webhooks told of blocked, failed and forced runs.
+	Notifications []notify.Config `yaml:"notifications"`
 }
 
 // ServerConfig is the HTTP side of serve: SCIM, admin API, metrics.
@@ -134,6 +137,9 @@ func (c *Config) SetDefaults() {
 		}
 		setDur(&o.PurgeAfter, 30*24*time.Hour)
 	}
+	for i := range c.Notifications {
+		c.Notifications[i].SetDefaults()
+	}
 	for i := range c.Sources {
 		src := &c.Sources[i]
 		src.Guard.SetDefaults()
@@ -186,6 +192,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%spurge_after: must not be negative", p))
 		}
 	}
+	errs = append(errs, validateNotifications(c.Notifications, orgs)...)
 	names := map[string]bool{}
 	for i, s := range c.Sources {
 		p := fmt.Sprintf("sources[%d]: ", i)

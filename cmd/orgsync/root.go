@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/buildinfo"
+	"github.com/orgsync/orgsync/notify"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -41,6 +42,7 @@ type app struct {
 	choice     configChoice
 	cfg        *Loaded
 	st         *store.Store
+	notifier   *notify.Notifier
 	log        zerolog.Logger
 }
 
@@ -52,6 +54,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if a.notifier != nil {
+		nctx, cancel := context.WithTimeout(context.Background(), notifyCloseTimeout)
+		a.notifier.Close(nctx)
+		cancel()
+	}
 	if a.st != nil {
 		a.st.Close()
 	}

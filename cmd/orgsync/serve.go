@@ -53,7 +53,11 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newMemberCollector(st, log))
-	runner := &reconciler.Runner{Store: st, Logger: log, Metrics: reconciler.NewMetrics(reg)}
+	runStore, err := a.runStore(ctx, st)
+	if err != nil {
+		return err
+	}
+	runner := &reconciler.Runner{Store: runStore, Logger: log, Metrics: reconciler.NewMetrics(reg)}
 
 	jobs, err := a.jobs("")
 	if err != nil {
