@@ -95,7 +95,7 @@ func (g *GuardConfig) Validate() error {
 }
 
 // CheckGuards decides whether p may be applied. desiredUsers is the number
-// of users the source returned. The reason of a blocked decision names the
+// of users the source returned, held ones included. The reason of a blocked decision names the
 // numbers and the setting to change.
 func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decision {
 	var reasons []string
