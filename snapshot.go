@@ -38,6 +38,11 @@ type HeldEntry struct {
 	Ref string `json:"ref,omitempty"`
 	// Reason names the attribute at fault and what is wrong with it.
 	Reason string `json:"reason"`
+	// Status is StatusDeprovisioned when the source knows the user is
+	// disabled all the same (by an attribute that could be read): access
+	// must not outlive the account, so the member of Key is suspended
+	// (only that; its profile and memberships are still kept). "" otherwise.
+	Status Status `json:"status,omitempty"`
 }
 
 // Progress reports how far a long source read has come.

@@ -276,6 +276,9 @@ func (d *differ) diffUsers(desired []orgsync.Member, heldBack []orgsync.HeldEntr
 			why = "its email is shared by another entry"
 		}
 		d.holdEntry(h, why)
+		if h.Status == orgsync.StatusDeprovisioned && h.Key != "" && dupKey[h.Key] == 0 {
+			d.suspendHeld(&orgsync.Member{ExternalID: h.Key, Status: h.Status})
+		}
 	}
 	for i := range desired {
 		m, u := &desired[i], &d.users[i]
@@ -301,7 +304,7 @@ func (d *differ) diffUsers(desired []orgsync.Member, heldBack []orgsync.HeldEntr
 }
 
 // suspendHeld deprovisions the owned member of a source entry that is in
-// conflict but disabled at the source. The conflict holds the entry's
+// conflict (or held by the source) but disabled at the source. The conflict holds the entry's
 // profile and memberships, but its key names the member unambiguously,
 // and access to a KMS must not outlive the account because some other
 // attribute clashes. (With a duplicated key nothing is certain: the
@@ -316,7 +319,7 @@ func (d *differ) suspendHeld(src *orgsync.Member) {
 	}
 	d.plan.Changes = append(d.plan.Changes, orgsync.Change{
 		Action: orgsync.ActionDeprovision, UserName: d.obs[i].UserName, MemberID: d.obs[i].ID,
-		Reason: "disabled at the source (its entry is in conflict)",
+		Reason: "disabled at the source (its entry is held)",
 	})
 }
 

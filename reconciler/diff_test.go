@@ -472,6 +472,20 @@ func TestDiffHolds(t *testing.T) {
 			held: orgsync.HeldCount{Users: 2},
 		},
 		{
+			name: "a held entry the source knows is disabled suspends its member, and only that",
+			desired: orgsync.Snapshot{
+				Members:   []orgsync.Member{desiredUser("k1", "admin@x", role("admin"))},
+				HeldUsers: []orgsync.HeldEntry{{Key: "k2", Name: "mallory@x", Reason: "no userName", Status: deprov}},
+				Groups:    []orgsync.Group{group("g1", "admins", []string{"k1"}), group("g2", "eng", []string{"k1"})},
+			},
+			observed: observed,
+			want: []string{
+				"deprovision mallory@x id=m2",
+				`conflict k2 mallory@x: held by the source: no userName`,
+			},
+			held: orgsync.HeldCount{Users: 1},
+		},
+		{
 			name: "a held entry without a key holds the member of its user name",
 			desired: orgsync.Snapshot{
 				Members:   []orgsync.Member{desiredUser("k2", "mallory@x")},

@@ -24,7 +24,9 @@
 // displace the member holding it. A held group is not deleted and its
 // memberships are not changed, and neither are those of a group nesting
 // it. A held entry without a key holds the owner's member (or group) of
-// its name.
+// its name. A held entry the source still reads as disabled
+// (HeldEntry.Status) suspends the member of its key, and only that: access
+// must not outlive the account.
 //
 // # Lifecycle
 //

@@ -14,8 +14,10 @@
 //     attribute at fault, for the reconciler to keep what it names as it
 //     is. Entries sharing an id or user name, and groups sharing a name, are
 //     all returned as they are (and warned about) for the reconciler to hold
-//     as conflicts. An in-scope entry with neither id nor name fails the
-//     read: it names nothing that could be kept.
+//     as conflicts. A held user matching disabled_filter is returned with
+//     HeldEntry.Status deprovisioned (suspended all the same). An in-scope
+//     entry with neither id nor name fails the read: it names nothing that
+//     could be kept.
 //   - Users matching disabled_filter (and, with flavor ad, a userAccountControl
 //     with bit 0x2 set or an accountExpires in the past) come back with
 //     StatusDeprovisioned; all others with StatusActive.

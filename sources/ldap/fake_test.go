@@ -427,6 +427,7 @@ func TestSnapshotHoldsWhatItCannotUse(t *testing.T) {
 		person("bob", "mail", "alice@x.org"), // claims alice's name: both kept
 		ent("uid=noname,ou=people,dc=x", "entryUUID", "uuid-noname", "uid", "noname"),
 		ent("uid=nokey,ou=people,dc=x", "mail", "nokey@x.org", "entryUUID", " "),
+		ent("uid=off,ou=people,dc=x", "entryUUID", "uuid-off"), // disabled, no mail
 	}
 	groups := []fakeEntry{
 		groupOf("all", udn("alice"), udn("noname"), gdn("mid")),
@@ -434,8 +435,9 @@ func TestSnapshotHoldsWhatItCannotUse(t *testing.T) {
 		ent("cn=keyless,ou=groups,dc=x", "cn", "keyless", "member", udn("bob")),
 		ent("cn=unnamed,ou=groups,dc=x", "entryUUID", "guuid-unnamed", "member", udn("bob")),
 	}
-	cfg := Config{Group: GroupConfig{BaseDN: "ou=groups,dc=x", Nested: true}}
-	snap, err := fakeSource(t, cfg, &fakeConn{results: map[string][]fakeEntry{usersKey: users, groupsKey: groups}}).Snapshot(context.Background())
+	cfg := Config{User: UserConfig{DisabledFilter: "(employeeType=disabled)"}, Group: GroupConfig{BaseDN: "ou=groups,dc=x", Nested: true}}
+	results := map[string][]fakeEntry{usersKey: users, groupsKey: groups, disabledKey: {ent("uid=off,ou=people,dc=x")}}
+	snap, err := fakeSource(t, cfg, &fakeConn{results: results}).Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,6 +451,7 @@ func TestSnapshotHoldsWhatItCannotUse(t *testing.T) {
 	wantUsers := []orgsync.HeldEntry{
 		{Name: "nokey@x.org", Email: "nokey@x.org", Ref: `user "uid=nokey,ou=people,dc=x"`, Reason: "no entryUUID (ldap.user.id_attribute)"},
 		{Key: "uuid-noname", Ref: `user "uid=noname,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)"},
+		{Key: "uuid-off", Ref: `user "uid=off,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)", Status: orgsync.StatusDeprovisioned},
 	}
 	if !reflect.DeepEqual(snap.HeldUsers, wantUsers) {
 		t.Errorf("held users:\n got %+v\nwant %+v", snap.HeldUsers, wantUsers)
@@ -478,7 +481,7 @@ func TestSnapshotHoldsWhatItCannotUse(t *testing.T) {
 		} else {
 			gs = append(slices.Clone(groups), extra)
 		}
-		_, err := fakeSource(t, cfg, &fakeConn{results: map[string][]fakeEntry{usersKey: us, groupsKey: gs}}).Snapshot(context.Background())
+		_, err := fakeSource(t, cfg, &fakeConn{results: map[string][]fakeEntry{usersKey: us, groupsKey: gs, disabledKey: nil}}).Snapshot(context.Background())
 		if err == nil || !errors.Is(err, orgsync.ErrInvalid) || !strings.Contains(err.Error(), `"`+extra.dn+`"`) || !strings.Contains(err.Error(), "nothing was synced") {
 			t.Errorf("%s naming nothing: err = %v, want a failed read naming the entry", name, err)
 		}

@@ -70,7 +70,11 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 				return orgsync.Snapshot{}, fmt.Errorf("user %q: %s, and no %s (ldap.user.user_name_attribute) either: the entry names no member, so none can be kept for it; nothing was synced: %w",
 					u.dn, u.held, r.cfg.User.UserNameAttribute, orgsync.ErrInvalid)
 			}
-			snap.HeldUsers = append(snap.HeldUsers, orgsync.HeldEntry{Key: u.id, Name: u.name, Email: u.email, Ref: fmt.Sprintf("user %q", u.dn), Reason: u.held})
+			h := orgsync.HeldEntry{Key: u.id, Name: u.name, Email: u.email, Ref: fmt.Sprintf("user %q", u.dn), Reason: u.held}
+			if u.disabled {
+				h.Status = orgsync.StatusDeprovisioned // disabled all the same: suspended
+			}
+			snap.HeldUsers = append(snap.HeldUsers, h)
 			continue
 		}
 		m := orgsync.Member{

@@ -36,7 +36,11 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 				return orgsync.Snapshot{}, fmt.Errorf("%s: %s, and it has no key or user name: it names no member, so none can be kept for it; nothing was synced: %w",
 					ref, e.skip, orgsync.ErrInvalid)
 			}
-			snap.HeldUsers = append(snap.HeldUsers, orgsync.HeldEntry{Key: m.ExternalID, Name: m.UserName, Email: m.Email(), Ref: ref, Reason: e.skip})
+			h := orgsync.HeldEntry{Key: m.ExternalID, Name: m.UserName, Email: m.Email(), Ref: ref, Reason: e.skip}
+			if m.Status == orgsync.StatusDeprovisioned {
+				h.Status = m.Status // active:false was read: suspended all the same
+			}
+			snap.HeldUsers = append(snap.HeldUsers, h)
 			if e.id != "" {
 				heldUser[e.id] = true
 			}

@@ -31,7 +31,9 @@
 // unreadable active flag, a group without displayName, a group member that
 // is not an object with a string value, a group nesting a held group — is
 // returned in Snapshot.HeldUsers or HeldGroups, with its position and
-// reason, for the reconciler to keep what it names as it is. A group
+// reason, for the reconciler to keep what it names as it is (a held user
+// read as active:false comes with HeldEntry.Status deprovisioned, to be
+// suspended all the same). A group
 // without a members attribute is empty when other groups on its page have
 // one (servers omit empty lists) and held when none on its page has (the
 // server leaves members out). Duplicate userNames and group names are kept

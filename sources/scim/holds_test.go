@@ -63,6 +63,7 @@ func TestSnapshotHoldsMalformedEntries(t *testing.T) {
 		userJSON("u2", "bob@x", `"active":"yes"`),
 		`{"id":"u3","emails":[{"value":"noname@x"}]}`,
 		`{"userName":"carol@x"}`,
+		`{"id":"u5","active":false}`,
 	}
 	groups := []string{
 		`{"id":"g1","displayName":"eng","members":[{"value":"u1"},{"value":"u2"}]}`,
@@ -88,6 +89,7 @@ func TestSnapshotHoldsMalformedEntries(t *testing.T) {
 		{Key: "u2", Name: "bob@x", Email: "bob@x", Ref: `Users #2 (id "u2", "bob@x")`, Reason: `active is "yes", not a boolean`},
 		{Key: "u3", Email: "noname@x", Ref: `Users #3 (id "u3")`, Reason: "no userName"},
 		{Name: "carol@x", Ref: "Users #4", Reason: "no id"},
+		{Key: "u5", Ref: `Users #5 (id "u5")`, Reason: "no userName", Status: orgsync.StatusDeprovisioned},
 	}
 	if !reflect.DeepEqual(snap.HeldUsers, wantUsers) {
 		t.Errorf("held users:\n got %+v\nwant %+v", snap.HeldUsers, wantUsers)

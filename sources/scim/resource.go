@@ -181,9 +181,6 @@ func (m mapping) user(res map[string]any) (u user, problem string) {
 	mem.DisplayName = m.displayName.resolve(res)
 	mem.Emails = m.emails(res)
 	mem.Status = orgsync.StatusActive
-	if u.remoteID == "" {
-		return u, "no id"
-	}
 	if v := field(res, "active"); v != nil {
 		active, ok := parseBool(v)
 		if !ok {
@@ -194,6 +191,8 @@ func (m mapping) user(res map[string]any) (u user, problem string) {
 		}
 	}
 	switch {
+	case u.remoteID == "":
+		return u, "no id"
 	case mem.ExternalID == "":
 		return u, fmt.Sprintf("no %s", m.id)
 	case mem.UserName == "":
