@@ -143,3 +143,65 @@ changetype: delete
 		t.Fatalf("plan after the repair: exit %d, want 0\n%s", code, out)
 	}
 }
+
+// TestLDAPGuardsGroupsMembershipsAdmins: with the default guards (only the
+// deprovision limits opened), a real directory change that demotes two
+// admins, one that removes most memberships and one that deletes half the
+// groups are each refused (exit 3, nothing applied) until --force.
+func TestLDAPGuardsGroupsMembershipsAdmins(t *testing.T) {
+	ldap := startSlapd(t, "testdata/e2e.ldif")
+	ldap.modify(t, `dn: cn=kms-admins,ou=groups,dc=example,dc=org
+changetype: modify
+add: member
+member: uid=ben,ou=people,dc=example,dc=org
+`)
+	cfg := ldapConfig(t, ldap.url, "{max_deprovision: 100000, max_deprovision_percent: 100}")
+	if code, out, errOut := cli(t, cfg, "reconcile"); code != 0 {
+		t.Fatalf("first reconcile: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, step := range []struct {
+		name, ldif, reason string
+		check              func(ms map[string]orgsync.Member) bool
+	}{
+		{"two admins demoted", `dn: cn=kms-admins,ou=groups,dc=example,dc=org
+changetype: modify
+replace: member
+member: uid=cy,ou=people,dc=example,dc=org
+`, "2 admin demotions exceed guard.max_admin_demotions (1)", func(ms map[string]orgsync.Member) bool {
+			return ms["ada@example.org"].Role == orgsync.RoleMember && ms["cy@example.org"].Role == orgsync.RoleAdmin
+		}},
+		{"most memberships removed", `dn: cn=engineering,ou=groups,dc=example,dc=org
+changetype: modify
+replace: member
+member: uid=ada,ou=people,dc=example,dc=org
+`, "4 membership removals are 66.7% of the 6 memberships of owned groups, above guard.max_member_remove_percent (25%)", func(ms map[string]orgsync.Member) bool {
+			return len(ms["ben@example.org"].Groups) == 0
+		}},
+		{"half the groups deleted", `dn: cn=engineering,ou=groups,dc=example,dc=org
+changetype: delete
+`, "1 group deletions are 50.0% of the 2 owned groups, above guard.max_group_delete_percent (25%)", func(ms map[string]orgsync.Member) bool {
+			return len(ms["ada@example.org"].Groups) == 0
+		}},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			ldap.modify(t, step.ldif)
+			before := members(t, cfg)
+			code, out, errOut := cli(t, cfg, "reconcile", "--format", "json")
+			if code != 3 || !strings.Contains(out, step.reason) || !strings.Contains(errOut, "--force") {
+				t.Fatalf("reconcile: exit %d, want 3 naming %q\n%s\n%s", code, step.reason, out, errOut)
+			}
+			after := members(t, cfg)
+			for name, m := range before {
+				if memberState(after[name]) != memberState(m) {
+					t.Errorf("a blocked run changed %s: %s → %s", name, memberState(m), memberState(after[name]))
+				}
+			}
+			if code, _, errOut := cli(t, cfg, "reconcile", "--force"); code != 0 {
+				t.Fatalf("reconcile --force: exit %d %s", code, errOut)
+			}
+			if ms := members(t, cfg); !step.check(ms) {
+				t.Errorf("--force did not apply the plan: %v", ms)
+			}
+		})
+	}
+}
