@@ -9,7 +9,8 @@
 //   - No entry that was read is left out (left out, it would read as gone
 //     and its member be deprovisioned). An entry that cannot be used — no
 //     id, no user name, an unreadable objectGUID or userAccountControl, a
-//     group without name, a group nesting a group held without an id — is
+//     group without name, a group nesting a group held without an id, a
+//     memberUid value naming several users (uid_attribute) — is
 //     returned in Snapshot.HeldUsers or HeldGroups, with its DN and the
 //     attribute at fault, for the reconciler to keep what it names as it
 //     is. Entries sharing an id or user name, and groups sharing a name, are

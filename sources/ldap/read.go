@@ -220,8 +220,8 @@ func (r *reader) addUser(e *entry) error {
 		if j, dup := r.byUID[usr.uid]; !dup {
 			r.byUID[usr.uid] = i
 		} else if j >= 0 {
-			r.byUID[usr.uid] = -1 // ambiguous: memberUid values naming it match no one
-			r.warn("users %q and %q share the %s %q: group memberUid values naming it are ignored (ldap.user.uid_attribute)",
+			r.byUID[usr.uid] = -1 // ambiguous: a group with a memberUid naming it is held
+			r.warn("users %q and %q share the %s %q: groups with a memberUid naming it are held (ldap.user.uid_attribute)",
 				r.users[j].dn, usr.dn, r.cfg.User.UIDAttribute, usr.uid)
 		}
 	}
@@ -293,8 +293,14 @@ func (r *reader) addMembers(g *group, values [][]byte) {
 	keepOther := r.cfg.Group.Nested && !r.uidStyle
 	for _, v := range values {
 		if r.uidStyle {
-			if i, ok := r.byUID[string(bytes.TrimSpace(v))]; ok && i >= 0 {
+			i, ok := r.byUID[string(bytes.TrimSpace(v))]
+			switch {
+			case ok && i >= 0:
 				g.users = append(g.users, i)
+			case ok && g.held == "":
+				// Several users have this uid: dropping the value would
+				// take the member out of the group.
+				g.held = fmt.Sprintf("%s value %q names several users (ldap.user.uid_attribute)", r.cfg.Group.MemberAttribute, bytes.TrimSpace(v))
 			}
 			continue
 		}
