@@ -125,6 +125,12 @@ member: uid=jo,ou=people,dc=example,dc=org
 		t.Errorf("text plan does not show the held entries:\n%s", text)
 	}
 
+	// check names them, for the directory's owners to fix.
+	if code, out, _ := cli(t, cfg, "check"); code != 0 ||
+		!strings.Contains(out, `held user: user "uid=dee,ou=people,dc=example,dc=org": no mail (ldap.user.user_name_attribute)`) {
+		t.Errorf("check: exit %d, want the held user named:\n%s", code, out)
+	}
+
 	// Repaired, the directory plans nothing: the holds left no residue.
 	ldap.modify(t, `dn: uid=ben,ou=people,dc=example,dc=org
 changetype: modify
