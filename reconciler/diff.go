@@ -304,11 +304,11 @@ func (d *differ) diffUsers(desired []orgsync.Member, heldBack []orgsync.HeldEntr
 }
 
 // suspendHeld deprovisions the owned member of a source entry that is in
-// conflict (or held by the source) but disabled at the source. The conflict holds the entry's
-// profile and memberships, but its key names the member unambiguously,
-// and access to a KMS must not outlive the account because some other
-// attribute clashes. (With a duplicated key nothing is certain: the
-// caller does not ask.)
+// conflict (or held by the source) but disabled at the source. The hold
+// keeps the entry's profile and memberships, but its key names the member
+// unambiguously, and access to a KMS must not outlive the account because
+// some other attribute clashes or cannot be read. (With a duplicated key
+// nothing is certain: the caller does not ask.)
 func (d *differ) suspendHeld(src *orgsync.Member) {
 	if src.Status != orgsync.StatusDeprovisioned || src.ExternalID == "" {
 		return
