@@ -64,8 +64,10 @@ type Change struct {
 	Group  *Group  `json:"-"`
 }
 
-// Conflict is a source entry the plan skipped because acting on it would
-// mean guessing (duplicate keys or emails, a member owned by someone else).
+// Conflict is a source entry the plan holds back because acting on it would
+// mean guessing (duplicate keys or emails, a member owned by someone else,
+// an entry the source could not read whole): the member or group it names
+// is kept exactly as it is.
 type Conflict struct {
 	UserName string `json:"user_name,omitempty"`
 	Key      string `json:"external_id,omitempty"`
@@ -83,6 +85,19 @@ type Plan struct {
 	// Owned is how many members the owner held before the plan; guards
 	// weigh deprovisions against it.
 	Owned int `json:"owned"`
+	// OwnedGroups and OwnedMemberships are how many groups the owner held
+	// before the plan and how many members they had; guards weigh group
+	// deletions and membership removals against them.
+	OwnedGroups      int `json:"owned_groups"`
+	OwnedMemberships int `json:"owned_memberships"`
+	// Held counts the source entries in Conflicts, users and groups.
+	Held HeldCount `json:"held"`
+}
+
+// HeldCount is how many user and group entries a plan holds back.
+type HeldCount struct {
+	Users  int `json:"users"`
+	Groups int `json:"groups"`
 }
 
 // Empty reports whether the plan changes nothing.

@@ -39,15 +39,24 @@ func (o Options) role(r string) string {
 // view of the whole org: every member and group of every owner, group
 // members given by member ID.
 //
+// Entries held back (desired.HeldUsers and HeldGroups, and desired entries
+// in conflict) are conflicts of the plan: the member or group they name is
+// kept exactly as it is — not deprovisioned, not updated, its memberships
+// neither added to nor removed. A held entry's key, name and email take part
+// in the duplicate checks, so a desired entry sharing one is held as well.
+// A held entry without a key holds the owner's member (or group) of its
+// name instead. A desired group that nests a held group, directly or
+// through others, is held too: its flattened members cannot be known.
+//
 // Diff does no I/O, never modifies its inputs and always returns the same
 // Plan for the same inputs: changes are ordered by orgsync.Action.Rank, then
 // by group name, user name and keys; conflicts by key and user name.
 func Diff(desired, observed orgsync.Snapshot, opts Options) orgsync.Plan {
 	d := newDiffer(observed, opts)
 	d.plan.Warnings = slices.Clone(desired.Warnings)
-	d.diffUsers(desired.Members)
+	d.diffUsers(desired.Members, desired.HeldUsers)
 	d.deprovisionMissing()
-	d.diffGroups(desired.Groups, observed.Groups)
+	d.diffGroups(desired.Groups, desired.HeldGroups, observed.Groups)
 	d.plan.Changes = d.assemble()
 	sortConflicts(d.plan.Conflicts)
 	return d.plan
@@ -88,6 +97,9 @@ type differ struct {
 	// held are desired ExternalIDs in conflict: their owned member (if any)
 	// is left untouched, memberships included.
 	held map[string]bool
+	// heldNames are the folded user names of held entries without a key:
+	// the owned member holding one is not deprovisioned. Nil when none.
+	heldNames map[string]bool
 	// adopted are the observed members this plan adopts.
 	adopted map[int32]bool
 
@@ -113,6 +125,12 @@ func newDiffer(observed orgsync.Snapshot, opts Options) *differ {
 		held:    map[string]bool{},
 		adopted: map[int32]bool{},
 	}
+	for i := range observed.Groups {
+		if g := &observed.Groups[i]; g.Owner == opts.Owner && g.ExternalID != "" {
+			d.plan.OwnedGroups++
+			d.plan.OwnedMemberships += len(g.Members)
+		}
+	}
 	for i := range observed.Members {
 		m, i := &observed.Members[i], int32(i)
 		switch {
@@ -134,14 +152,41 @@ func (d *differ) conflict(m *orgsync.Member, format string, args ...any) {
 	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{
 		UserName: m.UserName, Key: m.ExternalID, Reason: fmt.Sprintf(format, args...),
 	})
+	d.plan.Held.Users++
 	if m.ExternalID != "" {
 		d.held[m.ExternalID] = true
 	}
 }
 
+// holdEntry records a user entry the source held back as a conflict and
+// holds what it names: the member of its key, or without a key the member
+// of its user name. why is the reason a duplicate check found, if any.
+func (d *differ) holdEntry(h *orgsync.HeldEntry, why string) {
+	reason := "held by the source: "
+	if h.Ref != "" {
+		reason += h.Ref + ": "
+	}
+	reason += h.Reason
+	if why != "" {
+		reason += "; " + why
+	}
+	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{UserName: h.Name, Key: h.Key, Reason: reason})
+	d.plan.Held.Users++
+	switch {
+	case h.Key != "":
+		d.held[h.Key] = true
+	case h.Name != "":
+		if d.heldNames == nil {
+			d.heldNames = map[string]bool{}
+		}
+		d.heldNames[orgsync.Fold(h.Name)] = true
+	}
+}
+
 // diffUsers plans provision, adopt, update and reactivate and deprovision of
-// the users the source lists.
-func (d *differ) diffUsers(desired []orgsync.Member) {
+// the users the source lists, and holds the entries in conflict and those
+// the source held back.
+func (d *differ) diffUsers(desired []orgsync.Member, heldBack []orgsync.HeldEntry) {
 	n := len(desired)
 	d.users = make([]user, n)
 	d.userIdx = make(map[string]int32, n)
@@ -193,6 +238,48 @@ func (d *differ) diffUsers(desired []orgsync.Member) {
 			}
 		}
 	}
+	// Held entries count as enabled (their status is not known), so their
+	// emails clash too.
+	heldKeys := map[string]bool{}
+	for i := range heldBack {
+		h := &heldBack[i]
+		if h.Key != "" {
+			if _, ok := d.userIdx[h.Key]; ok || heldKeys[h.Key] {
+				dupKey[h.Key]++
+			}
+			heldKeys[h.Key] = true
+		}
+		name, email := orgsync.Fold(h.Name), orgsync.Fold(h.Email)
+		if name != "" {
+			if seen[name]&1 != 0 {
+				dupName[name]++
+			}
+			seen[name] |= 1
+		}
+		if email != "" {
+			if seen[email]&2 != 0 {
+				dupEmail[email]++
+			}
+			seen[email] |= 2
+		}
+	}
+	for i := range heldBack {
+		h := &heldBack[i]
+		name, email := orgsync.Fold(h.Name), orgsync.Fold(h.Email)
+		why := ""
+		switch {
+		case h.Key != "" && dupKey[h.Key] > 0:
+			why = "its external id is shared by another entry"
+		case name != "" && dupName[name] > 0:
+			why = "its user name is shared by another entry"
+		case email != "" && dupEmail[email] > 0:
+			why = "its email is shared by another entry"
+		}
+		d.holdEntry(h, why)
+		if h.Status == orgsync.StatusDeprovisioned && h.Key != "" && dupKey[h.Key] == 0 {
+			d.suspendHeld(&orgsync.Member{ExternalID: h.Key, Status: h.Status})
+		}
+	}
 	for i := range desired {
 		m, u := &desired[i], &d.users[i]
 		switch {
@@ -217,11 +304,11 @@ func (d *differ) diffUsers(desired []orgsync.Member) {
 }
 
 // suspendHeld deprovisions the owned member of a source entry that is in
-// conflict but disabled at the source. The conflict holds the entry's
-// profile and memberships, but its key names the member unambiguously,
-// and access to a KMS must not outlive the account because some other
-// attribute clashes. (With a duplicated key nothing is certain: the
-// caller does not ask.)
+// conflict (or held by the source) but disabled at the source. The hold
+// keeps the entry's profile and memberships, but its key names the member
+// unambiguously, and access to a KMS must not outlive the account because
+// some other attribute clashes or cannot be read. (With a duplicated key
+// nothing is certain: the caller does not ask.)
 func (d *differ) suspendHeld(src *orgsync.Member) {
 	if src.Status != orgsync.StatusDeprovisioned || src.ExternalID == "" {
 		return
@@ -232,7 +319,7 @@ func (d *differ) suspendHeld(src *orgsync.Member) {
 	}
 	d.plan.Changes = append(d.plan.Changes, orgsync.Change{
 		Action: orgsync.ActionDeprovision, UserName: d.obs[i].UserName, MemberID: d.obs[i].ID,
-		Reason: "disabled at the source (its entry is in conflict)",
+		Reason: "disabled at the source (its entry is held)",
 	})
 }
 
@@ -376,6 +463,9 @@ func (d *differ) deprovisionMissing() {
 		m := &d.obs[i]
 		if d.matched[i] || m.Owner != d.opts.Owner || m.ExternalID == "" || m.Status == orgsync.StatusDeprovisioned || d.held[m.ExternalID] {
 			continue
+		}
+		if d.heldNames != nil && d.heldNames[orgsync.Fold(m.UserName)] {
+			continue // a held entry without a key may be this member's
 		}
 		d.plan.Changes = append(d.plan.Changes, orgsync.Change{
 			Action: orgsync.ActionDeprovision, UserName: m.UserName, MemberID: m.ID,

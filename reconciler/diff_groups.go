@@ -9,8 +9,10 @@ import (
 )
 
 // diffGroups plans group_create, group_update, group_delete, member_add and
-// member_remove for the groups opts.Owner owns. It runs after diffUsers.
-func (d *differ) diffGroups(desired, observed []orgsync.Group) {
+// member_remove for the groups opts.Owner owns, and holds the groups in
+// conflict, those the source held back (heldBack) and those nesting a held
+// group. It runs after diffUsers.
+func (d *differ) diffGroups(desired []orgsync.Group, heldBack []orgsync.HeldEntry, observed []orgsync.Group) {
 	owned := make(map[string]*orgsync.Group, len(observed))
 	byName := make(map[string][]*orgsync.Group, len(observed))
 	for i := range observed {
@@ -27,6 +29,25 @@ func (d *differ) diffGroups(desired, observed []orgsync.Group) {
 		keys[desired[i].ExternalID]++
 		names[orgsync.Fold(desired[i].DisplayName)]++
 	}
+	// Held groups take part in the duplicate checks; a keyless one holds
+	// the owned group of its name.
+	var heldNames map[string]bool
+	for i := range heldBack {
+		h := &heldBack[i]
+		if h.Key != "" {
+			keys[h.Key]++
+		}
+		if n := orgsync.Fold(h.Name); n != "" {
+			names[n]++
+			if h.Key == "" {
+				if heldNames == nil {
+					heldNames = map[string]bool{}
+				}
+				heldNames[n] = true
+			}
+		}
+	}
+	nesting := nestsHeld(desired, heldBack)
 	nested := flattenNested(desired, keys)
 	d.cur = map[string]bool{}
 	d.refs = d.memberRefs()
@@ -50,12 +71,23 @@ func (d *differ) diffGroups(desired, observed []orgsync.Group) {
 		d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{
 			Key: g.ExternalID, Reason: fmt.Sprintf("group %q: ", g.DisplayName) + fmt.Sprintf(format, args...),
 		})
+		d.plan.Held.Groups++
 		heldGroups[g.ExternalID] = true
+	}
+	for i := range heldBack {
+		h := &heldBack[i]
+		reason := "held by the source: "
+		if h.Ref != "" {
+			reason += h.Ref + ": "
+		}
+		groupConflict(&orgsync.Group{ExternalID: h.Key, DisplayName: h.Name}, "%s%s", reason, h.Reason)
 	}
 	for _, i := range order {
 		g := &desired[i]
 		have := owned[g.ExternalID]
 		switch {
+		case nesting[i] != "":
+			groupConflict(g, "nests the held group %q, so its members cannot be known", nesting[i])
 		case g.ExternalID == "":
 			groupConflict(g, "no external id")
 		case g.DisplayName == "":
@@ -78,13 +110,47 @@ func (d *differ) diffGroups(desired, observed []orgsync.Group) {
 		}
 	}
 	for key, g := range owned {
-		if !seen[key] && !heldGroups[key] {
+		if !seen[key] && !heldGroups[key] && !heldNames[orgsync.Fold(g.DisplayName)] {
 			d.plan.Changes = append(d.plan.Changes, orgsync.Change{
 				Action: orgsync.ActionGroupDelete, GroupName: g.DisplayName, GroupID: g.ID,
 				Reason: "gone from the source",
 			})
 		}
 	}
+}
+
+// nestsHeld returns, by index in desired, the key (or name) of a held
+// group that each desired group nests directly or through other groups;
+// nil when no group is held.
+func nestsHeld(desired []orgsync.Group, heldBack []orgsync.HeldEntry) map[int]string {
+	if len(heldBack) == 0 {
+		return nil
+	}
+	parents := map[string][]int{} // subgroup key → desired groups nesting it
+	for i := range desired {
+		for _, sub := range desired[i].Subgroups {
+			parents[sub] = append(parents[sub], i)
+		}
+	}
+	out := map[int]string{}
+	type item struct{ key, root string }
+	var stack []item
+	for _, h := range heldBack {
+		if h.Key != "" {
+			stack = append(stack, item{h.Key, cmp.Or(h.Name, h.Key)})
+		}
+	}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, p := range parents[it.key] {
+			if _, done := out[p]; !done {
+				out[p] = it.root
+				stack = append(stack, item{desired[p].ExternalID, it.root})
+			}
+		}
+	}
+	return out
 }
 
 func groupNameHolder(gs []*orgsync.Group, self *orgsync.Group) *orgsync.Group {

@@ -404,3 +404,164 @@ func TestDiffOwnedAndOrder(t *testing.T) {
 		t.Errorf("first %s last %s: want creates before deletes", first, last)
 	}
 }
+
+// TestDiffHolds: an entry held back, by the source or by a conflict, keeps
+// what it names exactly as it is, and so does every entry it clashes with.
+func TestDiffHolds(t *testing.T) {
+	admin := member("m1", src, "k1", "admin@x", active, role("admin"), setupDone)
+	mallory := member("m2", src, "k2", "mallory@x", active, setupDone)
+	groups := []orgsync.Group{ownedGroup("G1", src, "g1", "admins", "m1"), ownedGroup("G2", src, "g2", "eng", "m1", "m2")}
+	observed := orgsync.Snapshot{Members: []orgsync.Member{admin, mallory}, Groups: groups}
+	tests := []struct {
+		name     string
+		desired  orgsync.Snapshot
+		observed orgsync.Snapshot
+		want     []string
+		held     orgsync.HeldCount
+	}{
+		{
+			name: "a user renaming to an admin's user name holds both: the admin keeps everything",
+			desired: orgsync.Snapshot{
+				Members: []orgsync.Member{desiredUser("k1", "admin@x", role("admin")), desiredUser("k2", "admin@x")},
+				Groups:  []orgsync.Group{group("g1", "admins", []string{"k1"}), group("g2", "eng", []string{"k1", "k2"})},
+			},
+			observed: observed,
+			want: []string{
+				`conflict k1 admin@x: user name appears 2 times in the source`,
+				`conflict k2 admin@x: user name appears 2 times in the source`,
+			},
+			held: orgsync.HeldCount{Users: 2},
+		},
+		{
+			name: "a held entry keeps its member: no deprovision, no update, no membership change",
+			desired: orgsync.Snapshot{
+				Members:   []orgsync.Member{desiredUser("k1", "admin@x", role("admin"))},
+				HeldUsers: []orgsync.HeldEntry{{Key: "k2", Name: "mallory@x", Ref: "Users #2", Reason: `active is "yes", not a boolean`}},
+				Groups:    []orgsync.Group{group("g1", "admins", []string{"k1"}), group("g2", "eng", []string{"k1"})},
+			},
+			observed: observed,
+			want:     []string{`conflict k2 mallory@x: held by the source: Users #2: active is "yes", not a boolean`},
+			held:     orgsync.HeldCount{Users: 1},
+		},
+		{
+			name: "a held entry claiming an admin's name and email holds the admin too",
+			desired: orgsync.Snapshot{
+				Members:   []orgsync.Member{desiredUser("k1", "admin@x", role("admin"))},
+				HeldUsers: []orgsync.HeldEntry{{Key: "k2", Name: "admin@x", Email: "ADMIN@x", Reason: "no x"}},
+				Groups:    []orgsync.Group{group("g1", "admins", nil), group("g2", "eng", nil)},
+			},
+			observed: observed,
+			want: []string{
+				`conflict k1 admin@x: user name appears 2 times in the source`,
+				`conflict k2 admin@x: held by the source: no x; its user name is shared by another entry`,
+			},
+			held: orgsync.HeldCount{Users: 2},
+		},
+		{
+			name: "a held entry sharing a desired entry's key holds it",
+			desired: orgsync.Snapshot{
+				Members:   []orgsync.Member{desiredUser("k1", "admin@x"), desiredUser("k2", "mallory@x")},
+				HeldUsers: []orgsync.HeldEntry{{Key: "k1", Name: "other@x", Reason: "no y"}},
+				Groups:    []orgsync.Group{group("g1", "admins", nil), group("g2", "eng", []string{"k2"})},
+			},
+			observed: observed,
+			want: []string{
+				`conflict k1 admin@x: external id appears 2 times in the source`,
+				`conflict k1 other@x: held by the source: no y; its external id is shared by another entry`,
+			},
+			held: orgsync.HeldCount{Users: 2},
+		},
+		{
+			name: "a held entry the source knows is disabled suspends its member, and only that",
+			desired: orgsync.Snapshot{
+				Members:   []orgsync.Member{desiredUser("k1", "admin@x", role("admin"))},
+				HeldUsers: []orgsync.HeldEntry{{Key: "k2", Name: "mallory@x", Reason: "no userName", Status: deprov}},
+				Groups:    []orgsync.Group{group("g1", "admins", []string{"k1"}), group("g2", "eng", []string{"k1"})},
+			},
+			observed: observed,
+			want: []string{
+				"deprovision mallory@x id=m2",
+				`conflict k2 mallory@x: held by the source: no userName`,
+			},
+			held: orgsync.HeldCount{Users: 1},
+		},
+		{
+			name: "a held entry without a key holds the member of its user name",
+			desired: orgsync.Snapshot{
+				Members:   []orgsync.Member{desiredUser("k2", "mallory@x")},
+				HeldUsers: []orgsync.HeldEntry{{Name: "Admin@X", Ref: `"cn=admin"`, Reason: "no entryUUID (ldap.user.id_attribute)"}},
+				Groups:    []orgsync.Group{group("g1", "admins", nil), group("g2", "eng", []string{"k2"})},
+			},
+			observed: observed,
+			want:     []string{`conflict  Admin@X: held by the source: "cn=admin": no entryUUID (ldap.user.id_attribute)`},
+			held:     orgsync.HeldCount{Users: 1},
+		},
+		{
+			name: "held groups are not deleted and keep their members, by key or (without one) by name",
+			desired: orgsync.Snapshot{
+				Members:    []orgsync.Member{desiredUser("k1", "admin@x", role("admin")), desiredUser("k2", "mallory@x")},
+				HeldGroups: []orgsync.HeldEntry{{Key: "g1", Reason: "no cn"}, {Name: "ENG", Reason: "no entryUUID"}},
+			},
+			observed: observed,
+			want: []string{
+				`conflict  : group "ENG": held by the source: no entryUUID`,
+				`conflict g1 : group "": held by the source: no cn`,
+			},
+			held: orgsync.HeldCount{Groups: 2},
+		},
+		{
+			name: "a group nesting a held group (through another) is held; a group sharing its name too",
+			desired: orgsync.Snapshot{
+				Members: []orgsync.Member{desiredUser("k1", "admin@x", role("admin")), desiredUser("k2", "mallory@x")},
+				Groups: []orgsync.Group{
+					group("g2", "eng", nil, "g3"), group("g3", "platform", nil, "g9"),
+					group("g1", "admins", []string{"k1"}), group("g4", "Ops", nil),
+				},
+				HeldGroups: []orgsync.HeldEntry{{Key: "g9", Name: "ops", Reason: "member value 7 is not a string"}},
+			},
+			observed: observed,
+			want: []string{
+				`conflict g2 : group "eng": nests the held group "ops", so its members cannot be known`,
+				`conflict g3 : group "platform": nests the held group "ops", so its members cannot be known`,
+				`conflict g4 : group "Ops": display name appears 2 times in the source`,
+				`conflict g9 : group "ops": held by the source: member value 7 is not a string`,
+			},
+			held: orgsync.HeldCount{Groups: 4},
+		},
+		{
+			name: "without holds the same source removes: the cases above are not vacuous",
+			desired: orgsync.Snapshot{
+				Members: []orgsync.Member{desiredUser("k1", "admin@x", role("admin"))},
+				Groups:  []orgsync.Group{group("g2", "eng", nil)},
+			},
+			observed: observed,
+			want: []string{
+				"member_remove eng admin@x id=m1 gid=G2",
+				"deprovision mallory@x id=m2",
+				"group_delete admins gid=G1",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options{Org: "acme", Owner: src}
+			before := deepCopy(t, tt.desired, tt.observed)
+			p := Diff(tt.desired, tt.observed, opts)
+			if got := planLines(p); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("plan:\n got %q\nwant %q", got, tt.want)
+			}
+			if p.Held != tt.held {
+				t.Errorf("held = %+v, want %+v", p.Held, tt.held)
+			}
+			if p.OwnedGroups != 2 || p.OwnedMemberships != 3 {
+				t.Errorf("owned groups/memberships = %d/%d, want 2/3", p.OwnedGroups, p.OwnedMemberships)
+			}
+			if after := deepCopy(t, tt.desired, tt.observed); after != before {
+				t.Errorf("Diff modified its inputs")
+			}
+			if again := Diff(tt.desired, tt.observed, opts); !reflect.DeepEqual(again, p) {
+				t.Errorf("Diff is not deterministic")
+			}
+		})
+	}
+}

@@ -15,9 +15,18 @@
 // updated, deprovisioned, deleted or taken over. A member with no owner and
 // the same email as a desired user is adopted once. Anything that would mean
 // guessing — duplicate keys, user names or emails in the source, a user name
-// or group name already held by someone else — is skipped and listed in
-// Plan.Conflicts; the member the conflicting entry would have matched is
-// left exactly as it is.
+// or group name already held by someone else — is held and listed in
+// Plan.Conflicts (counted in Plan.Held); the member the conflicting entry
+// would have matched is left exactly as it is. So are the members and
+// groups named by the entries a source could not use (Snapshot.HeldUsers,
+// HeldGroups), which also take part in the duplicate checks: an entry
+// claiming another's user name or email holds both, so it can never
+// displace the member holding it. A held group is not deleted and its
+// memberships are not changed, and neither are those of a group nesting
+// it. A held entry without a key holds the owner's member (or group) of
+// its name. A held entry the source still reads as disabled
+// (HeldEntry.Status) suspends the member of its key, and only that: access
+// must not outlive the account.
 //
 // # Lifecycle
 //
@@ -41,8 +50,9 @@
 //
 // # Guards and reports
 //
-// CheckGuards refuses plans that would deprovision too much or that come
-// from a source returning no users at all; Runner.Run then writes nothing,
+// CheckGuards refuses plans that would deprovision too much, delete too many
+// groups, remove too many memberships or take the admin role from too many
+// members, or that come from a source returning no users at all; Runner.Run then writes nothing,
 // records the blocked run and returns an error wrapping orgsync.ErrGuard.
 // Render prints reports as text, JSON (the CLI contract) or markdown; every
 // report ends with the members awaiting master-key creation.

@@ -87,6 +87,89 @@ func TestGuardConfig(t *testing.T) {
 			t.Errorf("percent %v: err = %v", bad, err)
 		}
 	}
+	if g.MaxGroupDelete != 10 || g.MaxGroupDeletePercent != 25 || g.MaxMemberRemove != 100 ||
+		g.MaxMemberRemovePercent != 25 || g.MaxAdminDemotions != 1 {
+		t.Errorf("defaults of the group, membership and admin guards = %+v", g)
+	}
+	allOff := GuardConfig{MaxGroupDelete: -1, MaxGroupDeletePercent: -1, MaxMemberRemove: -1, MaxMemberRemovePercent: -1, MaxAdminDemotions: -1}
+	allOff.SetDefaults()
+	if allOff.MaxGroupDelete != -1 || allOff.MaxGroupDeletePercent != -1 || allOff.MaxMemberRemove != -1 ||
+		allOff.MaxMemberRemovePercent != -1 || allOff.MaxAdminDemotions != -1 {
+		t.Errorf("SetDefaults overwrote disabled limits: %+v", allOff)
+	}
+	// Every bad percentage is listed, not just the first.
+	err := (&GuardConfig{MaxDeprovisionPercent: 200, MaxGroupDeletePercent: math.NaN(), MaxMemberRemovePercent: 101}).Validate()
+	for _, key := range []string{"guard.max_deprovision_percent: 200", "guard.max_group_delete_percent: NaN", "guard.max_member_remove_percent: 101"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("err = %v, lacks %q", err, key)
+		}
+	}
+}
+
+// changes returns n changes of action a, each with fields f.
+func changes(a orgsync.Action, n int, f map[string]orgsync.FieldChange) []orgsync.Change {
+	out := make([]orgsync.Change, n)
+	for i := range out {
+		out[i] = orgsync.Change{Action: a, MemberID: fmt.Sprint(i), Fields: f}
+	}
+	return out
+}
+
+func TestCheckGuardsGroupsMembershipsAdmins(t *testing.T) {
+	defaults := GuardConfig{}
+	defaults.SetDefaults()
+	demote := map[string]orgsync.FieldChange{"role": {From: "admin", To: "member"}}
+	promote := map[string]orgsync.FieldChange{"role": {From: "member", To: "admin"}}
+	base := func(groups, memberships int, cs ...[]orgsync.Change) orgsync.Plan {
+		p := orgsync.Plan{Owner: src, Owned: 1000, OwnedGroups: groups, OwnedMemberships: memberships}
+		for _, c := range cs {
+			p.Changes = append(p.Changes, c...)
+		}
+		return p
+	}
+	tests := []struct {
+		name   string
+		plan   orgsync.Plan
+		guard  GuardConfig
+		reason []string // substrings; none: allowed
+	}{
+		{name: "within every default", plan: base(100, 1000,
+			changes(orgsync.ActionGroupDelete, 10, nil), changes(orgsync.ActionMemberRemove, 100, nil),
+			changes(orgsync.ActionUpdate, 1, demote), changes(orgsync.ActionUpdate, 5, promote)), guard: defaults},
+		{name: "mass group deletion", plan: base(100, 1000, changes(orgsync.ActionGroupDelete, 11, nil)), guard: defaults,
+			reason: []string{"11 group deletions exceed guard.max_group_delete (10)"}},
+		{name: "group deletion share", plan: base(8, 1000, changes(orgsync.ActionGroupDelete, 3, nil)), guard: defaults,
+			reason: []string{"3 group deletions are 37.5% of the 8 owned groups, above guard.max_group_delete_percent (25%)"}},
+		{name: "mass membership removal", plan: base(100, 10000, changes(orgsync.ActionMemberRemove, 101, nil)), guard: defaults,
+			reason: []string{"101 membership removals exceed guard.max_member_remove (100)"}},
+		{name: "membership removal share", plan: base(100, 40, changes(orgsync.ActionMemberRemove, 11, nil)), guard: defaults,
+			reason: []string{"11 membership removals are 27.5% of the 40 memberships of owned groups, above guard.max_member_remove_percent (25%)"}},
+		{name: "admins demoted by updates, adoptions and reactivations", plan: base(100, 1000,
+			changes(orgsync.ActionUpdate, 1, demote), changes(orgsync.ActionReactivate, 1, demote),
+			changes(orgsync.ActionAdopt, 1, map[string]orgsync.FieldChange{"role": {From: " Admin", To: "viewer"}})), guard: defaults,
+			reason: []string{"3 admin demotions exceed guard.max_admin_demotions (1)", "--force"}},
+		{name: "every guard disabled", plan: base(1, 1,
+			changes(orgsync.ActionGroupDelete, 50, nil), changes(orgsync.ActionMemberRemove, 500, nil), changes(orgsync.ActionUpdate, 9, demote)),
+			guard: GuardConfig{MaxDeprovision: -1, MaxDeprovisionPercent: -1, MaxGroupDelete: -1, MaxGroupDeletePercent: -1,
+				MaxMemberRemove: -1, MaxMemberRemovePercent: -1, MaxAdminDemotions: -1}},
+		{name: "every exceeded guard is named", plan: base(10, 10,
+			changes(orgsync.ActionGroupDelete, 11, nil), changes(orgsync.ActionMemberRemove, 101, nil), changes(orgsync.ActionUpdate, 2, demote)),
+			guard: defaults, reason: []string{"guard.max_group_delete (10)", "guard.max_group_delete_percent (25%)",
+				"guard.max_member_remove (100)", "guard.max_member_remove_percent (25%)", "guard.max_admin_demotions (1)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := CheckGuards(tt.plan, 1000, tt.guard)
+			if d.Blocked != (len(tt.reason) > 0) {
+				t.Fatalf("blocked = %v (%s), want %v", d.Blocked, d.Reason, len(tt.reason) > 0)
+			}
+			for _, s := range tt.reason {
+				if !strings.Contains(d.Reason, s) {
+					t.Errorf("reason %q lacks %q", d.Reason, s)
+				}
+			}
+		})
+	}
 }
 
 func TestPurgePlan(t *testing.T) {

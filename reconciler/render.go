@@ -119,7 +119,7 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 			}
 		}
 		if len(r.Plan.Conflicts) > 0 {
-			fmt.Fprintf(w, "%s (%d), skipped:\n", p.paint(ansiYellow+ansiBold, "conflicts"), len(r.Plan.Conflicts))
+			fmt.Fprintf(w, "%s (%d), held back (%s):\n", p.paint(ansiYellow+ansiBold, "conflicts"), len(r.Plan.Conflicts), heldText(r.Plan.Held))
 			for _, c := range r.Plan.Conflicts {
 				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "!"), conflictText(c, plain))
 			}
@@ -150,6 +150,11 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 }
 
 func plain(s string) string { return s }
+
+// heldText counts the held entries: what they name is kept as it is.
+func heldText(h orgsync.HeldCount) string {
+	return fmt.Sprintf("%d %s and %d %s kept as they are", h.Users, plural(h.Users, "user", "users"), h.Groups, plural(h.Groups, "group", "groups"))
+}
 
 func conflictText(c orgsync.Conflict, q func(string) string) string {
 	var who []string
@@ -215,7 +220,7 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 			}
 		}
 		if len(r.Plan.Conflicts) > 0 {
-			fmt.Fprintf(w, "### Conflicts, skipped (%d)\n\n", len(r.Plan.Conflicts))
+			fmt.Fprintf(w, "### Conflicts, held back (%d)\n\n%s.\n\n", len(r.Plan.Conflicts), heldText(r.Plan.Held))
 			for _, c := range r.Plan.Conflicts {
 				fmt.Fprintf(w, "- %s\n", conflictText(c, mdCode))
 			}

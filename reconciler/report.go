@@ -231,6 +231,7 @@ type jsonRun struct {
 	Summary        map[string]int     `json:"summary"`
 	Changes        []jsonChange       `json:"changes"`
 	Conflicts      []orgsync.Conflict `json:"conflicts,omitempty"`
+	Held           orgsync.HeldCount  `json:"held"`
 	Warnings       []string           `json:"warnings,omitempty"`
 	Guard          jsonGuard          `json:"guard"`
 	Applied        bool               `json:"applied"`
@@ -330,7 +331,7 @@ func streamJSON(w io.Writer, reports []Report) error {
 func toJSON(r *Report, withChanges bool) jsonRun {
 	out := jsonRun{
 		Org: r.Org, Source: r.Source, Summary: summaryMap(r.Plan.Summary()),
-		Changes: []jsonChange{}, Conflicts: r.Plan.Conflicts, Warnings: r.Plan.Warnings,
+		Changes: []jsonChange{}, Conflicts: r.Plan.Conflicts, Held: r.Plan.Held, Warnings: r.Plan.Warnings,
 		Guard:   jsonGuard(r.Guard),
 		Applied: r.Applied != nil, DryRun: r.DryRun, RunID: r.RunID, Error: r.Error,
 	}

@@ -72,7 +72,7 @@ func sampleReports() []Report {
 	}
 	plan := Diff(desired, observed, Options{Org: "acme", Owner: src})
 	dry := Report{
-		Org: "acme", Source: src, Plan: plan, Guard: CheckGuards(plan, len(desired.Members), GuardConfig{MaxDeprovision: 25, MaxDeprovisionPercent: 50}),
+		Org: "acme", Source: src, Plan: plan, Guard: CheckGuards(plan, len(desired.Members), GuardConfig{MaxDeprovision: 25, MaxDeprovisionPercent: 50, MaxGroupDelete: -1, MaxGroupDeletePercent: -1, MaxMemberRemove: -1, MaxMemberRemovePercent: -1}),
 		DryRun: true, PendingSetup: pendingAfter(observed, &plan, true), ProvisionedPending: plannedProvisions(&plan),
 	}
 
@@ -91,7 +91,7 @@ func sampleReports() []Report {
 	forced.Guard = orgsync.Decision{Blocked: true, Forced: true, Reason: "1 deprovisions are 100.0% of the 1 active owned members, above guard.max_deprovision_percent (10%)"}
 	blocked := Report{
 		Org: "acme", Source: src, Plan: small, RunID: 43,
-		Guard:        CheckGuards(small, 1, GuardConfig{MaxDeprovision: 0, MaxDeprovisionPercent: 10}),
+		Guard:        CheckGuards(small, 1, GuardConfig{MaxDeprovision: 0, MaxDeprovisionPercent: 10, MaxGroupDelete: -1, MaxGroupDeletePercent: -1, MaxMemberRemove: -1, MaxMemberRemovePercent: -1}),
 		Error:        "reconciler: corp: refused by guard: ...",
 		PendingSetup: []string{"zoe@example.org"}, ProvisionedPending: []string{},
 	}

@@ -129,7 +129,9 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
 	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole})
-	rep.Guard = CheckGuards(rep.Plan, len(desired.Members), job.Guard)
+	// Held users were returned too: a source whose every entry is held is
+	// not empty (and deprovisions nothing).
+	rep.Guard = CheckGuards(rep.Plan, len(desired.Members)+len(desired.HeldUsers), job.Guard)
 	rep.PendingSetup = pendingAfter(observed, &rep.Plan, true)
 	rep.ProvisionedPending = plannedProvisions(&rep.Plan)
 	return rep, observed, nil

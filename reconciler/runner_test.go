@@ -369,3 +369,27 @@ func TestRunReportsPendingAsApplied(t *testing.T) {
 		t.Errorf("applied %+v, want one skipped provision", rep.Applied)
 	}
 }
+
+// TestRunnerHeldSourceIsNotEmpty: a source whose every user is held
+// returned users all the same: the run is not refused as empty, and it
+// changes nothing.
+func TestRunnerHeldSourceIsNotEmpty(t *testing.T) {
+	var owned []orgsync.Member
+	var held []orgsync.HeldEntry
+	for i, u := range users(20, "u") {
+		owned = append(owned, member(fmt.Sprint("m", i), src, u.ExternalID, u.UserName, active))
+		held = append(held, orgsync.HeldEntry{Key: u.ExternalID, Name: u.UserName, Reason: "no mail"})
+	}
+	s := newMemStore(owned, nil)
+	before := s.snapshot()
+	rep, err := newRunner(t, s, prometheus.NewRegistry()).Run(context.Background(), testJob(&fakeSource{snap: orgsync.Snapshot{HeldUsers: held}}), false)
+	if err != nil || rep.Guard.Blocked {
+		t.Fatalf("run: %v, guard %+v", err, rep.Guard)
+	}
+	if !rep.Plan.Empty() || rep.Plan.Held.Users != 20 || len(rep.Plan.Conflicts) != 20 {
+		t.Fatalf("plan = %d changes, held %+v", len(rep.Plan.Changes), rep.Plan.Held)
+	}
+	if deepCopy(t, s.snapshot()) != deepCopy(t, before) {
+		t.Fatal("a run of held entries changed the store")
+	}
+}

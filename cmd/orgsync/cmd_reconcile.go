@@ -220,6 +220,14 @@ func (a *app) printCheck(j reconciler.Job, snap orgsync.Snapshot, took time.Dura
 	for _, w := range snap.Warnings {
 		fmt.Fprintf(a.stdout, "     warning: %s\n", w)
 	}
+	// Held entries keep their members (groups) as they are: worth fixing
+	// at the source, so check names them.
+	for _, h := range snap.HeldUsers {
+		fmt.Fprintf(a.stdout, "     held user: %s: %s (key %q, user name %q)\n", h.Ref, h.Reason, h.Key, h.Name)
+	}
+	for _, h := range snap.HeldGroups {
+		fmt.Fprintf(a.stdout, "     held group: %s: %s (key %q, name %q)\n", h.Ref, h.Reason, h.Key, h.Name)
+	}
 	ms := append([]orgsync.Member(nil), snap.Members...)
 	sort.Slice(ms, func(i, k int) bool { return ms[i].UserName < ms[k].UserName })
 	if len(ms) > samples {

@@ -48,6 +48,8 @@ func TestBadConfigs(t *testing.T) {
 			`orgs[2]: id: "acme" is listed twice`, `name: "scim" is reserved`, `org: "nope" is not one of the orgs`,
 			`type: "ftp" is not ldap or scim`, `schedule "every day"`, `name: "corp" is used twice`, "scim: required for type scim"}},
 		{"ldap-problems.bad.yaml", []string{"ldap.url", "ldap.user.filter", "ldap.user.base_dn: required"}},
+		{"guard-problems.bad.yaml", []string{"sources[0] (corp-ldap): guard.max_deprovision_percent: 150 is not a percentage",
+			"sources[0] (corp-ldap): guard.max_group_delete_percent: 101 is not a percentage", "sources[0] (corp-ldap): guard.max_member_remove_percent: +Inf is not a percentage"}},
 		{"unset-env.bad.yaml", []string{"environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set"}},
 		{"bad-duration.bad.yaml", []string{`line 1: orgs[0].purge_after: duration "fortnight": want a value such as 30s, 720h or 30d`}},
 		{"small-pool.bad.yaml", []string{"database.max_open_conns: 3 is too few for 3 scheduled jobs", "set at least 5"}},

@@ -6,8 +6,19 @@
 //     refused bind, a failed page, a size or time limit, a referral, a
 //     response without the paged-results control, or a truncated ranged
 //     attribute (AD's member;range=…) is an error, never a shorter Snapshot.
-//   - Entries the source has to skip (no id or user name, a duplicate id or
-//     user name, a duplicate group name) are named in Snapshot.Warnings.
+//   - No entry that was read is left out (left out, it would read as gone
+//     and its member be deprovisioned). An entry that cannot be used — no
+//     id, no user name, an unreadable objectGUID or userAccountControl, a
+//     group without name, a group nesting a group held without an id, a
+//     memberUid value naming several users (uid_attribute) — is
+//     returned in Snapshot.HeldUsers or HeldGroups, with its DN and the
+//     attribute at fault, for the reconciler to keep what it names as it
+//     is. Entries sharing an id or user name, and groups sharing a name, are
+//     all returned as they are (and warned about) for the reconciler to hold
+//     as conflicts. A held user matching disabled_filter is returned with
+//     HeldEntry.Status deprovisioned (suspended all the same). An in-scope
+//     entry with neither id nor name fails the read: it names nothing that
+//     could be kept.
 //   - Users matching disabled_filter (and, with flavor ad, a userAccountControl
 //     with bit 0x2 set or an accountExpires in the past) come back with
 //     StatusDeprovisioned; all others with StatusActive.

@@ -2,7 +2,10 @@ package ldap
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -212,8 +215,20 @@ func TestSnapshotMapping(t *testing.T) {
 	for _, g := range snap.Groups {
 		groups[g.DisplayName] = g
 	}
-	if _, ok := groups["noid"]; ok || groups["Same"].ExternalID != "" || groups["same"].ExternalID != "" {
-		t.Errorf("groups without id or with a duplicate name are in the snapshot: %v", keysG(groups))
+	// A group without an id is held by its name; groups sharing a name are
+	// kept, for the reconciler to hold.
+	if _, ok := groups["noid"]; ok || groups["Same"].ExternalID != "guuid-Same" || groups["same"].ExternalID != "guuid-same2" {
+		t.Errorf("groups = %v: want noid held and both Same and same kept", keysG(groups))
+	}
+	wantHeldGroups := []orgsync.HeldEntry{{Name: "noid", Ref: `group "cn=noid,ou=groups,dc=x"`, Reason: "no entryUUID (ldap.group.id_attribute)"}}
+	if !reflect.DeepEqual(snap.HeldGroups, wantHeldGroups) {
+		t.Errorf("held groups = %+v, want %+v", snap.HeldGroups, wantHeldGroups)
+	}
+	// A user without a user name is held by its key (noid is out of scope:
+	// not in kms).
+	wantHeldUsers := []orgsync.HeldEntry{{Key: "uuid-nomail", Ref: `user "uid=nomail,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)"}}
+	if !reflect.DeepEqual(snap.HeldUsers, wantHeldUsers) {
+		t.Errorf("held users = %+v, want %+v", snap.HeldUsers, wantHeldUsers)
 	}
 	if kms := groups["kms"]; strings.Join(kms.Members, ",") != "uuid-alice,uuid-bob" || strings.Join(kms.Subgroups, ",") != "guuid-eng" {
 		t.Errorf("kms = %+v, want alice and bob (DN matched case- and space-insensitively) and sub eng", kms)
@@ -226,12 +241,9 @@ func TestSnapshotMapping(t *testing.T) {
 	}
 
 	for _, w := range []string{
-		`user "uid=nomail,ou=people,dc=x": no mail (ldap.user.user_name_attribute): skipped`,
-		`user "uid=noid,ou=people,dc=x": no entryUUID (ldap.user.id_attribute): skipped`,
-		`share the user name "same@x.org" (ldap.user.user_name_attribute): all skipped`,
-		`share the id "uuid-same" (ldap.user.id_attribute): all skipped`,
-		`group "cn=noid,ou=groups,dc=x": no entryUUID (ldap.group.id_attribute): skipped`,
-		`share the name "same" (ldap.group.name_attribute): all skipped`,
+		`share the user name "same@x.org" (ldap.user.user_name_attribute): all kept, for the reconciler to hold`,
+		`share the id "uuid-same" (ldap.user.id_attribute): all kept, for the reconciler to hold`,
+		`share the name "same" (ldap.group.name_attribute): all kept, for the reconciler to hold`,
 	} {
 		if !containsSub(snap.Warnings, w) {
 			t.Errorf("no warning %q in %q", w, snap.Warnings)
@@ -312,11 +324,19 @@ func TestSnapshotGroupStyles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(snap.Groups) != 1 || strings.Join(snap.Groups[0].Members, ",") != "uuid-alice,uuid-bob" {
-				t.Errorf("groups = %+v, want alice and bob (twin is ambiguous)", snap.Groups)
+			if tc.attr == "memberUid" {
+				// twin names two users: the group is held rather than
+				// losing a member.
+				if len(snap.Groups) != 0 || len(snap.HeldGroups) != 1 || snap.HeldGroups[0].Reason != `memberUid value "twin" names several users (ldap.user.uid_attribute)` {
+					t.Errorf("groups = %+v, held %+v: want p held for the ambiguous twin", snap.Groups, snap.HeldGroups)
+				}
+				if !containsSub(snap.Warnings, `share the uid "twin"`) {
+					t.Errorf("warnings = %q, want the ambiguous uid named", snap.Warnings)
+				}
+				return
 			}
-			if tc.attr == "memberUid" && !containsSub(snap.Warnings, `share the uid "twin"`) {
-				t.Errorf("warnings = %q, want the ambiguous uid named", snap.Warnings)
+			if len(snap.Groups) != 1 || strings.Join(snap.Groups[0].Members, ",") != "uuid-alice,uuid-bob" {
+				t.Errorf("groups = %+v, want alice and bob", snap.Groups)
 			}
 		})
 	}
@@ -370,8 +390,9 @@ func TestSnapshotAD(t *testing.T) {
 	if fmt.Sprint(status) != fmt.Sprint(want) {
 		t.Errorf("statuses = %v, want %v", status, want)
 	}
-	if !containsSub(snap.Warnings, "objectGUID has 5 bytes, want 16") {
-		t.Errorf("warnings = %q, want the short objectGUID named", snap.Warnings)
+	if len(snap.HeldUsers) != 1 || snap.HeldUsers[0].Key != "" || snap.HeldUsers[0].Name != "bad@corp.x" ||
+		snap.HeldUsers[0].Reason != "objectGUID has 5 bytes, want 16 (ldap.user.id_attribute)" {
+		t.Errorf("held users = %+v, want bad@corp.x held by name for its short objectGUID", snap.HeldUsers)
 	}
 	var all orgsync.Group
 	for _, g := range snap.Groups {
@@ -401,5 +422,76 @@ func TestSnapshotBindFailureNamesTheSetting(t *testing.T) {
 	}
 	if !f.closed {
 		t.Error("connection not closed after a failed bind")
+	}
+}
+
+// TestSnapshotHoldsWhatItCannotUse: entries with an attribute missing are
+// held, never left out (which would deprovision their members); groups
+// nesting a group held without an id are held too; an entry naming
+// nothing at all fails the read.
+func TestSnapshotHoldsWhatItCannotUse(t *testing.T) {
+	users := []fakeEntry{
+		person("alice"),
+		person("bob", "mail", "alice@x.org"), // claims alice's name: both kept
+		ent("uid=noname,ou=people,dc=x", "entryUUID", "uuid-noname", "uid", "noname"),
+		ent("uid=nokey,ou=people,dc=x", "mail", "nokey@x.org", "entryUUID", " "),
+		ent("uid=off,ou=people,dc=x", "entryUUID", "uuid-off"), // disabled, no mail
+	}
+	groups := []fakeEntry{
+		groupOf("all", udn("alice"), udn("noname"), gdn("mid")),
+		groupOf("mid", gdn("keyless")),
+		ent("cn=keyless,ou=groups,dc=x", "cn", "keyless", "member", udn("bob")),
+		ent("cn=unnamed,ou=groups,dc=x", "entryUUID", "guuid-unnamed", "member", udn("bob")),
+	}
+	cfg := Config{User: UserConfig{DisabledFilter: "(employeeType=disabled)"}, Group: GroupConfig{BaseDN: "ou=groups,dc=x", Nested: true}}
+	results := map[string][]fakeEntry{usersKey: users, groupsKey: groups, disabledKey: {ent("uid=off,ou=people,dc=x")}}
+	snap, err := fakeSource(t, cfg, &fakeConn{results: results}).Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range snap.Members {
+		names = append(names, m.UserName+"="+m.ExternalID)
+	}
+	if want := "alice@x.org=uuid-alice alice@x.org=uuid-bob"; strings.Join(names, " ") != want {
+		t.Errorf("members = %q, want %q (duplicates kept for the reconciler)", names, want)
+	}
+	wantUsers := []orgsync.HeldEntry{
+		{Name: "nokey@x.org", Email: "nokey@x.org", Ref: `user "uid=nokey,ou=people,dc=x"`, Reason: "no entryUUID (ldap.user.id_attribute)"},
+		{Key: "uuid-noname", Ref: `user "uid=noname,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)"},
+		{Key: "uuid-off", Ref: `user "uid=off,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)", Status: orgsync.StatusDeprovisioned},
+	}
+	if !reflect.DeepEqual(snap.HeldUsers, wantUsers) {
+		t.Errorf("held users:\n got %+v\nwant %+v", snap.HeldUsers, wantUsers)
+	}
+	wantGroups := []orgsync.HeldEntry{
+		{Name: "keyless", Ref: `group "cn=keyless,ou=groups,dc=x"`, Reason: "no entryUUID (ldap.group.id_attribute)"},
+		{Key: "guuid-mid", Name: "mid", Ref: `group "cn=mid,ou=groups,dc=x"`, Reason: `nests the group "cn=keyless,ou=groups,dc=x", which is held (no entryUUID (ldap.group.id_attribute))`},
+		{Key: "guuid-unnamed", Ref: `group "cn=unnamed,ou=groups,dc=x"`, Reason: "no cn (ldap.group.name_attribute)"},
+	}
+	if !reflect.DeepEqual(snap.HeldGroups, wantGroups) {
+		t.Errorf("held groups:\n got %+v\nwant %+v", snap.HeldGroups, wantGroups)
+	}
+	// "all" nests the held "mid" by key (the reconciler holds it for that)
+	// and has only its usable members.
+	if len(snap.Groups) != 1 || snap.Groups[0].DisplayName != "all" || strings.Join(snap.Groups[0].Members, ",") != "uuid-alice" ||
+		strings.Join(snap.Groups[0].Subgroups, ",") != "guuid-mid" {
+		t.Errorf("groups = %+v", snap.Groups)
+	}
+
+	for name, extra := range map[string]fakeEntry{
+		"user":  ent("uid=nothing,ou=people,dc=x", "uid", "nothing"),
+		"group": ent("cn=nothing,ou=groups,dc=x", "member", udn("alice")),
+	} {
+		us, gs := users, groups
+		if name == "user" {
+			us = append(slices.Clone(users), extra)
+		} else {
+			gs = append(slices.Clone(groups), extra)
+		}
+		_, err := fakeSource(t, cfg, &fakeConn{results: map[string][]fakeEntry{usersKey: us, groupsKey: gs, disabledKey: nil}}).Snapshot(context.Background())
+		if err == nil || !errors.Is(err, orgsync.ErrInvalid) || !strings.Contains(err.Error(), `"`+extra.dn+`"`) || !strings.Contains(err.Error(), "nothing was synced") {
+			t.Errorf("%s naming nothing: err = %v, want a failed read naming the entry", name, err)
+		}
 	}
 }

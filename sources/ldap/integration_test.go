@@ -145,10 +145,16 @@ func TestSlapdSnapshotScopedByRequireGroup(t *testing.T) {
 	cfg.RoleMap = map[string]string{"cn=kms-admins,ou=groups," + suffix: orgsync.RoleAdmin}
 	snap := mustSnapshot(t, cfg)
 
-	want := []string{"alice@example.org", "bob@example.org", "carol@example.org", "henry@example.org",
+	// eve and eve2 share a user name: both kept, for the reconciler to hold.
+	want := []string{"DUP@example.org", "alice@example.org", "bob@example.org", "carol@example.org", "dup@example.org", "henry@example.org",
 		"juergen@example.org", "pat@example.org", "zoe@example.org"}
 	if got := userNames(snap); !slices.Equal(got, want) {
-		t.Fatalf("members = %v, want %v (grace out of require_group, frank outside base, dave/eve skipped)", got, want)
+		t.Fatalf("members = %v, want %v (grace out of require_group, frank outside base, dave held)", got, want)
+	}
+	// dave has no mail: held by his key, so his member is kept as it is.
+	if len(snap.HeldUsers) != 1 || !strings.HasPrefix(snap.HeldUsers[0].Ref, `user "uid=dave,`) || len(snap.HeldUsers[0].Key) != 36 ||
+		snap.HeldUsers[0].Reason != "no mail (ldap.user.user_name_attribute)" {
+		t.Errorf("held users = %+v, want dave, by his entryUUID", snap.HeldUsers)
 	}
 	if n := len(snap.Members); n != len(want) {
 		t.Errorf("%d members, want %d: bulk users are not in kms-users", n, len(want))
@@ -181,7 +187,7 @@ func TestSlapdSnapshotScopedByRequireGroup(t *testing.T) {
 	if kms == nil {
 		t.Fatalf("no kms-users group in %d groups", len(snap.Groups))
 	}
-	wantKMS := []string{"alice@example.org", "carol@example.org", "juergen@example.org", "pat@example.org", "zoe@example.org"}
+	wantKMS := []string{"DUP@example.org", "alice@example.org", "carol@example.org", "dup@example.org", "juergen@example.org", "pat@example.org", "zoe@example.org"}
 	if got := names(snap, kms.Members); !slices.Equal(got, wantKMS) {
 		t.Errorf("kms-users direct members = %v, want %v (member DNs matched across case and escaping)", got, wantKMS)
 	}
@@ -196,13 +202,13 @@ func TestSlapdSnapshotScopedByRequireGroup(t *testing.T) {
 		t.Errorf("big = %+v, want no members in scope", big)
 	}
 
-	var sawNoMail, sawDup bool
+	var sawDup bool
 	for _, w := range snap.Warnings {
-		sawNoMail = sawNoMail || strings.Contains(w, "uid=dave") && strings.Contains(w, "ldap.user.user_name_attribute")
-		sawDup = sawDup || strings.Contains(w, "uid=eve,") && strings.Contains(w, "uid=eve2,") && strings.Contains(w, "dup@example.org")
+		sawDup = sawDup || strings.Contains(w, "uid=eve,") && strings.Contains(w, "uid=eve2,") && strings.Contains(w, "dup@example.org") &&
+			strings.Contains(w, "kept, for the reconciler to hold")
 	}
-	if !sawNoMail || !sawDup {
-		t.Errorf("warnings %q: want dave (no mail) and eve/eve2 (duplicate user name)", snap.Warnings)
+	if !sawDup {
+		t.Errorf("warnings %q: want eve/eve2 (duplicate user name)", snap.Warnings)
 	}
 }
 
@@ -219,8 +225,8 @@ func TestSlapdSnapshotWholeBase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(snap.Members); n != 3008 {
-		t.Errorf("%d members, want 3008 (8 people + 3,000 bulk)", n)
+	if n := len(snap.Members); n != 3010 {
+		t.Errorf("%d members, want 3010 (10 people + 3,000 bulk; dave is held)", n)
 	}
 	if !slices.Contains(userNames(snap), "grace@example.org") {
 		t.Error("grace missing without require_group")
@@ -265,7 +271,7 @@ func TestSlapdNotNested(t *testing.T) {
 	cfg.Group.Nested = false
 	cfg.RequireGroup = "cn=kms-users,ou=groups," + suffix
 	snap := mustSnapshot(t, cfg)
-	want := []string{"alice@example.org", "carol@example.org", "juergen@example.org", "pat@example.org", "zoe@example.org"}
+	want := []string{"DUP@example.org", "alice@example.org", "carol@example.org", "dup@example.org", "juergen@example.org", "pat@example.org", "zoe@example.org"}
 	if got := userNames(snap); !slices.Equal(got, want) {
 		t.Errorf("members = %v, want the direct members only %v", got, want)
 	}

@@ -19,7 +19,9 @@ type user struct {
 	id, name, email             string
 	given, family, display, uid string
 	disabled                    bool
-	skip                        bool // named in a warning; not in the snapshot
+	// held says why the entry cannot be used (an attribute missing or
+	// unreadable): it goes to Snapshot.HeldUsers, never just left out.
+	held string
 }
 
 // group is the compact form of a group entry.
@@ -28,7 +30,7 @@ type group struct {
 	users        []int32  // direct members that are users (indexes into reader.users)
 	other        []string // normalised member DNs that are not users: maybe groups
 	subs         []int32  // resolved member groups
-	skip         bool
+	held         string   // as for user.held: Snapshot.HeldGroups
 }
 
 // pendingRange is a group whose member attribute came back ranged and not
@@ -185,31 +187,27 @@ func (r *reader) addUser(e *entry) error {
 	}
 	u := &r.cfg.User
 	switch {
-	case v[uID] == nil:
-		r.warn("user %q: no %s (ldap.user.id_attribute): skipped", e.DN, u.IDAttribute)
-		usr.skip = true
+	case v[uID] == nil, !r.guidUser && len(bytes.TrimSpace(v[uID])) == 0:
+		usr.held = fmt.Sprintf("no %s (ldap.user.id_attribute)", u.IDAttribute)
 	case r.guidUser:
 		id, err := guidString(v[uID])
 		if err != nil {
-			r.warn("user %q: %v (ldap.user.id_attribute): skipped", e.DN, err)
-			usr.skip = true
+			usr.held = fmt.Sprintf("%v (ldap.user.id_attribute)", err)
 		}
 		usr.id = id
 	default:
 		usr.id = string(v[uID])
 	}
-	if usr.name == "" && !usr.skip {
-		r.warn("user %q: no %s (ldap.user.user_name_attribute): skipped", e.DN, u.UserNameAttribute)
-		usr.skip = true
+	if usr.name == "" && usr.held == "" {
+		usr.held = fmt.Sprintf("no %s (ldap.user.user_name_attribute)", u.UserNameAttribute)
 	}
 	if _, ok := r.disabled[usr.dn]; ok {
 		usr.disabled = true
 	}
-	if r.cfg.Flavor == FlavorAD && !usr.skip {
+	if r.cfg.Flavor == FlavorAD && usr.held == "" {
 		off, err := adDisabled(string(v[uUAC]), string(v[uExpires]), r.now)
 		if err != nil {
-			r.warn("user %q: %v: skipped", e.DN, err)
-			usr.skip = true
+			usr.held = err.Error()
 		}
 		usr.disabled = usr.disabled || off
 	}
@@ -222,8 +220,8 @@ func (r *reader) addUser(e *entry) error {
 		if j, dup := r.byUID[usr.uid]; !dup {
 			r.byUID[usr.uid] = i
 		} else if j >= 0 {
-			r.byUID[usr.uid] = -1 // ambiguous: memberUid values naming it match no one
-			r.warn("users %q and %q share the %s %q: group memberUid values naming it are ignored (ldap.user.uid_attribute)",
+			r.byUID[usr.uid] = -1 // ambiguous: a group with a memberUid naming it is held
+			r.warn("users %q and %q share the %s %q: groups with a memberUid naming it are held (ldap.user.uid_attribute)",
 				r.users[j].dn, usr.dn, r.cfg.User.UIDAttribute, usr.uid)
 		}
 	}
@@ -271,22 +269,19 @@ func (r *reader) addGroup(e *entry) error {
 	}
 	g := &r.cfg.Group
 	switch {
-	case rawID == nil:
-		r.warn("group %q: no %s (ldap.group.id_attribute): skipped", e.DN, g.IDAttribute)
-		grp.skip = true
+	case rawID == nil, !r.guidGroup && len(bytes.TrimSpace(rawID)) == 0:
+		grp.held = fmt.Sprintf("no %s (ldap.group.id_attribute)", g.IDAttribute)
 	case r.guidGroup:
 		id, err := guidString(rawID)
 		if err != nil {
-			r.warn("group %q: %v (ldap.group.id_attribute): skipped", e.DN, err)
-			grp.skip = true
+			grp.held = fmt.Sprintf("%v (ldap.group.id_attribute)", err)
 		}
 		grp.id = id
 	default:
 		grp.id = string(rawID)
 	}
-	if grp.name == "" && !grp.skip {
-		r.warn("group %q: no %s (ldap.group.name_attribute): skipped", e.DN, g.NameAttribute)
-		grp.skip = true
+	if grp.name == "" && grp.held == "" {
+		grp.held = fmt.Sprintf("no %s (ldap.group.name_attribute)", g.NameAttribute)
 	}
 	r.groups = append(r.groups, grp)
 	return nil
@@ -298,8 +293,14 @@ func (r *reader) addMembers(g *group, values [][]byte) {
 	keepOther := r.cfg.Group.Nested && !r.uidStyle
 	for _, v := range values {
 		if r.uidStyle {
-			if i, ok := r.byUID[string(bytes.TrimSpace(v))]; ok && i >= 0 {
+			i, ok := r.byUID[string(bytes.TrimSpace(v))]
+			switch {
+			case ok && i >= 0:
 				g.users = append(g.users, i)
+			case ok && g.held == "":
+				// Several users have this uid: dropping the value would
+				// take the member out of the group.
+				g.held = fmt.Sprintf("%s value %q names several users (ldap.user.uid_attribute)", r.cfg.Group.MemberAttribute, bytes.TrimSpace(v))
 			}
 			continue
 		}

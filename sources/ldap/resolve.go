@@ -8,11 +8,13 @@ import (
 	"github.com/orgsync/orgsync"
 )
 
-// snapshot turns what was read into the Snapshot: duplicates skipped and
-// warned about, nested groups linked, require_group and role_map applied.
+// snapshot turns what was read into the Snapshot: nested groups linked,
+// require_group and role_map applied, entries that cannot be used held
+// (Snapshot.HeldUsers, HeldGroups), duplicates kept and warned about for
+// the reconciler to hold. An entry with neither id nor name fails it.
 func (r *reader) snapshot() (orgsync.Snapshot, error) {
-	r.skipDuplicateUsers()
-	r.skipDuplicateGroups()
+	r.warnDuplicateUsers()
+	r.warnDuplicateGroups()
 	byGroupDN := make(map[string]int32, len(r.groups))
 	for i := range r.groups {
 		byGroupDN[r.groups[i].dn] = int32(i)
@@ -31,7 +33,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 
 	inScope := make([]bool, len(r.users))
 	for i := range r.users {
-		inScope[i] = !r.users[i].skip
+		inScope[i] = true
 	}
 	if dn := r.cfg.RequireGroup; dn != "" {
 		gi, ok := byGroupDN[normDN(dn)]
@@ -49,8 +51,8 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 	}
 
 	n := 0
-	for _, ok := range inScope {
-		if ok {
+	for i, ok := range inScope {
+		if ok && r.users[i].held == "" {
 			n++
 		}
 	}
@@ -61,6 +63,18 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 	}
 	for i, u := range r.users {
 		if !inScope[i] {
+			continue
+		}
+		if u.held != "" {
+			if u.id == "" && u.name == "" {
+				return orgsync.Snapshot{}, fmt.Errorf("user %q: %s, and no %s (ldap.user.user_name_attribute) either: the entry names no member, so none can be kept for it; nothing was synced: %w",
+					u.dn, u.held, r.cfg.User.UserNameAttribute, orgsync.ErrInvalid)
+			}
+			h := orgsync.HeldEntry{Key: u.id, Name: u.name, Email: u.email, Ref: fmt.Sprintf("user %q", u.dn), Reason: u.held}
+			if u.disabled {
+				h.Status = orgsync.StatusDeprovisioned // disabled all the same: suspended
+			}
+			snap.HeldUsers = append(snap.HeldUsers, h)
 			continue
 		}
 		m := orgsync.Member{
@@ -77,25 +91,42 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		snap.Members = append(snap.Members, m)
 	}
 	for _, g := range r.groups {
-		if g.skip {
+		if g.held == "" {
+			// A held group without an id cannot be named as a subgroup:
+			// without its members, this group's would be too few.
+			for _, gi := range g.subs {
+				if sub := &r.groups[gi]; sub.id == "" {
+					g.held = fmt.Sprintf("nests the group %q, which is held (%s)", sub.dn, sub.held)
+					break
+				}
+			}
+		}
+		if g.held != "" {
+			if g.id == "" && g.name == "" {
+				return orgsync.Snapshot{}, fmt.Errorf("group %q: %s, and no %s (ldap.group.name_attribute) either: the entry names no group, so none can be kept for it; nothing was synced: %w",
+					g.dn, g.held, r.cfg.Group.NameAttribute, orgsync.ErrInvalid)
+			}
+			snap.HeldGroups = append(snap.HeldGroups, orgsync.HeldEntry{Key: g.id, Name: g.name, Ref: fmt.Sprintf("group %q", g.dn), Reason: g.held})
 			continue
 		}
 		og := orgsync.Group{ExternalID: g.id, DisplayName: g.name}
 		for _, ui := range g.users {
-			if inScope[ui] {
+			if inScope[ui] && r.users[ui].held == "" {
 				og.Members = append(og.Members, r.users[ui].id)
 			}
 		}
+		// Held subgroups are named too: the reconciler holds this group
+		// for them.
 		for _, gi := range g.subs {
-			if !r.groups[gi].skip {
-				og.Subgroups = append(og.Subgroups, r.groups[gi].id)
-			}
+			og.Subgroups = append(og.Subgroups, r.groups[gi].id)
 		}
 		og.Members, og.Subgroups = sortedUnique(og.Members), sortedUnique(og.Subgroups)
 		snap.Groups = append(snap.Groups, og)
 	}
 	sort.Slice(snap.Members, func(i, j int) bool { return snap.Members[i].UserName < snap.Members[j].UserName })
 	sort.Slice(snap.Groups, func(i, j int) bool { return snap.Groups[i].DisplayName < snap.Groups[j].DisplayName })
+	sort.Slice(snap.HeldUsers, func(i, j int) bool { return snap.HeldUsers[i].Ref < snap.HeldUsers[j].Ref })
+	sort.Slice(snap.HeldGroups, func(i, j int) bool { return snap.HeldGroups[i].Ref < snap.HeldGroups[j].Ref })
 	return snap, nil
 }
 
@@ -149,39 +180,40 @@ func (r *reader) roles() (map[int32]string, error) {
 	return out, nil
 }
 
-// skipDuplicateUsers skips every user whose id or folded user name another
-// user shares: picking one of them would be a guess.
-func (r *reader) skipDuplicateUsers() {
+// warnDuplicateUsers warns about every id or folded user name that several
+// users share. They are all kept: the reconciler holds them as conflicts,
+// with the member of each, which dropping them would deprovision.
+func (r *reader) warnDuplicateUsers() {
 	ids := make([]string, len(r.users))
 	names := make([]string, len(r.users))
 	for i, u := range r.users {
 		ids[i], names[i] = u.id, orgsync.Fold(u.name)
 	}
-	at := func(i int) (string, *bool) { return r.users[i].dn, &r.users[i].skip }
-	r.skipDups(ids, at, "id", "ldap.user.id_attribute")
-	r.skipDups(names, at, "user name", "ldap.user.user_name_attribute")
+	at := func(i int) string { return r.users[i].dn }
+	r.warnDups(ids, at, "id", "ldap.user.id_attribute")
+	r.warnDups(names, at, "user name", "ldap.user.user_name_attribute")
 }
 
-// skipDuplicateGroups does the same for groups by id and folded name.
-func (r *reader) skipDuplicateGroups() {
+// warnDuplicateGroups does the same for groups by id and folded name.
+func (r *reader) warnDuplicateGroups() {
 	ids := make([]string, len(r.groups))
 	names := make([]string, len(r.groups))
 	for i, g := range r.groups {
 		ids[i], names[i] = g.id, orgsync.Fold(g.name)
 	}
-	at := func(i int) (string, *bool) { return r.groups[i].dn, &r.groups[i].skip }
-	r.skipDups(ids, at, "id", "ldap.group.id_attribute")
-	r.skipDups(names, at, "name", "ldap.group.name_attribute")
+	at := func(i int) string { return r.groups[i].dn }
+	r.warnDups(ids, at, "id", "ldap.group.id_attribute")
+	r.warnDups(names, at, "name", "ldap.group.name_attribute")
 }
 
-// skipDups marks as skipped, and warns about, every not yet skipped entry
-// whose key another one shares. The common case (no duplicate) allocates
-// one map entry per entry and nothing else.
-func (r *reader) skipDups(keys []string, at func(int) (string, *bool), what, key string) {
+// warnDups warns about every non-empty key several entries share. The
+// common case (no duplicate) allocates one map entry per entry and
+// nothing else.
+func (r *reader) warnDups(keys []string, dnAt func(int) string, what, key string) {
 	first := make(map[string]int32, len(keys))
 	var dups map[string][]int
 	for i, k := range keys {
-		if _, skip := at(i); *skip {
+		if k == "" {
 			continue
 		}
 		j, seen := first[k]
@@ -201,11 +233,9 @@ func (r *reader) skipDups(keys []string, at func(int) (string, *bool), what, key
 		idx := dups[k]
 		dns := make([]string, len(idx))
 		for n, i := range idx {
-			dn, skip := at(i)
-			dns[n] = fmt.Sprintf("%q", dn)
-			*skip = true
+			dns[n] = fmt.Sprintf("%q", dnAt(i))
 		}
-		r.warn("entries %s share the %s %q (%s): all skipped", strings.Join(dns, ", "), what, k, key)
+		r.warn("entries %s share the %s %q (%s): all kept, for the reconciler to hold", strings.Join(dns, ", "), what, k, key)
 	}
 }
 

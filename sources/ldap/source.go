@@ -80,6 +80,7 @@ func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		return orgsync.Snapshot{}, s.wrap(err)
 	}
 	s.log.Info().Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
+		Int("held_users", len(snap.HeldUsers)).Int("held_groups", len(snap.HeldGroups)).
 		Int("warnings", len(snap.Warnings)).Dur("took", time.Since(start)).Msg("ldap snapshot read")
 	return snap, nil
 }

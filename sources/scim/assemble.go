@@ -11,7 +11,10 @@ import (
 
 // assemble turns the resources read into a Snapshot: members keyed by
 // ExternalID, groups whose Members and Subgroups are ExternalIDs, roles
-// from roleMap, and a warning for every entry skipped or ambiguous.
+// from roleMap, entries that cannot be used held (HeldUsers, HeldGroups),
+// and a warning for every entry ambiguous or left out by a filter. An
+// entry naming nothing (neither key nor name) is an error, and so is a
+// role_map group that is held.
 //
 // filtered says that user_filter is set, so that group members outside it
 // are expected.
@@ -20,16 +23,30 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 	warn := func(format string, args ...any) { snap.Warnings = append(snap.Warnings, fmt.Sprintf(format, args...)) }
 
 	keyOf := map[string]string{} // remote user id → ExternalID
+	heldUser := map[string]bool{}
 	unmatched := 0
 	for _, e := range users {
+		m := &e.val.member
 		switch {
 		case e.unmatched:
 			unmatched++
 		case e.skip != "":
-			warn("Users #%d%s: skipped: %s", e.pos, describe(e.id, e.val.member.UserName), e.skip)
+			ref := fmt.Sprintf("Users #%d%s", e.pos, describe(e.id, m.UserName))
+			if m.ExternalID == "" && m.UserName == "" {
+				return orgsync.Snapshot{}, fmt.Errorf("%s: %s, and it has no key or user name: it names no member, so none can be kept for it; nothing was synced: %w",
+					ref, e.skip, orgsync.ErrInvalid)
+			}
+			h := orgsync.HeldEntry{Key: m.ExternalID, Name: m.UserName, Email: m.Email(), Ref: ref, Reason: e.skip}
+			if m.Status == orgsync.StatusDeprovisioned {
+				h.Status = m.Status // active:false was read: suspended all the same
+			}
+			snap.HeldUsers = append(snap.HeldUsers, h)
+			if e.id != "" {
+				heldUser[e.id] = true
+			}
 		default:
-			keyOf[e.id] = e.val.member.ExternalID
-			snap.Members = append(snap.Members, e.val.member)
+			keyOf[e.id] = m.ExternalID
+			snap.Members = append(snap.Members, *m)
 		}
 	}
 	if unmatched > 0 {
@@ -42,38 +59,72 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 		return m.ExternalID, m.UserName
 	})
 
-	isGroup := map[string]bool{}
+	// A page on which no group has a members attribute at all is read as
+	// a server leaving members out, not as empty groups: its groups are
+	// held. Where other groups on the page have members, a group without
+	// the attribute is empty (servers omit empty lists).
+	pageHasMembers := map[int]bool{}
 	for _, e := range groups {
-		if e.skip == "" {
-			isGroup[e.id] = true
+		if e.val.hasMembers {
+			pageHasMembers[e.page] = true
 		}
 	}
+	isGroup, heldGroup := map[string]bool{}, map[string]string{} // remote group id → held reason
+	hold := func(e entry[scimGroup], reason string) error {
+		ref := fmt.Sprintf("Groups #%d%s", e.pos, describe(e.id, e.val.DisplayName))
+		if e.id == "" && e.val.DisplayName == "" {
+			return fmt.Errorf("%s: %s, and it has no id or displayName: it names no group, so none can be kept for it; nothing was synced: %w",
+				ref, reason, orgsync.ErrInvalid)
+		}
+		snap.HeldGroups = append(snap.HeldGroups, orgsync.HeldEntry{Key: e.id, Name: e.val.DisplayName, Ref: ref, Reason: reason})
+		if e.id != "" {
+			heldGroup[e.id] = reason
+		}
+		return nil
+	}
+	var usable []entry[scimGroup]
 	unmatched = 0
 	for _, e := range groups {
 		switch {
 		case e.unmatched:
 			unmatched++
-			continue
 		case e.skip != "":
-			warn("Groups #%d%s: skipped: %s", e.pos, describe(e.id, e.val.DisplayName), e.skip)
-			continue
+			if err := hold(e, e.skip); err != nil {
+				return orgsync.Snapshot{}, err
+			}
+		case !e.val.hasMembers && !pageHasMembers[e.page]:
+			if err := hold(e, fmt.Sprintf("no members attribute, nor on any group of its page (startIndex %d): the server may leave members out of list responses, so its members are unknown", e.page)); err != nil {
+				return orgsync.Snapshot{}, err
+			}
+		default:
+			isGroup[e.id] = true
+			usable = append(usable, e)
 		}
+	}
+	if unmatched > 0 {
+		warn("Groups: the server sent %d group(s) that do not match scim.group_filter; they were left out (does the server ignore the filter?)", unmatched)
+	}
+	for _, e := range usable {
 		g := orgsync.Group{ExternalID: e.id, DisplayName: e.val.DisplayName}
 		seen := map[string]bool{}
 		unknown := 0
 		for _, m := range e.val.Members {
-			v := strings.TrimSpace(m.Value)
+			v := m.Value
 			key, isUser := keyOf[v]
+			_, heldSub := heldGroup[v]
 			switch {
-			case v == "" || seen[v]:
-			case strings.EqualFold(m.Type, "Group") || (!isUser && isGroup[v]):
-				if isGroup[v] {
+			case seen[v]:
+			case strings.EqualFold(m.Type, "Group") || (!isUser && (isGroup[v] || heldSub)):
+				// A held subgroup is named too: the group is held for it.
+				if isGroup[v] || heldSub {
 					g.Subgroups = append(g.Subgroups, v)
 				} else {
 					unknown++
 				}
 			case isUser:
 				g.Members = append(g.Members, key)
+			case heldUser[v]:
+				// Held: its memberships are kept as they are.
 			default:
 				unknown++
 			}
@@ -88,9 +139,7 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 		}
 		snap.Groups = append(snap.Groups, g)
 	}
-	if unmatched > 0 {
-		warn("Groups: the server sent %d group(s) that do not match scim.group_filter; they were left out (does the server ignore the filter?)", unmatched)
-	}
+	holdNesting(&snap, heldGroup)
 	warnDuplicates(warn, "groups", "displayName", snap.Groups, func(g orgsync.Group) (string, string) {
 		return orgsync.Fold(g.DisplayName), g.ExternalID
 	})
@@ -99,6 +148,34 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 		return orgsync.Snapshot{}, err
 	}
 	return snap, nil
+}
+
+// holdNesting moves the groups that nest a held group (directly or
+// through others) to HeldGroups: their flattened members, and the roles
+// role_map gives through them, cannot be known.
+func holdNesting(snap *orgsync.Snapshot, held map[string]string) {
+	for changed := len(held) > 0; changed; {
+		changed = false
+		kept := snap.Groups[:0]
+		for _, g := range snap.Groups {
+			sub := ""
+			for _, s := range g.Subgroups {
+				if _, ok := held[s]; ok {
+					sub = s
+					break
+				}
+			}
+			if sub == "" {
+				kept = append(kept, g)
+				continue
+			}
+			reason := fmt.Sprintf("nests the held group %q", sub)
+			snap.HeldGroups = append(snap.HeldGroups, orgsync.HeldEntry{Key: g.ExternalID, Name: g.DisplayName, Ref: fmt.Sprintf("Groups (id %q)", g.ExternalID), Reason: reason})
+			held[g.ExternalID] = reason
+			changed = true
+		}
+		snap.Groups = kept
+	}
 }
 
 func describe(id, name string) string {
@@ -157,7 +234,14 @@ func assignRoles(snap *orgsync.Snapshot, roleMap map[string]string, warn func(st
 	for _, g := range snap.Groups {
 		found[orgsync.Fold(g.DisplayName)] = true
 	}
+	held := map[string]orgsync.HeldEntry{}
+	for _, h := range snap.HeldGroups {
+		held[orgsync.Fold(h.Name)] = h
+	}
 	for _, name := range slices.Sorted(maps.Keys(roleMap)) {
+		if h, ok := held[orgsync.Fold(name)]; ok {
+			return fmt.Errorf("scim.role_map: group %q is held (%s: %s): the roles of its members cannot be known; nothing was synced: %w", name, h.Ref, h.Reason, orgsync.ErrInvalid)
+		}
 		if !found[orgsync.Fold(name)] {
 			return fmt.Errorf("scim.role_map: group %q is not among the groups read from /Groups (with scim.group_filter): %w", name, orgsync.ErrNotFound)
 		}

@@ -26,10 +26,20 @@
 //     here: a resource that plainly does not match (a server ignoring or
 //     misreading the filter) is left out and reported in the warnings.
 //
-// Entries that cannot become a member or group (no id, no userName, an
-// unreadable active flag, a group without displayName) are skipped and
-// named in Snapshot.Warnings; duplicate userNames and group names are kept
-// and warned about, so the reconciler can report them as conflicts.
+// No resource that was read is left out (left out, it would read as gone):
+// one that cannot become a member or group — no id, no userName or key, an
+// unreadable active flag, a group without displayName, a group member that
+// is not an object with a string value, a group nesting a held group — is
+// returned in Snapshot.HeldUsers or HeldGroups, with its position and
+// reason, for the reconciler to keep what it names as it is (a held user
+// read as active:false comes with HeldEntry.Status deprovisioned, to be
+// suspended all the same). A group
+// without a members attribute is empty when other groups on its page have
+// one (servers omit empty lists) and held when none on its page has (the
+// server leaves members out). Duplicate userNames and group names are kept
+// and warned about, so the reconciler holds them as conflicts. A resource
+// naming nothing (not a JSON object, or neither key nor name) and a held
+// role_map group (its members' roles cannot be known) fail the snapshot.
 //
 // Mapping: a member's ExternalID is the resource id (immutable at the
 // provider) unless id_attribute says otherwise; active:false (or "False")
@@ -56,7 +66,9 @@
 //	  role_map: {"KMS Admins": admin}
 //
 // Limits: group members are taken from the /Groups list response. A server
-// that leaves members out of list responses, or pages them (as some
-// directories do for very large groups), is not supported: its groups would
-// look empty. The bearer token is never logged and never part of an error.
+// that leaves members out of list responses gets its groups held (see
+// above), not synced; one that pages or truncates them (as some directories
+// do for very large groups) while still sending a members attribute is not
+// detected: the membership guards (guard.max_member_remove) are the
+// backstop. The bearer token is never logged and never part of an error.
 package scim

@@ -23,10 +23,12 @@ type listResponse struct {
 	Resources    []json.RawMessage `json:"Resources"`
 }
 
-// entry is one resource of a list: its position in the list (1-based), its
-// id, and either the decoded value or why it is skipped.
+// entry is one resource of a list: its position in the list (1-based), the
+// startIndex of its page, its id, the decoded value and, when it cannot be
+// used, why (assemble holds it).
 type entry[T any] struct {
 	pos  int
+	page int
 	id   string
 	val  T
 	skip string
@@ -86,7 +88,7 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string, pageSi
 		fresh := 0
 		for i, raw := range page.Resources {
 			e := decode(raw)
-			e.pos = start + i
+			e.pos, e.page = start+i, start
 			batch[i] = e
 			if e.id == "" {
 				fresh++

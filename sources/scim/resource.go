@@ -170,12 +170,9 @@ type user struct {
 }
 
 // user maps a decoded /Users resource. problem is non-empty when the entry
-// must be skipped.
+// cannot be used: it is held, with whatever key and name it has.
 func (m mapping) user(res map[string]any) (u user, problem string) {
 	u.remoteID = scalar(field(res, "id"))
-	if u.remoteID == "" {
-		return u, "no id"
-	}
 	mem := &u.member
 	mem.ExternalID = m.id.resolve(res)
 	mem.UserName = m.userName.resolve(res)
@@ -194,6 +191,8 @@ func (m mapping) user(res map[string]any) (u user, problem string) {
 		}
 	}
 	switch {
+	case u.remoteID == "":
+		return u, "no id"
 	case mem.ExternalID == "":
 		return u, fmt.Sprintf("no %s", m.id)
 	case mem.UserName == "":
@@ -251,10 +250,69 @@ func short(v any) string {
 
 // scimGroup is one /Groups resource.
 type scimGroup struct {
-	ID          string `json:"id"`
-	DisplayName string `json:"displayName"`
-	Members     []struct {
-		Value string `json:"value"`
-		Type  string `json:"type"`
-	} `json:"members"`
+	ID          string
+	DisplayName string
+	Members     []groupMember
+	// hasMembers says the resource has a members attribute (an empty
+	// array included): without one, an empty group and a server leaving
+	// members out look the same.
+	hasMembers bool
+}
+
+type groupMember struct{ Value, Type string }
+
+// group maps a decoded /Groups resource. problem is non-empty when the
+// entry cannot be used: a member that is not an object with a string
+// value, an id or displayName that is not a string, or none at all.
+func group(res map[string]any) (g scimGroup, problem string) {
+	str := func(key string) string {
+		v := field(res, key)
+		s, ok := v.(string)
+		if !ok && v != nil && problem == "" {
+			problem = fmt.Sprintf("%s is %s, not a string", key, short(v))
+		}
+		return strings.TrimSpace(s)
+	}
+	g.ID, g.DisplayName = str("id"), str("displayName")
+	switch v := field(res, "members").(type) {
+	case nil: // absent, or null
+	case []any:
+		g.hasMembers = true
+		for i, el := range v {
+			m, ok := el.(map[string]any)
+			if !ok {
+				if problem == "" {
+					problem = fmt.Sprintf("members[%d] is %s, not an object", i, short(el))
+				}
+				continue
+			}
+			value, ok := field(m, "value").(string)
+			typ, typeOK := field(m, "type").(string)
+			switch {
+			case !ok || strings.TrimSpace(value) == "":
+				if problem == "" {
+					problem = fmt.Sprintf("members[%d].value is %s, not a member id", i, short(field(m, "value")))
+				}
+				continue
+			case !typeOK && field(m, "type") != nil:
+				if problem == "" {
+					problem = fmt.Sprintf("members[%d].type is %s, not a string", i, short(field(m, "type")))
+				}
+				continue
+			}
+			g.Members = append(g.Members, groupMember{Value: strings.TrimSpace(value), Type: typ})
+		}
+	default:
+		if problem == "" {
+			problem = fmt.Sprintf("members is %s, not an array", short(v))
+		}
+	}
+	switch {
+	case problem != "":
+	case g.ID == "":
+		problem = "no id"
+	case g.DisplayName == "":
+		problem = "no displayName"
+	}
+	return g, problem
 }

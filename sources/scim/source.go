@@ -130,6 +130,7 @@ func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		return orgsync.Snapshot{}, fmt.Errorf("scim: source %q: %w", s.name, err)
 	}
 	s.log.Info().Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
+		Int("held_users", len(snap.HeldUsers)).Int("held_groups", len(snap.HeldGroups)).
 		Int("warnings", len(snap.Warnings)).Dur("took", s.Now().Sub(started)).Msg("scim snapshot read")
 	return snap, nil
 }
@@ -148,20 +149,14 @@ func (s *Source) decodeUser(raw json.RawMessage) entry[user] {
 }
 
 func (s *Source) decodeGroup(raw json.RawMessage) entry[scimGroup] {
-	var g scimGroup
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return entry[scimGroup]{skip: fmt.Sprintf("not a SCIM group: %v", err)}
+	obj, err := decodeObject(raw)
+	if err != nil {
+		return entry[scimGroup]{skip: fmt.Sprintf("not a JSON object: %v", err)}
 	}
-	e := entry[scimGroup]{id: g.ID, val: g}
-	switch {
-	case g.ID == "":
-		e.skip = "no id"
-	case g.DisplayName == "":
-		e.skip = "no displayName"
-	case s.groupFilter != nil:
-		if obj, err := decodeObject(raw); err == nil && !mayMatch(s.groupFilter, obj) {
-			e.skip, e.unmatched = "does not match scim.group_filter", true
-		}
+	g, problem := group(obj)
+	e := entry[scimGroup]{id: g.ID, val: g, skip: problem}
+	if problem == "" && s.groupFilter != nil && !mayMatch(s.groupFilter, obj) {
+		e.skip, e.unmatched = "does not match scim.group_filter", true
 	}
 	return e
 }
