@@ -123,3 +123,33 @@ func TestConfigDiscoveryAsUsed(t *testing.T) {
 		}
 	})
 }
+
+func TestUseColor(t *testing.T) {
+	tests := []struct {
+		terminal, flag bool
+		env            string
+		want           bool
+	}{
+		{true, false, "", true},
+		{false, false, "", false},
+		{true, true, "", false},
+		{true, false, "1", false},
+		{true, false, "0", false}, // any value, as no-color.org says
+	}
+	for _, tt := range tests {
+		if got := useColor(tt.terminal, tt.flag, tt.env); got != tt.want {
+			t.Errorf("useColor(%v, %v, %q) = %v, want %v", tt.terminal, tt.flag, tt.env, got, tt.want)
+		}
+	}
+}
+
+func TestConsoleLogHonoursColor(t *testing.T) {
+	for _, color := range []bool{true, false} {
+		var b bytes.Buffer
+		log := newLogger(LogConfig{Level: "info", Format: "console"}, &b, color)
+		log.Warn().Msg("hello")
+		if got := strings.Contains(b.String(), "\x1b["); got != color {
+			t.Errorf("color %v: escape codes %v in %q", color, got, b.String())
+		}
+	}
+}

@@ -4,7 +4,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestHealthcheckCommand(t *testing.T) {
@@ -37,5 +41,28 @@ func TestHealthcheckCommand(t *testing.T) {
 				t.Error("a failed check says nothing on stderr")
 			}
 		})
+	}
+}
+
+// TestServeIgnoresSIGHUP: a hang-up (a closed terminal, systemctl reload)
+// is logged, and serve keeps answering.
+func TestServeIgnoresSIGHUP(t *testing.T) {
+	cfg := writeConfig(t, "")
+	body, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(body), "level: error", "level: warn", 1)), 0o600)
+	base, _, logs, stop := startServeLogged(t, cfg)
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "SIGHUP ignored") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line for SIGHUP:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if code, _ := do(t, "GET", base+"/healthz", "", ""); code != 200 {
+		t.Fatalf("/healthz after SIGHUP: %d", code)
 	}
 }

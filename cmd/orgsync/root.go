@@ -36,6 +36,7 @@ func exitWith(code int, err error) error { return &exitError{code: code, err: er
 type app struct {
 	stdout, stderr io.Writer
 	configPath     string
+	noColor        bool
 	// candidates replaces configCandidates (tests); choice is what
 	// discoverConfig picked.
 	candidates []string
@@ -85,6 +86,7 @@ func (a *app) rootCommand() *cobra.Command {
 		Version:       buildinfo.Get().String(),
 	}
 	root.SetVersionTemplate("orgsync {{.Version}}\n")
+	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour the output (also when $NO_COLOR is set)")
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: orgsync.yaml if present, else built-in defaults)")
 	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.versionCommand())
 	root.AddCommand(a.healthcheckCommand())
@@ -112,7 +114,7 @@ func (a *app) config() (*Loaded, error) {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
 	}
 	a.cfg = cfg
-	a.log = newLogger(cfg.Log, a.stderr)
+	a.log = newLogger(cfg.Log, a.stderr, useColor(isTerminal(a.stderr), a.noColor, os.Getenv("NO_COLOR")))
 	if cfg.Path != "" {
 		a.log.Info().Str("file", cfg.Path).Str("from", a.choice.From).Msg("config")
 	} else {
@@ -171,14 +173,20 @@ func (a *app) orgFlag(org string) (string, error) {
 
 // newLogger builds the zerolog logger: console on a terminal, JSON
 // otherwise, unless the config says which.
-func newLogger(c LogConfig, w io.Writer) zerolog.Logger {
+// useColor says whether output to a terminal (or not) may be coloured:
+// never with --no-color or a non-empty $NO_COLOR (no-color.org).
+func useColor(terminal, noColorFlag bool, noColorEnv string) bool {
+	return terminal && !noColorFlag && noColorEnv == ""
+}
+
+func newLogger(c LogConfig, w io.Writer, color bool) zerolog.Logger {
 	level, err := zerolog.ParseLevel(c.Level)
 	if err != nil {
 		level = zerolog.InfoLevel
 	}
 	console := c.Format == "console" || (c.Format == "auto" && isTerminal(w))
 	if console {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", NoColor: !isTerminal(w)}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", NoColor: !color}
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger()
 }

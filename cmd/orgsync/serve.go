@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/orgsync/orgsync"
@@ -128,6 +132,8 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
+	stopHUP := ignoreHangups(log)
+	defer stopHUP()
 	select {
 	case err := <-errc:
 		sched.Stop()
@@ -197,4 +203,27 @@ func (s adminStore) Run(ctx context.Context, id int64) (orgsync.Run, error) {
 
 func (s adminStore) Events(ctx context.Context, org string, after int64, limit int) ([]orgsync.Event, error) {
 	return s.st.Events(ctx, org, after, limit)
+}
+
+// ignoreHangups keeps SIGHUP (a closed terminal, `systemctl reload`) from
+// ending the daemon: it is logged and ignored, as the config is read only
+// at start. It returns the function that restores the default.
+func ignoreHangups(log zerolog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				log.Warn().Msg("SIGHUP ignored: serve reads its config only at start; restart it to apply a changed config")
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		close(done)
+	}
 }
