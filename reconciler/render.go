@@ -101,7 +101,7 @@ func withReason(c orgsync.Change, text func(string) string) orgsync.Change {
 	return c
 }
 
-func renderText(out io.Writer, reports []Report, color bool) error {
+func renderText(out io.Writer, reports []Report, orphans []Orphan, color bool) error {
 	w := bufio.NewWriter(out)
 	p := painter(color)
 	for i := range reports {
@@ -153,6 +153,7 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 		}
 		fmt.Fprintln(w, p.paint(ansiCyan+ansiBold, r.pendingLine(SafeText)))
 	}
+	renderOrphansText(w, orphans, p)
 	return w.Flush()
 }
 
@@ -194,7 +195,7 @@ func mdCode(s string) string {
 	return "`" + strings.ReplaceAll(SafeText(s), "`", "'") + "`"
 }
 
-func renderMarkdown(out io.Writer, reports []Report) error {
+func renderMarkdown(out io.Writer, reports []Report, orphans []Orphan) error {
 	w := bufio.NewWriter(out)
 	for i := range reports {
 		r := &reports[i]
@@ -254,5 +255,6 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 		}
 		fmt.Fprintf(w, "**%s**\n", r.pendingLine(mdCode))
 	}
+	renderOrphansMarkdown(w, orphans)
 	return w.Flush()
 }
