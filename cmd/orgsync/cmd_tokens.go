@@ -104,8 +104,8 @@ func (a *app) tokensCommand() *cobra.Command {
 				return err
 			}
 			if removed > 0 {
-				fmt.Fprintf(a.stdout, "\n%d token(s) of orgs no longer in the config: the SCIM receiver refuses them; revoke them with `orgsync tokens revoke ID`\n",
-					removed)
+				fmt.Fprintf(a.stdout, "\n%d %s of orgs no longer in the config: the SCIM receiver refuses them; revoke them with `orgsync tokens revoke ID`\n",
+					removed, plural(removed, "token", "tokens"))
 			}
 			return nil
 		},

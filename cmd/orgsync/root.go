@@ -71,7 +71,7 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: orgsync.yaml if present, else built-in defaults)")
-	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.versionCommand())
+	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.sourcesCommand(), a.versionCommand())
 	for _, c := range a.reconcileCommands() {
 		root.AddCommand(c)
 	}
