@@ -107,7 +107,9 @@ func TestRenderEscapesHostileNames(t *testing.T) {
 	}
 	var doc struct {
 		Runs []struct {
-			Changes []struct{ UserName string `json:"user_name"` } `json:"changes"`
+			Changes []struct {
+				UserName string `json:"user_name"`
+			} `json:"changes"`
 		} `json:"runs"`
 		Orphans []Orphan `json:"orphans"`
 	}
