@@ -16,6 +16,10 @@
 // the cgo driver's cost is per column and per statement, so bulk writes use
 // multi-row statements and bulk reads few columns.
 //
+// Owners counts what each owner holds, and RenameOwner hands one owner's
+// members and groups to another in one transaction (owners.go): a source is
+// known by its name, so renaming it in the config needs that hand-over.
+//
 // Errors are translated at this edge to the domain kinds of package orgsync:
 // ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),
 // ErrInvalid.
