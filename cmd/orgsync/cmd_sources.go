@@ -237,3 +237,18 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// warnOrphans logs, when the daemon starts, every orphaned owner: the
+// scheduler's runs do not show them, and nothing reconciles their members.
+func (a *app) warnOrphans(ctx context.Context, st *store.Store) {
+	orphans, err := a.orphans(ctx, st, nil)
+	if err != nil {
+		a.log.Warn().Err(err).Msg("cannot list orphaned owners")
+		return
+	}
+	for _, o := range orphans {
+		a.log.Warn().Str("org", o.Org).Str("owner", o.Owner).Int("members", o.Members).Int("with_access", o.Live).Int("groups", o.Groups).
+			Msgf("owner %q is no source of org %q in the config: its members keep their access and no run reconciles them; "+
+				"if the source was renamed, run `orgsync sources rename %s NEW --org %s`", o.Owner, o.Org, o.Owner, o.Org)
+	}
+}

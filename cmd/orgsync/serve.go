@@ -109,6 +109,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		return fmt.Errorf("server.listen: %w", err)
 	}
 	a.announceTokens(ctx, st)
+	a.warnOrphans(ctx, st)
 	log.Info().Str("listen", ln.Addr().String()).Str("scim_url", cfg.Server.PublicURL+"/scim/v2").
 		Str("database", st.Driver()).Int("sources", len(jobs)).Msg("orgsync serving")
 	if ready != nil {

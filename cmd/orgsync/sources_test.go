@@ -83,6 +83,14 @@ func TestRenamedLDAPSourceKeepsItsMembers(t *testing.T) {
 	if code, _, _ := cli(t, cfg, "plan", "--detailed-exitcode"); code != 0 {
 		t.Errorf("plan --detailed-exitcode: %d, want 0 (no changes): orphans change no exit code", code)
 	}
+	// serve warns about them when it starts (its scheduled runs show no plan).
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "log: {level: error", "log: {level: warn", 1)), 0o600)
+	_, _, logs, stop := startServeLogged(t, cfg)
+	stop()
+	if !strings.Contains(logs.String(), `owner \"corp-ldap\" is no source of org \"acme\" in the config`) {
+		t.Errorf("serve did not warn about the orphaned owner:\n%s", logs)
+	}
 	code, out, _ = cli(t, cfg, "sources", "list")
 	if code != 0 || !strings.Contains(out, "corp-ldap") || !strings.Contains(out, "orphaned") || !strings.Contains(out, "dir-ldap") {
 		t.Errorf("sources list: %d\n%s", code, out)
