@@ -131,7 +131,11 @@ func (a *app) sourcesCommand() *cobra.Command {
 				case sourceOrgRemoved:
 					state += " (org not in the config)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", reconciler.SafeText(r.Org), reconciler.SafeText(r.Name), r.Type, state,
+				name := reconciler.SafeText(r.Name)
+				if r.Name == "" {
+					name = "(none)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", reconciler.SafeText(r.Org), name, r.Type, state,
 					r.Members, r.Live, r.Groups)
 			}
 			if err := tw.Flush(); err != nil {
