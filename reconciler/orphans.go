@@ -20,6 +20,10 @@ type Orphan struct {
 	Members int `json:"members"`
 	Live    int `json:"live"`
 	Groups  int `json:"groups"`
+	// Successor, when set, is the one source of the org that owns nothing
+	// yet: likely the orphan's new name, so the advice names it. A guess
+	// for the operator to confirm, never acted on.
+	Successor string `json:"successor,omitempty"`
 }
 
 // RenderWith is Render with the orphaned owners of the orgs reported: a
@@ -32,9 +36,14 @@ func RenderWith(w io.Writer, reports []Report, orphans []Orphan, format string, 
 
 // orphanAdvice is what the operator can do about an orphan.
 func orphanAdvice(o Orphan, code func(string) string) []string {
+	rename := "If the source was renamed, hand them to the new name: " + code("orgsync sources rename "+o.Owner+" NEW --org "+o.Org) + "."
+	if o.Successor != "" {
+		rename = "If the source was renamed to " + code(o.Successor) + " (the org's one source that owns nothing yet), hand them over: " +
+			code("orgsync sources rename "+o.Owner+" "+o.Successor+" --org "+o.Org) + "."
+	}
 	return []string{
 		"Nothing happens to them automatically: they keep their access, and no run deprovisions or updates them.",
-		"If the source was renamed, hand them to the new name: " + code("orgsync sources rename "+o.Owner+" NEW --org "+o.Org) + ".",
+		rename,
 		"Or put a source named " + code(o.Owner) + " back into org " + code(o.Org) + "'s config, so that its runs reconcile them again.",
 		"Or, to take their access away, hand them to a source that no longer has them (its next run deprovisions them), then purge them.",
 	}

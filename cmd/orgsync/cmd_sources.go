@@ -79,10 +79,23 @@ func (a *app) orphans(ctx context.Context, st *store.Store, orgs map[string]bool
 	if err != nil {
 		return nil, err
 	}
+	rows := sourceRows(a.cfg, owners)
+	// A configured source that owns nothing yet, alone in its org, is
+	// likely an orphan's new name.
+	empty := map[string][]string{}
+	for _, r := range rows {
+		if r.Configured && r.Members+r.Groups == 0 {
+			empty[r.Org] = append(empty[r.Org], r.Name)
+		}
+	}
 	var out []reconciler.Orphan
-	for _, r := range sourceRows(a.cfg, owners) {
+	for _, r := range rows {
 		if r.State == sourceOrphaned && (len(orgs) == 0 || orgs[r.Org]) {
-			out = append(out, reconciler.Orphan{Org: r.Org, Owner: r.Name, Members: r.Members, Live: r.Live, Groups: r.Groups})
+			o := reconciler.Orphan{Org: r.Org, Owner: r.Name, Members: r.Members, Live: r.Live, Groups: r.Groups}
+			if len(empty[r.Org]) == 1 {
+				o.Successor = empty[r.Org][0]
+			}
+			out = append(out, o)
 		}
 	}
 	return out, nil
@@ -251,8 +264,12 @@ func (a *app) warnOrphans(ctx context.Context, st *store.Store) {
 		return
 	}
 	for _, o := range orphans {
+		to := "NEW"
+		if o.Successor != "" {
+			to = o.Successor
+		}
 		a.log.Warn().Str("org", o.Org).Str("owner", o.Owner).Int("members", o.Members).Int("with_access", o.Live).Int("groups", o.Groups).
 			Msgf("owner %q is no source of org %q in the config: its members keep their access and no run reconciles them; "+
-				"if the source was renamed, run `orgsync sources rename %s NEW --org %s`", o.Owner, o.Org, o.Owner, o.Org)
+				"if the source was renamed, run `orgsync sources rename %s %s --org %s`", o.Owner, o.Org, o.Owner, to, o.Org)
 	}
 }

@@ -63,7 +63,7 @@ func TestRenamedLDAPSourceKeepsItsMembers(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || len(rep.Runs) != 1 {
 		t.Fatalf("plan: %d %s %s", code, out, errOut)
 	}
-	want := reconciler.Orphan{Org: "acme", Owner: "corp-ldap", Members: 10, Live: 10, Groups: 2}
+	want := reconciler.Orphan{Org: "acme", Owner: "corp-ldap", Members: 10, Live: 10, Groups: 2, Successor: "dir-ldap"}
 	if len(rep.Orphans) != 1 || rep.Orphans[0] != want {
 		t.Errorf("orphans = %+v, want [%+v]", rep.Orphans, want)
 	}
@@ -75,7 +75,7 @@ func TestRenamedLDAPSourceKeepsItsMembers(t *testing.T) {
 	}
 	code, out, _ = cli(t, cfg, "plan")
 	for _, w := range []string{"orphaned owners (1)", "corp-ldap in org acme: 10 members (10 with access), 2 groups",
-		"keep their access", "no run deprovisions", "orgsync sources rename corp-ldap NEW --org acme"} {
+		"keep their access", "no run deprovisions", "renamed to `dir-ldap`", "orgsync sources rename corp-ldap dir-ldap --org acme"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("text plan lacks %q:\n%s", w, out)
 		}
