@@ -94,7 +94,7 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s is %s\n", m.UserName, m.Status)
+			fmt.Fprintf(a.stdout, "%s is %s\n", reconciler.SafeText(m.UserName), m.Status)
 			return nil
 		},
 	}
