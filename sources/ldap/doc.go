@@ -6,7 +6,8 @@
 //     refused bind, a failed page, a size or time limit, a referral, a
 //     response without the paged-results control, or a truncated ranged
 //     attribute (AD's member;range=…) is an error, never a shorter Snapshot.
-//     So is a search returning more than ldap.max_entries entries, or a
+//     So is a search returning more than ldap.max_entries entries (or a
+//     group more ranged member values than that: a range that never ends), or a
 //     message over ldap.max_message_bytes (refused from its length, before
 //     it is buffered): these bound a read's memory, and the error names the
 //     setting.

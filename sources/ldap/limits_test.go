@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -83,5 +84,35 @@ func TestReadLimitsValidated(t *testing.T) {
 	c.SetDefaults()
 	if c.MaxEntries != DefaultMaxEntries || c.MaxMessageBytes != DefaultMaxMessageBytes {
 		t.Errorf("defaults: %d entries, %d bytes", c.MaxEntries, c.MaxMessageBytes)
+	}
+}
+
+// TestEndlessRangesAreBounded: an AD-like server whose ranged member
+// attribute never ends ("member;range=N-M" forever) fails the read once a
+// group has more than ldap.max_entries ranged values, instead of reading
+// until the timeout with memory growing.
+func TestEndlessRangesAreBounded(t *testing.T) {
+	base := adLike(1600, nil)
+	srv := startServer(t, func(w *respWriter, req srvSearch) {
+		if !strings.HasPrefix(strings.ToLower(strings.Join(req.Attrs, "")), "member;range=") {
+			base(w, req)
+			return
+		}
+		var start int
+		fmt.Sscanf(req.Attrs[0], "member;range=%d-*", &start)
+		var vals []string
+		for i := start; i < start+1500; i++ {
+			vals = append(vals, fmt.Sprintf("member;range=%d-%d", start, start+1499), fmt.Sprintf("CN=User %04d,OU=Users,DC=corp,DC=x", i%1600))
+		}
+		w.entry(req.Base, vals...)
+		w.done(0, "", nil)
+	})
+	start := time.Now()
+	snap, err := snapshotCtx(t, serverSource(t, srv, func(c *Config) { c.MaxEntries = 6000 }))
+	if err == nil || !errors.Is(err, errTooLarge) || !strings.Contains(err.Error(), "more than 6000 ranged member values, over ldap.max_entries") {
+		t.Fatalf("Snapshot: %d members, %v", len(snap.Members), err)
+	}
+	if len(snap.Members) != 0 || time.Since(start) > 10*time.Second {
+		t.Errorf("%d members after %s", len(snap.Members), time.Since(start))
 	}
 }
