@@ -70,6 +70,21 @@ func textLine(s string) string {
 	return b.String()
 }
 
+// SafeLines is multi-line text (an error of several joined errors) for a
+// terminal: each line as textLine shows it, so that text a server sent
+// (a diagnostic message, a name) can send no escape sequence; the newlines
+// between lines are kept.
+func SafeLines(s string) string {
+	if printable(strings.ReplaceAll(s, "\n", "")) {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = textLine(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // mdSpecial are the characters escaped in markdown free text: enough that
 // text can open no code span, link, HTML tag, table cell, emphasis or
 // heading of its own.

@@ -186,3 +186,16 @@ func TestRenderOrphans(t *testing.T) {
 		}
 	}
 }
+
+func TestSafeLines(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":                          "plain",
+		"first\nsecond":                  "first\nsecond",
+		"a\x1b[2J\nb\u202ec\r":           `a\x1b[2J` + "\n" + `b\u202ec\r`,
+		"joined: err1\nserver says \x07": "joined: err1\n" + `server says \a`,
+	} {
+		if got := SafeLines(in); got != want {
+			t.Errorf("SafeLines(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

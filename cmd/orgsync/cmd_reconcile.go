@@ -200,7 +200,7 @@ func (a *app) checkCommand() *cobra.Command {
 				snap, err := j.Source.Snapshot(cmd.Context())
 				prog.done()
 				if err != nil {
-					fmt.Fprintf(a.stdout, "FAIL %s: %v\n", j.Name, err)
+					fmt.Fprintf(a.stdout, "FAIL %s: %s\n", j.Name, reconciler.SafeLines(err.Error()))
 					failed = errors.Join(failed, fmt.Errorf("source %q failed its check", j.Name))
 					continue
 				}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"strings"
 	"testing"
 
@@ -56,6 +57,60 @@ func TestMembersListEscapesNames(t *testing.T) {
 	for _, n := range evil {
 		if !exact[n] {
 			t.Errorf("JSON lost the exact name %q", n)
+		}
+	}
+}
+
+// hostileBindServer is an LDAP server that refuses every bind with a
+// diagnostic message holding a terminal escape and a forged line.
+func hostileBindServer(t *testing.T, diag string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				// BindResponse to message 1: invalidCredentials (49), no
+				// matched DN, the diagnostic message.
+				op := append([]byte{0x0a, 0x01, 49, 0x04, 0x00, 0x04, byte(len(diag))}, diag...)
+				msg := append([]byte{0x02, 0x01, 0x01, 0x61, byte(len(op))}, op...)
+				c.Write(append([]byte{0x30, byte(len(msg))}, msg...))
+				c.Read(buf)
+			}(c)
+		}
+	}()
+	return "ldap://" + ln.Addr().String()
+}
+
+// TestServerTextReachesNoTerminal: an error quoting what a directory sent
+// (a bind refusal's diagnostic message) shows its controls escaped on
+// stderr, in `check` and in the plan report.
+func TestServerTextReachesNoTerminal(t *testing.T) {
+	url := hostileBindServer(t, "no\x1b[2J\nguard: ok")
+	cfg := ldapConfig(t, url, openGuard)
+	for _, args := range [][]string{{"reconcile"}, {"plan"}, {"check"}} {
+		code, out, errOut := cli(t, cfg, args...)
+		if code != 1 {
+			t.Errorf("%v: exit %d, want 1", args, code)
+		}
+		if strings.Contains(out+errOut, "\x1b") || strings.Contains(out+errOut, "\nguard: ok: check") ||
+			strings.Contains(out+errOut, "\n  guard: ok: check") {
+			t.Errorf("%v: the server's text reached the terminal raw:\n%q\n%q", args, out, errOut)
+		}
+		if !strings.Contains(out+errOut, `no\x1b[2J\nguard: ok`) {
+			t.Errorf("%v: the diagnostic is not shown escaped:\n%q\n%q", args, out, errOut)
 		}
 	}
 }

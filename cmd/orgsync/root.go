@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -58,7 +59,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = ee.code
 	}
 	if err.Error() != "" {
-		fmt.Fprintln(stderr, "orgsync:", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		// Errors can quote what a directory or an IdP sent: no escape
+		// sequence reaches the terminal.
+		fmt.Fprintln(stderr, "orgsync:", strings.ReplaceAll(reconciler.SafeLines(err.Error()), "\n", "\n  "))
 	}
 	return code
 }
