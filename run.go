@@ -70,4 +70,7 @@ const (
 	EventGroupDeleted        = "group.deleted"
 	EventGroupMemberAdded    = "group.member_added"
 	EventGroupMemberRemoved  = "group.member_removed"
+	// EventSourceRenamed: `orgsync sources rename` handed the members and
+	// groups of one owner to another (before and after name the owners).
+	EventSourceRenamed = "source.renamed"
 )

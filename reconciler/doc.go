@@ -55,7 +55,12 @@
 // members, or that come from a source returning no users at all; Runner.Run then writes nothing,
 // records the blocked run and returns an error wrapping orgsync.ErrGuard.
 // Render prints reports as text, JSON (the CLI contract) or markdown; every
-// report ends with the members awaiting master-key creation.
+// report ends with the members awaiting master-key creation. RenderWith also
+// lists orphaned owners (owners no configured source is named after, whose
+// members nothing reconciles) after the reports, and as a top-level
+// "orphans" array in JSON. Text and markdown escape every name and reason
+// taken from a source (SafeText, escape.go): a forged name cannot fake a
+// line of a report; JSON keeps them exact.
 //
 // # Scheduling
 //

@@ -94,7 +94,14 @@ func describe(c orgsync.Change, q, fq func(string) string) string {
 	return s
 }
 
-func renderText(out io.Writer, reports []Report, color bool) error {
+// withReason is c with its reason passed through text (reasons can quote
+// what a source sent).
+func withReason(c orgsync.Change, text func(string) string) orgsync.Change {
+	c.Reason = text(c.Reason)
+	return c
+}
+
+func renderText(out io.Writer, reports []Report, orphans []Orphan, color bool) error {
 	w := bufio.NewWriter(out)
 	p := painter(color)
 	for i := range reports {
@@ -103,10 +110,10 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 			fmt.Fprintln(w)
 		}
 		n := len(r.Plan.Changes)
-		fmt.Fprintf(w, "%s %s · org %s · %s · %d %s\n", p.paint(ansiBold, "Source"), p.paint(ansiBold, r.Source),
-			r.Org, r.state(), n, plural(n, "change", "changes"))
+		fmt.Fprintf(w, "%s %s · org %s · %s · %d %s\n", p.paint(ansiBold, "Source"), p.paint(ansiBold, SafeText(r.Source)),
+			SafeText(r.Org), r.state(), n, plural(n, "change", "changes"))
 		if r.failed() {
-			fmt.Fprintf(w, "%s %s\n", p.paint(ansiRed+ansiBold, "error:"), r.Error)
+			fmt.Fprintf(w, "%s %s\n", p.paint(ansiRed+ansiBold, "error:"), textLine(r.Error))
 		}
 		if n == 0 && r.Error == "" {
 			fmt.Fprintln(w, "  no changes: the org already matches the source")
@@ -115,48 +122,49 @@ func renderText(out io.Writer, reports []Report, color bool) error {
 			mark, style := actionLook(g[0].Action)
 			fmt.Fprintf(w, "%s (%d)\n", p.paint(style+ansiBold, string(g[0].Action)), len(g))
 			for _, c := range g {
-				fmt.Fprintf(w, "  %s %s\n", p.paint(style, mark), describe(c, plain, strconv.Quote))
+				fmt.Fprintf(w, "  %s %s\n", p.paint(style, mark), describe(withReason(c, textLine), SafeText, strconv.Quote))
 			}
 		}
 		if len(r.Plan.Conflicts) > 0 {
 			fmt.Fprintf(w, "%s (%d), held back (%s):\n", p.paint(ansiYellow+ansiBold, "conflicts"), len(r.Plan.Conflicts), heldText(r.Plan.Held))
 			for _, c := range r.Plan.Conflicts {
-				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "!"), conflictText(c, plain))
+				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "!"), conflictText(c, SafeText, textLine))
 			}
 		}
 		if len(r.Plan.Warnings) > 0 {
 			fmt.Fprintf(w, "%s (%d):\n", p.paint(ansiYellow+ansiBold, "warnings"), len(r.Plan.Warnings))
 			for _, s := range r.Plan.Warnings {
-				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "?"), s)
+				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "?"), textLine(s))
 			}
 		}
 		switch {
 		case r.Guard.Blocked && r.Guard.Forced:
-			fmt.Fprintf(w, "%s %s\n", p.paint(ansiYellow+ansiBold, "guard: overridden by --force:"), r.Guard.Reason)
+			fmt.Fprintf(w, "%s %s\n", p.paint(ansiYellow+ansiBold, "guard: overridden by --force:"), textLine(r.Guard.Reason))
 		case r.Guard.Blocked:
-			fmt.Fprintf(w, "%s %s\n", p.paint(ansiRed+ansiBold, "guard: BLOCKED:"), r.Guard.Reason)
+			fmt.Fprintf(w, "%s %s\n", p.paint(ansiRed+ansiBold, "guard: BLOCKED:"), textLine(r.Guard.Reason))
 		default:
 			fmt.Fprintln(w, "guard: ok")
 		}
 		if r.Applied != nil {
 			fmt.Fprintf(w, "applied: %s\n", appliedText(r.Applied))
 			for _, s := range r.Applied.Skipped {
-				fmt.Fprintf(w, "  %s skipped by the store: %s\n", p.paint(ansiYellow, "!"), s)
+				fmt.Fprintf(w, "  %s skipped by the store: %s\n", p.paint(ansiYellow, "!"), textLine(s))
 			}
 		}
-		fmt.Fprintln(w, p.paint(ansiCyan+ansiBold, r.pendingLine(plain)))
+		fmt.Fprintln(w, p.paint(ansiCyan+ansiBold, r.pendingLine(SafeText)))
 	}
+	renderOrphansText(w, orphans, p)
 	return w.Flush()
 }
-
-func plain(s string) string { return s }
 
 // heldText counts the held entries: what they name is kept as it is.
 func heldText(h orgsync.HeldCount) string {
 	return fmt.Sprintf("%d %s and %d %s kept as they are", h.Users, plural(h.Users, "user", "users"), h.Groups, plural(h.Groups, "group", "groups"))
 }
 
-func conflictText(c orgsync.Conflict, q func(string) string) string {
+// conflictText is the text of a conflict, names passed through q and its
+// reason through text.
+func conflictText(c orgsync.Conflict, q, text func(string) string) string {
 	var who []string
 	if c.UserName != "" {
 		who = append(who, q(c.UserName))
@@ -165,9 +173,9 @@ func conflictText(c orgsync.Conflict, q func(string) string) string {
 		who = append(who, "(key "+q(c.Key)+")")
 	}
 	if len(who) == 0 {
-		return c.Reason
+		return text(c.Reason)
 	}
-	return strings.Join(who, " ") + ": " + c.Reason
+	return strings.Join(who, " ") + ": " + text(c.Reason)
 }
 
 // appliedText lists the applied counts in apply order, or says none.
@@ -189,10 +197,10 @@ func mdCode(s string) string {
 	if s == "" {
 		return "(empty)"
 	}
-	return "`" + strings.ReplaceAll(s, "`", "'") + "`"
+	return "`" + strings.ReplaceAll(SafeText(s), "`", "'") + "`"
 }
 
-func renderMarkdown(out io.Writer, reports []Report) error {
+func renderMarkdown(out io.Writer, reports []Report, orphans []Orphan) error {
 	w := bufio.NewWriter(out)
 	for i := range reports {
 		r := &reports[i]
@@ -201,7 +209,7 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 		}
 		fmt.Fprintf(w, "## Source %s → org %s (%s)\n\n", mdCode(r.Source), mdCode(r.Org), r.state())
 		if r.failed() {
-			fmt.Fprintf(w, "**Error:** %s\n\n", r.Error)
+			fmt.Fprintf(w, "**Error:** %s\n\n", mdText(r.Error))
 		}
 		if len(r.Plan.Changes) == 0 && r.Error == "" {
 			fmt.Fprint(w, "No changes: the org already matches the source.\n\n")
@@ -214,7 +222,7 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 			for _, g := range byAction(r.Plan.Changes) {
 				fmt.Fprintf(w, "### %s (%d)\n\n", g[0].Action, len(g))
 				for _, c := range g {
-					fmt.Fprintf(w, "- %s\n", describe(c, mdCode, mdCode))
+					fmt.Fprintf(w, "- %s\n", describe(withReason(c, mdText), mdCode, mdCode))
 				}
 				fmt.Fprintln(w)
 			}
@@ -222,29 +230,29 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 		if len(r.Plan.Conflicts) > 0 {
 			fmt.Fprintf(w, "### Conflicts, held back (%d)\n\n%s.\n\n", len(r.Plan.Conflicts), heldText(r.Plan.Held))
 			for _, c := range r.Plan.Conflicts {
-				fmt.Fprintf(w, "- %s\n", conflictText(c, mdCode))
+				fmt.Fprintf(w, "- %s\n", conflictText(c, mdCode, mdText))
 			}
 			fmt.Fprintln(w)
 		}
 		if len(r.Plan.Warnings) > 0 {
 			fmt.Fprintf(w, "### Warnings (%d)\n\n", len(r.Plan.Warnings))
 			for _, s := range r.Plan.Warnings {
-				fmt.Fprintf(w, "- %s\n", s)
+				fmt.Fprintf(w, "- %s\n", mdText(s))
 			}
 			fmt.Fprintln(w)
 		}
 		switch {
 		case r.Guard.Blocked && r.Guard.Forced:
-			fmt.Fprintf(w, "**Guard:** overridden by `--force`: %s\n\n", r.Guard.Reason)
+			fmt.Fprintf(w, "**Guard:** overridden by `--force`: %s\n\n", mdText(r.Guard.Reason))
 		case r.Guard.Blocked:
-			fmt.Fprintf(w, "**Guard: blocked.** %s\n\n", r.Guard.Reason)
+			fmt.Fprintf(w, "**Guard: blocked.** %s\n\n", mdText(r.Guard.Reason))
 		default:
 			fmt.Fprint(w, "**Guard:** ok\n\n")
 		}
 		if r.Applied != nil {
 			fmt.Fprintf(w, "**Applied:** %s\n\n", appliedText(r.Applied))
 			for _, s := range r.Applied.Skipped {
-				fmt.Fprintf(w, "- skipped by the store: %s\n", s)
+				fmt.Fprintf(w, "- skipped by the store: %s\n", mdText(s))
 			}
 			if len(r.Applied.Skipped) > 0 {
 				fmt.Fprintln(w)
@@ -252,5 +260,6 @@ func renderMarkdown(out io.Writer, reports []Report) error {
 		}
 		fmt.Fprintf(w, "**%s**\n", r.pendingLine(mdCode))
 	}
+	renderOrphansMarkdown(w, orphans)
 	return w.Flush()
 }

@@ -47,14 +47,18 @@ var Formats = []string{"text", "json", "markdown"}
 // colours to text output (use it on a terminal only). Each report ends with
 // the members awaiting master-key creation.
 func Render(w io.Writer, reports []Report, format string, color bool) error {
+	return render(w, reports, nil, format, color)
+}
+
+func render(w io.Writer, reports []Report, orphans []Orphan, format string, color bool) error {
 	var err error
 	switch format {
 	case "text", "":
-		err = renderText(w, reports, color)
+		err = renderText(w, reports, orphans, color)
 	case "json":
-		err = renderJSON(w, reports)
+		err = renderJSON(w, reports, orphans)
 	case "markdown", "md":
-		err = renderMarkdown(w, reports)
+		err = renderMarkdown(w, reports, orphans)
 	default:
 		return fmt.Errorf("reconciler: report format %q (want text, json or markdown): %w", format, orgsync.ErrInvalid)
 	}
@@ -222,7 +226,8 @@ func plannedProvisions(p *orgsync.Plan) []string {
 // version 1 (see docs/formats.md); fields beyond it are additions, never
 // renames.
 type jsonDoc struct {
-	Runs []jsonRun `json:"runs"`
+	Runs    []jsonRun `json:"runs"`
+	Orphans []Orphan  `json:"orphans,omitempty"`
 }
 
 type jsonRun struct {
@@ -270,15 +275,15 @@ type jsonPending struct {
 // indentLimit is the largest plan whose JSON report is indented.
 const indentLimit = 10000
 
-func renderJSON(w io.Writer, reports []Report) error {
+func renderJSON(w io.Writer, reports []Report, orphans []Orphan) error {
 	changes := 0
 	for i := range reports {
 		changes += len(reports[i].Plan.Changes)
 	}
 	if changes > indentLimit {
-		return streamJSON(w, reports)
+		return streamJSON(w, reports, orphans)
 	}
-	doc := jsonDoc{Runs: make([]jsonRun, 0, len(reports))}
+	doc := jsonDoc{Runs: make([]jsonRun, 0, len(reports)), Orphans: orphans}
 	for i := range reports {
 		doc.Runs = append(doc.Runs, toJSON(&reports[i], true))
 	}
@@ -291,7 +296,7 @@ func renderJSON(w io.Writer, reports []Report) error {
 // change at a time: indenting cost as much as the rest of the report, and
 // the whole document in memory weighed more than the plan it describes.
 // The bytes are those json.Encoder writes for the whole document.
-func streamJSON(w io.Writer, reports []Report) error {
+func streamJSON(w io.Writer, reports []Report, orphans []Orphan) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(`{"runs":[`)
 	for i := range reports {
@@ -323,7 +328,16 @@ func streamJSON(w io.Writer, reports []Report) error {
 		bw.WriteByte(']')
 		bw.Write(post)
 	}
-	bw.WriteString("]}\n")
+	bw.WriteByte(']')
+	if len(orphans) > 0 {
+		b, err := json.Marshal(orphans)
+		if err != nil {
+			return err
+		}
+		bw.WriteString(`,"orphans":`)
+		bw.Write(b)
+	}
+	bw.WriteString("}\n")
 	return bw.Flush()
 }
 

@@ -27,6 +27,10 @@
 // Case-insensitive SCIM filters compare as Go's strings.ToLower does, on
 // both databases (dialect.lower), and never trim the value.
 //
+// Owners counts what each owner holds, and RenameOwner hands one owner's
+// members and groups to another in one transaction (owners.go): a source is
+// known by its name, so renaming it in the config needs that hand-over.
+//
 // Errors are translated at this edge to the domain kinds of package orgsync:
 // ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),
 // ErrInvalid.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
+	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -55,7 +56,14 @@ func (a *app) membersCommand() *cobra.Command {
 					pending++
 					s += " (!)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.UserName, s, m.Role, m.Owner, strings.Join(m.Groups, ","), m.ID)
+				// Names come from IdPs and directories: escaped, so that
+				// a forged one can fake no row (see reconciler.SafeText).
+				groups := make([]string, len(m.Groups))
+				for i, g := range m.Groups {
+					groups[i] = reconciler.SafeText(g)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", reconciler.SafeText(m.UserName), s, reconciler.SafeText(m.Role),
+					reconciler.SafeText(m.Owner), strings.Join(groups, ","), reconciler.SafeText(m.ID))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -86,7 +94,7 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s is %s\n", m.UserName, m.Status)
+			fmt.Fprintf(a.stdout, "%s is %s\n", reconciler.SafeText(m.UserName), m.Status)
 			return nil
 		},
 	}

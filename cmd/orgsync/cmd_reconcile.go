@@ -64,7 +64,17 @@ func (a *app) eachJob(ctx context.Context, source, format string, fn func(*recon
 		}
 		reports = append(reports, rep)
 	}
-	return failed, blocked, reports, reconciler.Render(a.stdout, reports, format, format == "text" && isTerminal(a.stdout))
+	// Owners no configured source is named after are shown with the
+	// reports of their org: nothing reconciles them any more.
+	orgs := map[string]bool{}
+	for _, j := range jobs {
+		orgs[j.Org] = true
+	}
+	orphans, err := a.orphans(ctx, a.st, orgs)
+	if err != nil {
+		failed = errors.Join(failed, fmt.Errorf("list orphaned owners: %w", err))
+	}
+	return failed, blocked, reports, reconciler.RenderWith(a.stdout, reports, orphans, format, format == "text" && isTerminal(a.stdout))
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -194,7 +204,7 @@ func (a *app) checkCommand() *cobra.Command {
 				snap, err := j.Source.Snapshot(cmd.Context())
 				prog.done()
 				if err != nil {
-					fmt.Fprintf(a.stdout, "FAIL %s: %v\n", j.Name, err)
+					fmt.Fprintf(a.stdout, "FAIL %s: %s\n", j.Name, reconciler.SafeLines(err.Error()))
 					failed = errors.Join(failed, fmt.Errorf("source %q failed its check", j.Name))
 					continue
 				}
@@ -218,7 +228,7 @@ func (a *app) printCheck(j reconciler.Job, snap orgsync.Snapshot, took time.Dura
 	fmt.Fprintf(a.stdout, "OK   %s (org %s): %d users (%d disabled at the source), %d groups, read in %s\n",
 		j.Name, j.Org, len(snap.Members), disabled, len(snap.Groups), took.Round(time.Millisecond))
 	for _, w := range snap.Warnings {
-		fmt.Fprintf(a.stdout, "     warning: %s\n", w)
+		fmt.Fprintf(a.stdout, "     warning: %s\n", reconciler.SafeText(w))
 	}
 	// Held entries keep their members (groups) as they are: worth fixing
 	// at the source, so check names them.
@@ -248,7 +258,8 @@ func (a *app) printCheck(j reconciler.Job, snap orgsync.Snapshot, took time.Dura
 		if m.Status == orgsync.StatusDeprovisioned {
 			status = "disabled (not provisioned)"
 		}
-		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\t%s\n", m.UserName, m.Email(), displayName(m), role, status, m.ExternalID)
+		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\t%s\n", reconciler.SafeText(m.UserName), reconciler.SafeText(m.Email()),
+			reconciler.SafeText(displayName(m)), reconciler.SafeText(role), status, reconciler.SafeText(m.ExternalID))
 	}
 	tw.Flush()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
 )
 
 func (a *app) tokensCommand() *cobra.Command {
@@ -59,11 +60,11 @@ func (a *app) tokensCommand() *cobra.Command {
 			if err := checkFormat(format, "text", "json"); err != nil {
 				return err
 			}
-			if listOrg != "" {
-				if _, err := a.orgFlag(listOrg); err != nil {
-					return err
-				}
+			cfg, err := a.config()
+			if err != nil {
+				return err
 			}
+			orgs := cfg.configuredOrgs()
 			st, err := a.store(cmd.Context())
 			if err != nil {
 				return err
@@ -72,20 +73,41 @@ func (a *app) tokensCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if format == "json" {
-				if tokens == nil {
-					tokens = []orgsync.Token{}
+			// An org no longer in the config is accepted when the store
+			// still has tokens of it, so they can be seen and revoked.
+			if listOrg != "" && !orgs[listOrg] && len(tokens) == 0 {
+				if _, err := a.orgFlag(listOrg); err != nil {
+					return err
 				}
-				return a.writeJSON(tokens)
+			}
+			now := time.Now()
+			if format == "json" {
+				out := make([]listedToken, 0, len(tokens))
+				for _, t := range tokens {
+					out = append(out, listedToken{Token: t, State: listState(t, now, orgs)})
+				}
+				return a.writeJSON(out)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tORG\tDESCRIPTION\tCREATED\tEXPIRES\tLAST USED\tSTATE")
-			now := time.Now()
+			removed := 0
 			for _, t := range tokens {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Org, t.Description, day(&t.CreatedAt),
-					day(t.ExpiresAt), day(t.LastUsedAt), tokenState(t, now))
+				state := listState(t, now, orgs)
+				if state == tokenOrgRemoved {
+					removed++
+					state += " (org not configured: refused)"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, reconciler.SafeText(t.Org), reconciler.SafeText(t.Description), day(&t.CreatedAt),
+					day(t.ExpiresAt), day(t.LastUsedAt), state)
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			if removed > 0 {
+				fmt.Fprintf(a.stdout, "\n%d %s of orgs no longer in the config: the SCIM receiver refuses them; revoke them with `orgsync tokens revoke ID`\n",
+					removed, plural(removed, "token", "tokens"))
+			}
+			return nil
 		},
 	}
 	list.Flags().StringVar(&listOrg, "org", "", "only this org's tokens")
@@ -122,9 +144,9 @@ func day(t *time.Time) string {
 func tokenState(t orgsync.Token, now time.Time) string {
 	switch {
 	case t.RevokedAt != nil:
-		return "revoked"
+		return tokenRevoked
 	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
-		return "expired"
+		return tokenExpired
 	}
-	return "valid"
+	return tokenValid
 }

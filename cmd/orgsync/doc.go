@@ -5,5 +5,7 @@
 //
 // This package is the only one that knows every concrete type: it loads
 // the config, opens the store, builds the sources, and wires the receiver,
-// the reconciler and the admin API into the CLI and the daemon.
+// the reconciler and the admin API into the CLI and the daemon. The daemon
+// serves the configured orgs only (orgscope.go): a token or admin request
+// for an org taken out of the config fails as for one that never existed.
 package main

@@ -16,6 +16,7 @@ import (
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/buildinfo"
 	"github.com/orgsync/orgsync/notify"
+	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -72,7 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code = ee.code
 	}
 	if err.Error() != "" {
-		fmt.Fprintln(stderr, "orgsync:", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		// Errors can quote what a directory or an IdP sent: no escape
+		// sequence reaches the terminal.
+		fmt.Fprintln(stderr, "orgsync:", strings.ReplaceAll(reconciler.SafeLines(err.Error()), "\n", "\n  "))
 	}
 	return code
 }
@@ -87,8 +90,8 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.SetVersionTemplate("orgsync {{.Version}}\n")
 	root.PersistentFlags().BoolVar(&a.noColor, "no-color", false, "never colour the output (also when $NO_COLOR is set)")
-	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: orgsync.yaml if present, else built-in defaults)")
-	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.versionCommand())
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: $ORGSYNC_CONFIG, ./orgsync.yaml, /etc/orgsync/orgsync.yaml, else built-in defaults)")
+	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.sourcesCommand(), a.versionCommand())
 	root.AddCommand(a.healthcheckCommand())
 	for _, c := range a.reconcileCommands() {
 		root.AddCommand(c)

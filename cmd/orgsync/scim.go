@@ -13,10 +13,11 @@ import (
 // and the path the KMS's own documentation gives IdPs.
 var scimPrefixes = []string{"/scim/v2", "/api/v1/scim"}
 
-// mountSCIM serves the SCIM receiver at every prefix.
+// mountSCIM serves the SCIM receiver at every prefix, for the configured
+// orgs only.
 func mountSCIM(mux *http.ServeMux, st *store.Store, cfg *Loaded, log zerolog.Logger) {
 	trusted, _ := parsePrefixes(cfg.Server.TrustedProxies) // validated with the config
-	srv := receiver.New(st, log.With().Str("component", "scim").Logger(), receiver.Options{
+	srv := receiver.New(scopedSCIM{st, cfg.configuredOrgs()}, log.With().Str("component", "scim").Logger(), receiver.Options{
 		PublicURL:    cfg.Server.PublicURL,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		ClientAddr:   clientAddr(trusted),

@@ -100,7 +100,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	trusted, _ := parsePrefixes(cfg.Server.TrustedProxies) // validated with the config
-	mux.Handle("/api/v1/", admin.New(adminStore{st}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted)}))
+	mux.Handle("/api/v1/", admin.New(scopedAdmin{adminStore{st}, cfg.configuredOrgs()}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted)}))
 	mountSCIM(mux, st, cfg, log)
 
 	srv := &http.Server{
@@ -117,6 +117,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		return fmt.Errorf("server.listen: %w", err)
 	}
 	a.announceTokens(ctx, st)
+	a.warnOrphans(ctx, st)
 	log.Info().Str("listen", ln.Addr().String()).Str("scim_url", cfg.Server.PublicURL+"/scim/v2").
 		Str("database", st.Driver()).Int("sources", len(jobs)).Msg("orgsync serving")
 	if ready != nil {

@@ -56,6 +56,14 @@ type Config struct {
 
 	// PageSize is the paged-results page size (default 500; AD caps it at 1000).
 	PageSize int `yaml:"page_size"`
+	// MaxEntries bounds the entries one search (users, disabled users,
+	// groups) may return, and MaxMessageBytes one response message (an
+	// entry: a group's member list is the largest). Past either the read
+	// fails naming the setting, never keeping what came so far: they bound
+	// the memory a huge or hostile directory can take. Defaults 1,000,000
+	// and 64 MiB (a groupOfNames of about a million members).
+	MaxEntries      int   `yaml:"max_entries"`
+	MaxMessageBytes int64 `yaml:"max_message_bytes"`
 	// References says what a search continuation reference does: error
 	// (openldap default: data lives elsewhere, so the read would be partial)
 	// or ignore (ad default: AD returns references to its DNS and
@@ -111,6 +119,14 @@ const (
 	DefaultDialTimeout   = orgsync.Duration(10 * time.Second)
 	DefaultBindTimeout   = orgsync.Duration(10 * time.Second)
 	DefaultSearchTimeout = orgsync.Duration(60 * time.Second)
+
+	DefaultMaxEntries      = 1_000_000
+	DefaultMaxMessageBytes = 64 << 20
+	// The limits' own bounds: a message length is at most 4 bytes long
+	// (wire.go), and a limit below a few KiB would refuse ordinary entries.
+	minMaxMessageBytes = 4 << 10
+	maxMaxMessageBytes = 1 << 30
+	maxMaxEntries      = 100_000_000
 )
 
 // URLList is URL followed by URLs, without empties or repeats.
@@ -143,6 +159,12 @@ func (c *Config) SetDefaults() {
 	}
 	if c.SearchTimeout == 0 {
 		c.SearchTimeout = DefaultSearchTimeout
+	}
+	if c.MaxEntries == 0 {
+		c.MaxEntries = DefaultMaxEntries
+	}
+	if c.MaxMessageBytes == 0 {
+		c.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	ad := strings.EqualFold(c.Flavor, FlavorAD)
 	set := func(p *string, openldap, adValue string) {
@@ -223,6 +245,12 @@ func (c *Config) Validate() error {
 	}
 	if c.PageSize < 1 {
 		bad("page_size", "must be at least 1, got %d", c.PageSize)
+	}
+	if c.MaxEntries < 1 || c.MaxEntries > maxMaxEntries {
+		bad("max_entries", "must be between 1 and %d, got %d", maxMaxEntries, c.MaxEntries)
+	}
+	if c.MaxMessageBytes < minMaxMessageBytes || c.MaxMessageBytes > maxMaxMessageBytes {
+		bad("max_message_bytes", "must be between %d (4 KiB) and %d (1 GiB), got %d", minMaxMessageBytes, maxMaxMessageBytes, c.MaxMessageBytes)
 	}
 	for _, d := range []struct {
 		key string

@@ -19,6 +19,11 @@
 //     HeldEntry.Status deprovisioned (suspended all the same). An in-scope
 //     entry with neither id nor name fails the read: it names nothing that
 //     could be kept.
+//   - A search returning more than ldap.max_entries entries (or a group
+//     more ranged member values than that: a range that never ends), or a
+//     message over ldap.max_message_bytes (refused from its length, before
+//     it is buffered) fails the read: these bound a read's memory, and the
+//     error names the setting.
 //   - Users matching disabled_filter (and, with flavor ad, a userAccountControl
 //     with bit 0x2 set or an accountExpires in the past) come back with
 //     StatusDeprovisioned; all others with StatusActive.

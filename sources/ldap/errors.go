@@ -6,7 +6,10 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
@@ -98,12 +101,18 @@ func describe(err error) string {
 	return err.Error()
 }
 
-// diagnostic extracts the server's diagnostic message from a go-ldap error.
+// diagnostic extracts the server's diagnostic message from a go-ldap error,
+// Go-quoted when it holds a control or format character: it is the
+// server's text, and goes into reports and onto terminals.
 func diagnostic(le *goldap.Error) string {
 	if le.Err == nil {
 		return ""
 	}
-	return strings.TrimSpace(le.Err.Error())
+	d := strings.TrimSpace(le.Err.Error())
+	if strings.IndexFunc(d, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) >= 0 || !utf8.ValidString(d) {
+		return strconv.Quote(d)
+	}
+	return d
 }
 
 // bindError explains a failed bind.

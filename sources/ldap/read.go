@@ -322,6 +322,7 @@ func (r *reader) readRanges(ctx context.Context) error {
 	attr := r.cfg.Group.MemberAttribute
 	for _, p := range r.pending {
 		g := &r.groups[p.group]
+		values := 0 // ranged values of this group, bounded like a search's entries
 		for next := p.next; next >= 0; {
 			want := fmt.Sprintf("%s;range=%d-*", attr, next)
 			req := searchRequest{Base: p.dn, Scope: goldap.ScopeBaseObject, Filter: "(objectClass=*)",
@@ -338,6 +339,10 @@ func (r *reader) readRanges(ctx context.Context) error {
 						return &mapError{fmt.Errorf("group %q: asked for %s, got %s", p.dn, want, a.Name)}
 					}
 					got = true
+					if values += len(a.Values); values > r.cfg.MaxEntries {
+						return &mapError{fmt.Errorf("group %q: more than %d ranged %s values, over ldap.max_entries: %w",
+							p.dn, r.cfg.MaxEntries, attr, errTooLarge)}
+					}
 					r.addMembers(g, a.Values)
 					next = -1
 					if end >= 0 {

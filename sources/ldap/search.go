@@ -17,6 +17,10 @@ type search struct {
 	attrs  []string
 }
 
+// errTooLarge: a search returned more than the config allows
+// (ldap.max_entries, ldap.max_message_bytes); nothing read is kept.
+var errTooLarge = errors.New("the read is refused, not kept in part; nothing was synced")
+
 // errNoPaging: the server ignored the paged-results control, so we cannot
 // know whether it sent everything.
 var errNoPaging = errors.New("the response carries no paged-results control, so the result may be truncated")
@@ -34,6 +38,10 @@ func (r *reader) paged(ctx context.Context, s search, fn func(*entry) error, onP
 	n := 0
 	count := func(e *entry) error {
 		n++
+		if n > cfg.MaxEntries {
+			return fmt.Errorf("more than %d entries, over ldap.max_entries (raise it if the directory really is that large, or narrow ldap.%s): %w",
+				cfg.MaxEntries, s.key, errTooLarge)
+		}
 		return fn(e)
 	}
 	for page := 1; ; page++ {

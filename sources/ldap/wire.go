@@ -15,9 +15,6 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 )
 
-// maxMessage bounds one response message (an entry with a huge attribute).
-const maxMessage = 256 << 20
-
 // wireConn is an LDAPv3 client connection doing one operation at a time:
 // exactly what a sync needs, and it lets a search stream its entries from
 // a reused buffer instead of through go-ldap's per-entry packet trees.
@@ -28,6 +25,10 @@ type wireConn struct {
 	buf    []byte
 	e      entry
 	broken error // set once the stream is out of step; every later call fails
+	// maxMessage bounds one response message (ldap.max_message_bytes): its
+	// length is read before the message, so a huge or hostile one is
+	// refused before any of it is buffered.
+	maxMessage int
 }
 
 // dialWire returns the dialFunc for cfg, TLS configured from tlsCfg.
@@ -62,6 +63,7 @@ func dialWire(cfg *Config, tlsCfg *tls.Config) dialFunc {
 			nc = t
 		}
 		w := newWireConn(nc)
+		w.maxMessage = int(min(cfg.MaxMessageBytes, maxMaxMessageBytes))
 		if cfg.StartTLS {
 			if err := w.startTLS(ctx, tc); err != nil {
 				w.nc.Close()
@@ -73,7 +75,7 @@ func dialWire(cfg *Config, tlsCfg *tls.Config) dialFunc {
 }
 
 func newWireConn(nc net.Conn) *wireConn {
-	return &wireConn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10)}
+	return &wireConn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), maxMessage: DefaultMaxMessageBytes}
 }
 
 // startTLS runs the StartTLS extended operation and the handshake.
@@ -309,8 +311,9 @@ func (w *wireConn) readRaw() ([]byte, error) {
 			n = n<<8 | int(c)
 		}
 	}
-	if n > maxMessage {
-		return nil, fmt.Errorf("response message of %d bytes is over the %d byte limit", n, maxMessage)
+	if n > w.maxMessage {
+		return nil, fmt.Errorf("a response message of %d bytes, over ldap.max_message_bytes (%d; raise it if an entry really is that large): %w",
+			n, w.maxMessage, errTooLarge)
 	}
 	if cap(w.buf) < n {
 		w.buf = make([]byte, n, max(n, 2*cap(w.buf)))

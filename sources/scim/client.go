@@ -18,7 +18,7 @@ import (
 )
 
 const (
-	// DefaultMaxBody bounds one response body.
+	// DefaultMaxBody bounds one response body (scim.max_response_bytes).
 	DefaultMaxBody = 64 << 20
 	// maxRetryAfter is the longest Retry-After honoured; a server asking
 	// for more fails the read instead of holding the run for hours.
@@ -123,7 +123,8 @@ func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
 		return nil, s.transportError(rctx, fmt.Errorf("read body: %w", err))
 	}
 	if int64(len(body)) > s.maxBody {
-		return nil, fmt.Errorf("HTTP %d: response body exceeds the %s limit (a smaller scim.page_size or scim.group_page_size helps)", resp.StatusCode, size(s.maxBody))
+		return nil, fmt.Errorf("HTTP %d: response body exceeds the %s limit of scim.max_response_bytes (a smaller scim.page_size or scim.group_page_size helps, or raise it); nothing was synced",
+			resp.StatusCode, size(s.maxBody))
 	}
 
 	switch code := resp.StatusCode; {

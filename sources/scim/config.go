@@ -23,6 +23,14 @@ const (
 	DefaultMaxRetries = 5
 	maxPageSize       = 10000
 	maxMaxRetries     = 20
+
+	// DefaultMaxEntries and DefaultMaxResponseBytes are the defaults of
+	// scim.max_entries and scim.max_response_bytes.
+	DefaultMaxEntries       = 1_000_000
+	DefaultMaxResponseBytes = DefaultMaxBody
+	maxMaxEntries           = 100_000_000
+	minMaxResponseBytes     = 4 << 10
+	maxMaxResponseBytes     = 1 << 30
 )
 
 // Config is the `scim:` block of a source of type scim.
@@ -49,6 +57,14 @@ type Config struct {
 	GroupFilter string `yaml:"group_filter"`
 	// SkipGroups reads users only, for providers that serve no /Groups.
 	SkipGroups bool `yaml:"skip_groups"`
+
+	// MaxEntries bounds the resources of one list (users or groups), and
+	// MaxResponseBytes the body of one response (a page). Past either the
+	// read fails naming the setting, never keeping what came so far: they
+	// bound the memory a huge or hostile server can take. Defaults
+	// 1,000,000 and 64 MiB.
+	MaxEntries       int   `yaml:"max_entries"`
+	MaxResponseBytes int64 `yaml:"max_response_bytes"`
 
 	// Attribute mapping: SCIM attribute paths (`userName`, `name.givenName`,
 	// `emails`, `urn:…:enterprise:2.0:User:employeeNumber`). For a
@@ -79,6 +95,12 @@ func (c *Config) SetDefaults() {
 	if c.MaxRetries == nil {
 		n := DefaultMaxRetries
 		c.MaxRetries = &n
+	}
+	if c.MaxEntries == 0 {
+		c.MaxEntries = DefaultMaxEntries
+	}
+	if c.MaxResponseBytes == 0 {
+		c.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	def := func(p *string, v string) {
 		if *p == "" {
@@ -145,6 +167,13 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRetries != nil && (*c.MaxRetries < 0 || *c.MaxRetries > maxMaxRetries) {
 		bad("max_retries", "must be between 0 and %d", maxMaxRetries)
+	}
+	// 0 is "not set" (the default applies after SetDefaults).
+	if c.MaxEntries < 0 || c.MaxEntries > maxMaxEntries {
+		bad("max_entries", "must be between 1 and %d, got %d", maxMaxEntries, c.MaxEntries)
+	}
+	if c.MaxResponseBytes != 0 && (c.MaxResponseBytes < minMaxResponseBytes || c.MaxResponseBytes > maxMaxResponseBytes) {
+		bad("max_response_bytes", "must be between %d (4 KiB) and %d (1 GiB), got %d", minMaxResponseBytes, maxMaxResponseBytes, c.MaxResponseBytes)
 	}
 	if c.CAFile != "" {
 		if _, err := loadCAFile(c.CAFile); err != nil {

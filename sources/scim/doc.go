@@ -21,7 +21,9 @@
 //     attempt has its own timeout. A page that still
 //     fails fails the snapshot. 401 and 403 mean the token was refused.
 //   - A 200 whose body is not a SCIM ListResponse is an error, and so is a
-//     body larger than 64 MiB.
+//     body larger than max_response_bytes (64 MiB), a list of more than
+//     max_entries resources (1,000,000), or a totalResults above it: the
+//     error names the setting.
 //   - user_filter and group_filter are passed to the server and also checked
 //     here: a resource that plainly does not match (a server ignoring or
 //     misreading the filter) is left out and reported in the warnings.
@@ -58,6 +60,7 @@
 //	  page_size: 100                  # group_page_size: defaults to page_size
 //	  timeout: 30s                    # per request, body included
 //	  max_retries: 5                  # 0: never retry
+//	  max_entries: 1000000            # per list; max_response_bytes: 67108864 per page
 //	  ca_file: /etc/ssl/idp-ca.pem    # insecure_skip_verify: false
 //	  user_filter: active eq true     # group_filter too; skip_groups: false
 //	  id_attribute: id                # or externalId; user_name_attribute: userName,

@@ -68,6 +68,10 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string, pageSi
 			return fmt.Errorf("%s: %s; refusing a partial or inconsistent read: %w",
 				s.where(u), fmt.Sprintf(format, args...), orgsync.ErrInvalid)
 		}
+		if total < 0 && *page.TotalResults > s.cfg.MaxEntries && s.cfg.MaxEntries > 0 {
+			return nil, fmt.Errorf("%s: totalResults %d is over scim.max_entries (%d; raise it if the list really is that long, or narrow it with a filter); nothing was synced: %w",
+				s.where(u), *page.TotalResults, s.cfg.MaxEntries, orgsync.ErrInvalid)
+		}
 		switch {
 		case total < 0:
 			total = *page.TotalResults
@@ -123,6 +127,10 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string, pageSi
 				}
 				seen[e.id] = true
 			}
+		}
+		if len(out)+n > s.cfg.MaxEntries && s.cfg.MaxEntries > 0 {
+			return nil, fmt.Errorf("%s: more than %d resources, over scim.max_entries (raise it if the list really is that long, or narrow it with a filter); refusing a partial read: nothing was synced: %w",
+				s.where(u), s.cfg.MaxEntries, orgsync.ErrInvalid)
 		}
 		out = append(out, batch...)
 		if len(out) > total {

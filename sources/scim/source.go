@@ -68,7 +68,7 @@ func New(name string, cfg Config, log zerolog.Logger) (*Source, error) {
 		log:        log.With().Str("source", name).Logger(),
 		client:     &http.Client{Transport: transport},
 		maxRetries: *cfg.MaxRetries,
-		maxBody:    DefaultMaxBody,
+		maxBody:    cfg.MaxResponseBytes,
 		maxPages:   DefaultMaxPages,
 		Now:        time.Now,
 		Sleep:      defaultSleep,
