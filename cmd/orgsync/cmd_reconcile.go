@@ -74,7 +74,7 @@ func (a *app) eachJob(ctx context.Context, source, format string, fn func(*recon
 	if err != nil {
 		failed = errors.Join(failed, fmt.Errorf("list orphaned owners: %w", err))
 	}
-	return failed, blocked, reports, reconciler.RenderWith(a.stdout, reports, orphans, format, format == "text" && isTerminal(a.stdout))
+	return failed, blocked, reports, reconciler.RenderWith(a.stdout, reports, orphans, format, format == "text" && a.color(a.stdout))
 }
 
 func (a *app) planCommand() *cobra.Command {
@@ -163,7 +163,7 @@ func (a *app) purgeCommand() *cobra.Command {
 			} else {
 				rep, err = runner.Purge(cmd.Context(), job, force)
 			}
-			if rerr := reconciler.Render(a.stdout, []reconciler.Report{rep}, format, format == "text" && isTerminal(a.stdout)); rerr != nil {
+			if rerr := reconciler.Render(a.stdout, []reconciler.Report{rep}, format, format == "text" && a.color(a.stdout)); rerr != nil {
 				return rerr
 			}
 			if errors.Is(err, orgsync.ErrGuard) {

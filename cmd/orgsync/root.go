@@ -117,7 +117,7 @@ func (a *app) config() (*Loaded, error) {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
 	}
 	a.cfg = cfg
-	a.log = newLogger(cfg.Log, a.stderr, useColor(isTerminal(a.stderr), a.noColor, os.Getenv("NO_COLOR")))
+	a.log = newLogger(cfg.Log, a.stderr, a.color(a.stderr))
 	if cfg.Path != "" {
 		a.log.Info().Str("file", cfg.Path).Str("from", a.choice.From).Msg("config")
 	} else {
@@ -180,6 +180,11 @@ func (a *app) orgFlag(org string) (string, error) {
 // never with --no-color or a non-empty $NO_COLOR (no-color.org).
 func useColor(terminal, noColorFlag bool, noColorEnv string) bool {
 	return terminal && !noColorFlag && noColorEnv == ""
+}
+
+// color says whether w, a terminal or not, may be coloured.
+func (a *app) color(w io.Writer) bool {
+	return useColor(isTerminal(w), a.noColor, os.Getenv("NO_COLOR"))
 }
 
 func newLogger(c LogConfig, w io.Writer, color bool) zerolog.Logger {
