@@ -75,9 +75,10 @@ func resources(list map[string]any) []map[string]any {
 // member value, a /Groups page whose groups lack members. Today's source
 // dropped those entries or read the groups as empty, and the plan
 // deprovisioned the user, deleted the group or emptied every group (and
-// took the admin role) with guard: ok. Now the entries are held and beta
-// keeps every member, role and membership; the held role_map group fails
-// the read instead of demoting the admins.
+// took the admin role) with guard: ok. Now the entries are held, groups
+// listed without members are read again alone, and beta keeps every
+// member, role and membership; an upstream that never sends members has
+// its plan refused by the membership and admin guards.
 func TestSCIMSourceHoldsMalformedEntries(t *testing.T) {
 	cfg := writeConfig(t, "")
 	base, a, stop := startServe(t, cfg)
@@ -113,9 +114,12 @@ func TestSCIMSourceHoldsMalformedEntries(t *testing.T) {
 				r["active"] = "yes"
 			case m == "numeric" && strings.HasSuffix(path, "/Groups") && r["displayName"] == "eng":
 				r["members"].([]any)[0].(map[string]any)["value"] = json.Number("7")
-			case m == "no-members" && strings.HasSuffix(path, "/Groups"):
+			case strings.HasPrefix(m, "no-members") && strings.HasSuffix(path, "/Groups"):
 				delete(r, "members")
 			}
+		}
+		if mode.Load() == "no-members-anywhere" && strings.Contains(path, "/Groups/") {
+			delete(list, "members") // a group's own GET, too
 		}
 	})
 	body, _ := os.ReadFile(cfg)
@@ -153,7 +157,11 @@ func TestSCIMSourceHoldsMalformedEntries(t *testing.T) {
 	}{
 		{mode: "active", code: 0, held: "1/0"},
 		{mode: "numeric", code: 0, held: "0/1"},
-		{mode: "no-members", code: 1, error: `scim.role_map: group "KMS Admins" is held`},
+		// Lists without members: each group's own GET has them.
+		{mode: "no-members", code: 0, held: "0/0"},
+		// Never any members: the groups read as empty, and the guards
+		// refuse to empty them and to demote the admins.
+		{mode: "no-members-anywhere", code: 3, error: "max_admin_demotions"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			mode.Store(tc.mode)

@@ -59,16 +59,6 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 		return m.ExternalID, m.UserName
 	})
 
-	// A page on which no group has a members attribute at all is read as
-	// a server leaving members out, not as empty groups: its groups are
-	// held. Where other groups on the page have members, a group without
-	// the attribute is empty (servers omit empty lists).
-	pageHasMembers := map[int]bool{}
-	for _, e := range groups {
-		if e.val.hasMembers {
-			pageHasMembers[e.page] = true
-		}
-	}
 	isGroup, heldGroup := map[string]bool{}, map[string]string{} // remote group id → held reason
 	hold := func(e entry[scimGroup], reason string) error {
 		ref := fmt.Sprintf("Groups #%d%s", e.pos, describe(e.id, e.val.DisplayName))
@@ -90,10 +80,6 @@ func assemble(users []entry[user], groups []entry[scimGroup], roleMap map[string
 			unmatched++
 		case e.skip != "":
 			if err := hold(e, e.skip); err != nil {
-				return orgsync.Snapshot{}, err
-			}
-		case !e.val.hasMembers && !pageHasMembers[e.page]:
-			if err := hold(e, fmt.Sprintf("no members attribute, nor on any group of its page (startIndex %d): the server may leave members out of list responses, so its members are unknown", e.page)); err != nil {
 				return orgsync.Snapshot{}, err
 			}
 		default:

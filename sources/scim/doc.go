@@ -35,10 +35,11 @@
 // returned in Snapshot.HeldUsers or HeldGroups, with its position and
 // reason, for the reconciler to keep what it names as it is (a held user
 // read as active:false comes with HeldEntry.Status deprovisioned, to be
-// suspended all the same). A group
-// without a members attribute is empty when other groups on its page have
-// one (servers omit empty lists) and held when none on its page has (the
-// server leaves members out). Duplicate userNames and group names are kept
+// suspended all the same). A listed group without a members attribute is
+// read again alone (GET /Groups/{id}): servers omit empty lists, and many
+// also leave members out of list responses for large groups, so only the
+// group's own GET tells which; that read failing fails the snapshot.
+// Duplicate userNames and group names are kept
 // and warned about, so the reconciler holds them as conflicts. A resource
 // naming nothing (not a JSON object, or neither key nor name) and a held
 // role_map group (its members' roles cannot be known) fail the snapshot.
@@ -68,10 +69,9 @@
 //	                                  # family_name_attribute, display_name_attribute
 //	  role_map: {"KMS Admins": admin}
 //
-// Limits: group members are taken from the /Groups list response. A server
-// that leaves members out of list responses gets its groups held (see
-// above), not synced; one that pages or truncates them (as some directories
-// do for very large groups) while still sending a members attribute is not
-// detected: the membership guards (guard.max_member_remove) are the
-// backstop. The bearer token is never logged and never part of an error.
+// Limits: group members are taken from the /Groups list response, or the
+// group's own GET when the list left them out. A server that pages or
+// truncates members (as some directories do for very large groups) while
+// still sending a members attribute is not detected: the membership guards
+// (guard.max_member_remove) are the backstop. The bearer token is never logged and never part of an error.
 package scim

@@ -124,6 +124,9 @@ func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		if err != nil {
 			return orgsync.Snapshot{}, err
 		}
+		if err := s.completeGroups(ctx, groups); err != nil {
+			return orgsync.Snapshot{}, fmt.Errorf("scim: source %q: %w", s.name, err)
+		}
 	}
 	snap, err := assemble(users, groups, s.cfg.RoleMap, s.cfg.UserFilter != "")
 	if err != nil {
