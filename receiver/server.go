@@ -233,11 +233,18 @@ func (s *Server) write(w http.ResponseWriter, status int, body any) {
 }
 
 // fail answers err as a SCIM error; unexpected errors are logged and
-// answered 500 without detail.
+// answered 500 without detail. A 503 (the store is busy) carries
+// Retry-After, so IdPs retry it later rather than count a failure.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := answer(err)
 	if !ok {
 		s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: request failed")
+	}
+	if e.status == http.StatusServiceUnavailable {
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", retryAfterBusy)
+		}
+		s.log.Warn().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: store busy; answered 503")
 	}
 	s.write(w, e.status, e.body())
 }

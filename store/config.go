@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/orgsync/orgsync"
 )
@@ -32,6 +33,18 @@ type Config struct {
 	PasswordFile string         `yaml:"password_file"`
 	// MaxOpenConns caps the pool (postgres); sqlite uses its own settings.
 	MaxOpenConns int `yaml:"max_open_conns"`
+	// BusyTimeout is how long a write waits for SQLite's write lock held
+	// by another writer (a CLI reconcile, another request) before failing
+	// as temporarily unavailable (SCIM: 503 with Retry-After). Default
+	// DefaultBusyTimeout.
+	BusyTimeout orgsync.Duration `yaml:"busy_timeout"`
+}
+
+func (c *Config) busyTimeout() time.Duration {
+	if c.BusyTimeout <= 0 {
+		return DefaultBusyTimeout
+	}
+	return c.BusyTimeout.D()
 }
 
 // SetDefaults fills the embedded SQLite default.
@@ -44,6 +57,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxOpenConns == 0 {
 		c.MaxOpenConns = 10
+	}
+	if c.BusyTimeout == 0 {
+		c.BusyTimeout = orgsync.Duration(DefaultBusyTimeout)
 	}
 }
 
@@ -74,6 +90,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxOpenConns < 1 {
 		errs = append(errs, errors.New("database.max_open_conns: must be at least 1"))
+	}
+	if c.BusyTimeout < 0 || c.BusyTimeout.D() > 10*time.Minute {
+		errs = append(errs, errors.New("database.busy_timeout: must be between 0 (the default, 15s) and 10m"))
 	}
 	return errors.Join(errs...)
 }
