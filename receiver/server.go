@@ -188,14 +188,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	token = strings.TrimSpace(token)
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		s.limiter.Fail(addr)
+		s.failedAuth(addr, "no bearer token")
 		s.unauthorized(w, r, "a bearer token is required")
 		return "", false
 	}
 	t, err := s.st.Authenticate(r.Context(), token)
 	if errors.Is(err, orgsync.ErrUnauthorized) {
-		s.limiter.Fail(addr)
-		s.log.Warn().Str("remote", addr).Str("reason", err.Error()).Msg("scim: authentication failed")
+		s.failedAuth(addr, err.Error())
 		s.unauthorized(w, r, "the bearer token is invalid, expired or revoked")
 		return "", false
 	}
@@ -204,6 +203,19 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		return "", false
 	}
 	return t.Org, true
+}
+
+// failedAuth counts a failed authentication of client addr. It logs the
+// first failure of the client's window and the one that reaches the
+// limit, not every one: a client guessing tokens must not flood the log.
+func (s *Server) failedAuth(addr, reason string) {
+	switch n := s.limiter.Fail(addr); n {
+	case 1:
+		s.log.Warn().Str("remote", addr).Str("reason", reason).Msg("scim: authentication failed")
+	case s.opts.FailedAuthLimit:
+		s.log.Warn().Str("remote", addr).Str("reason", reason).Int("failures", n).Dur("window", s.opts.FailedAuthWindow).
+			Msg("scim: authentication failed; this client is refused (429) until its window ends, and further failures are not logged")
+	}
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail string) {
