@@ -22,8 +22,7 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	withMembers := p.proj.wants("members")
-	groups, briefs, total, err := s.st.SCIMGroups(ctx, org, p.query, withMembers)
+	groups, _, total, err := s.st.SCIMGroups(ctx, org, p.query, false)
 	if errors.Is(err, orgsync.ErrInvalid) {
 		err = invalidFilter("%v", err)
 	}
@@ -31,16 +30,85 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	res := make([]any, 0, len(groups))
-	for _, g := range groups {
-		res = append(res, p.proj.apply(groupJSON(base, g, briefs, withMembers)))
+	withMembers := p.proj.wants("members") && len(groups) > 0
+	if withMembers {
+		release, err := s.heavy.acquire(ctx, org)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer release()
 	}
-	s.write(w, http.StatusOK, listResponse(res, total, p.query.StartIndex))
+	// The first group's members are read before the answer starts, so
+	// that a failing store is still answered with a status.
+	budget := s.opts.MaxListMembers
+	var first []orgsync.Member
+	firstFits := false
+	if withMembers {
+		if first, firstFits, err = s.groupMembers(ctx, org, groups[0].ID, budget); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	ls := startList(w, total, len(groups), p.query.StartIndex)
+	for i, g := range groups {
+		var members []orgsync.Member
+		fits := false
+		switch {
+		case !withMembers || budget < 0:
+		case i == 0:
+			members, fits = first, firstFits
+		default:
+			if members, fits, err = s.groupMembers(ctx, org, g.ID, budget); err != nil {
+				// The status is sent: cut the connection so that the
+				// client cannot take a partial list for a whole one.
+				s.log.Error().Err(err).Str("path", r.URL.Path).Msg("scim: group list failed while streaming; connection aborted")
+				panic(http.ErrAbortHandler)
+			}
+		}
+		if fits {
+			budget -= len(members)
+		} else {
+			budget = -1 // once a group is listed without members, so are those after it
+		}
+		if err := ls.add(p.proj.apply(groupDoc(base, g, members, fits))); err != nil {
+			return // the client went away
+		}
+	}
+	_ = ls.end()
+}
+
+// groupMembers reads the members of group id when there are at most
+// budget of them (fits), else none.
+func (s *Server) groupMembers(ctx context.Context, org, id string, budget int) ([]orgsync.Member, bool, error) {
+	ms, err := s.st.SCIMGroupMembers(ctx, org, id, budget+1)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(ms) > budget {
+		return nil, false, nil
+	}
+	return ms, true, nil
+}
+
+// groupDoc is groupJSON from a group's member list.
+func groupDoc(base string, g orgsync.Group, members []orgsync.Member, withMembers bool) map[string]any {
+	if !withMembers {
+		return groupJSON(base, g, nil, false)
+	}
+	briefs := make(map[string]orgsync.Member, len(members))
+	g.Members = make([]string, len(members))
+	for i, m := range members {
+		g.Members[i] = m.ID
+		briefs[m.ID] = m
+	}
+	return groupJSON(base, g, briefs, true)
 }
 
 // sendGroup reads the group back (members only when the projection wants
 // them: Entra asks for excludedAttributes=members on every read) and
-// answers with it.
+// answers with it. A group of more than MaxGroupMembers is answered
+// without its members.
 func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string, status int) {
 	q := r.URL.Query()
 	proj, err := parseProjection(resourceGroups, q.Get("attributes"), q.Get("excludedAttributes"))
@@ -48,8 +116,7 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 		s.fail(w, r, err)
 		return
 	}
-	withMembers := proj.wants("members")
-	g, briefs, err := s.st.SCIMGroup(ctx, org, id, withMembers)
+	g, _, err := s.st.SCIMGroup(ctx, org, id, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -59,6 +126,24 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	var members []orgsync.Member
+	fits := false
+	if proj.wants("members") {
+		release, err := s.heavy.acquire(ctx, org)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer release()
+		if members, fits, err = s.groupMembers(ctx, org, id, s.opts.MaxGroupMembers); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if !fits {
+			s.log.Warn().Str("org", org).Str("group", id).Int("max_group_members", s.opts.MaxGroupMembers).
+				Msg("scim: group has more members than one response carries; answered without members")
+		}
+	}
 	w.Header().Set("ETag", etag(g.Version))
 	loc := base + "/Groups/" + g.ID
 	if status == http.StatusCreated {
@@ -66,7 +151,7 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 	} else {
 		w.Header().Set("Content-Location", loc)
 	}
-	s.write(w, status, proj.apply(groupJSON(base, g, briefs, withMembers)))
+	s.write(w, status, proj.apply(groupDoc(base, g, members, fits)))
 }
 
 func (s *Server) getGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {

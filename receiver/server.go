@@ -33,6 +33,9 @@ type Store interface {
 
 	SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
 	SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
+	// SCIMGroupMembers returns up to limit (<= 0: all) of a group's
+	// members, as SCIMGroup attaches them, ordered by userName.
+	SCIMGroupMembers(ctx context.Context, org, groupID string, limit int) ([]orgsync.Member, error)
 	SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
 	SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
 	SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error
@@ -51,6 +54,19 @@ type Options struct {
 	// client gives none (default 100).
 	MaxResults   int
 	DefaultCount int
+	// MaxListMembers caps the member values of one group list response
+	// (default 10,000): the leading groups of the page carry their members
+	// while they fit, the others are listed without them. MaxGroupMembers
+	// is the cap of a GET of one group (default 100,000), past which it is
+	// answered without members. Both are declared in
+	// ServiceProviderConfig.
+	MaxListMembers  int
+	MaxGroupMembers int
+	// HeavyPerOrg bounds the group reads with members one org runs at once
+	// (default 2); one more waits up to HeavyWait (default 5s) for a slot,
+	// then gets 503 with Retry-After.
+	HeavyPerOrg int
+	HeavyWait   time.Duration
 	// FailedAuthLimit failed authentications from one address within
 	// FailedAuthWindow get 429 with Retry-After until the window ends
 	// (defaults 20 and 1 minute).
@@ -74,6 +90,18 @@ func (o *Options) setDefaults() {
 	if o.DefaultCount <= 0 {
 		o.DefaultCount = min(100, o.MaxResults)
 	}
+	if o.MaxListMembers <= 0 {
+		o.MaxListMembers = 10_000
+	}
+	if o.MaxGroupMembers <= 0 {
+		o.MaxGroupMembers = max(100_000, o.MaxListMembers)
+	}
+	if o.HeavyPerOrg <= 0 {
+		o.HeavyPerOrg = 2
+	}
+	if o.HeavyWait <= 0 {
+		o.HeavyWait = 5 * time.Second
+	}
 	if o.FailedAuthLimit <= 0 {
 		o.FailedAuthLimit = 20
 	}
@@ -96,12 +124,14 @@ type Server struct {
 	log     zerolog.Logger
 	opts    Options
 	limiter *authlimit.Limiter
+	heavy   *heavySlots
 }
 
 // New returns the SCIM receiver over st.
 func New(st Store, log zerolog.Logger, opts Options) *Server {
 	opts.setDefaults()
-	return &Server{st: st, log: log, opts: opts, limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now)}
+	return &Server{st: st, log: log, opts: opts, limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now),
+		heavy: newHeavySlots(opts.HeavyPerOrg, opts.HeavyWait)}
 }
 
 // Mount returns a handler serving the receiver under prefix (e.g.
@@ -252,10 +282,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: request failed")
 	}
-	if e.status == http.StatusServiceUnavailable {
-		if w.Header().Get("Retry-After") == "" {
-			w.Header().Set("Retry-After", retryAfterBusy)
-		}
+	switch {
+	case e == errBusy:
+		w.Header().Set("Retry-After", retryAfterHeavy)
+	case e.status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterBusy)
 		s.log.Warn().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: store busy; answered 503")
 	}
 	s.write(w, e.status, e.body())

@@ -95,6 +95,44 @@ func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, mem
 	return groups, briefs, total, nil
 }
 
+// SCIMGroupMembers returns up to limit (all when limit <= 0) of the live
+// SCIM-visible members of a SCIM-owned group of org, ordered by userName,
+// each with ID, UserName, DisplayName and Status: the members SCIMGroup
+// attaches, read for one group at a time so that a caller streaming many
+// groups holds one group's members, and can stop at a budget. An unknown
+// group, or one of another org or owner, has none.
+func (s *Store) SCIMGroupMembers(ctx context.Context, org, groupID string, limit int) ([]orgsync.Member, error) {
+	q := `SELECT m.id, m.user_name, m.display_name, m.status FROM group_members gm
+		JOIN org_groups g ON g.id = gm.group_id
+		JOIN members m ON m.id = gm.member_id
+		WHERE gm.group_id = ? AND g.org_id = ? AND g.owner = ? AND m.owner = ? AND m.deleted_at IS NULL
+		ORDER BY m.user_name_fold`
+	args := []any{groupID, org, scimOwner, scimOwner}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: group %q members: %w", groupID, translate(err))
+	}
+	defer rows.Close()
+	var out []orgsync.Member
+	for rows.Next() {
+		var m orgsync.Member
+		var status string
+		if err := rows.Scan(&m.ID, &m.UserName, &m.DisplayName, &status); err != nil {
+			return nil, fmt.Errorf("store: group %q members: %w", groupID, err)
+		}
+		m.Status = orgsync.Status(status)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: group %q members: %w", groupID, translate(err))
+	}
+	return out, nil
+}
+
 // attachGroupMembers fills Members of groups with their visible members.
 func (s *Store) attachGroupMembers(ctx context.Context, groups []orgsync.Group) (map[string]orgsync.Member, error) {
 	briefs := map[string]orgsync.Member{}
