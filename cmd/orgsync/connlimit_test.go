@@ -152,3 +152,23 @@ func TestIdleConnectionFloodDoesNotStarveSCIM(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestLimitConfigs: the connection limits and the busy timeout are
+// validated; unset, they take their defaults.
+func TestLimitConfigs(t *testing.T) {
+	_, err := LoadConfig("testdata/config/limits.bad.yaml", true)
+	for _, want := range []string{"server.max_connections: must be at least 16",
+		"server.max_connections_per_client: must be between 1 and server.max_connections (8)",
+		"database.busy_timeout: must be between"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q: %v", want, err)
+		}
+	}
+	cfg, err := LoadConfig(writeConfig(t, ""), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.Server; s.MaxConnections != 4096 || s.MaxConnectionsPerClient != 128 || cfg.Database.BusyTimeout.D() != 15*time.Second {
+		t.Fatalf("defaults: max_connections %d, per client %d, busy_timeout %v", s.MaxConnections, s.MaxConnectionsPerClient, cfg.Database.BusyTimeout)
+	}
+}
