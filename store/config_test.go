@@ -8,7 +8,7 @@ import (
 func TestRedactDSN(t *testing.T) {
 	tests := []struct {
 		name, dsn, want string
-		secrets       []string
+		secrets         []string
 	}{
 		{"url", "postgres://orgsync:s3cret@db:5432/orgsync?sslmode=require", "postgres://orgsync:<redacted>@db:5432/orgsync?sslmode=require", []string{"s3cret"}},
 		{"url without password", "postgres://orgsync@db/orgsync", "postgres://orgsync@db/orgsync", nil},
