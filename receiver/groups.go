@@ -129,12 +129,18 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 	var members []orgsync.Member
 	fits := false
 	if proj.wants("members") {
-		release, err := s.heavy.acquire(ctx, org)
-		if err != nil {
-			s.fail(w, r, err)
-			return
+		// A read takes one of the org's slots. The answer to a write does
+		// not: the write has happened, and a 503 now would have the IdP
+		// repeat it (a repeated POST is a 409). Writes are serialised, so
+		// their answers are few at a time anyway.
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			release, err := s.heavy.acquire(ctx, org)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			defer release()
 		}
-		defer release()
 		if members, fits, err = s.groupMembers(ctx, org, id, s.opts.MaxGroupMembers); err != nil {
 			s.fail(w, r, err)
 			return

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,10 @@ func (f *groupStore) SCIMGroupMembers(_ context.Context, org, id string, limit i
 	return out, nil
 }
 
+func (f *groupStore) SCIMUpdateGroup(_ context.Context, org, id string, _ int64, _ orgsync.GroupPatch) (orgsync.Group, error) {
+	return f.group(org, 1), nil
+}
+
 func getJSON(t *testing.T, url, token string) (int, http.Header, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
@@ -114,6 +119,18 @@ func TestHeavyGroupReadsAreBoundedPerOrg(t *testing.T) {
 		if code, _, _ := getJSON(t, srv.URL+path, "beta"); code != 200 {
 			t.Fatalf("GET %s of another org: %d, want 200", path, code)
 		}
+	}
+	// The answer to a write never waits for a slot: the write is done.
+	req, _ := http.NewRequest("PUT", srv.URL+"/Groups/g1", strings.NewReader(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"group 1"}`))
+	req.Header.Set("Authorization", "Bearer acme")
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("PUT with the org's slots taken: %d, want 200 (the write happened)", resp.StatusCode)
 	}
 	for _, r := range releases {
 		r()
