@@ -218,8 +218,9 @@ func plannedProvisions(p *orgsync.Plan) []string {
 	return out
 }
 
-// The JSON shape is the CLI contract of `plan --format json` (see
-// ARCHITECTURE.md); fields beyond it are additions, never renames.
+// The JSON shape is the CLI contract of `plan --format json`, format
+// version 1 (see docs/formats.md); fields beyond it are additions, never
+// renames.
 type jsonDoc struct {
 	Runs []jsonRun `json:"runs"`
 }

@@ -165,7 +165,7 @@ func TestRenderUnknownFormat(t *testing.T) {
 	}
 }
 
-// TestJSONContract checks the shape ARCHITECTURE.md promises for
+// TestJSONContract checks the shape docs/formats.md promises for
 // `plan --format json`, independently of the golden file.
 func TestJSONContract(t *testing.T) {
 	var b bytes.Buffer

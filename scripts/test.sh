@@ -7,6 +7,7 @@
 #     temp dir, never touching system services,
 #   - runs go vet and go test -race over every package (under CI=true a
 #     test whose server is missing fails instead of skipping),
+#   - checks the packaging (scripts/packaging-check.sh),
 #   - stops everything again, whatever happened.
 # Usage: scripts/test.sh [go test flags...]   e.g. scripts/test.sh -run TestConformance
 set -euo pipefail
@@ -25,6 +26,9 @@ start_slapd 23389
 
 step "Samba AD DC (throwaway domain)"
 start_samba
+
+step "packaging (stamped version, systemd unit)"
+scripts/packaging-check.sh
 
 step "go vet"
 go vet ./...

@@ -11,6 +11,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
+	"github.com/orgsync/orgsync/internal/buildinfo"
 )
 
 // cli runs the CLI in dir and returns its exit code and streams.
@@ -133,7 +134,10 @@ func TestConfigValidateExitCodes(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "server.listen") || !strings.Contains(errOut, "orgs[0]") {
 		t.Fatalf("invalid config: %d %q", code, errOut)
 	}
-	if code, out, _ := cli(t, good, "version"); code != 0 || !strings.HasPrefix(out, "orgsync ") {
-		t.Fatalf("version: %d %q", code, out)
+	want := "orgsync " + buildinfo.Get().String() + "\n"
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		if code, out, _ := cli(t, good, args...); code != 0 || out != want || !strings.Contains(out, "commit ") || !strings.Contains(out, "built ") {
+			t.Fatalf("%v: %d %q, want %q", args, code, out, want)
+		}
 	}
 }

@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/orgsync/orgsync/internal/buildinfo"
 )
 
 func (a *app) configCommand() *cobra.Command {
@@ -36,27 +37,13 @@ func (a *app) configCommand() *cobra.Command {
 	return cmd
 }
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
 func (a *app) versionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version, commit and build date",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			rev := ""
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-						rev = " (" + s.Value[:12] + ")"
-					}
-				}
-				if version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-					version = bi.Main.Version
-				}
-			}
-			fmt.Fprintf(a.stdout, "orgsync %s%s\n", version, rev)
+			fmt.Fprintf(a.stdout, "orgsync %s\n", buildinfo.Get())
 			return nil
 		},
 	}

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/buildinfo"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -69,9 +70,12 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:         "Keep a KMS org's members in line with the company directory (SCIM push, LDAP/SCIM pull)",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildinfo.Get().String(),
 	}
+	root.SetVersionTemplate("orgsync {{.Version}}\n")
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: orgsync.yaml if present, else built-in defaults)")
 	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.versionCommand())
+	root.AddCommand(a.healthcheckCommand())
 	for _, c := range a.reconcileCommands() {
 		root.AddCommand(c)
 	}
