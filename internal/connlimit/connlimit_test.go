@@ -2,10 +2,13 @@ package connlimit
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"strings"
@@ -186,5 +189,57 @@ func TestExemptAddressesBoundByTotalOnly(t *testing.T) {
 		if c != nil {
 			c.Close()
 		}
+	}
+}
+
+// TestTLSConnectionsAreTracked: behind TLS the server's ConnState sees
+// *tls.Conn; the Listener still knows a connection in a request from an
+// idle one, and never closes the busy one to make room.
+func TestTLSConnectionsAreTracked(t *testing.T) {
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		<-release
+		io.WriteString(w, "ok")
+	}))
+	l := New(srv.Listener, Limits{Total: 100, PerClient: 3}, zerolog.Nop())
+	srv.Listener = l
+	srv.Config.ConnState = l.ConnState
+	srv.StartTLS()
+	defer srv.Close()
+	defer free() // before Close, which waits for the handlers
+	var wg sync.WaitGroup
+	results := make([]string, 3)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := srv.Client().Transport.(*http.Transport).Clone()
+			resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+			if err != nil {
+				results[i] = err.Error()
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			results[i] = string(b)
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // the three are in their requests
+	pool := x509.NewCertPool()
+	pool.AddCert(srv.Certificate())
+	if c, err := tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "example.com"}); err == nil {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		c.Close()
+		if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("a fourth TLS connection while three are busy was not refused: %v", err)
+		}
+	}
+	free()
+	wg.Wait()
+	if strings.Join(results, ",") != "ok,ok,ok" {
+		t.Fatalf("busy TLS requests: %q, want all ok (a busy connection was closed)", results)
 	}
 }
