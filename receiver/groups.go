@@ -30,65 +30,33 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	withMembers := p.proj.wants("members") && len(groups) > 0
-	if withMembers {
+	var members map[string][]orgsync.Member
+	if p.proj.wants("members") && len(groups) > 0 {
 		release, err := s.heavy.acquire(ctx, org)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		defer release()
-	}
-	// The first group's members are read before the answer starts, so
-	// that a failing store is still answered with a status.
-	budget := s.opts.MaxListMembers
-	var first []orgsync.Member
-	firstFits := false
-	if withMembers {
-		if first, firstFits, err = s.groupMembers(ctx, org, groups[0].ID, budget); err != nil {
+		ids := make([]string, len(groups))
+		for i, g := range groups {
+			ids[i] = g.ID
+		}
+		if members, err = s.st.SCIMGroupsMembers(ctx, org, ids, s.opts.MaxListMembers); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 	}
+	// Streamed one group at a time: the members read are bounded by the
+	// cap, but their JSON would be several times as large.
 	ls := startList(w, total, len(groups), p.query.StartIndex)
-	for i, g := range groups {
-		var members []orgsync.Member
-		fits := false
-		switch {
-		case !withMembers || budget < 0:
-		case i == 0:
-			members, fits = first, firstFits
-		default:
-			if members, fits, err = s.groupMembers(ctx, org, g.ID, budget); err != nil {
-				// The status is sent: cut the connection so that the
-				// client cannot take a partial list for a whole one.
-				s.log.Error().Err(err).Str("path", r.URL.Path).Msg("scim: group list failed while streaming; connection aborted")
-				panic(http.ErrAbortHandler)
-			}
-		}
-		if fits {
-			budget -= len(members)
-		} else {
-			budget = -1 // once a group is listed without members, so are those after it
-		}
-		if err := ls.add(p.proj.apply(groupDoc(base, g, members, fits))); err != nil {
+	for _, g := range groups {
+		ms, with := members[g.ID]
+		if err := ls.add(p.proj.apply(groupDoc(base, g, ms, with))); err != nil {
 			return // the client went away
 		}
 	}
 	_ = ls.end()
-}
-
-// groupMembers reads the members of group id when there are at most
-// budget of them (fits), else none.
-func (s *Server) groupMembers(ctx context.Context, org, id string, budget int) ([]orgsync.Member, bool, error) {
-	ms, err := s.st.SCIMGroupMembers(ctx, org, id, budget+1)
-	if err != nil {
-		return nil, false, err
-	}
-	if len(ms) > budget {
-		return nil, false, nil
-	}
-	return ms, true, nil
 }
 
 // groupDoc is groupJSON from a group's member list.
@@ -141,11 +109,12 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 			}
 			defer release()
 		}
-		if members, fits, err = s.groupMembers(ctx, org, id, s.opts.MaxGroupMembers); err != nil {
+		got, err := s.st.SCIMGroupsMembers(ctx, org, []string{id}, s.opts.MaxGroupMembers)
+		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		if !fits {
+		if members, fits = got[id]; !fits {
 			s.log.Warn().Str("org", org).Str("group", id).Int("max_group_members", s.opts.MaxGroupMembers).
 				Msg("scim: group has more members than one response carries; answered without members")
 		}

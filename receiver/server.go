@@ -33,9 +33,10 @@ type Store interface {
 
 	SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
 	SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
-	// SCIMGroupMembers returns up to limit (<= 0: all) of a group's
-	// members, as SCIMGroup attaches them, ordered by userName.
-	SCIMGroupMembers(ctx context.Context, org, groupID string, limit int) ([]orgsync.Member, error)
+	// SCIMGroupsMembers returns the members (as SCIMGroup attaches them,
+	// by userName) of the leading groups of groupIDs while they fit budget
+	// together; the groups from the first that does not fit on are absent.
+	SCIMGroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error)
 	SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
 	SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
 	SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error

@@ -95,40 +95,74 @@ func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, mem
 	return groups, briefs, total, nil
 }
 
-// SCIMGroupMembers returns up to limit (all when limit <= 0) of the live
-// SCIM-visible members of a SCIM-owned group of org, ordered by userName,
-// each with ID, UserName, DisplayName and Status: the members SCIMGroup
-// attaches, read for one group at a time so that a caller streaming many
-// groups holds one group's members, and can stop at a budget. An unknown
-// group, or one of another org or owner, has none.
-func (s *Store) SCIMGroupMembers(ctx context.Context, org, groupID string, limit int) ([]orgsync.Member, error) {
-	q := `SELECT m.id, m.user_name, m.display_name, m.status FROM group_members gm
-		JOIN org_groups g ON g.id = gm.group_id
-		JOIN members m ON m.id = gm.member_id
-		WHERE gm.group_id = ? AND g.org_id = ? AND g.owner = ? AND m.owner = ? AND m.deleted_at IS NULL
-		ORDER BY m.user_name_fold`
-	args := []any{groupID, org, scimOwner, scimOwner}
-	if limit > 0 {
-		q += ` LIMIT ?`
-		args = append(args, limit)
+// SCIMGroupsMembers returns the members of the leading groups of groupIDs
+// (SCIM-owned groups of org, in the caller's order) while their members
+// together fit budget: the first group whose members would not fit, and
+// every group after it, is left out of the map, so that a caller listing
+// groups carries whole groups only and holds at most about budget members.
+// Members are as SCIMGroup attaches them (live, SCIM-visible, ordered by
+// userName; ID, UserName, DisplayName, Status). An ID that is not a
+// SCIM-owned group of org is skipped. Two queries, whatever the number of
+// groups: one counts, one reads.
+func (s *Store) SCIMGroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error) {
+	out := map[string][]orgsync.Member{}
+	if len(groupIDs) == 0 {
+		return out, nil
 	}
-	rows, err := s.query(ctx, q, args...)
+	ids := toAny(groupIDs)
+	rows, err := s.query(ctx, `SELECT g.id, COUNT(m.id) FROM org_groups g
+		LEFT JOIN group_members gm ON gm.group_id = g.id
+		LEFT JOIN members m ON m.id = gm.member_id AND m.owner = ? AND m.deleted_at IS NULL
+		WHERE g.id IN (`+placeholders(len(ids))+`) AND g.org_id = ? AND g.owner = ?
+		GROUP BY g.id`, append(append([]any{scimOwner}, ids...), org, scimOwner)...)
 	if err != nil {
-		return nil, fmt.Errorf("store: group %q members: %w", groupID, translate(err))
+		return nil, fmt.Errorf("store: count group members: %w", translate(err))
 	}
-	defer rows.Close()
-	var out []orgsync.Member
+	counts := map[string]int{} // only the groups of org owned by "scim"
 	for rows.Next() {
-		var m orgsync.Member
-		var status string
-		if err := rows.Scan(&m.ID, &m.UserName, &m.DisplayName, &status); err != nil {
-			return nil, fmt.Errorf("store: group %q members: %w", groupID, err)
+		var gid string
+		var n int
+		if err := rows.Scan(&gid, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: count group members: %w", err)
 		}
-		m.Status = orgsync.Status(status)
-		out = append(out, m)
+		counts[gid] = n
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: group %q members: %w", groupID, translate(err))
+		return nil, fmt.Errorf("store: count group members: %w", translate(err))
+	}
+	var take []string
+	left := budget
+	for _, id := range groupIDs {
+		n, ok := counts[id]
+		if !ok {
+			continue // not a SCIM group of org: it has no members here
+		}
+		if n > left {
+			break
+		}
+		left -= n
+		take = append(take, id)
+		out[id] = nil
+	}
+	if len(take) == 0 {
+		return out, nil
+	}
+	groups := make([]orgsync.Group, len(take))
+	for i, id := range take {
+		groups[i].ID = id
+	}
+	briefs, err := s.attachGroupMembers(ctx, groups)
+	if err != nil {
+		return nil, fmt.Errorf("store: group members: %w", translate(err))
+	}
+	for _, g := range groups {
+		ms := make([]orgsync.Member, len(g.Members))
+		for i, id := range g.Members {
+			ms[i] = briefs[id]
+		}
+		out[g.ID] = ms
 	}
 	return out, nil
 }
