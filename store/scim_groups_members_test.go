@@ -1,19 +1,34 @@
-package store
+package store_test
 
 import (
 	"context"
 	"testing"
 
+	"github.com/rs/zerolog"
+
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/store"
 )
 
 // TestSCIMGroupsMembers: the leading groups whose members fit the budget
 // come whole, in userName order; from the first that does not fit on,
 // none; groups of another org or owner never.
 func TestSCIMGroupsMembers(t *testing.T) {
-	s, _ := openSQLite(t)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s, err := store.Open(context.Background(), b.config(t), zerolog.Nop())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			testSCIMGroupsMembers(t, s)
+		})
+	}
+}
+
+func testSCIMGroupsMembers(t *testing.T, s *store.Store) {
 	ctx := context.Background()
-	if err := s.EnsureOrgs(ctx, []orgsync.Org{{ID: "beta", Name: "Beta", DefaultRole: "member"}}); err != nil {
+	if err := s.EnsureOrgs(ctx, []orgsync.Org{{ID: "acme", Name: "Acme", DefaultRole: "member"}, {ID: "beta", Name: "Beta", DefaultRole: "member"}}); err != nil {
 		t.Fatal(err)
 	}
 	var ids []string
