@@ -18,4 +18,8 @@ var (
 	ErrUnauthorized = errors.New("unauthorized")
 	// ErrGuard: a guard refused a plan.
 	ErrGuard = errors.New("refused by guard")
+	// ErrUnavailable: the store could not take the lock it needs in time
+	// (another writer holds it): nothing was written, and the same request
+	// may succeed when retried a little later.
+	ErrUnavailable = errors.New("temporarily unavailable")
 )

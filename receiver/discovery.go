@@ -10,7 +10,7 @@ import (
 
 func (s *Server) serviceProviderConfig(base string) map[string]any {
 	return map[string]any{
-		"schemas":        []string{schemaSPConfig},
+		"schemas":        []string{schemaSPConfig, schemaKMSConfig},
 		"patch":          map[string]any{"supported": true},
 		"bulk":           map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":         map[string]any{"supported": true, "maxResults": s.opts.MaxResults},
@@ -22,6 +22,10 @@ func (s *Server) serviceProviderConfig(base string) map[string]any {
 			"description": "A per-organisation bearer token created with `orgsync tokens create`, sent as Authorization: Bearer <token>.",
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
+		// The member caps of group reads (see heavy.go): a list carries
+		// at most maxListMembers member values, a GET of one group at most
+		// maxGroupMembers; groups past them come without "members".
+		schemaKMSConfig: map[string]any{"maxListMembers": s.opts.MaxListMembers, "maxGroupMembers": s.opts.MaxGroupMembers},
 	}
 }
 
@@ -84,7 +88,7 @@ func schemas(base string) []map[string]any {
 		),
 		sc(schemaGroup, typeGroup, "A group of members",
 			attr("displayName", "string", "Unique name of the group, case-insensitive", required, set("uniqueness", "server")),
-			attr("members", "complex", "Members of the group", multi, subs(
+			attr("members", "complex", "Members of the group. A list carries the members of its leading groups while they fit maxListMembers (ServiceProviderConfig, "+schemaKMSConfig+"); the groups after come without members: read those with GET /Groups/{id}", multi, subs(
 				attr("value", "string", "id of the member", set("mutability", "immutable")),
 				attr("display", "string", "userName of the member", readOnly),
 				attr("type", "string", "Always User", readOnly, set("canonicalValues", []string{"User"})),

@@ -37,4 +37,13 @@
 //   - Sorting is not supported (declared so); lists have a stable order
 //     across pages (users by userName, or by id when filtered; groups by
 //     displayName).
+//   - Group reads with members are bounded (heavy.go): a list carries the
+//     members of its leading groups up to Options.MaxListMembers (10,000)
+//     and lists the others without "members" — whole groups only, never a
+//     part of one; a GET of one group up to MaxGroupMembers (100,000); both
+//     declared in ServiceProviderConfig under the KMS extension. Lists are
+//     streamed; each org runs at most HeavyPerOrg such reads at once, and
+//     one more is 503 with Retry-After after HeavyWait.
+//   - A store that cannot get its write lock in time (orgsync.ErrUnavailable)
+//     is 503 with Retry-After, never 500.
 package receiver

@@ -50,7 +50,12 @@ var kinds = []struct {
 	{orgsync.ErrPrecondition, http.StatusPreconditionFailed, ""},
 	{orgsync.ErrInvalid, http.StatusBadRequest, typeInvalidValue},
 	{orgsync.ErrUnauthorized, http.StatusUnauthorized, ""},
+	{orgsync.ErrUnavailable, http.StatusServiceUnavailable, ""},
 }
+
+// retryAfterBusy is the Retry-After (seconds) of a 503: the write lock
+// another writer holds is usually free again within seconds.
+const retryAfterBusy = "5"
 
 // answer returns the SCIM error for err; ok is false for an unexpected
 // (server) error, whose detail must not reach the client.

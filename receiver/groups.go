@@ -22,8 +22,7 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	withMembers := p.proj.wants("members")
-	groups, briefs, total, err := s.st.SCIMGroups(ctx, org, p.query, withMembers)
+	groups, _, total, err := s.st.SCIMGroups(ctx, org, p.query, false)
 	if errors.Is(err, orgsync.ErrInvalid) {
 		err = invalidFilter("%v", err)
 	}
@@ -31,16 +30,53 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	res := make([]any, 0, len(groups))
-	for _, g := range groups {
-		res = append(res, p.proj.apply(groupJSON(base, g, briefs, withMembers)))
+	var members map[string][]orgsync.Member
+	if p.proj.wants("members") && len(groups) > 0 {
+		release, err := s.heavy.acquire(ctx, org)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer release()
+		ids := make([]string, len(groups))
+		for i, g := range groups {
+			ids[i] = g.ID
+		}
+		if members, err = s.st.SCIMGroupsMembers(ctx, org, ids, s.opts.MaxListMembers); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
-	s.write(w, http.StatusOK, listResponse(res, total, p.query.StartIndex))
+	// Streamed one group at a time: the members read are bounded by the
+	// cap, but their JSON would be several times as large.
+	ls := startList(w, total, len(groups), p.query.StartIndex)
+	for _, g := range groups {
+		ms, with := members[g.ID]
+		if err := ls.add(p.proj.apply(groupDoc(base, g, ms, with))); err != nil {
+			return // the client went away
+		}
+	}
+	_ = ls.end()
+}
+
+// groupDoc is groupJSON from a group's member list.
+func groupDoc(base string, g orgsync.Group, members []orgsync.Member, withMembers bool) map[string]any {
+	if !withMembers {
+		return groupJSON(base, g, nil, false)
+	}
+	briefs := make(map[string]orgsync.Member, len(members))
+	g.Members = make([]string, len(members))
+	for i, m := range members {
+		g.Members[i] = m.ID
+		briefs[m.ID] = m
+	}
+	return groupJSON(base, g, briefs, true)
 }
 
 // sendGroup reads the group back (members only when the projection wants
 // them: Entra asks for excludedAttributes=members on every read) and
-// answers with it.
+// answers with it. A group of more than MaxGroupMembers is answered
+// without its members.
 func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string, status int) {
 	q := r.URL.Query()
 	proj, err := parseProjection(resourceGroups, q.Get("attributes"), q.Get("excludedAttributes"))
@@ -48,8 +84,7 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 		s.fail(w, r, err)
 		return
 	}
-	withMembers := proj.wants("members")
-	g, briefs, err := s.st.SCIMGroup(ctx, org, id, withMembers)
+	g, _, err := s.st.SCIMGroup(ctx, org, id, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -59,6 +94,31 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	var members []orgsync.Member
+	fits := false
+	if proj.wants("members") {
+		// A read takes one of the org's slots. The answer to a write does
+		// not: the write has happened, and a 503 now would have the IdP
+		// repeat it (a repeated POST is a 409). Writes are serialised, so
+		// their answers are few at a time anyway.
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			release, err := s.heavy.acquire(ctx, org)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			defer release()
+		}
+		got, err := s.st.SCIMGroupsMembers(ctx, org, []string{id}, s.opts.MaxGroupMembers)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if members, fits = got[id]; !fits {
+			s.log.Warn().Str("org", org).Str("group", id).Int("max_group_members", s.opts.MaxGroupMembers).
+				Msg("scim: group has more members than one response carries; answered without members")
+		}
+	}
 	w.Header().Set("ETag", etag(g.Version))
 	loc := base + "/Groups/" + g.ID
 	if status == http.StatusCreated {
@@ -66,7 +126,7 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 	} else {
 		w.Header().Set("Content-Location", loc)
 	}
-	s.write(w, status, proj.apply(groupJSON(base, g, briefs, withMembers)))
+	s.write(w, status, proj.apply(groupDoc(base, g, members, fits)))
 }
 
 func (s *Server) getGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {

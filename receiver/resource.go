@@ -15,6 +15,7 @@ const (
 	schemaGroup     = "urn:ietf:params:scim:schemas:core:2.0:Group"
 	schemaKMSUser   = "urn:hanzo:params:scim:schemas:extension:kms:2.0:User"
 	schemaKMSGroup  = "urn:hanzo:params:scim:schemas:extension:kms:2.0:Group"
+	schemaKMSConfig = "urn:hanzo:params:scim:schemas:extension:kms:2.0:ServiceProviderConfig"
 	schemaList      = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 	schemaPatchOp   = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 	schemaSearch    = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"

@@ -33,6 +33,10 @@ type Store interface {
 
 	SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
 	SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
+	// SCIMGroupsMembers returns the members (as SCIMGroup attaches them,
+	// by userName) of the leading groups of groupIDs while they fit budget
+	// together; the groups from the first that does not fit on are absent.
+	SCIMGroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error)
 	SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
 	SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
 	SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error
@@ -51,6 +55,19 @@ type Options struct {
 	// client gives none (default 100).
 	MaxResults   int
 	DefaultCount int
+	// MaxListMembers caps the member values of one group list response
+	// (default 10,000): the leading groups of the page carry their members
+	// while they fit, the others are listed without them. MaxGroupMembers
+	// is the cap of a GET of one group (default 100,000), past which it is
+	// answered without members. Both are declared in
+	// ServiceProviderConfig.
+	MaxListMembers  int
+	MaxGroupMembers int
+	// HeavyPerOrg bounds the group reads with members one org runs at once
+	// (default 2); one more waits up to HeavyWait (default 5s) for a slot,
+	// then gets 503 with Retry-After.
+	HeavyPerOrg int
+	HeavyWait   time.Duration
 	// FailedAuthLimit failed authentications from one address within
 	// FailedAuthWindow get 429 with Retry-After until the window ends
 	// (defaults 20 and 1 minute).
@@ -74,6 +91,18 @@ func (o *Options) setDefaults() {
 	if o.DefaultCount <= 0 {
 		o.DefaultCount = min(100, o.MaxResults)
 	}
+	if o.MaxListMembers <= 0 {
+		o.MaxListMembers = 10_000
+	}
+	if o.MaxGroupMembers <= 0 {
+		o.MaxGroupMembers = max(100_000, o.MaxListMembers)
+	}
+	if o.HeavyPerOrg <= 0 {
+		o.HeavyPerOrg = 2
+	}
+	if o.HeavyWait <= 0 {
+		o.HeavyWait = 5 * time.Second
+	}
 	if o.FailedAuthLimit <= 0 {
 		o.FailedAuthLimit = 20
 	}
@@ -96,12 +125,14 @@ type Server struct {
 	log     zerolog.Logger
 	opts    Options
 	limiter *authlimit.Limiter
+	heavy   *heavySlots
 }
 
 // New returns the SCIM receiver over st.
 func New(st Store, log zerolog.Logger, opts Options) *Server {
 	opts.setDefaults()
-	return &Server{st: st, log: log, opts: opts, limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now)}
+	return &Server{st: st, log: log, opts: opts, limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now),
+		heavy: newHeavySlots(opts.HeavyPerOrg, opts.HeavyWait)}
 }
 
 // Mount returns a handler serving the receiver under prefix (e.g.
@@ -188,14 +219,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	token = strings.TrimSpace(token)
 	if !strings.EqualFold(scheme, "Bearer") || token == "" {
-		s.limiter.Fail(addr)
+		s.failedAuth(addr, "no bearer token")
 		s.unauthorized(w, r, "a bearer token is required")
 		return "", false
 	}
 	t, err := s.st.Authenticate(r.Context(), token)
 	if errors.Is(err, orgsync.ErrUnauthorized) {
-		s.limiter.Fail(addr)
-		s.log.Warn().Str("remote", addr).Str("reason", err.Error()).Msg("scim: authentication failed")
+		s.failedAuth(addr, err.Error())
 		s.unauthorized(w, r, "the bearer token is invalid, expired or revoked")
 		return "", false
 	}
@@ -204,6 +234,19 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		return "", false
 	}
 	return t.Org, true
+}
+
+// failedAuth counts a failed authentication of client addr. It logs the
+// first failure of the client's window and the one that reaches the
+// limit, not every one: a client guessing tokens must not flood the log.
+func (s *Server) failedAuth(addr, reason string) {
+	switch n := s.limiter.Fail(addr); n {
+	case 1:
+		s.log.Warn().Str("remote", addr).Str("reason", reason).Msg("scim: authentication failed")
+	case s.opts.FailedAuthLimit:
+		s.log.Warn().Str("remote", addr).Str("reason", reason).Int("failures", n).Dur("window", s.opts.FailedAuthWindow).
+			Msg("scim: authentication failed; this client is refused (429) until its window ends, and further failures are not logged")
+	}
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, detail string) {
@@ -233,11 +276,19 @@ func (s *Server) write(w http.ResponseWriter, status int, body any) {
 }
 
 // fail answers err as a SCIM error; unexpected errors are logged and
-// answered 500 without detail.
+// answered 500 without detail. A 503 (the store is busy) carries
+// Retry-After, so IdPs retry it later rather than count a failure.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := answer(err)
 	if !ok {
 		s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: request failed")
+	}
+	switch {
+	case e == errBusy:
+		w.Header().Set("Retry-After", retryAfterHeavy)
+	case e.status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfterBusy)
+		s.log.Warn().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: store busy; answered 503")
 	}
 	s.write(w, e.status, e.body())
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/orgsync/orgsync"
 )
@@ -32,6 +33,18 @@ type Config struct {
 	PasswordFile string         `yaml:"password_file"`
 	// MaxOpenConns caps the pool (postgres); sqlite uses its own settings.
 	MaxOpenConns int `yaml:"max_open_conns"`
+	// BusyTimeout is how long a write waits for SQLite's write lock held
+	// by another writer (a CLI reconcile, another request) before failing
+	// as temporarily unavailable (SCIM: 503 with Retry-After). Default
+	// DefaultBusyTimeout.
+	BusyTimeout orgsync.Duration `yaml:"busy_timeout"`
+}
+
+func (c *Config) busyTimeout() time.Duration {
+	if c.BusyTimeout <= 0 {
+		return DefaultBusyTimeout
+	}
+	return c.BusyTimeout.D()
 }
 
 // SetDefaults fills the embedded SQLite default.
@@ -44,6 +57,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxOpenConns == 0 {
 		c.MaxOpenConns = 10
+	}
+	if c.BusyTimeout == 0 {
+		c.BusyTimeout = orgsync.Duration(DefaultBusyTimeout)
 	}
 }
 
@@ -74,6 +90,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxOpenConns < 1 {
 		errs = append(errs, errors.New("database.max_open_conns: must be at least 1"))
+	}
+	if c.BusyTimeout < 0 || c.BusyTimeout.D() > 10*time.Minute {
+		errs = append(errs, errors.New("database.busy_timeout: must be between 0 (the default, 15s) and 10m"))
 	}
 	return errors.Join(errs...)
 }
@@ -112,22 +131,120 @@ func (c Config) Redacted() Config {
 	return c
 }
 
-// RedactDSN hides the password of a postgres URL or key=value DSN.
+// RedactDSN hides the passwords of a postgres URL (user info, and
+// password or sslpassword query parameters) or key=value DSN (password=x,
+// password = x, password='x y', with \' escapes). A DSN it cannot read is
+// shown only up to its first "password".
 func RedactDSN(dsn string) string {
-	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+	lower := strings.ToLower(dsn)
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return redactURL(dsn)
+	}
+	out, ok := redactKeyValues(dsn)
+	if !ok {
+		return cutAtPassword(dsn)
+	}
+	return out
+}
+
+func isPasswordKey(k string) bool {
+	k = strings.ToLower(k)
+	return k == "password" || k == "sslpassword"
+}
+
+func redactURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		// Unparsable (e.g. a bad escape in the password): show the scheme
+		// and what follows the user info, nothing of the user info.
+		scheme, rest, _ := strings.Cut(dsn, "://")
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			rest = rest[at+1:]
+		}
+		return cutAtPassword(scheme + "://" + orgsync.Redacted + "@" + rest)
+	}
+	if u.User != nil {
 		if _, has := u.User.Password(); has {
 			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			return strings.Replace(u.String(), "xxxxx", orgsync.Redacted, 1)
-		}
-		return dsn
-	}
-	fields := strings.Fields(dsn)
-	for i, f := range fields {
-		if strings.HasPrefix(strings.ToLower(f), "password=") {
-			fields[i] = "password=" + orgsync.Redacted
 		}
 	}
-	return strings.Join(fields, " ")
+	if u.RawQuery != "" {
+		q, err := url.ParseQuery(u.RawQuery)
+		if err != nil {
+			return cutAtPassword(u.String())
+		}
+		for k := range q {
+			if isPasswordKey(k) {
+				q[k] = []string{"xxxxx"}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return strings.ReplaceAll(u.String(), "xxxxx", orgsync.Redacted)
+}
+
+// redactKeyValues rewrites a libpq key=value DSN with password values
+// replaced; ok is false when dsn is not one.
+func redactKeyValues(dsn string) (string, bool) {
+	var b strings.Builder
+	i, n := 0, len(dsn)
+	space := func() {
+		for i < n && (dsn[i] == ' ' || dsn[i] == '\t' || dsn[i] == '\n' || dsn[i] == '\r') {
+			i++
+		}
+	}
+	for {
+		space()
+		if i >= n {
+			return strings.TrimSuffix(b.String(), " "), true
+		}
+		ks := i
+		for i < n && dsn[i] != '=' && dsn[i] != ' ' && dsn[i] != '\t' {
+			i++
+		}
+		key := dsn[ks:i]
+		space()
+		if key == "" || i >= n || dsn[i] != '=' {
+			return "", false
+		}
+		i++ // '='
+		space()
+		vs := i
+		if i < n && dsn[i] == '\'' {
+			i++
+			for i < n && dsn[i] != '\'' {
+				if dsn[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			if i >= n {
+				return "", false // unterminated quote
+			}
+			i++
+		} else {
+			for i < n && dsn[i] != ' ' && dsn[i] != '\t' && dsn[i] != '\n' && dsn[i] != '\r' {
+				if dsn[i] == '\\' {
+					i++
+				}
+				i++
+			}
+			i = min(i, n)
+		}
+		val := dsn[vs:i]
+		if isPasswordKey(key) {
+			val = orgsync.Redacted
+		}
+		b.WriteString(key + "=" + val + " ")
+	}
+}
+
+// cutAtPassword keeps dsn up to its first "password" (any case).
+func cutAtPassword(dsn string) string {
+	if i := strings.Index(strings.ToLower(dsn), "password"); i >= 0 {
+		return dsn[:i] + "password=" + orgsync.Redacted + " (rest hidden: unreadable DSN)"
+	}
+	return dsn
 }
 
 // sqlitePath is the file behind a sqlite DSN, "" for memory databases.

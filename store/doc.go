@@ -5,10 +5,17 @@
 // It runs on gorm over SQLite (the embedded default, in WAL mode) or
 // PostgreSQL (for several replicas). Every write happens in a transaction
 // that also appends its events, so the feed never misses or invents a
-// change. Writes are serialised per database (a mutex on SQLite, an
-// advisory transaction lock on PostgreSQL), which keeps event sequence
-// numbers in commit order: a reader resuming after sequence N never skips
-// an event that commits later.
+// change. Writes are serialised per database (an in-process lock and
+// BEGIN IMMEDIATE on SQLite, an advisory transaction lock on PostgreSQL),
+// which keeps event sequence numbers in commit order: a reader resuming
+// after sequence N never skips an event that commits later. On SQLite a
+// writer waits at most database.busy_timeout for either lock, then fails
+// with ErrUnavailable having written nothing.
+//
+// Authenticate only reads: the use of a token is noted in memory and
+// written to last_used_at by a background goroutine, coalesced, within
+// seconds and at Close (tokenuse.go), so that authenticating never waits
+// for a writer.
 //
 // On SQLite, the write-ahead log is copied into the database file by a
 // background checkpoint (sqlite.go) rather than by the commit that fills
@@ -33,7 +40,7 @@
 //
 // Errors are translated at this edge to the domain kinds of package orgsync:
 // ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),
-// ErrInvalid.
+// ErrInvalid, ErrUnavailable (SQLite's lock not had in time).
 //
 // The schema is versioned (migrate.go); Open upgrades an older database in
 // place and refuses one newer than this build knows.

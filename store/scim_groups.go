@@ -95,6 +95,78 @@ func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, mem
 	return groups, briefs, total, nil
 }
 
+// SCIMGroupsMembers returns the members of the leading groups of groupIDs
+// (SCIM-owned groups of org, in the caller's order) while their members
+// together fit budget: the first group whose members would not fit, and
+// every group after it, is left out of the map, so that a caller listing
+// groups carries whole groups only and holds at most about budget members.
+// Members are as SCIMGroup attaches them (live, SCIM-visible, ordered by
+// userName; ID, UserName, DisplayName, Status). An ID that is not a
+// SCIM-owned group of org is skipped. Two queries, whatever the number of
+// groups: one counts, one reads.
+func (s *Store) SCIMGroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error) {
+	out := map[string][]orgsync.Member{}
+	if len(groupIDs) == 0 {
+		return out, nil
+	}
+	ids := toAny(groupIDs)
+	rows, err := s.query(ctx, `SELECT g.id, COUNT(m.id) FROM org_groups g
+		LEFT JOIN group_members gm ON gm.group_id = g.id
+		LEFT JOIN members m ON m.id = gm.member_id AND m.owner = ? AND m.deleted_at IS NULL
+		WHERE g.id IN (`+placeholders(len(ids))+`) AND g.org_id = ? AND g.owner = ?
+		GROUP BY g.id`, append(append([]any{scimOwner}, ids...), org, scimOwner)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: count group members: %w", translate(err))
+	}
+	counts := map[string]int{} // only the groups of org owned by "scim"
+	for rows.Next() {
+		var gid string
+		var n int
+		if err := rows.Scan(&gid, &n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: count group members: %w", err)
+		}
+		counts[gid] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: count group members: %w", translate(err))
+	}
+	var take []string
+	left := budget
+	for _, id := range groupIDs {
+		n, ok := counts[id]
+		if !ok {
+			continue // not a SCIM group of org: it has no members here
+		}
+		if n > left {
+			break
+		}
+		left -= n
+		take = append(take, id)
+		out[id] = nil
+	}
+	if len(take) == 0 {
+		return out, nil
+	}
+	groups := make([]orgsync.Group, len(take))
+	for i, id := range take {
+		groups[i].ID = id
+	}
+	briefs, err := s.attachGroupMembers(ctx, groups)
+	if err != nil {
+		return nil, fmt.Errorf("store: group members: %w", translate(err))
+	}
+	for _, g := range groups {
+		ms := make([]orgsync.Member, len(g.Members))
+		for i, id := range g.Members {
+			ms[i] = briefs[id]
+		}
+		out[g.ID] = ms
+	}
+	return out, nil
+}
+
 // attachGroupMembers fills Members of groups with their visible members.
 func (s *Store) attachGroupMembers(ctx context.Context, groups []orgsync.Group) (map[string]orgsync.Member, error) {
 	briefs := map[string]orgsync.Member{}

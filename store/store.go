@@ -41,7 +41,16 @@ type Store struct {
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
 
-	wmu sync.Mutex // serialises SQLite writers in this process
+	// wlock serialises SQLite writers in this process (a one-slot
+	// semaphore rather than a mutex, so that waiting for it is bounded by
+	// busyTimeout like waiting for another process's lock).
+	wlock chan struct{}
+	// busyTimeout is how long a writer waits for the write lock before
+	// its write fails with orgsync.ErrUnavailable.
+	busyTimeout time.Duration
+
+	// uses records token use off the request path (tokenuse.go).
+	uses *tokenUses
 
 	// stmts caches prepared statements of the hot SCIM reads (scim.go):
 	// SQL text → *sql.Stmt.
@@ -81,7 +90,7 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 		if err := checkSQLitePath(dsn); err != nil {
 			return nil, err
 		}
-		db, err = openSQLiteRetrying(ctx, dsn, gcfg)
+		db, err = openSQLiteRetrying(ctx, dsn, gcfg, cfg.busyTimeout())
 	case DriverPostgres:
 		d.postgres = true
 		db, err = gorm.Open(postgres.Open(dsn), gcfg)
@@ -117,7 +126,8 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 			return nil, openError(cfg, err)
 		}
 	}
-	s := &Store{db: db, dialect: d, log: log, Now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{db: db, dialect: d, log: log, Now: func() time.Time { return time.Now().UTC() },
+		wlock: make(chan struct{}, 1), busyTimeout: cfg.busyTimeout()}
 	if err := migrate(ctx, db, d, version); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -128,6 +138,7 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 		_ = db.WithContext(ctx).Exec(`PRAGMA optimize=0x10002`).Error
 		s.startCheckpointer(sqlDB)
 	}
+	s.uses = newTokenUses(s)
 	return s, nil
 }
 
@@ -136,10 +147,10 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 // creating the database together (serve and a CLI command) can see
 // SQLITE_BUSY on their first connection: they try again for as long as the
 // busy timeout would have waited.
-func openSQLiteRetrying(ctx context.Context, dsn string, gcfg *gorm.Config) (*gorm.DB, error) {
-	deadline := time.Now().Add(sqliteBusyTimeout)
+func openSQLiteRetrying(ctx context.Context, dsn string, gcfg *gorm.Config, busy time.Duration) (*gorm.DB, error) {
+	deadline := time.Now().Add(busy)
 	for {
-		db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriverName(), DSN: sqliteDSN(dsn)}), gcfg)
+		db, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteDriverName(), DSN: sqliteDSN(dsn, busy)}), gcfg)
 		if err == nil || !sqliteBusy(err) || time.Now().After(deadline) || ctx.Err() != nil {
 			return db, err
 		}
@@ -162,7 +173,7 @@ func openError(cfg Config, err error) error {
 // sqliteDSN adds the settings orgsync relies on: WAL, a busy timeout,
 // foreign keys, and write transactions that take the lock at BEGIN (so two
 // writers never deadlock upgrading a read lock).
-func sqliteDSN(dsn string) string {
+func sqliteDSN(dsn string, busy time.Duration) string {
 	if !strings.HasPrefix(dsn, "file:") {
 		dsn = "file:" + dsn
 	}
@@ -170,12 +181,13 @@ func sqliteDSN(dsn string) string {
 	if strings.Contains(dsn, "?") {
 		sep = "&"
 	}
-	return dsn + sep + "_journal_mode=WAL&_busy_timeout=" + strconv.Itoa(int(sqliteBusyTimeout.Milliseconds())) +
+	return dsn + sep + "_journal_mode=WAL&_busy_timeout=" + strconv.Itoa(int(busy.Milliseconds())) +
 		"&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_cache_size=-65536"
 }
 
-// sqliteBusyTimeout is how long a connection waits for another's lock.
-const sqliteBusyTimeout = 15 * time.Second
+// DefaultBusyTimeout is how long a writer waits for another's lock
+// (database.busy_timeout).
+const DefaultBusyTimeout = 15 * time.Second
 
 func checkSQLitePath(dsn string) error {
 	p := sqlitePath(dsn)
@@ -205,6 +217,7 @@ func (s *Store) Close() error {
 	if err != nil {
 		return err
 	}
+	s.uses.stop()
 	if !s.dialect.postgres {
 		s.stopCheckpointer()
 		_, _ = sqlDB.Exec(`PRAGMA optimize`)
@@ -275,10 +288,16 @@ func (s *Store) Org(ctx context.Context, id string) (orgsync.Org, error) {
 
 // write runs fn in a write transaction. Writers are serialised so that
 // event sequence numbers commit in order.
+//
+// A writer that cannot get the lock within the busy timeout (another
+// write of this process, or another process holding SQLite's lock) fails
+// with orgsync.ErrUnavailable having written nothing.
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if !s.dialect.postgres {
-		s.wmu.Lock()
-		defer s.wmu.Unlock()
+		if err := s.lockWriter(ctx); err != nil {
+			return err
+		}
+		defer func() { <-s.wlock }()
 	}
 	err := s.db.WithContext(s.quiet(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s.dialect.postgres {
@@ -297,6 +316,26 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return translate(err)
 }
 
+// lockWriter takes the in-process write lock of SQLite, waiting at most
+// the busy timeout.
+func (s *Store) lockWriter(ctx context.Context) error {
+	select {
+	case s.wlock <- struct{}{}:
+		return nil
+	default:
+	}
+	wait := time.NewTimer(s.busyTimeout)
+	defer wait.Stop()
+	select {
+	case s.wlock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-wait.C:
+		return fmt.Errorf("store: another write held the database for more than %s: %w", s.busyTimeout, orgsync.ErrUnavailable)
+	}
+}
+
 // quiet is ctx for the statements of a transaction on SQLite. The cgo
 // driver watches a cancellable context with a new goroutine for every row
 // it steps, which costs more than a row; so statements run without
@@ -308,10 +347,15 @@ func (s *Store) quiet(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
-// translate maps driver errors to domain kinds.
+// translate maps driver errors to domain kinds. SQLite's "database is
+// locked" (the busy timeout ran out waiting for another connection's
+// lock) is ErrUnavailable: a retry later may succeed.
 func translate(err error) error {
 	if err == nil {
 		return nil
+	}
+	if sqliteBusy(err) {
+		return fmt.Errorf("store: the database is locked by another writer: %w: %v", orgsync.ErrUnavailable, err)
 	}
 	var se sqlite3.Error
 	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&

@@ -82,7 +82,14 @@ func (s *Store) Tokens(ctx context.Context, org string) ([]orgsync.Token, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tokens: %w", err)
 	}
-	return scanTokens(rows)
+	ts, err := scanTokens(rows)
+	for i := range ts {
+		// A use this process noted but has not written yet.
+		if t, ok := s.uses.latest(ts[i].ID); ok && (ts[i].LastUsedAt == nil || t.After(*ts[i].LastUsedAt)) {
+			ts[i].LastUsedAt = &t
+		}
+	}
+	return ts, err
 }
 
 // RevokeToken revokes a token by ID; it fails at once from then on.
@@ -111,7 +118,8 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (orgsync.Token, erro
 }
 
 // Authenticate returns the token record a bearer token belongs to, and
-// records its use. Unknown, malformed, expired and revoked tokens are all
+// notes its use, which is written to last_used_at within seconds, off the
+// request path: Authenticate only reads, so it never waits for a writer. Unknown, malformed, expired and revoked tokens are all
 // ErrUnauthorized with a reason that never repeats the token.
 func (s *Store) Authenticate(ctx context.Context, token string) (orgsync.Token, error) {
 	if !strings.HasPrefix(token, TokenPrefix) || len(token) > 256 {
@@ -149,14 +157,10 @@ func (s *Store) Authenticate(ctx context.Context, token string) (orgsync.Token, 
 	case t.ExpiresAt != nil && !now.Before(*t.ExpiresAt):
 		return orgsync.Token{}, fmt.Errorf("token %s expired: %w", t.ID, orgsync.ErrUnauthorized)
 	}
-	// Record the use at most once a minute: every SCIM request would
-	// otherwise be a write.
+	// Note the use for the background writer (tokenuse.go): never a
+	// write on the request path. The stored time is kept to the minute.
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
-		if err := s.write(ctx, func(tx *gorm.DB) error {
-			return tx.Exec(`UPDATE scim_tokens SET last_used_at = ? WHERE id = ?`, now, t.ID).Error
-		}); err != nil {
-			return orgsync.Token{}, fmt.Errorf("store: record token use: %w", err)
-		}
+		s.uses.note(t.ID, now)
 		t.LastUsedAt = &now
 	}
 	return t, nil

@@ -55,6 +55,12 @@ type ServerConfig struct {
 	IdleTimeout       orgsync.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   orgsync.Duration `yaml:"shutdown_timeout"`
 	MaxBodyBytes      int64            `yaml:"max_body_bytes"`
+	// MaxConnections bounds the connections held at once, and
+	// MaxConnectionsPerClient those of one client address (IPv6: /64;
+	// trusted_proxies are bound by the total only). Past them the oldest
+	// idle connection is closed, or the new one when none is idle.
+	MaxConnections          int `yaml:"max_connections"`
+	MaxConnectionsPerClient int `yaml:"max_connections_per_client"`
 }
 
 // LogConfig sets up zerolog.
@@ -117,6 +123,12 @@ func (c *Config) SetDefaults() {
 	setDur(&s.ShutdownTimeout, 20*time.Second)
 	if s.MaxBodyBytes == 0 {
 		s.MaxBodyBytes = 1 << 20
+	}
+	if s.MaxConnections == 0 {
+		s.MaxConnections = 4096
+	}
+	if s.MaxConnectionsPerClient == 0 {
+		s.MaxConnectionsPerClient = min(128, s.MaxConnections)
 	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
@@ -305,6 +317,12 @@ func (s *ServerConfig) validate() error {
 	}
 	if s.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("server.max_body_bytes: must be at least 1024"))
+	}
+	if s.MaxConnections < 16 {
+		errs = append(errs, errors.New("server.max_connections: must be at least 16"))
+	}
+	if s.MaxConnectionsPerClient < 1 || s.MaxConnectionsPerClient > s.MaxConnections {
+		errs = append(errs, fmt.Errorf("server.max_connections_per_client: must be between 1 and server.max_connections (%d)", s.MaxConnections))
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
+	"github.com/orgsync/orgsync/internal/connlimit"
 	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/store"
 )
@@ -112,10 +114,12 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		IdleTimeout:       cfg.Server.IdleTimeout.D(),
 		MaxHeaderBytes:    64 << 10,
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	raw, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
 		return fmt.Errorf("server.listen: %w", err)
 	}
+	ln := a.limitConnections(raw, trusted)
+	srv.ConnState = ln.ConnState
 	a.announceTokens(ctx, st)
 	a.warnOrphans(ctx, st)
 	log.Info().Str("listen", ln.Addr().String()).Str("scim_url", cfg.Server.PublicURL+"/scim/v2").
@@ -152,6 +156,32 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	log.Info().Msg("stopped")
 	return nil
 }
+
+// limitConnections bounds the connections serve holds (see package
+// connlimit), within what the process's file descriptor limit leaves for
+// the database, sources and logs.
+func (a *app) limitConnections(ln net.Listener, trusted []netip.Prefix) *connlimit.Listener {
+	s := a.cfg.Server
+	total := s.MaxConnections
+	if fds := openFileLimit(); fds > 0 && total > fds-fdReserve {
+		total = max(16, fds-fdReserve)
+		a.log.Warn().Int("max_connections", s.MaxConnections).Int("open_file_limit", fds).Int("using", total).
+			Msg("server.max_connections is more than the open file limit leaves; raise the limit (ulimit -n, LimitNOFILE=) or lower the setting")
+	}
+	return connlimit.New(ln, connlimit.Limits{Total: total, PerClient: min(s.MaxConnectionsPerClient, total),
+		Exempt: func(ip netip.Addr) bool {
+			for _, p := range trusted {
+				if p.Contains(ip) {
+					return true
+				}
+			}
+			return false
+		}}, a.log.With().Str("component", "http").Logger())
+}
+
+// fdReserve is how many file descriptors are left for other than client
+// connections: database, sources, log files.
+const fdReserve = 64
 
 // announceTokens tells the operator how to connect an IdP to each org that
 // has no usable SCIM token yet.

@@ -43,6 +43,33 @@ func newTransport(c Config) (*http.Transport, error) {
 	return t, nil
 }
 
+// checkRedirect follows at most 10 redirects, and sends the bearer token
+// only to the origin (scheme, host and port) it was meant for. Go's client
+// drops Authorization only when the host name changes, so a redirect to
+// another port or from https to http of the same host would carry it.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !sameOrigin(req.URL, via[0].URL) {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
 // retryable marks a failure worth another attempt.
 type retryable struct {
 	err        error

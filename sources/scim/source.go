@@ -66,7 +66,7 @@ func New(name string, cfg Config, log zerolog.Logger) (*Source, error) {
 	s := &Source{
 		name: name, cfg: cfg, token: token, base: base, mapping: m,
 		log:        log.With().Str("source", name).Logger(),
-		client:     &http.Client{Transport: transport},
+		client:     &http.Client{Transport: transport, CheckRedirect: checkRedirect},
 		maxRetries: *cfg.MaxRetries,
 		maxBody:    cfg.MaxResponseBytes,
 		maxPages:   DefaultMaxPages,

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// openFileLimit is unknown off Unix.
+func openFileLimit() int { return 0 }
