@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -99,6 +100,71 @@ func (a *app) membersCommand() *cobra.Command {
 		},
 	}
 	complete.Flags().StringVar(&completeOrg, "org", "", "org of the member")
-	cmd.AddCommand(list, complete)
+	cmd.AddCommand(list, complete, a.memberShowCommand())
 	return cmd
+}
+
+func (a *app) memberShowCommand() *cobra.Command {
+	var org, format string
+	show := &cobra.Command{
+		Use:   "show USER",
+		Short: "Show one member (id or userName): status, owner, role, groups, setup and lifecycle times",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format, "text", "json"); err != nil {
+				return err
+			}
+			org, err := a.orgFlag(org)
+			if err != nil {
+				return err
+			}
+			st, err := a.store(cmd.Context())
+			if err != nil {
+				return err
+			}
+			m, err := st.MemberWithGroups(cmd.Context(), org, args[0])
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				return a.writeJSON(admin.View(m))
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+			when := func(t *time.Time) string {
+				if t == nil {
+					return "-"
+				}
+				return t.UTC().Format(time.RFC3339)
+			}
+			status := string(m.Status)
+			switch {
+			case m.Status == orgsync.StatusPendingSetup:
+				status += " (has not created a master key yet)"
+			case m.DeletedAt != nil:
+				status += " (deleted through SCIM; kept until purged)"
+			}
+			groups := make([]string, len(m.Groups))
+			for i, g := range m.Groups {
+				groups[i] = reconciler.SafeText(g)
+			}
+			row("id", reconciler.SafeText(m.ID))
+			row("user name", reconciler.SafeText(m.UserName))
+			row("email", reconciler.SafeText(m.Email()))
+			row("name", reconciler.SafeText(strings.TrimSpace(m.GivenName+" "+m.FamilyName)))
+			row("status", status)
+			row("role", reconciler.SafeText(m.Role))
+			row("owner", reconciler.SafeText(m.Owner))
+			row("external id", reconciler.SafeText(m.ExternalID))
+			row("groups", strings.Join(groups, ", "))
+			row("created", when(&m.CreatedAt))
+			row("setup completed", when(m.SetupCompletedAt))
+			row("deprovisioned", when(m.DeprovisionedAt))
+			row("deleted", when(m.DeletedAt))
+			return tw.Flush()
+		},
+	}
+	show.Flags().StringVar(&org, "org", "", "org of the member")
+	show.Flags().StringVar(&format, "format", "text", "text or json")
+	return show
 }

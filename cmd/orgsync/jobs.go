@@ -66,7 +66,7 @@ func (a *app) jobs(only string) ([]reconciler.Job, error) {
 			Source: timedSource{Source: src, timeout: sc.Timeout.D()}, Timeout: sc.Timeout.D() + applyAllowance})
 	}
 	if only != "" && len(out) == 0 {
-		return nil, fmt.Errorf("--source %q: no such source in the config: %w", only, orgsync.ErrNotFound)
+		return nil, fmt.Errorf("--source %q: no such source in the config (%s): %w", only, cfg.sourceNames(), orgsync.ErrNotFound)
 	}
 	return out, nil
 }

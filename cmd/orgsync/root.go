@@ -93,9 +93,11 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: $ORGSYNC_CONFIG, ./orgsync.yaml, /etc/orgsync/orgsync.yaml, else built-in defaults)")
 	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.sourcesCommand(), a.versionCommand())
 	root.AddCommand(a.healthcheckCommand())
+	root.AddCommand(a.runsCommand(), a.eventsCommand())
 	for _, c := range a.reconcileCommands() {
 		root.AddCommand(c)
 	}
+	a.registerCompletions(root)
 	return root
 }
 
@@ -169,7 +171,7 @@ func (a *app) orgFlag(org string) (string, error) {
 		return "", errors.New("--org is required: the config has several orgs")
 	}
 	if _, ok := cfg.Org(org); !ok {
-		return "", fmt.Errorf("org %q is not in the config: %w", org, orgsync.ErrNotFound)
+		return "", fmt.Errorf("org %q is not in the config (%s): %w", org, cfg.orgNames(), orgsync.ErrNotFound)
 	}
 	return org, nil
 }

@@ -1,0 +1,55 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/orgsync/orgsync"
+)
+
+// MemberWithGroups is Member with the display names of the member's groups
+// (sorted) in Groups.
+func (s *Store) MemberWithGroups(ctx context.Context, org, idOrUserName string) (orgsync.Member, error) {
+	m, err := s.Member(ctx, org, idOrUserName)
+	if err != nil {
+		return m, err
+	}
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT g.display_name FROM group_members gm
+		JOIN org_groups g ON g.id = gm.group_id WHERE gm.org_id = ? AND gm.member_id = ?`, org, m.ID).Rows()
+	if err != nil {
+		return m, fmt.Errorf("store: groups of member %q: %w", m.ID, err)
+	}
+	defer rows.Close()
+	m.Groups = []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return m, fmt.Errorf("store: groups of member %q: %w", m.ID, err)
+		}
+		m.Groups = append(m.Groups, name)
+	}
+	sort.Strings(m.Groups)
+	return m, rows.Err()
+}
+
+// TailStart is the sequence number to read events after so that the last
+// n events (of org, or of every org when org is "") come next: 0 when there
+// are no more than n.
+func (s *Store) TailStart(ctx context.Context, org string, n int) (int64, error) {
+	if n <= 0 {
+		return 0, fmt.Errorf("store: tail start: n must be positive: %w", orgsync.ErrInvalid)
+	}
+	q, args := `SELECT seq FROM events`, []any{}
+	if org != "" {
+		q, args = q+` WHERE org_id = ?`, append(args, org)
+	}
+	var seqs []int64
+	if err := s.db.WithContext(ctx).Raw(q+` ORDER BY seq DESC LIMIT 1 OFFSET ?`, append(args, n-1)...).Scan(&seqs).Error; err != nil {
+		return 0, fmt.Errorf("store: tail start: %w", err)
+	}
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	return seqs[0] - 1, nil
+}
