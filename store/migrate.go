@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
 )
 
 // migration is one step of the schema. Steps are never edited once
@@ -189,7 +191,7 @@ func migrateV3(tx *gorm.DB, _ dialect) error {
 }
 
 // migrate brings the schema to target, one transaction per step.
-func migrate(ctx context.Context, db *gorm.DB, d dialect, target int) error {
+func migrate(ctx context.Context, db *gorm.DB, d dialect, target int, up Upgrade) error {
 	db = db.WithContext(ctx)
 	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`).Error; err != nil {
@@ -201,6 +203,15 @@ func migrate(ctx context.Context, db *gorm.DB, d dialect, target int) error {
 	}
 	if current > SchemaVersion() {
 		return fmt.Errorf("store: database schema version %d is newer than this build's %d: upgrade orgsync", current, SchemaVersion())
+	}
+	switch {
+	case current >= target:
+	case up == UpgradeNever:
+		return fmt.Errorf("store: database schema version %d, this build needs %d: run `orgsync migrate` first (serve --no-migrate does not upgrade it): %w",
+			current, target, orgsync.ErrPrecondition)
+	case up == UpgradeNew && current > 0:
+		return fmt.Errorf("store: database schema version %d, this build needs %d: run `orgsync migrate` (or start serve) to upgrade it; read-only commands never do: %w",
+			current, target, orgsync.ErrPrecondition)
 	}
 	for _, m := range migrations {
 		if m.version <= current || m.version > target {

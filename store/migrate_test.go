@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -153,6 +154,60 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 					t.Fatalf("schema_migrations has %d steps up to version %d, want %d", got.Steps, got.Version, store.SchemaVersion())
 				}
 			}
+		})
+	}
+}
+
+// TestOpenWithUpgrade: a read-only open creates a new database's schema but
+// never upgrades an existing one, and --no-migrate's open upgrades nothing;
+// both name `orgsync migrate`.
+func TestOpenWithUpgrade(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := context.Background()
+			fresh := b.config(t)
+			if _, err := store.OpenWith(ctx, fresh, zerolog.Nop(), store.UpgradeNever); !errors.Is(err, orgsync.ErrPrecondition) ||
+				!strings.Contains(err.Error(), "orgsync migrate") {
+				t.Fatalf("UpgradeNever on a new database: %v", err)
+			}
+			s, err := store.OpenWith(ctx, fresh, zerolog.Nop(), store.UpgradeNew)
+			if err != nil {
+				t.Fatalf("UpgradeNew on a new database: %v", err)
+			}
+			s.Close()
+
+			old := b.config(t)
+			o, err := store.OpenAt(ctx, old, zerolog.Nop(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Close()
+			for _, up := range []store.Upgrade{store.UpgradeNew, store.UpgradeNever} {
+				if _, err := store.OpenWith(ctx, old, zerolog.Nop(), up); !errors.Is(err, orgsync.ErrPrecondition) ||
+					!strings.Contains(err.Error(), "orgsync migrate") {
+					t.Fatalf("Upgrade %d on a version 1 database: %v", up, err)
+				}
+			}
+			s, err = store.OpenAt(ctx, old, zerolog.Nop(), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v int
+			s.DB().Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&v)
+			s.Close()
+			if v != 1 {
+				t.Fatalf("a refused open changed the schema to version %d", v)
+			}
+			s, err = store.OpenWith(ctx, old, zerolog.Nop(), store.UpgradeAlways)
+			if err != nil {
+				t.Fatalf("UpgradeAlways: %v", err)
+			}
+			s.Close()
+			s, err = store.OpenWith(ctx, old, zerolog.Nop(), store.UpgradeNever)
+			if err != nil {
+				t.Fatalf("UpgradeNever on an upgraded database: %v", err)
+			}
+			s.Close()
 		})
 	}
 }

@@ -65,13 +65,36 @@ type Store struct {
 	closing  sync.Once
 }
 
+// Upgrade says what Open may do to a database whose schema is older than
+// this build's.
+type Upgrade int
+
+const (
+	// UpgradeAlways creates or upgrades the schema (serve, migrate, and
+	// the commands that write).
+	UpgradeAlways Upgrade = iota
+	// UpgradeNew creates the schema of a new, empty database but refuses
+	// to upgrade an existing one: a read-only command of a newer build
+	// must not change the schema under an older daemon.
+	UpgradeNew
+	// UpgradeNever refuses any database whose schema is not this build's
+	// (serve --no-migrate).
+	UpgradeNever
+)
+
 // Open connects to the database cfg names, upgrades its schema, and
 // returns the Store. cfg must have been validated.
 func Open(ctx context.Context, cfg Config, log zerolog.Logger) (*Store, error) {
-	return openAt(ctx, cfg, log, SchemaVersion())
+	return openAt(ctx, cfg, log, SchemaVersion(), UpgradeAlways)
 }
 
-func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*Store, error) {
+// OpenWith is Open with a say in schema upgrades: a schema it may not
+// upgrade is ErrPrecondition, naming `orgsync migrate`.
+func OpenWith(ctx context.Context, cfg Config, log zerolog.Logger, up Upgrade) (*Store, error) {
+	return openAt(ctx, cfg, log, SchemaVersion(), up)
+}
+
+func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int, up Upgrade) (*Store, error) {
 	dsn, err := cfg.dsn()
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -128,7 +151,7 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 	}
 	s := &Store{db: db, dialect: d, log: log, Now: func() time.Time { return time.Now().UTC() },
 		wlock: make(chan struct{}, 1), busyTimeout: cfg.busyTimeout()}
-	if err := migrate(ctx, db, d, version); err != nil {
+	if err := migrate(ctx, db, d, version, up); err != nil {
 		sqlDB.Close()
 		return nil, err
 	}
@@ -230,11 +253,17 @@ func (s *Store) Ping(ctx context.Context) error {
 	// database/sql's ping only checks that a connection is open (for
 	// SQLite, that the handle is not closed): read the schema version so
 	// that readiness means the database answers queries.
-	var v int
-	if err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v).Error; err != nil {
+	if _, err := s.Schema(ctx); err != nil {
 		return fmt.Errorf("store: ping: %w", err)
 	}
 	return nil
+}
+
+// Schema is the database's schema version.
+func (s *Store) Schema(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v).Error
+	return v, err
 }
 
 // Driver names the database in use.

@@ -45,6 +45,10 @@ type app struct {
 	cfg        *Loaded
 	st         *store.Store
 	notifier   *notify.Notifier
+	// writes is set for the commands that change the store (see
+	// writingCommands): only they may upgrade its schema; noMigrate is
+	// serve --no-migrate.
+	writes, noMigrate bool
 	log        zerolog.Logger
 }
 
@@ -93,12 +97,23 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: $ORGSYNC_CONFIG, ./orgsync.yaml, /etc/orgsync/orgsync.yaml, else built-in defaults)")
 	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.sourcesCommand(), a.versionCommand())
 	root.AddCommand(a.healthcheckCommand())
-	root.AddCommand(a.runsCommand(), a.eventsCommand())
+	root.AddCommand(a.runsCommand(), a.eventsCommand(), a.migrateCommand())
 	for _, c := range a.reconcileCommands() {
 		root.AddCommand(c)
 	}
 	a.registerCompletions(root)
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		a.writes = writingCommands[strings.TrimPrefix(cmd.CommandPath(), "orgsync ")]
+	}
 	return root
+}
+
+// writingCommands are the commands that change the store. They create or
+// upgrade its schema; every other command only creates a new database's,
+// and refuses to upgrade an existing one (`orgsync migrate` does).
+var writingCommands = map[string]bool{
+	"serve": true, "reconcile": true, "purge": true, "migrate": true,
+	"tokens create": true, "tokens revoke": true, "members complete-setup": true, "sources rename": true,
 }
 
 // config loads and validates the config once.
@@ -146,7 +161,14 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 				Msg("creating a new database, yet other config files exist: pass --config to use one of them")
 		}
 	}
-	st, err := store.Open(ctx, cfg.Database, a.log)
+	up := store.UpgradeNew
+	switch {
+	case a.noMigrate:
+		up = store.UpgradeNever
+	case a.writes:
+		up = store.UpgradeAlways
+	}
+	st, err := store.OpenWith(ctx, cfg.Database, a.log, up)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ import (
 )
 
 func (a *app) serveCommand() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SCIM receiver, the scheduler, the admin API and /metrics",
 		Args:  cobra.NoArgs,
@@ -34,6 +34,8 @@ func (a *app) serveCommand() *cobra.Command {
 			return a.serve(cmd.Context(), nil)
 		},
 	}
+	cmd.Flags().BoolVar(&a.noMigrate, "no-migrate", false, "refuse a database whose schema is not this build's instead of upgrading it (run orgsync migrate)")
+	return cmd
 }
 
 // serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM). When ready

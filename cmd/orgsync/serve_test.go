@@ -25,11 +25,26 @@ func startServe(t *testing.T, cfg string) (string, *app, func()) {
 	return base, a, stop
 }
 
+// startServeWith is startServe with the app adjusted first (its flags).
+func startServeWith(t *testing.T, cfg string, adjust func(*app)) (string, *app, func()) {
+	t.Helper()
+	base, a, _, stop := startServeApp(t, cfg, adjust)
+	return base, a, stop
+}
+
 // startServeLogged is startServe keeping the daemon's log.
 func startServeLogged(t *testing.T, cfg string) (string, *app, *syncBuffer, func()) {
 	t.Helper()
+	return startServeApp(t, cfg, nil)
+}
+
+func startServeApp(t *testing.T, cfg string, adjust func(*app)) (string, *app, *syncBuffer, func()) {
+	t.Helper()
 	logs := &syncBuffer{}
 	a := &app{configPath: cfg, stdout: logs, stderr: logs}
+	if adjust != nil {
+		adjust(a)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
