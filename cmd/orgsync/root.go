@@ -49,7 +49,7 @@ type app struct {
 	// writingCommands): only they may upgrade its schema; noMigrate is
 	// serve --no-migrate.
 	writes, noMigrate bool
-	log        zerolog.Logger
+	log               zerolog.Logger
 }
 
 // run executes the CLI and returns the process exit code.
