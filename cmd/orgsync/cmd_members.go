@@ -18,7 +18,8 @@ import (
 func (a *app) membersCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "members", Short: "List members and record master-key setup"}
 
-	var org, status, format string
+	var org, status, format, owner string
+	var includeDeleted bool
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List an org's members; pending_setup marks those who must still create their master key",
@@ -42,6 +43,7 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			members = filterMembers(members, owner, includeDeleted || status == string(orgsync.StatusDeprovisioned))
 			if format == "json" {
 				return writeJSONArray(a.stdout, len(members), func(i int) any { return admin.View(members[i]) })
 			}
@@ -76,6 +78,8 @@ func (a *app) membersCommand() *cobra.Command {
 	list.Flags().StringVar(&org, "org", "", "org to list")
 	list.Flags().StringVar(&status, "status", "", "only members in this status (pending_setup, active, deprovisioned)")
 	list.Flags().StringVar(&format, "format", "text", "text or json")
+	list.Flags().StringVar(&owner, "owner", "", `only members of this owner (a source name, "scim", or "none" for members nobody owns)`)
+	list.Flags().BoolVar(&includeDeleted, "include-deleted", false, "also members deleted through SCIM and kept until purged (always with --status deprovisioned)")
 
 	var completeOrg string
 	complete := &cobra.Command{
@@ -167,4 +171,20 @@ func (a *app) memberShowCommand() *cobra.Command {
 	show.Flags().StringVar(&org, "org", "", "org of the member")
 	show.Flags().StringVar(&format, "format", "text", "text or json")
 	return show
+}
+
+// filterMembers keeps the members of owner ("" any, "none" nobody's) and,
+// unless withDeleted, drops the SCIM-deleted ones.
+func filterMembers(ms []orgsync.Member, owner string, withDeleted bool) []orgsync.Member {
+	anyOwner := owner == ""
+	if owner == "none" {
+		owner = ""
+	}
+	out := ms[:0]
+	for _, m := range ms {
+		if (anyOwner || m.Owner == owner) && (withDeleted || m.DeletedAt == nil) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

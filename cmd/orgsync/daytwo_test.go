@@ -166,3 +166,50 @@ func TestCompletionAndValidNames(t *testing.T) {
 		t.Errorf("an unknown org: %d %q", code, errOut)
 	}
 }
+
+func TestMembersListOwnerAndDeletedFilters(t *testing.T) {
+	cfg := writeConfig(t, "")
+	st := configStore(t, cfg)
+	ctx := context.Background()
+	if _, err := st.SCIMCreateMember(ctx, "acme", orgsync.Member{UserName: "kept@x"}); err != nil {
+		t.Fatal(err)
+	}
+	gone, err := st.SCIMCreateMember(ctx, "acme", orgsync.Member{UserName: "gone@x", ExternalID: "g1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SCIMDeleteMember(ctx, "acme", gone.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	names := func(args ...string) string {
+		t.Helper()
+		code, out, errOut := cli(t, cfg, append([]string{"members", "list", "--org", "acme", "--format", "json"}, args...)...)
+		var ms []struct {
+			UserName string `json:"user_name"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &ms) != nil {
+			t.Fatalf("members list %v: %d %s %s", args, code, out, errOut)
+		}
+		var out2 []string
+		for _, m := range ms {
+			out2 = append(out2, m.UserName)
+		}
+		return strings.Join(out2, ",")
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "kept@x"},
+		{[]string{"--include-deleted"}, "gone@x,kept@x"},
+		{[]string{"--status", "deprovisioned"}, "gone@x"},
+		{[]string{"--owner", "scim"}, "kept@x"},
+		{[]string{"--owner", "corp-ldap"}, ""},
+		{[]string{"--owner", "none"}, ""},
+	} {
+		if got := names(tt.args...); got != tt.want {
+			t.Errorf("members list %v = %q, want %q", tt.args, got, tt.want)
+		}
+	}
+}
