@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -199,7 +200,9 @@ func TestTLSConnectionsAreTracked(t *testing.T) {
 	release := make(chan struct{})
 	var once sync.Once
 	free := func() { once.Do(func() { close(release) }) }
+	var inRequest atomic.Int32
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		inRequest.Add(1)
 		<-release
 		io.WriteString(w, "ok")
 	}))
@@ -226,7 +229,13 @@ func TestTLSConnectionsAreTracked(t *testing.T) {
 			results[i] = string(b)
 		}()
 	}
-	time.Sleep(300 * time.Millisecond) // the three are in their requests
+	// Wait until the three are in their requests (TLS handshakes under
+	// -race on a loaded machine take a while).
+	for deadline := time.Now().Add(20 * time.Second); inRequest.Load() < 3; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of 3 requests reached the handler", inRequest.Load())
+		}
+	}
 	pool := x509.NewCertPool()
 	pool.AddCert(srv.Certificate())
 	if c, err := tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{RootCAs: pool, ServerName: "example.com"}); err == nil {
