@@ -79,6 +79,10 @@ type Options struct {
 	ClientAddr func(*http.Request) string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// OnRequest, when set, is told of every request once it is answered
+	// (metrics). Every request is also logged, one line each, at info (4xx
+	// at warn, 5xx at error).
+	OnRequest func(Request)
 }
 
 func (o *Options) setDefaults() {
@@ -160,6 +164,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, base, path string) {
+	start := s.opts.Now()
+	req := &Request{Method: r.Method, Path: r.URL.Path, Remote: s.opts.ClientAddr(r)}
+	rec := &recorder{ResponseWriter: w}
+	w = rec
+	r = r.WithContext(context.WithValue(r.Context(), requestKey{}, req))
+	defer func() {
+		req.Status, req.Bytes, req.Duration = rec.status, rec.bytes, s.opts.Now().Sub(start)
+		if req.Status == 0 {
+			req.Status = http.StatusOK
+		}
+		s.record(req)
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -172,6 +188,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, base, path string
 	r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes+1)
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	endpoint, rest := parts[0], ""
+	req.Endpoint = endpoint
 	if len(parts) > 1 {
 		rest = "/" + strings.Join(parts[1:], "/")
 	}
@@ -212,6 +229,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, base, path string
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, bool) {
 	addr := s.opts.ClientAddr(r)
 	if wait, blocked := s.limiter.Blocked(addr); blocked {
+		audit(r.Context()).quiet = true
 		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		s.fail(w, r, errorf(http.StatusTooManyRequests, "", "too many failed authentications; retry later"))
 		return "", false
@@ -233,6 +251,8 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (string, b
 		s.fail(w, r, err)
 		return "", false
 	}
+	req := audit(r.Context())
+	req.Org, req.TokenID = t.Org, t.ID
 	return t.Org, true
 }
 
@@ -282,6 +302,9 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := answer(err)
 	if !ok {
 		s.log.Error().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Msg("scim: request failed")
+	}
+	if e.status >= 400 && e.status < 500 {
+		audit(r.Context()).Detail = e.detail
 	}
 	switch {
 	case e == errBusy:

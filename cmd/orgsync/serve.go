@@ -60,7 +60,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		newMemberCollector(st, log))
+		newMemberCollector(st, log), newTokenCollector(st, log))
 	runStore, err := a.runStore(ctx, st)
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	trusted, _ := parsePrefixes(cfg.Server.TrustedProxies) // validated with the config
 	mux.Handle("/api/v1/", admin.New(scopedAdmin{adminStore{st}, cfg.configuredOrgs()}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted)}))
-	mountSCIM(mux, st, cfg, log)
+	mountSCIM(mux, st, cfg, log, newSCIMMetrics(reg).observe)
 
 	srv := &http.Server{
 		Addr:              cfg.Server.Listen,
