@@ -200,3 +200,12 @@ func (l cronLogger) Info(msg string, kv ...any) { l.log.Debug().Fields(kv).Msg("
 func (l cronLogger) Error(err error, msg string, kv ...any) {
 	l.log.Error().Err(err).Fields(kv).Msg("cron: " + msg)
 }
+
+// NextRun is when spec (see ValidateSchedule) next fires after t.
+func NextRun(spec string, t time.Time) (time.Time, error) {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("schedule %q: %v: %w", spec, err, orgsync.ErrInvalid)
+	}
+	return sched.Next(t), nil
+}

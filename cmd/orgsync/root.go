@@ -97,7 +97,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default: $ORGSYNC_CONFIG, ./orgsync.yaml, /etc/orgsync/orgsync.yaml, else built-in defaults)")
 	root.AddCommand(a.serveCommand(), a.configCommand(), a.tokensCommand(), a.membersCommand(), a.sourcesCommand(), a.versionCommand())
 	root.AddCommand(a.healthcheckCommand())
-	root.AddCommand(a.runsCommand(), a.eventsCommand(), a.migrateCommand())
+	root.AddCommand(a.runsCommand(), a.eventsCommand(), a.migrateCommand(), a.statusCommand())
 	for _, c := range a.reconcileCommands() {
 		root.AddCommand(c)
 	}

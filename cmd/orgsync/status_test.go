@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgsync/orgsync"
+)
+
+func TestStatus(t *testing.T) {
+	cfg := writeConfig(t, `sources:
+  - name: corp-ldap
+    org: acme
+    type: ldap
+    schedule: "@every 1h"
+    ldap: {url: "ldap://127.0.0.1:1", bind_dn: cn=x, bind_password: x, user: {base_dn: "ou=people"}}
+  - name: by-hand
+    org: beta
+    type: ldap
+    ldap: {url: "ldap://127.0.0.1:1", bind_dn: cn=x, bind_password: x, user: {base_dn: "ou=people"}}
+`)
+	st := configStore(t, cfg)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	id, err := st.RecordRun(ctx, orgsync.Run{Org: "acme", Source: "corp-ldap", StartedAt: now.Add(-time.Minute), FinishedAt: now,
+		Result: orgsync.RunBlocked, Guard: orgsync.Decision{Blocked: true, Reason: "40 deprovisions exceed guard.max_deprovision (25)"},
+		Summary: orgsync.Summary{orgsync.ActionDeprovision: 40}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.CreateToken(ctx, "acme", "okta-soon", 7*24*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, later, err := st.CreateToken(ctx, "acme", "okta-later", 60*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"a@x", "b@x"} {
+		if _, err := st.SCIMCreateMember(ctx, "acme", orgsync.Member{UserName: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+
+	code, out, errOut := cli(t, cfg, "status")
+	if code != 0 {
+		t.Fatalf("status: %d %s", code, errOut)
+	}
+	for _, want := range []string{
+		"corp-ldap", "blocked", "review it: orgsync runs show", "orgsync reconcile --source corp-ldap --force",
+		"by hand only", "okta-soon", "acme: 2 (of 2 pending_setup, 0 active, 0 deprovisioned)", "beta: 0",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "okta-later") || strings.Contains(out, later.ID) {
+		t.Errorf("a token expiring in 60 days is listed:\n%s", out)
+	}
+	code, out, _ = cli(t, cfg, "status", "--format", "json")
+	var s status
+	if code != 0 || json.Unmarshal([]byte(out), &s) != nil {
+		t.Fatalf("status json: %d %s", code, out)
+	}
+	if len(s.Sources) != 2 || !s.Sources[0].Blocked || s.Sources[0].LastRun == nil || s.Sources[0].LastRun.ID != id ||
+		s.Sources[0].NextRun == nil || s.Sources[1].NextRun != nil || s.Sources[1].LastRun != nil {
+		t.Errorf("sources = %+v", s.Sources)
+	}
+	if len(s.Expiring) != 1 || s.Expiring[0].Description != "okta-soon" || s.PendingSetup["acme"] != 2 {
+		t.Errorf("status = %+v", s)
+	}
+}
