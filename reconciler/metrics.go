@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,9 @@ type Metrics struct {
 	guardBlocks *prometheus.CounterVec
 	readErrors  *prometheus.CounterVec
 	skips       *prometheus.CounterVec
+
+	mu   sync.Mutex
+	last map[string]time.Time // lastSuccess's values
 }
 
 // NewMetrics creates the metrics and registers them with reg (none when reg
@@ -26,6 +30,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	f := promauto.With(reg)
 	return &Metrics{
+		last: map[string]time.Time{},
 		runs: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "orgsync_reconcile_runs_total",
 			Help: "Reconcile runs by source and result (applied, blocked, failed).",
@@ -72,8 +77,25 @@ func (m *Metrics) observeRun(source string, result orgsync.RunResult, d time.Dur
 		}
 	}
 	if result == orgsync.RunApplied {
-		m.lastSuccess.WithLabelValues(source).Set(float64(at.UnixNano()) / 1e9)
+		m.SetLastSuccess(source, at)
 	}
+}
+
+// SetLastSuccess records that source last applied its plan at t, unless a
+// later success is known. serve feeds it the recorded runs at start and
+// then now and again, so that the gauge survives a restart and is right on
+// every replica, not only on the one that ran the job.
+func (m *Metrics) SetLastSuccess(source string, t time.Time) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if prev, ok := m.last[source]; ok && !t.After(prev) {
+		return
+	}
+	m.last[source] = t
+	m.lastSuccess.WithLabelValues(source).Set(float64(t.UnixNano()) / 1e9)
 }
 
 func (m *Metrics) guardBlock(source string) {

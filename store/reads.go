@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/orgsync/orgsync"
 )
@@ -52,4 +53,26 @@ func (s *Store) TailStart(ctx context.Context, org string, n int) (int64, error)
 		return 0, nil
 	}
 	return seqs[0] - 1, nil
+}
+
+// LastSuccess is, per source, when its last applied run finished.
+func (s *Store) LastSuccess(ctx context.Context) (map[string]time.Time, error) {
+	// The newest applied run of each source, by id: MAX(finished_at) would
+	// lose the column's type on SQLite.
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT source, finished_at FROM runs
+		WHERE id IN (SELECT MAX(id) FROM runs WHERE result = ? GROUP BY source)`, string(orgsync.RunApplied)).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("store: last successful runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var src string
+		var at time.Time
+		if err := rows.Scan(&src, &at); err != nil {
+			return nil, fmt.Errorf("store: last successful runs: %w", err)
+		}
+		out[src] = at.UTC()
+	}
+	return out, rows.Err()
 }

@@ -66,6 +66,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		return err
 	}
 	runner := &reconciler.Runner{Store: runStore, Logger: log, Metrics: reconciler.NewMetrics(reg)}
+	go restoreLastSuccess(ctx, st, runner.Metrics, log)
 
 	jobs, err := a.jobs("")
 	if err != nil {
@@ -258,5 +259,29 @@ func ignoreHangups(log zerolog.Logger) func() {
 	return func() {
 		signal.Stop(hup)
 		close(done)
+	}
+}
+
+// lastSuccessEvery is how often serve reads the last successful runs back
+// from the store into its metrics.
+const lastSuccessEvery = 30 * time.Second
+
+// restoreLastSuccess feeds the recorded runs' last successes to m at start
+// and every lastSuccessEvery until ctx ends: after a restart the gauge is
+// not empty, and on a replica that did not run a job it still moves.
+func restoreLastSuccess(ctx context.Context, st *store.Store, m *reconciler.Metrics, log zerolog.Logger) {
+	for {
+		last, err := st.LastSuccess(ctx)
+		if err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("metrics: the last successful runs were not read")
+		}
+		for src, at := range last {
+			m.SetLastSuccess(src, at)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(lastSuccessEvery):
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,5 +72,36 @@ func TestStatus(t *testing.T) {
 	}
 	if len(s.Expiring) != 1 || s.Expiring[0].Description != "okta-soon" || s.PendingSetup["acme"] != 2 {
 		t.Errorf("status = %+v", s)
+	}
+}
+
+// TestLastSuccessSurvivesARestart: serve's last-success gauge starts from
+// the recorded runs, not empty.
+func TestLastSuccessSurvivesARestart(t *testing.T) {
+	cfg := writeConfig(t, "")
+	st := configStore(t, cfg)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	for i, r := range []orgsync.Run{
+		{Org: "acme", Source: "corp-ldap", Result: orgsync.RunApplied, FinishedAt: at.Add(-time.Hour)},
+		{Org: "acme", Source: "corp-ldap", Result: orgsync.RunApplied, FinishedAt: at},
+		{Org: "acme", Source: "corp-ldap", Result: orgsync.RunFailed, FinishedAt: at.Add(time.Hour)},
+		{Org: "beta", Source: "idp", Result: orgsync.RunBlocked, FinishedAt: at},
+	} {
+		r.StartedAt = r.FinishedAt.Add(-time.Second)
+		if _, err := st.RecordRun(ctx, r); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+	}
+	st.Close()
+	base, _, stop := startServe(t, cfg)
+	defer stop()
+	_, metrics := do(t, "GET", base+"/metrics", "", "")
+	want := `orgsync_reconcile_last_success_timestamp_seconds{source="corp-ldap"} ` + strconv.FormatFloat(float64(at.Unix()), 'g', -1, 64)
+	if !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %s:\n%s", want, grepLines(metrics, "last_success"))
+	}
+	if strings.Contains(metrics, `last_success_timestamp_seconds{source="idp"}`) {
+		t.Error("a source that never applied has a last success")
 	}
 }
