@@ -1,17 +1,16 @@
 package ldap
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/tlsconf"
 )
 
 // Flavors of directory server.
@@ -227,7 +226,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.CAFile != "" {
-		if _, err := loadCAs(c.CAFile); err != nil {
+		if _, err := tlsconf.CertPool(c.CAFile); err != nil {
 			bad("ca_file", "%v", err)
 		}
 	}
@@ -344,16 +343,4 @@ func checkAttr(bad badFunc, key, attr string) {
 			return
 		}
 	}
-}
-
-func loadCAs(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", file)
-	}
-	return pool, nil
 }
