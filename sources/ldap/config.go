@@ -122,7 +122,8 @@ const (
 	DefaultMaxEntries      = 1_000_000
 	DefaultMaxMessageBytes = 64 << 20
 	// The limits' own bounds: a message length is at most 4 bytes long
-	// (wire.go), and a limit below a few KiB would refuse ordinary entries.
+	// (internal/wire), and a limit below a few KiB would refuse ordinary
+	// entries.
 	minMaxMessageBytes = 4 << 10
 	maxMaxMessageBytes = 1 << 30
 	maxMaxEntries      = 100_000_000
