@@ -6,8 +6,8 @@
 // Every request needs `Authorization: Bearer {admin_token}`, compared in
 // constant time. SCIM tokens are not admin tokens and vice versa. A client
 // address with 20 failed authentications within a minute gets 429 with
-// Retry-After until the minute ends (Options). Errors
-// are JSON {"error": "..."} with 400 (malformed input), 401, 404 (unknown
-// org, member or run), 409 (a member whose state forbids the change) or 429; no error
-// changes the store.
+// Retry-After until the minute ends (Options). Errors are JSON
+// {"error": "..."} with 400 (malformed input), 401, 404 (unknown org,
+// member or run), 409 (a member whose state forbids the change) or 429; no
+// error changes the store.
 package admin

@@ -7,8 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"sort"
 	"strings"
+
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // Limits on a request body, checked before it is decoded.
@@ -122,33 +123,26 @@ func checkShape(raw []byte) error {
 }
 
 // fields gives case-insensitive access to the attributes of a JSON object
-// (RFC 7643 §2.1: attribute names are case-insensitive). When two keys
-// differ only in case, the last in sorted order wins, deterministically.
+// (RFC 7643 §2.1: attribute names are case-insensitive), by the rule the
+// SCIM source shares (scimattr.Get): an exact spelling wins, then the
+// first matching key in byte order.
 type fields map[string]any
 
-func fieldsOf(m map[string]any) fields {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	f := make(fields, len(m))
-	for _, k := range keys {
-		f[strings.ToLower(k)] = m[k]
-	}
-	return f
-}
+func fieldsOf(m map[string]any) fields { return fields(m) }
 
 func (f fields) has(name string) bool {
-	_, ok := f[strings.ToLower(name)]
+	_, ok := scimattr.Get(f, name)
 	return ok
 }
 
-func (f fields) get(name string) any { return f[strings.ToLower(name)] }
+func (f fields) get(name string) any {
+	v, _ := scimattr.Get(f, name)
+	return v
+}
 
 // hasSchema reports whether the object's schemas array names urn.
 func hasSchema(f fields, urn string) (present, ok bool) {
-	v, present := f["schemas"]
+	v, present := scimattr.Get(f, "schemas")
 	if !present || v == nil {
 		return false, false
 	}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // SCIM error types (RFC 7644 Table 9).
@@ -71,7 +72,7 @@ func answer(err error) (e *scimError, ok bool) {
 	return &scimError{status: http.StatusInternalServerError, detail: "internal error"}, false
 }
 
-const schemaError = "urn:ietf:params:scim:api:messages:2.0:Error"
+const schemaError = scimattr.Error
 
 func (e *scimError) body() map[string]any {
 	b := map[string]any{"schemas": []string{schemaError}, "status": strconv.Itoa(e.status), "detail": e.detail}

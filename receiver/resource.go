@@ -7,21 +7,22 @@ import (
 	"time"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
-// Schema URNs.
+// Schema URNs (their one home is scimattr) and other names of the API.
 const (
-	schemaUser      = "urn:ietf:params:scim:schemas:core:2.0:User"
-	schemaGroup     = "urn:ietf:params:scim:schemas:core:2.0:Group"
-	schemaKMSUser   = "urn:hanzo:params:scim:schemas:extension:kms:2.0:User"
-	schemaKMSGroup  = "urn:hanzo:params:scim:schemas:extension:kms:2.0:Group"
-	schemaKMSConfig = "urn:hanzo:params:scim:schemas:extension:kms:2.0:ServiceProviderConfig"
-	schemaList      = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-	schemaPatchOp   = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-	schemaSearch    = "urn:ietf:params:scim:api:messages:2.0:SearchRequest"
-	schemaSPConfig  = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
-	schemaResType   = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
-	schemaSchema    = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+	schemaUser      = scimattr.User
+	schemaGroup     = scimattr.Group
+	schemaKMSUser   = scimattr.KMSUser
+	schemaKMSGroup  = scimattr.KMSGroup
+	schemaKMSConfig = scimattr.KMSConfig
+	schemaList      = scimattr.ListResponse
+	schemaPatchOp   = scimattr.PatchOp
+	schemaSearch    = scimattr.SearchRequest
+	schemaSPConfig  = scimattr.ServiceProviderConfig
+	schemaResType   = scimattr.ResourceType
+	schemaSchema    = scimattr.Schema
 	timeFormat      = "2006-01-02T15:04:05.000Z07:00"
 	resourceUsers   = "Users"
 	resourceGroups  = "Groups"
@@ -150,19 +151,11 @@ func str(name string, v any) (string, error) {
 	return "", badRequest(typeInvalidValue, "%s must be a string", name)
 }
 
-// boolean reads a boolean, accepting the strings "true" and "false" in any
-// case (Entra, OneLogin templates).
+// boolean reads a boolean leniently (scimattr.Bool: the strings "true" and
+// "false" in any case too, as Entra and OneLogin templates send them).
 func boolean(name string, v any) (bool, error) {
-	switch b := v.(type) {
-	case bool:
+	if b, ok := scimattr.Bool(v); ok {
 		return b, nil
-	case string:
-		switch strings.ToLower(strings.TrimSpace(b)) {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		}
 	}
 	return false, badRequest(typeInvalidValue, "%s must be a boolean", name)
 }

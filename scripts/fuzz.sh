@@ -23,6 +23,7 @@ targets=(
 	"./internal/hardening FuzzSCIMFilterOverHTTP" # filters over HTTP: 200 own org only, or 400 invalidFilter
 	"./cmd/orgsync FuzzDecodeConfig"    # config decoding: no panic, no secret in errors
 	"./sources/ldap FuzzEntryMapping"   # LDAP messages → entries → Snapshot
+	"./sources/ldap/internal/wire FuzzDecode" # LDAP responses decoded in place, views into the buffer
 	"./sources/scim FuzzPage"           # SCIM ListResponse pages → Snapshot
 )
 

@@ -58,6 +58,22 @@ func idleConn(t *testing.T, local, addr string) net.Conn {
 	return c
 }
 
+// waitAllIdle waits until every connection l counts is idle.
+func waitAllIdle(t *testing.T, l *Listener) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		l.mu.Lock()
+		done := l.idle.Len() == l.open
+		l.mu.Unlock()
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the connections did not become idle")
+		}
+	}
+}
+
 // stillOpen counts the connections the server has not closed.
 func stillOpen(conns []net.Conn) int {
 	var mu sync.Mutex
@@ -89,6 +105,10 @@ func TestPerClientShareClosesOldestIdle(t *testing.T) {
 	var conns []net.Conn
 	for i := 0; i < 10; i++ {
 		conns = append(conns, idleConn(t, "127.0.0.1", addr))
+		// "Oldest idle" is the one idle longest: let the server mark this
+		// one idle before the next arrives, as a real client's pauses do
+		// (on a loaded machine the next could otherwise come first).
+		waitAllIdle(t, l)
 	}
 	defer func() {
 		for _, c := range conns {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/testenv"
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
 )
 
 const (
@@ -147,8 +148,8 @@ func dnByGUID(t *testing.T, cfg Config, guid string) string {
 		t.Fatal(err)
 	}
 	var dn string
-	_, err = c.Search(ctx, searchRequest{Base: "<GUID=" + guid + ">", Scope: goldap.ScopeBaseObject,
-		Filter: "(objectClass=*)", Attrs: []string{"1.1"}}, func(e *entry) error {
+	_, err = c.Search(ctx, wire.SearchRequest{Base: "<GUID=" + guid + ">", Scope: goldap.ScopeBaseObject,
+		Filter: "(objectClass=*)", Attrs: []string{"1.1"}}, func(e *wire.Entry) error {
 		dn = string(e.DN)
 		return nil
 	})

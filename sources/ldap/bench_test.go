@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
 )
 
 // encodedEntry is the LDAPMessage content of a typical user entry, as the
@@ -31,18 +33,14 @@ func BenchmarkDecodeAndMapUser(b *testing.B) {
 	}
 	s.Now = func() time.Time { return time.Unix(0, 0) }
 	r := newReader(s, nil)
-	var e entry
+	var e wire.Entry
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if i%len(msgs) == 0 {
 			r.users, r.byDN = r.users[:0], map[string]int32{}
 		}
-		m, err := parseMessage(msgs[i%len(msgs)])
-		if err != nil || m.op != opSearchResultEntry {
-			b.Fatal(m.op, err)
-		}
-		if err := parseEntry(m.body, &e); err != nil {
-			b.Fatal(err)
+		if ok, err := wire.DecodeEntry(msgs[i%len(msgs)], &e); !ok || err != nil {
+			b.Fatal(ok, err)
 		}
 		if err := r.addUser(&e); err != nil {
 			b.Fatal(err)

@@ -1,17 +1,16 @@
 package ldap
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/tlsconf"
 )
 
 // Flavors of directory server.
@@ -123,7 +122,8 @@ const (
 	DefaultMaxEntries      = 1_000_000
 	DefaultMaxMessageBytes = 64 << 20
 	// The limits' own bounds: a message length is at most 4 bytes long
-	// (wire.go), and a limit below a few KiB would refuse ordinary entries.
+	// (internal/wire), and a limit below a few KiB would refuse ordinary
+	// entries.
 	minMaxMessageBytes = 4 << 10
 	maxMaxMessageBytes = 1 << 30
 	maxMaxEntries      = 100_000_000
@@ -227,7 +227,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	if c.CAFile != "" {
-		if _, err := loadCAs(c.CAFile); err != nil {
+		if _, err := tlsconf.CertPool(c.CAFile); err != nil {
 			bad("ca_file", "%v", err)
 		}
 	}
@@ -344,16 +344,4 @@ func checkAttr(bad badFunc, key, attr string) {
 			return
 		}
 	}
-}
-
-func loadCAs(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", file)
-	}
-	return pool, nil
 }

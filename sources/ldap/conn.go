@@ -2,11 +2,16 @@ package ldap
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
 )
 
 // conn is the part of an LDAP connection the source needs: a simple bind
-// and a search that streams its entries. The real one is wireConn; unit
-// tests use a hand-written fake.
+// and a search that streams its entries. The real one is the wire client
+// (internal/wire) behind wireConn; unit tests use a hand-written fake.
 type conn interface {
 	// Bind authenticates with a simple bind; an empty dn binds anonymously.
 	Bind(ctx context.Context, dn, password string) error
@@ -14,7 +19,7 @@ type conn interface {
 	// arrives. The entry and every byte slice in it are only valid during
 	// the call: fn copies what it keeps. A result code other than success
 	// is a *goldap.Error.
-	Search(ctx context.Context, req searchRequest, fn func(*entry) error) (pageResult, error)
+	Search(ctx context.Context, req wire.SearchRequest, fn func(*wire.Entry) error) (wire.PageResult, error)
 	// Close unbinds and closes the connection.
 	Close() error
 }
@@ -22,49 +27,43 @@ type conn interface {
 // dialFunc opens a connection to one URL, TLS set up (ldaps or StartTLS).
 type dialFunc func(ctx context.Context, rawURL string) (conn, error)
 
-// searchRequest is one LDAP search request.
-type searchRequest struct {
-	Base      string
-	Scope     int // goldap.ScopeBaseObject or goldap.ScopeWholeSubtree
-	Filter    string
-	Attrs     []string
-	TimeLimit int // seconds, sent to the server; 0 is none
-	// Paging, when set, adds the paged-results control (RFC 2696).
-	Paging *paging
-}
-
-// paging is the request side of the paged-results control.
-type paging struct {
-	Size   uint32
-	Cookie []byte
-}
-
-// pageResult is what a search returned besides its entries.
-type pageResult struct {
-	// Paged reports that the SearchResultDone carried the paged-results
-	// control; Cookie is its cookie (empty on the last page).
-	Paged  bool
-	Cookie []byte
-	// References are the search continuation references (URLs) seen.
-	References []string
-}
-
-// entry is a SearchResultEntry as it sits in the read buffer.
-type entry struct {
-	DN    []byte
-	Attrs []attribute
-}
-
-// attribute is one attribute of an entry.
-type attribute struct {
-	Name   []byte
-	Values [][]byte
-}
-
-// first returns the attribute's first value, or nil.
-func (a *attribute) first() []byte {
-	if len(a.Values) == 0 {
-		return nil
+// dialWire returns the dialFunc for cfg, TLS configured from tlsCfg.
+func dialWire(cfg *Config, tlsCfg *tls.Config) dialFunc {
+	opts := wire.Options{
+		DialTimeout:     cfg.DialTimeout.D(),
+		TLS:             tlsCfg,
+		StartTLS:        cfg.StartTLS,
+		MaxMessageBytes: int(min(cfg.MaxMessageBytes, maxMaxMessageBytes)),
 	}
-	return a.Values[0]
+	return func(ctx context.Context, rawURL string) (conn, error) {
+		c, err := wire.Dial(ctx, rawURL, opts)
+		if err != nil {
+			return nil, limitError(err)
+		}
+		return wireConn{c}, nil
+	}
+}
+
+// wireConn is the wire client as a conn: its errors are the client's, but
+// for a refused message, which is said in the words of the config.
+type wireConn struct{ *wire.Conn }
+
+func (c wireConn) Bind(ctx context.Context, dn, password string) error {
+	return limitError(c.Conn.Bind(ctx, dn, password))
+}
+
+func (c wireConn) Search(ctx context.Context, req wire.SearchRequest, fn func(*wire.Entry) error) (wire.PageResult, error) {
+	res, err := c.Conn.Search(ctx, req, fn)
+	return res, limitError(err)
+}
+
+// limitError names ldap.max_message_bytes in a message refused by the wire
+// client's bound, and makes it an errTooLarge like the other read limits.
+func limitError(err error) error {
+	var tl *wire.MessageTooLargeError
+	if errors.As(err, &tl) {
+		return fmt.Errorf("a response message of %d bytes, over ldap.max_message_bytes (%d; raise it if an entry really is that large): %w",
+			tl.Size, tl.Limit, errTooLarge)
+	}
+	return err
 }

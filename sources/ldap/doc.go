@@ -37,11 +37,10 @@
 // memory grows with the number of users, not with the response sizes.
 //
 // The source talks to the server through its own three-method conn
-// interface. The implementation, wireConn, is a one-operation-at-a-time
-// LDAPv3 client: requests are encoded with go-asn1-ber and go-ldap (filter
-// compiler, paging control), errors are *goldap.Error, DNs are parsed and
-// escaped with go-ldap; but responses are decoded in place from a reused
-// buffer. go-ldap's own reader builds a packet tree per entry and was the
-// bottleneck: 100k users took 5x as long as ldapsearch; in place it is
-// about as fast as ldapsearch (scripts/bench-ldap.sh).
+// interface. The implementation is the wire client of internal/wire, a
+// one-operation-at-a-time LDAPv3 client that decodes responses in place
+// from a reused buffer (its package doc says why and what it promises);
+// errors are *goldap.Error, and DNs are parsed and escaped with go-ldap.
+// The source turns the client's errors into ones that name the config key
+// (a refused message names ldap.max_message_bytes).
 package ldap

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
 )
 
 // fakeEntry is a directory entry of the fake: a DN and attribute values.
@@ -37,25 +38,25 @@ type fakeConn struct {
 	results  map[string][]fakeEntry
 	bindErr  error
 	errAt    map[string]error // "base|filter" → error after the first page
-	searches []searchRequest
+	searches []wire.SearchRequest
 	closed   bool
 }
 
 func (f *fakeConn) Bind(ctx context.Context, dn, password string) error { return f.bindErr }
 func (f *fakeConn) Close() error                                        { f.closed = true; return nil }
 
-func (f *fakeConn) Search(ctx context.Context, req searchRequest, fn func(*entry) error) (pageResult, error) {
+func (f *fakeConn) Search(ctx context.Context, req wire.SearchRequest, fn func(*wire.Entry) error) (wire.PageResult, error) {
 	f.searches = append(f.searches, req)
 	key := req.Base + "|" + req.Filter
 	all, ok := f.results[key]
 	if !ok {
-		return pageResult{}, fmt.Errorf("fake: no results for %q", key)
+		return wire.PageResult{}, fmt.Errorf("fake: no results for %q", key)
 	}
 	off := 0
 	if req.Paging != nil && len(req.Paging.Cookie) > 0 {
 		off, _ = strconv.Atoi(string(req.Paging.Cookie))
 		if err := f.errAt[key]; err != nil {
-			return pageResult{}, err
+			return wire.PageResult{}, err
 		}
 	}
 	end := len(all)
@@ -63,22 +64,22 @@ func (f *fakeConn) Search(ctx context.Context, req searchRequest, fn func(*entry
 		end = off + int(req.Paging.Size)
 	}
 	for _, fe := range all[off:end] {
-		e := entry{DN: []byte(fe.dn)}
+		e := wire.Entry{DN: []byte(fe.dn)}
 		for name, vals := range fe.attrs {
 			if !wanted(req.Attrs, name) {
 				continue
 			}
-			a := attribute{Name: []byte(name)}
+			a := wire.Attribute{Name: []byte(name)}
 			for _, v := range vals {
 				a.Values = append(a.Values, []byte(v))
 			}
 			e.Attrs = append(e.Attrs, a)
 		}
 		if err := fn(&e); err != nil {
-			return pageResult{}, err
+			return wire.PageResult{}, err
 		}
 	}
-	res := pageResult{Paged: req.Paging != nil}
+	res := wire.PageResult{Paged: req.Paging != nil}
 	if end < len(all) {
 		res.Cookie = []byte(strconv.Itoa(end))
 	}

@@ -7,6 +7,8 @@ import (
 	ber "github.com/go-asn1-ber/asn1-ber"
 	goldap "github.com/go-ldap/ldap/v3"
 	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
 )
 
 // encodeEntry is the LDAPMessage content of a SearchResultEntry with dn
@@ -28,11 +30,9 @@ func encodeEntry(dn string, kv ...string) []byte {
 	}
 	op.AppendChild(list)
 	p.AppendChild(op)
-	_, content, _, err := tlv(p.Bytes())
-	if err != nil {
-		panic(err)
-	}
-	return content
+	// A constructed packet's Data is its encoded children: the message
+	// content, without the SEQUENCE header.
+	return p.Data.Bytes()
 }
 
 // FuzzEntryMapping feeds arbitrary message bytes through the decoder and
@@ -71,12 +71,8 @@ func FuzzEntryMapping(f *testing.F) {
 			r := newReader(s, nil)
 			for _, asUser := range []bool{true, false} {
 				for _, m := range append(good, msg) {
-					pm, err := parseMessage(m)
-					if err != nil || pm.op != opSearchResultEntry {
-						continue
-					}
-					var e entry
-					if parseEntry(pm.body, &e) != nil {
+					var e wire.Entry
+					if ok, err := wire.DecodeEntry(m, &e); !ok || err != nil {
 						continue
 					}
 					if asUser {

@@ -10,6 +10,7 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
 )
 
 // user is the compact form of a user entry; every string is our own copy,
@@ -148,7 +149,7 @@ func (r *reader) readDisabled(ctx context.Context) error {
 	}
 	r.disabled = map[string]struct{}{}
 	s := search{key: "user.base_dn", base: u.BaseDN, filter: "(&" + u.Filter + u.DisabledFilter + ")", attrs: []string{"1.1"}}
-	return r.paged(ctx, s, func(e *entry) error {
+	return r.paged(ctx, s, func(e *wire.Entry) error {
 		r.scratch = appendNormDN(r.scratch[:0], e.DN)
 		r.disabled[string(r.scratch)] = struct{}{}
 		return nil
@@ -161,7 +162,7 @@ func (r *reader) readUsers(ctx context.Context) error {
 	return r.paged(ctx, s, r.addUser, r.report)
 }
 
-func (r *reader) addUser(e *entry) error {
+func (r *reader) addUser(e *wire.Entry) error {
 	var v [uSlots][]byte
 	for i := range e.Attrs {
 		a := &e.Attrs[i]
@@ -234,7 +235,7 @@ func (r *reader) readGroups(ctx context.Context) error {
 	return r.paged(ctx, s, r.addGroup, r.report)
 }
 
-func (r *reader) addGroup(e *entry) error {
+func (r *reader) addGroup(e *wire.Entry) error {
 	r.scratch = appendNormDN(r.scratch[:0], e.DN)
 	grp := group{dn: string(r.scratch)}
 	gi := int32(len(r.groups))
@@ -325,11 +326,11 @@ func (r *reader) readRanges(ctx context.Context) error {
 		values := 0 // ranged values of this group, bounded like a search's entries
 		for next := p.next; next >= 0; {
 			want := fmt.Sprintf("%s;range=%d-*", attr, next)
-			req := searchRequest{Base: p.dn, Scope: goldap.ScopeBaseObject, Filter: "(objectClass=*)",
+			req := wire.SearchRequest{Base: p.dn, Scope: goldap.ScopeBaseObject, Filter: "(objectClass=*)",
 				Attrs: []string{want}, TimeLimit: int(r.cfg.SearchTimeout.D().Seconds())}
 			got := false
 			pctx, cancel := context.WithTimeout(ctx, r.cfg.SearchTimeout.D())
-			_, err := r.c.Search(pctx, req, func(e *entry) error {
+			_, err := r.c.Search(pctx, req, func(e *wire.Entry) error {
 				for _, a := range e.Attrs {
 					base, start, end, ok := parseRange(string(a.Name))
 					if !ok || !strings.EqualFold(base, attr) || got {

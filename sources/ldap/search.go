@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
 )
 
 // search is one paged subtree search and the config key of its base DN.
@@ -28,15 +30,15 @@ var errNoPaging = errors.New("the response carries no paged-results control, so 
 // paged runs s page by page, handing every entry to fn as it arrives and
 // calling onPage after each complete page. Any failure of any page is an
 // error: the caller must then discard everything fn saw.
-func (r *reader) paged(ctx context.Context, s search, fn func(*entry) error, onPage func()) error {
+func (r *reader) paged(ctx context.Context, s search, fn func(*wire.Entry) error, onPage func()) error {
 	cfg := r.s.cfg
-	req := searchRequest{
+	req := wire.SearchRequest{
 		Base: s.base, Scope: goldap.ScopeWholeSubtree, Filter: s.filter, Attrs: s.attrs,
 		TimeLimit: int(cfg.SearchTimeout.D().Seconds()),
-		Paging:    &paging{Size: uint32(cfg.PageSize)},
+		Paging:    &wire.Paging{Size: uint32(cfg.PageSize)},
 	}
 	n := 0
-	count := func(e *entry) error {
+	count := func(e *wire.Entry) error {
 		n++
 		if n > cfg.MaxEntries {
 			return fmt.Errorf("more than %d entries, over ldap.max_entries (raise it if the directory really is that large, or narrow ldap.%s): %w",

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/tlsconf"
 )
 
 // Source reads the Snapshot of one org from an LDAP directory.
@@ -42,7 +43,7 @@ func New(name string, cfg Config, log zerolog.Logger) (*Source, error) {
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CAFile != "" {
-		if tlsCfg.RootCAs, err = loadCAs(cfg.CAFile); err != nil {
+		if tlsCfg.RootCAs, err = tlsconf.CertPool(cfg.CAFile); err != nil {
 			return nil, fmt.Errorf("ldap source %q: ldap.ca_file: %w", name, err)
 		}
 	}

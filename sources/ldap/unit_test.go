@@ -157,6 +157,8 @@ func TestConfigValidate(t *testing.T) {
 		{"bad urls entry", func(c *Config) { c.URLs = []string{"ldap://"} }, []string{"ldap.urls", "no host"}},
 		{"start_tls with ldaps", func(c *Config) { c.URL, c.StartTLS = "ldaps://x", true }, []string{"ldap.start_tls"}},
 		{"missing ca file", func(c *Config) { c.CAFile = "/nonexistent/ca.pem" }, []string{"ldap.ca_file"}},
+		// The wording is tlsconf.CertPool's, shared with scim.ca_file.
+		{"ca file without certificate", func(c *Config) { c.CAFile = "/etc/hostname" }, []string{"ldap.ca_file: /etc/hostname: no PEM certificate found"}},
 		{"password and file", func(c *Config) { c.BindPasswordFile = "/etc/hostname" }, []string{"ldap.bind_password_file"}},
 		{"bad require_group", func(c *Config) { c.RequireGroup = "not a dn" }, []string{"ldap.require_group"}},
 		{"require_group without groups", func(c *Config) { c.RequireGroup, c.Group.BaseDN = "cn=a,dc=x", "" }, []string{"needs ldap.group.base_dn"}},

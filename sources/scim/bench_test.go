@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // benchUsers returns n SCIM users shaped like an IdP's.
@@ -18,7 +20,7 @@ func benchUsers(n int) []map[string]any {
 	for i := range users {
 		id := fmt.Sprintf("%08x-7f76-453a-919d-%012x", i, i)
 		users[i] = map[string]any{
-			"schemas":     []string{coreUserURN},
+			"schemas":     []string{scimattr.User},
 			"id":          id,
 			"externalId":  fmt.Sprintf("ext-%d", i),
 			"userName":    fmt.Sprintf("user%d@example.org", i),
@@ -38,7 +40,7 @@ func benchUsers(n int) []map[string]any {
 
 func listBody(b testing.TB, items []map[string]any, start, total int) []byte {
 	body, err := json.Marshal(map[string]any{
-		"schemas": []string{listResponseURN}, "totalResults": total, "startIndex": start,
+		"schemas": []string{scimattr.ListResponse}, "totalResults": total, "startIndex": start,
 		"itemsPerPage": len(items), "Resources": items,
 	})
 	if err != nil {

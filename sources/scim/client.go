@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/tlsconf"
 )
 
 const (
@@ -31,7 +32,7 @@ func newTransport(c Config) (*http.Transport, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if c.CAFile != "" {
-		pool, err := loadCAFile(c.CAFile)
+		pool, err := tlsconf.CertPool(c.CAFile)
 		if err != nil {
 			return nil, fmt.Errorf("scim.ca_file: %w", err)
 		}

@@ -1,12 +1,10 @@
 package scim
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +12,7 @@ import (
 	filter "github.com/scim2/filter-parser/v2"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/tlsconf"
 )
 
 // Defaults.
@@ -176,7 +175,7 @@ func (c *Config) Validate() error {
 		bad("max_response_bytes", "must be between %d (4 KiB) and %d (1 GiB), got %d", minMaxResponseBytes, maxMaxResponseBytes, c.MaxResponseBytes)
 	}
 	if c.CAFile != "" {
-		if _, err := loadCAFile(c.CAFile); err != nil {
+		if _, err := tlsconf.CertPool(c.CAFile); err != nil {
 			bad("ca_file", "%v", err)
 		}
 	}
@@ -239,16 +238,4 @@ func headerSafe(tok string) bool {
 		}
 	}
 	return true
-}
-
-func loadCAFile(path string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s: no PEM certificate found", path)
-	}
-	return pool, nil
 }

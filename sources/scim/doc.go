@@ -15,11 +15,11 @@
 //     startIndex), or one more page past the total that still brings new
 //     resources (a total that is too low) each fail the read. A server that
 //     ignores startIndex but sent everything on the first page is accepted.
-//   - 429, 408 and 5xx answers and network errors are retried with
-//     exponential backoff and jitter, honouring Retry-After (a wait of more
-//     than 5 minutes fails the read instead), up to max_retries; every
-//     attempt has its own timeout. A page that still
-//     fails fails the snapshot. 401 and 403 mean the token was refused.
+//   - 429, 408 and 5xx answers and network errors are retried with exponential
+//     backoff and jitter, honouring Retry-After (a wait of more than 5 minutes
+//     fails the read instead), up to max_retries; every attempt has its own
+//     timeout. A page that still fails fails the snapshot. 401 and 403 mean
+//     the token was refused.
 //   - A 200 whose body is not a SCIM ListResponse is an error, and so is a
 //     body larger than max_response_bytes (64 MiB), a list of more than
 //     max_entries resources (1,000,000), or a totalResults above it: the
@@ -39,18 +39,18 @@
 // read again alone (GET /Groups/{id}): servers omit empty lists, and many
 // also leave members out of list responses for large groups, so only the
 // group's own GET tells which; that read failing fails the snapshot.
-// Duplicate userNames and group names are kept
-// and warned about, so the reconciler holds them as conflicts. A resource
-// naming nothing (not a JSON object, or neither key nor name) and a held
-// role_map group (its members' roles cannot be known) fail the snapshot.
+// Duplicate userNames and group names are kept and warned about, so the
+// reconciler holds them as conflicts. A resource naming nothing (not a JSON
+// object, or neither key nor name) and a held role_map group (its members'
+// roles cannot be known) fail the snapshot.
 //
 // Mapping: a member's ExternalID is the resource id (immutable at the
 // provider) unless id_attribute says otherwise; active:false (or "False")
 // makes it deprovisioned; role_map gives a role to the (transitive) members
 // of groups by display name (a role_map group that is not read fails the
-// snapshot rather than silently taking the role away). A group's members are the ExternalIDs of the
-// users read; members of type Group (or whose value is a group id) become
-// Subgroups.
+// snapshot rather than silently taking the role away). A group's members are
+// the ExternalIDs of the users read; members of type Group (or whose value
+// is a group id) become Subgroups.
 //
 // Configuration (the `scim:` block of a source; only base_url and a token
 // are required):
@@ -73,5 +73,6 @@
 // group's own GET when the list left them out. A server that pages or
 // truncates members (as some directories do for very large groups) while
 // still sending a members attribute is not detected: the membership guards
-// (guard.max_member_remove) are the backstop. The bearer token is never logged and never part of an error.
+// (guard.max_member_remove) are the backstop. The bearer token is never
+// logged and never part of an error.
 package scim

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // The configured filters are sent to the server, which does the real
@@ -136,7 +138,7 @@ func compare(v any, op filter.CompareOperator, want any) tri {
 		}
 		return compareStrings(got, op, want)
 	case bool:
-		got, ok := parseBool(v)
+		got, ok := scimattr.Bool(v)
 		if !ok {
 			return unknown
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // listServer serves users and groups as SCIM list responses over real
@@ -49,7 +50,7 @@ func listServer(t *testing.T, users, groups []string) string {
 		to := min(from+count, len(all))
 		w.Header().Set("Content-Type", "application/scim+json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"schemas":      []string{listResponseURN},
+			"schemas":      []string{scimattr.ListResponse},
 			"totalResults": len(all),
 			"Resources":    json.RawMessage("[" + strings.Join(all[from:to], ",") + "]"),
 		})

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // usersServer serves n users on pages of the requested count (no groups),
@@ -27,7 +28,7 @@ func usersServer(t *testing.T, n, total int) *httptest.Server {
 			res = append(res, fmt.Sprintf(`{"id":"u%d","userName":"u%d@example.org","active":true}`, i, i))
 		}
 		w.Header().Set("Content-Type", "application/scim+json")
-		fmt.Fprintf(w, `{"schemas":["%s"],"totalResults":%d,"Resources":[%s]}`, listResponseURN, total, strings.Join(res, ","))
+		fmt.Fprintf(w, `{"schemas":["%s"],"totalResults":%d,"Resources":[%s]}`, scimattr.ListResponse, total, strings.Join(res, ","))
 	}))
 	t.Cleanup(srv.Close)
 	return srv
@@ -39,7 +40,7 @@ func usersServer(t *testing.T, n, total int) *httptest.Server {
 func TestReadLimits(t *testing.T) {
 	endless := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/scim+json")
-		w.Write([]byte(`{"schemas":["` + listResponseURN + `"],"totalResults":1,"Resources":[{"id":"x","userName":"`))
+		w.Write([]byte(`{"schemas":["` + scimattr.ListResponse + `"],"totalResults":1,"Resources":[{"id":"x","userName":"`))
 		chunk := []byte(strings.Repeat("a", 32<<10))
 		for i := 0; i < 1<<10; i++ { // up to 32 MiB, unless the client stops reading
 			if _, err := w.Write(chunk); err != nil {

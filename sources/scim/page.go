@@ -10,9 +10,8 @@ import (
 	"strings"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
-
-const listResponseURN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 
 // DefaultMaxPages bounds the pages of one list, whatever the server says.
 const DefaultMaxPages = 100_000
@@ -153,8 +152,8 @@ func parseList(body []byte) (*listResponse, error) {
 	if err := json.Unmarshal(body, &page); err != nil {
 		return nil, fmt.Errorf("response is not a SCIM ListResponse (%d bytes): %v: %w", len(body), err, orgsync.ErrInvalid)
 	}
-	if !slices.ContainsFunc(page.Schemas, func(s string) bool { return strings.EqualFold(s, listResponseURN) }) {
-		return nil, fmt.Errorf("response is not a SCIM ListResponse: schemas %q lack %s: %w", page.Schemas, listResponseURN, orgsync.ErrInvalid)
+	if !slices.ContainsFunc(page.Schemas, func(s string) bool { return strings.EqualFold(s, scimattr.ListResponse) }) {
+		return nil, fmt.Errorf("response is not a SCIM ListResponse: schemas %q lack %s: %w", page.Schemas, scimattr.ListResponse, orgsync.ErrInvalid)
 	}
 	if page.TotalResults == nil || *page.TotalResults < 0 {
 		return nil, fmt.Errorf("ListResponse without a valid totalResults: %w", orgsync.ErrInvalid)

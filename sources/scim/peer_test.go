@@ -20,6 +20,7 @@ import (
 	"github.com/elimity-com/scim/schema"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // The tests below read from a SCIM server built with elimity-com/scim, a
@@ -147,7 +148,7 @@ func elimityPeer(t *testing.T, maxResults, users, groups int) (base string, user
 	}
 	for i := range users {
 		userIDs = append(userIDs, post("/Users", map[string]any{
-			"schemas":    []string{coreUserURN},
+			"schemas":    []string{scimattr.User},
 			"userName":   fmt.Sprintf("user%02d@example.org", i),
 			"externalId": fmt.Sprintf("emp-%02d", i),
 			"name":       map[string]any{"givenName": fmt.Sprintf("Given%02d", i), "familyName": "Family"},

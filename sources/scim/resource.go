@@ -10,9 +10,8 @@ import (
 	filter "github.com/scim2/filter-parser/v2"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
-
-const coreUserURN = "urn:ietf:params:scim:schemas:core:2.0:User"
 
 // attrPath is a parsed attribute mapping such as `name.givenName` or
 // `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber`.
@@ -30,21 +29,15 @@ func parseAttrPath(s string) (attrPath, error) {
 
 func (p attrPath) is(name string) bool {
 	return p.sub == "" && strings.EqualFold(p.name, name) &&
-		(p.uri == "" || strings.EqualFold(p.uri, coreUserURN))
+		(p.uri == "" || strings.EqualFold(p.uri, scimattr.User))
 }
 
-// field returns the value of key in m; SCIM attribute names are
-// case-insensitive.
+// field returns the value of key in m, nil when absent; SCIM attribute
+// names are case-insensitive, and the rule for keys differing only in case
+// is the one the receiver shares (scimattr.Get).
 func field(m map[string]any, key string) any {
-	if v, ok := m[key]; ok {
-		return v
-	}
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v
-		}
-	}
-	return nil
+	v, _ := scimattr.Get(m, key)
+	return v
 }
 
 // pick returns the primary element of a multi-valued attribute, or its
@@ -56,7 +49,7 @@ func pick(v any) any {
 	}
 	for _, e := range list {
 		if m, ok := e.(map[string]any); ok {
-			if p, ok := parseBool(field(m, "primary")); ok && p {
+			if p, ok := scimattr.Bool(field(m, "primary")); ok && p {
 				return e
 			}
 		}
@@ -71,7 +64,7 @@ func pick(v any) any {
 // absent.
 func (p attrPath) resolve(res map[string]any) string {
 	container := res
-	if p.uri != "" && !strings.EqualFold(p.uri, coreUserURN) {
+	if p.uri != "" && !strings.EqualFold(p.uri, scimattr.User) {
 		ext, _ := field(res, p.uri).(map[string]any)
 		if ext == nil {
 			return ""
@@ -99,24 +92,6 @@ func scalar(v any) string {
 		return strconv.FormatBool(v)
 	}
 	return ""
-}
-
-// parseBool reads a SCIM boolean, accepting the strings "true" and "false"
-// in any case as some IdPs send them. ok is false for anything else,
-// including an absent value.
-func parseBool(v any) (b, ok bool) {
-	switch v := v.(type) {
-	case bool:
-		return v, true
-	case string:
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true":
-			return true, true
-		case "false":
-			return false, true
-		}
-	}
-	return false, false
 }
 
 // mapping turns SCIM resources into domain members and groups.
@@ -182,7 +157,7 @@ func (m mapping) user(res map[string]any) (u user, problem string) {
 	mem.Emails = m.emails(res)
 	mem.Status = orgsync.StatusActive
 	if v := field(res, "active"); v != nil {
-		active, ok := parseBool(v)
+		active, ok := scimattr.Bool(v)
 		if !ok {
 			return u, fmt.Sprintf("active is %s, not a boolean", short(v))
 		}
@@ -222,7 +197,7 @@ func (m mapping) emails(res map[string]any) []orgsync.Email {
 		if v == "" {
 			continue
 		}
-		primary, _ := parseBool(field(em, "primary"))
+		primary, _ := scimattr.Bool(field(em, "primary"))
 		out = append(out, orgsync.Email{Value: v, Type: scalar(field(em, "type")), Primary: primary})
 	}
 	return out

@@ -1,4 +1,4 @@
-package ldap
+package wire
 
 import (
 	"errors"
@@ -33,20 +33,23 @@ const (
 	opIntermediateResponse  = 0x79
 )
 
-var errMalformed = errors.New("malformed LDAP response")
+// ErrMalformed is wrapped by every error about a response that does not
+// decode as LDAP: after one, the connection is out of step and closed for
+// use.
+var ErrMalformed = errors.New("malformed LDAP response")
 
 // tlv splits the BER element at the start of b into its tag and content and
 // returns the bytes after it. LDAP uses definite lengths and one-byte tags.
 func tlv(b []byte) (tag byte, content, rest []byte, err error) {
 	if len(b) < 2 || b[0]&0x1f == 0x1f {
-		return 0, nil, nil, errMalformed
+		return 0, nil, nil, ErrMalformed
 	}
 	tag = b[0]
 	l, i := int(b[1]), 2
 	if l&0x80 != 0 {
 		n := l & 0x7f
 		if n == 0 || n > 4 || len(b) < 2+n {
-			return 0, nil, nil, errMalformed
+			return 0, nil, nil, ErrMalformed
 		}
 		l = 0
 		for _, c := range b[2 : 2+n] {
@@ -55,7 +58,7 @@ func tlv(b []byte) (tag byte, content, rest []byte, err error) {
 		i = 2 + n
 	}
 	if l < 0 || len(b)-i < l {
-		return 0, nil, nil, errMalformed
+		return 0, nil, nil, ErrMalformed
 	}
 	return tag, b[i : i+l], b[i+l:], nil
 }
@@ -64,7 +67,7 @@ func tlv(b []byte) (tag byte, content, rest []byte, err error) {
 func expect(b []byte, want byte) (content, rest []byte, err error) {
 	tag, content, rest, err := tlv(b)
 	if err == nil && tag != want {
-		err = fmt.Errorf("%w: tag 0x%02x where 0x%02x belongs", errMalformed, tag, want)
+		err = fmt.Errorf("%w: tag 0x%02x where 0x%02x belongs", ErrMalformed, tag, want)
 	}
 	return content, rest, err
 }
@@ -72,7 +75,7 @@ func expect(b []byte, want byte) (content, rest []byte, err error) {
 // berInt decodes a two's complement big-endian integer.
 func berInt(b []byte) (int64, error) {
 	if len(b) == 0 || len(b) > 8 {
-		return 0, errMalformed
+		return 0, ErrMalformed
 	}
 	v := int64(int8(b[0]))
 	for _, c := range b[1:] {
@@ -146,8 +149,22 @@ func resultError(body []byte) error {
 	return &goldap.Error{ResultCode: uint16(code), Err: errors.New(msg), MatchedDN: string(matched)}
 }
 
+// DecodeEntry decodes msg, the content of one LDAPMessage as Search reads
+// it into its buffer, into e when it is a SearchResultEntry: e then points
+// into msg, as Search's entries point into its buffer. It reports false
+// for a well-formed message of another kind. Search does not need it; it
+// is the decoder on its own, for benchmarks and fuzzing of what a caller
+// does with an entry.
+func DecodeEntry(msg []byte, e *Entry) (bool, error) {
+	m, err := parseMessage(msg)
+	if err != nil || m.op != opSearchResultEntry {
+		return false, err
+	}
+	return true, parseEntry(m.body, e)
+}
+
 // parseEntry decodes a SearchResultEntry body into e, reusing its slices.
-func parseEntry(body []byte, e *entry) error {
+func parseEntry(body []byte, e *Entry) error {
 	dn, rest, err := expect(body, tagOctetString)
 	if err != nil {
 		return err
@@ -173,7 +190,7 @@ func parseEntry(body []byte, e *entry) error {
 		if n < cap(e.Attrs) {
 			e.Attrs = e.Attrs[:n+1]
 		} else {
-			e.Attrs = append(e.Attrs, attribute{})
+			e.Attrs = append(e.Attrs, Attribute{})
 		}
 		at := &e.Attrs[n]
 		at.Name, at.Values = name, at.Values[:0]
@@ -221,7 +238,7 @@ func parsePaging(controls []byte) (cookie []byte, found bool, err error) {
 			tag, v, _, err = tlv(rest)
 		}
 		if err != nil || tag != tagOctetString {
-			return nil, false, fmt.Errorf("%w: paged-results control without a value", errMalformed)
+			return nil, false, fmt.Errorf("%w: paged-results control without a value", ErrMalformed)
 		}
 		seq, _, err := expect(v, tagSequence)
 		if err != nil {

@@ -1,4 +1,4 @@
-package ldap
+package wire
 
 import (
 	"bufio"
@@ -15,71 +15,106 @@ import (
 	goldap "github.com/go-ldap/ldap/v3"
 )
 
-// wireConn is an LDAPv3 client connection doing one operation at a time:
+// Conn is an LDAPv3 client connection doing one operation at a time:
 // exactly what a sync needs, and it lets a search stream its entries from
-// a reused buffer instead of through go-ldap's per-entry packet trees.
-type wireConn struct {
+// a reused buffer instead of through go-ldap's per-entry packet trees. It
+// is not safe for concurrent use.
+type Conn struct {
 	nc     net.Conn
 	br     *bufio.Reader
 	id     int64
 	buf    []byte
-	e      entry
+	e      Entry
 	broken error // set once the stream is out of step; every later call fails
-	// maxMessage bounds one response message (ldap.max_message_bytes): its
-	// length is read before the message, so a huge or hostile one is
+	// maxMessage bounds one response message (Options.MaxMessageBytes):
+	// its length is read before the message, so a huge or hostile one is
 	// refused before any of it is buffered.
 	maxMessage int
 }
 
-// dialWire returns the dialFunc for cfg, TLS configured from tlsCfg.
-func dialWire(cfg *Config, tlsCfg *tls.Config) dialFunc {
-	return func(ctx context.Context, rawURL string) (conn, error) {
-		u, err := url.Parse(rawURL)
-		if err != nil {
-			return nil, err
-		}
-		port := u.Port()
-		if port == "" {
-			port = "389"
-			if u.Scheme == "ldaps" {
-				port = "636"
-			}
-		}
-		ctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout.D())
-		defer cancel()
-		d := net.Dialer{}
-		nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
-		if err != nil {
-			return nil, err
-		}
-		tc := tlsCfg.Clone()
-		tc.ServerName = u.Hostname()
-		if u.Scheme == "ldaps" {
-			t := tls.Client(nc, tc)
-			if err := t.HandshakeContext(ctx); err != nil {
-				nc.Close()
-				return nil, err
-			}
-			nc = t
-		}
-		w := newWireConn(nc)
-		w.maxMessage = int(min(cfg.MaxMessageBytes, maxMaxMessageBytes))
-		if cfg.StartTLS {
-			if err := w.startTLS(ctx, tc); err != nil {
-				w.nc.Close()
-				return nil, fmt.Errorf("StartTLS: %w", err)
-			}
-		}
-		return w, nil
-	}
+// Options are the settings of Dial.
+type Options struct {
+	// DialTimeout bounds the TCP connect and the TLS handshake (ldaps or
+	// StartTLS); 0 leaves them to ctx.
+	DialTimeout time.Duration
+	// TLS is cloned for each connection, ServerName set to the URL's
+	// host. It is used for ldaps URLs and with StartTLS; nil means
+	// tls.Config's defaults.
+	TLS *tls.Config
+	// StartTLS upgrades an ldap:// connection before anything else.
+	StartTLS bool
+	// MaxMessageBytes bounds one response message; a larger one fails the
+	// operation with a *MessageTooLargeError. Required: the bound is the
+	// caller's setting (ldap.max_message_bytes), so there is no default.
+	MaxMessageBytes int
 }
 
-func newWireConn(nc net.Conn) *wireConn {
-	return &wireConn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), maxMessage: DefaultMaxMessageBytes}
+// MessageTooLargeError is a response message whose announced length is
+// over the bound; it is refused from its length, before it is read.
+type MessageTooLargeError struct {
+	Size, Limit int
+}
+
+func (e *MessageTooLargeError) Error() string {
+	return fmt.Sprintf("a response message of %d bytes, over the limit of %d", e.Size, e.Limit)
+}
+
+// Dial connects to an ldap:// or ldaps:// URL (default ports 389 and
+// 636), with TLS as opts say.
+func Dial(ctx context.Context, rawURL string, opts Options) (*Conn, error) {
+	if opts.MaxMessageBytes <= 0 {
+		return nil, errors.New("no bound on the response message size (Options.MaxMessageBytes)")
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	port := u.Port()
+	if port == "" {
+		port = "389"
+		if u.Scheme == "ldaps" {
+			port = "636"
+		}
+	}
+	if opts.DialTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.DialTimeout)
+		defer cancel()
+	}
+	d := net.Dialer{}
+	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{}
+	if opts.TLS != nil {
+		tc = opts.TLS.Clone()
+	}
+	tc.ServerName = u.Hostname()
+	if u.Scheme == "ldaps" {
+		t := tls.Client(nc, tc)
+		if err := t.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		nc = t
+	}
+	w := newConn(nc, opts.MaxMessageBytes)
+	if opts.StartTLS {
+		if err := w.startTLS(ctx, tc); err != nil {
+			w.nc.Close()
+			return nil, fmt.Errorf("StartTLS: %w", err)
+		}
+	}
+	return w, nil
+}
+
+func newConn(nc net.Conn, maxMessage int) *Conn {
+	return &Conn{nc: nc, br: bufio.NewReaderSize(nc, 64<<10), maxMessage: maxMessage}
 }
 
 // startTLS runs the StartTLS extended operation and the handshake.
-func (w *wireConn) startTLS(ctx context.Context, tc *tls.Config) error {
+func (w *Conn) startTLS(ctx context.Context, tc *tls.Config) error {
 	req := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationExtendedRequest, nil, "")
 	req.AppendChild(ber.NewString(ber.ClassContext, ber.TypePrimitive, 0, "1.3.6.1.4.1.1466.20037", ""))
 	if err := w.roundTrip(ctx, req, opExtendedResponse); err != nil {
@@ -93,7 +128,9 @@ func (w *wireConn) startTLS(ctx context.Context, tc *tls.Config) error {
 	return nil
 }
 
-func (w *wireConn) Bind(ctx context.Context, dn, password string) error {
+// Bind authenticates with a simple bind; an empty dn binds anonymously. A
+// result code other than success is a *goldap.Error.
+func (w *Conn) Bind(ctx context.Context, dn, password string) error {
 	req := ber.Encode(ber.ClassApplication, ber.TypeConstructed, goldap.ApplicationBindRequest, nil, "")
 	req.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, 3, ""))
 	req.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, ""))
@@ -102,7 +139,7 @@ func (w *wireConn) Bind(ctx context.Context, dn, password string) error {
 }
 
 // roundTrip sends a request and reads its one LDAPResult response.
-func (w *wireConn) roundTrip(ctx context.Context, req *ber.Packet, wantOp byte) error {
+func (w *Conn) roundTrip(ctx context.Context, req *ber.Packet, wantOp byte) error {
 	done, err := w.begin(ctx)
 	if err != nil {
 		return err
@@ -121,14 +158,20 @@ func (w *wireConn) roundTrip(ctx context.Context, req *ber.Packet, wantOp byte) 
 			continue
 		}
 		if m.op != wantOp {
-			return w.fail(ctx, fmt.Errorf("%w: operation 0x%02x in answer to 0x%02x", errMalformed, m.op, wantOp))
+			return w.fail(ctx, fmt.Errorf("%w: operation 0x%02x in answer to 0x%02x", ErrMalformed, m.op, wantOp))
 		}
 		return resultError(m.body)
 	}
 }
 
-func (w *wireConn) Search(ctx context.Context, r searchRequest, fn func(*entry) error) (pageResult, error) {
-	var res pageResult
+// Search sends one search request and hands each entry to fn as it
+// arrives. The entry and every byte slice in it are only valid during the
+// call: fn copies what it keeps. An error of fn ends the search and is
+// returned as is; the rest of the response is then still on the wire, so
+// the connection is closed for use. A result code other than success is a
+// *goldap.Error.
+func (w *Conn) Search(ctx context.Context, r SearchRequest, fn func(*Entry) error) (PageResult, error) {
+	var res PageResult
 	done, err := w.begin(ctx)
 	if err != nil {
 		return res, err
@@ -175,12 +218,12 @@ func (w *wireConn) Search(ctx context.Context, r searchRequest, fn func(*entry) 
 			res.Paged, res.Cookie = found, append([]byte(nil), cookie...)
 			return res, nil
 		default:
-			return res, w.fail(ctx, fmt.Errorf("%w: operation 0x%02x in a search response", errMalformed, m.op))
+			return res, w.fail(ctx, fmt.Errorf("%w: operation 0x%02x in a search response", ErrMalformed, m.op))
 		}
 	}
 }
 
-func encodeSearch(r searchRequest) (req, controls *ber.Packet, err error) {
+func encodeSearch(r SearchRequest) (req, controls *ber.Packet, err error) {
 	filter, err := goldap.CompileFilter(r.Filter)
 	if err != nil {
 		return nil, nil, fmt.Errorf("filter %q: %w", r.Filter, err)
@@ -209,7 +252,7 @@ func encodeSearch(r searchRequest) (req, controls *ber.Packet, err error) {
 
 // begin ties the connection to ctx for one operation: its deadline becomes
 // the socket's, and cancelling it interrupts a blocked read or write.
-func (w *wireConn) begin(ctx context.Context) (done func(), err error) {
+func (w *Conn) begin(ctx context.Context) (done func(), err error) {
 	if w.broken != nil {
 		return nil, w.broken
 	}
@@ -230,7 +273,7 @@ func (w *wireConn) begin(ctx context.Context) (done func(), err error) {
 
 // fail marks the connection broken: after a failed read or write its
 // stream is out of step. A timeout caused by ctx is reported as ctx's error.
-func (w *wireConn) fail(ctx context.Context, err error) error {
+func (w *Conn) fail(ctx context.Context, err error) error {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		// The socket deadline is ctx's, and may fire just before ctx's timer.
@@ -247,7 +290,7 @@ func (w *wireConn) fail(ctx context.Context, err error) error {
 	return err
 }
 
-func (w *wireConn) send(op, controls *ber.Packet) (int64, error) {
+func (w *Conn) send(op, controls *ber.Packet) (int64, error) {
 	w.id++
 	p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "")
 	p.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, w.id, ""))
@@ -261,7 +304,7 @@ func (w *wireConn) send(op, controls *ber.Packet) (int64, error) {
 
 // read reads the next message, which must answer request id. A notice of
 // disconnection (id 0) is an error.
-func (w *wireConn) read(id int64) (message, error) {
+func (w *Conn) read(id int64) (message, error) {
 	b, err := w.readRaw()
 	if err != nil {
 		return message{}, err
@@ -278,19 +321,19 @@ func (w *wireConn) read(id int64) (message, error) {
 		return m, fmt.Errorf("the server disconnected: %w", err)
 	}
 	if m.id != id {
-		return m, fmt.Errorf("%w: message id %d in answer to %d", errMalformed, m.id, id)
+		return m, fmt.Errorf("%w: message id %d in answer to %d", ErrMalformed, m.id, id)
 	}
 	return m, nil
 }
 
 // readRaw reads one LDAPMessage's content into the reused buffer.
-func (w *wireConn) readRaw() ([]byte, error) {
+func (w *Conn) readRaw() ([]byte, error) {
 	tag, err := w.br.ReadByte()
 	if err != nil {
 		return nil, err
 	}
 	if tag != tagSequence {
-		return nil, fmt.Errorf("%w: message starts with 0x%02x", errMalformed, tag)
+		return nil, fmt.Errorf("%w: message starts with 0x%02x", ErrMalformed, tag)
 	}
 	l, err := w.br.ReadByte()
 	if err != nil {
@@ -300,7 +343,7 @@ func (w *wireConn) readRaw() ([]byte, error) {
 	if l&0x80 != 0 {
 		k := int(l & 0x7f)
 		if k == 0 || k > 4 {
-			return nil, fmt.Errorf("%w: length of %d bytes", errMalformed, k)
+			return nil, fmt.Errorf("%w: length of %d bytes", ErrMalformed, k)
 		}
 		n = 0
 		for range k {
@@ -312,8 +355,7 @@ func (w *wireConn) readRaw() ([]byte, error) {
 		}
 	}
 	if n > w.maxMessage {
-		return nil, fmt.Errorf("a response message of %d bytes, over ldap.max_message_bytes (%d; raise it if an entry really is that large): %w",
-			n, w.maxMessage, errTooLarge)
+		return nil, &MessageTooLargeError{Size: n, Limit: w.maxMessage}
 	}
 	if cap(w.buf) < n {
 		w.buf = make([]byte, n, max(n, 2*cap(w.buf)))
@@ -332,7 +374,9 @@ func unexpected(err error) error {
 	return err
 }
 
-func (w *wireConn) Close() error {
+// Close unbinds (unless the connection is out of step) and closes the
+// connection.
+func (w *Conn) Close() error {
 	if w.broken == nil {
 		w.nc.SetWriteDeadline(time.Now().Add(time.Second))
 		unbind := ber.Encode(ber.ClassApplication, ber.TypePrimitive, goldap.ApplicationUnbindRequest, nil, "")
