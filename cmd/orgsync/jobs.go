@@ -57,7 +57,9 @@ func (a *app) jobs(only string) ([]reconciler.Job, error) {
 		if only != "" && sc.Name != only {
 			continue
 		}
-		src, err := sourceFactories[sc.Type](sc, a.log.With().Str("source", sc.Name).Logger())
+		// The source names itself in its log lines (a second "source"
+		// key here would repeat the key in every JSON line).
+		src, err := sourceFactories[sc.Type](sc, a.log)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: %w", sc.Name, err)
 		}
