@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -31,7 +29,7 @@ func (a *app) runner(ctx context.Context) (*reconciler.Runner, *progress, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &progress{w: a.stderr, on: isTerminal(a.stderr)}
+	p := a.progress()
 	return &reconciler.Runner{Store: rs, Logger: a.log, Progress: p.update}, p, nil
 }
 
@@ -194,7 +192,7 @@ func (a *app) checkCommand() *cobra.Command {
 			if len(jobs) == 0 {
 				return errors.New("the config has no sources to check")
 			}
-			prog := &progress{w: a.stderr, on: isTerminal(a.stderr)}
+			prog := a.progress()
 			var failed error
 			for _, j := range jobs {
 				if p, ok := j.Source.(reconciler.Progresser); ok {
@@ -271,37 +269,3 @@ func displayName(m orgsync.Member) string {
 	return m.GivenName + " " + m.FamilyName
 }
 
-// progress draws one status line on a terminal while sources are read.
-type progress struct {
-	w     io.Writer
-	on    bool
-	mu    sync.Mutex
-	drawn bool
-	last  time.Time
-}
-
-func (p *progress) update(source string, pr orgsync.Progress) {
-	if !p.on {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
-	fmt.Fprintf(p.w, "\r\033[Kreading %s: %d users, %d groups", source, pr.Users, pr.Groups)
-	p.drawn = true
-}
-
-func (p *progress) done() {
-	if p == nil || !p.on {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.drawn = false
-	}
-}

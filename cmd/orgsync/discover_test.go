@@ -146,7 +146,7 @@ func TestUseColor(t *testing.T) {
 func TestConsoleLogHonoursColor(t *testing.T) {
 	for _, color := range []bool{true, false} {
 		var b bytes.Buffer
-		log := newLogger(LogConfig{Level: "info", Format: "console"}, &b, color)
+		log := newLogger(LogConfig{Level: "info", Format: "console"}, &b, false, color)
 		log.Warn().Msg("hello")
 		if got := strings.Contains(b.String(), "\x1b["); got != color {
 			t.Errorf("color %v: escape codes %v in %q", color, got, b.String())

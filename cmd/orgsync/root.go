@@ -45,6 +45,7 @@ type app struct {
 	cfg        *Loaded
 	st         *store.Store
 	notifier   *notify.Notifier
+	prog       *progress
 	// writes is set for the commands that change the store (see
 	// writingCommands): only they may upgrade its schema; noMigrate is
 	// serve --no-migrate.
@@ -134,7 +135,7 @@ func (a *app) config() (*Loaded, error) {
 		return nil, fmt.Errorf("invalid config:\n%w", err)
 	}
 	a.cfg = cfg
-	a.log = newLogger(cfg.Log, a.stderr, a.color(a.stderr))
+	a.log = newLogger(cfg.Log, a.progress(), isTerminal(a.stderr), a.color(a.stderr))
 	if cfg.Path != "" {
 		a.log.Info().Str("file", cfg.Path).Str("from", a.choice.From).Msg("config")
 	} else {
@@ -211,12 +212,14 @@ func (a *app) color(w io.Writer) bool {
 	return useColor(isTerminal(w), a.noColor, os.Getenv("NO_COLOR"))
 }
 
-func newLogger(c LogConfig, w io.Writer, color bool) zerolog.Logger {
+// newLogger logs to w; terminal says whether w ends at a terminal (auto
+// format: console there, JSON elsewhere).
+func newLogger(c LogConfig, w io.Writer, terminal, color bool) zerolog.Logger {
 	level, err := zerolog.ParseLevel(c.Level)
 	if err != nil {
 		level = zerolog.InfoLevel
 	}
-	console := c.Format == "console" || (c.Format == "auto" && isTerminal(w))
+	console := c.Format == "console" || (c.Format == "auto" && terminal)
 	if console {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", NoColor: !color}
 	}
