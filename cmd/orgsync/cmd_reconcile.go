@@ -268,4 +268,3 @@ func displayName(m orgsync.Member) string {
 	}
 	return m.GivenName + " " + m.FamilyName
 }
-
