@@ -1,0 +1,215 @@
+package render
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
+)
+
+// The reports the tests render are computed by the reconciler itself
+// (Diff, CheckGuards) from small snapshots, so that they hold what real
+// plans hold.
+
+const src = "corp"
+
+const (
+	active  = orgsync.StatusActive
+	pending = orgsync.StatusPendingSetup
+	deprov  = orgsync.StatusDeprovisioned
+)
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// desiredUser is a source's user: key, user name, the user name as email.
+func desiredUser(key, userName string, mods ...func(*orgsync.Member)) orgsync.Member {
+	m := orgsync.Member{
+		ExternalID: key, UserName: userName,
+		Emails:      []orgsync.Email{{Value: userName, Primary: true}},
+		DisplayName: strings.ToUpper(key), Status: orgsync.StatusActive,
+	}
+	for _, f := range mods {
+		f(&m)
+	}
+	return m
+}
+
+// member is the store's member owned by owner, as a provision of
+// desiredUser(key, userName) left it.
+func member(id, owner, key, userName string, status orgsync.Status, mods ...func(*orgsync.Member)) orgsync.Member {
+	m := desiredUser(key, userName)
+	m.ID, m.Owner, m.Status, m.Org, m.Role = id, owner, status, "acme", orgsync.RoleMember
+	if status == deprov {
+		at := t0
+		m.DeprovisionedAt = &at
+	}
+	for _, f := range mods {
+		f(&m)
+	}
+	return m
+}
+
+func disabled(m *orgsync.Member) { m.Status = deprov }
+
+func role(r string) func(*orgsync.Member) { return func(m *orgsync.Member) { m.Role = r } }
+
+func displayName(n string) func(*orgsync.Member) {
+	return func(m *orgsync.Member) { m.DisplayName = n }
+}
+
+func email(e string) func(*orgsync.Member) {
+	return func(m *orgsync.Member) { m.Emails = []orgsync.Email{{Value: e, Primary: true}} }
+}
+
+func setupDone(m *orgsync.Member) { at := t0; m.SetupCompletedAt = &at }
+
+func group(key, name string, members []string, subgroups ...string) orgsync.Group {
+	return orgsync.Group{ExternalID: key, DisplayName: name, Members: members, Subgroups: subgroups}
+}
+
+func ownedGroup(id, key, name string, members ...string) orgsync.Group {
+	return orgsync.Group{ID: id, Org: "acme", Owner: src, ExternalID: key, DisplayName: name, Members: members}
+}
+
+// provisions lists the user names p provisions, sorted.
+func provisions(p *orgsync.Plan) []string {
+	out := []string{}
+	for _, c := range p.Changes {
+		if c.Action == orgsync.ActionProvision {
+			out = append(out, c.UserName)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+var noGroupGuards = reconciler.GuardConfig{MaxGroupDelete: -1, MaxGroupDeletePercent: -1, MaxMemberRemove: -1, MaxMemberRemovePercent: -1}
+
+// sampleReports covers every action and every way a run ends.
+func sampleReports() []reconciler.Report {
+	desired := orgsync.Snapshot{
+		Members: []orgsync.Member{
+			desiredUser("k1", "alice@example.org"),
+			desiredUser("k2", "bob@example.org", displayName("Bob Builder"), role("admin")),
+			desiredUser("k3", "carol@example.org"),
+			desiredUser("k4", "dan@example.org", disabled),
+			desiredUser("k6", "frank@example.org"),
+			desiredUser("k7", "grace@example.org", email("dup@example.org")),
+			desiredUser("k8", "heidi@example.org", email("DUP@example.org")),
+			desiredUser("k9", "ivan@example.org"),
+		},
+		Groups: []orgsync.Group{
+			group("g1", "engineering", []string{"k1", "k2"}, "g3"),
+			group("g2", "platform-team", []string{"k3"}),
+			group("g3", "sre", []string{"k9"}),
+		},
+		Warnings: []string{`entry "uid=zed,ou=people": no mail attribute, skipped`},
+	}
+	observed := orgsync.Snapshot{
+		Members: []orgsync.Member{
+			member("m2", src, "k2", "bob@example.org", active),
+			member("m3", src, "k3", "carol@example.org", deprov, setupDone),
+			member("m4", src, "k4", "dan@example.org", active),
+			member("m5", src, "k5", "erin@example.org", pending),
+			member("m6", "", "", "frank.old", active, email("frank@example.org")),
+			member("s1", orgsync.OwnerSCIM, "e1", "ivan@example.org", pending),
+		},
+		Groups: []orgsync.Group{
+			ownedGroup("G1", "g1", "engineering", "m2", "m5"),
+			ownedGroup("G2", "g2", "platform", "m4", "m2"),
+			ownedGroup("G4", "g4", "legacy"),
+		},
+	}
+	plan := reconciler.Diff(desired, observed, reconciler.Options{Org: "acme", Owner: src})
+	guards := noGroupGuards
+	guards.MaxDeprovision, guards.MaxDeprovisionPercent = 25, 50
+	dry := reconciler.Report{
+		Org: "acme", Source: src, Plan: plan, Guard: reconciler.CheckGuards(plan, len(desired.Members), guards),
+		DryRun: true, PendingSetup: []string{"alice@example.org", "ivan@example.org"}, ProvisionedPending: provisions(&plan),
+	}
+
+	small := reconciler.Diff(orgsync.Snapshot{Members: []orgsync.Member{desiredUser("k1", "alice@example.org")}},
+		orgsync.Snapshot{Members: []orgsync.Member{member("m9", src, "k9", "old@example.org", active)}},
+		reconciler.Options{Org: "acme", Owner: src})
+	counts := small.Summary()
+	applied := reconciler.Report{
+		Org: "acme", Source: src, Plan: small, RunID: 42,
+		Applied:      &orgsync.Applied{Counts: counts, Provisioned: []string{"alice@example.org"}},
+		PendingSetup: []string{"alice@example.org", "zoe@example.org"}, ProvisionedPending: []string{"alice@example.org"},
+	}
+	forced := applied
+	forced.Applied = &orgsync.Applied{Counts: counts, Provisioned: []string{"alice@example.org"},
+		Skipped: []string{`update bob@example.org: new user name is taken by a member owned by "scim"`}}
+	forced.Guard = orgsync.Decision{Blocked: true, Forced: true, Reason: "1 deprovisions are 100.0% of the 1 active owned members, above guard.max_deprovision_percent (10%)"}
+	guards.MaxDeprovision, guards.MaxDeprovisionPercent = 0, 10
+	blocked := reconciler.Report{
+		Org: "acme", Source: src, Plan: small, RunID: 43,
+		Guard:        reconciler.CheckGuards(small, 1, guards),
+		Error:        "reconciler: corp: refused by guard: ...",
+		PendingSetup: []string{"zoe@example.org"}, ProvisionedPending: []string{},
+	}
+	failed := reconciler.Report{Org: "acme", Source: "idp-scim", Plan: orgsync.Plan{Org: "acme", Owner: "idp-scim", Changes: []orgsync.Change{}},
+		RunID: 44, Error: "reconciler: idp-scim: read source: scim: GET /Users page 3: 503 Service Unavailable"}
+	inSync := reconciler.Report{Org: "beta", Source: "beta-ldap", Plan: orgsync.Plan{Org: "beta", Owner: "beta-ldap", Changes: []orgsync.Change{}},
+		Applied: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()}, PendingSetup: []string{}, ProvisionedPending: []string{}}
+	return []reconciler.Report{dry, applied, forced, blocked, failed, inSync}
+}
+
+// hostileNames are names a directory user or an IdP could set, each trying
+// to fake a line of a report.
+var hostileNames = []string{
+	"x\n| evil | row |",
+	"\x1b[2J\x1b[1;1Hguard: ok",
+	"y\nguard: ok",
+	"z\n\n## Guard: ok\n**Guard:** ok",
+	"\u202egro.elpmaxe@nimda",
+}
+
+// hostileReport provisions the hostile names (and a group of them), with a
+// guard that blocks: a faked "guard: ok" would be the only one.
+func hostileReport() reconciler.Report {
+	var desired orgsync.Snapshot
+	var keys []string
+	for i, n := range hostileNames {
+		k := fmt.Sprintf("k%d", i)
+		keys = append(keys, k)
+		desired.Members = append(desired.Members, desiredUser(k, n))
+	}
+	desired.Groups = []orgsync.Group{group("g1", "ops\n| member_add | 99 |", keys)}
+	desired.Warnings = []string{"entry \"cn=x\n**Guard:** ok\": skipped"}
+	observed := orgsync.Snapshot{Members: []orgsync.Member{member("m1", src, "gone", "old\n- `fake`", active)}}
+	plan := reconciler.Diff(desired, observed, reconciler.Options{Org: "acme", Owner: src})
+	plan.Conflicts = append(plan.Conflicts, orgsync.Conflict{UserName: "c\n| conflict |", Key: "k\x1b[31m", Reason: "name \"c\nguard: ok\" is taken"})
+	return reconciler.Report{Org: "acme", Source: src, Plan: plan, DryRun: true,
+		Guard:        orgsync.Decision{Blocked: true, Reason: "1 deprovision of \"old\n\nguard: ok\""},
+		PendingSetup: provisions(&plan), ProvisionedPending: provisions(&plan)}
+}
+
+// firstPlan is a first provisioning: groups created, users provisioned,
+// perGroup members added to each group.
+func firstPlan(users, groups, perGroup int) orgsync.Plan {
+	p := orgsync.Plan{Org: "acme", Owner: src}
+	for j := range groups {
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionGroupCreate, GroupName: fmt.Sprintf("group-%d", j)})
+	}
+	for i := range users {
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: fmt.Sprintf("user%d@example.org", i)})
+	}
+	for j := range groups {
+		for k := range perGroup {
+			p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionMemberAdd, GroupName: fmt.Sprintf("group-%d", j),
+				UserName: fmt.Sprintf("user%d@example.org", (j*perGroup+k)%users)})
+		}
+	}
+	return p
+}
+
+// firstReport is the dry run of firstPlan: every user awaits setup.
+func firstReport(users, groups, perGroup int) reconciler.Report {
+	p := firstPlan(users, groups, perGroup)
+	names := provisions(&p)
+	return reconciler.Report{Org: "acme", Source: src, Plan: p, DryRun: true, PendingSetup: names, ProvisionedPending: names}
+}
