@@ -36,19 +36,34 @@ func (a *app) runner(ctx context.Context) (*reconciler.Runner, *progress, error)
 	return &reconciler.Runner{Store: rs, Logger: a.log, Progress: p.update}, p, nil
 }
 
+// terminalPerAction is how many changes of each action a report on a
+// terminal lists without --full: a first provisioning's 100k lines help
+// nobody at a prompt, and a pipe or a file gets them all.
+const terminalPerAction = 20
+
 // reportFlags are the flags saying how plan, reconcile and purge print
 // their reports.
 type reportFlags struct {
 	format string
+	full   bool
 }
 
 func (f *reportFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.format, "format", "text", "text, json or markdown")
+	cmd.Flags().BoolVar(&f.full, "full", false, "on a terminal too, list every change (text and markdown list the first "+fmt.Sprint(terminalPerAction)+" of each action there)")
 }
 
 // reportOptions are the render options of a report written to w.
 func (a *app) reportOptions(f reportFlags, w io.Writer, orphans []reconciler.Orphan) render.Options {
-	return render.Options{Format: f.format, Color: f.format == "text" && a.color(w), Orphans: orphans}
+	return reportOptions(f, isTerminal(w), a.color(w), orphans)
+}
+
+func reportOptions(f reportFlags, terminal, color bool, orphans []reconciler.Orphan) render.Options {
+	o := render.Options{Format: f.format, Color: f.format == "text" && color, Orphans: orphans}
+	if terminal && !f.full {
+		o.PerAction = terminalPerAction
+	}
+	return o
 }
 
 // eachJob runs fn on the job of every source (or the one named), renders
