@@ -215,6 +215,10 @@ func toJSON(r *reconciler.Report, whole bool) jsonRun {
 	return out
 }
 
+// noFields is the "fields": {} of a member change without field changes;
+// never written to.
+var noFields = map[string]orgsync.FieldChange{}
+
 func toJSONChange(c *orgsync.Change) jsonChange {
 	jc := jsonChange{Action: string(c.Action), UserName: c.UserName, Group: c.GroupName, Reason: c.Reason}
 	if c.Action == orgsync.ActionReactivate && c.Member != nil {
@@ -222,11 +226,10 @@ func toJSONChange(c *orgsync.Change) jsonChange {
 	}
 	switch {
 	case isMemberAction(c.Action):
-		f := c.Fields
-		if f == nil {
-			f = map[string]orgsync.FieldChange{}
+		jc.Fields = noFields
+		if c.Fields != nil {
+			jc.Fields = c.Fields
 		}
-		jc.Fields = f
 	case c.Fields != nil:
 		jc.Fields = c.Fields
 	}
