@@ -133,7 +133,7 @@ func TestRenderOrphans(t *testing.T) {
 
 	// JSON: a top-level "orphans" beside "runs", absent when there are none,
 	// also after a run of many changes.
-	big := firstPlan(10_001, 0, 0)
+	big := firstReport(10_001, 0, 0).Plan
 	for _, rs := range [][]reconciler.Report{reports, {{Org: "acme", Source: "new-ldap", Plan: big}}} {
 		var b, none bytes.Buffer
 		if err := Reports(&b, rs, Options{Format: "json", Orphans: orphans}); err != nil {

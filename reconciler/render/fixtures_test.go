@@ -3,11 +3,10 @@ package render
 import (
 	"fmt"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/internal/fixture"
 )
 
 // The reports the tests render are computed by the reconciler itself
@@ -22,68 +21,19 @@ const (
 	deprov  = orgsync.StatusDeprovisioned
 )
 
-var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-
-// desiredUser is a source's user: key, user name, the user name as email.
-func desiredUser(key, userName string, mods ...func(*orgsync.Member)) orgsync.Member {
-	m := orgsync.Member{
-		ExternalID: key, UserName: userName,
-		Emails:      []orgsync.Email{{Value: userName, Primary: true}},
-		DisplayName: strings.ToUpper(key), Status: orgsync.StatusActive,
-	}
-	for _, f := range mods {
-		f(&m)
-	}
-	return m
-}
-
-// member is the store's member owned by owner, as a provision of
-// desiredUser(key, userName) left it.
-func member(id, owner, key, userName string, status orgsync.Status, mods ...func(*orgsync.Member)) orgsync.Member {
-	m := desiredUser(key, userName)
-	m.ID, m.Owner, m.Status, m.Org, m.Role = id, owner, status, "acme", orgsync.RoleMember
-	if status == deprov {
-		at := t0
-		m.DeprovisionedAt = &at
-	}
-	for _, f := range mods {
-		f(&m)
-	}
-	return m
-}
-
-func disabled(m *orgsync.Member) { m.Status = deprov }
-
-func role(r string) func(*orgsync.Member) { return func(m *orgsync.Member) { m.Role = r } }
-
-func displayName(n string) func(*orgsync.Member) {
-	return func(m *orgsync.Member) { m.DisplayName = n }
-}
-
-func email(e string) func(*orgsync.Member) {
-	return func(m *orgsync.Member) { m.Emails = []orgsync.Email{{Value: e, Primary: true}} }
-}
-
-func setupDone(m *orgsync.Member) { at := t0; m.SetupCompletedAt = &at }
-
-func group(key, name string, members []string, subgroups ...string) orgsync.Group {
-	return orgsync.Group{ExternalID: key, DisplayName: name, Members: members, Subgroups: subgroups}
-}
+var (
+	desiredUser = fixture.User
+	member      = fixture.Member
+	disabled    = fixture.Disabled
+	role        = fixture.Role
+	displayName = fixture.DisplayName
+	email       = fixture.Email
+	setupDone   = fixture.SetupDone
+	group       = fixture.Group
+)
 
 func ownedGroup(id, key, name string, members ...string) orgsync.Group {
-	return orgsync.Group{ID: id, Org: "acme", Owner: src, ExternalID: key, DisplayName: name, Members: members}
-}
-
-// provisions lists the user names p provisions, sorted.
-func provisions(p *orgsync.Plan) []string {
-	out := []string{}
-	for _, c := range p.Changes {
-		if c.Action == orgsync.ActionProvision {
-			out = append(out, c.UserName)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return fixture.OwnedGroup(id, src, key, name, members...)
 }
 
 var noGroupGuards = reconciler.GuardConfig{MaxGroupDelete: -1, MaxGroupDeletePercent: -1, MaxMemberRemove: -1, MaxMemberRemovePercent: -1}
@@ -128,7 +78,7 @@ func sampleReports() []reconciler.Report {
 	guards.MaxDeprovision, guards.MaxDeprovisionPercent = 25, 50
 	dry := reconciler.Report{
 		Org: "acme", Source: src, Plan: plan, Guard: reconciler.CheckGuards(plan, len(desired.Members), guards),
-		DryRun: true, PendingSetup: []string{"alice@example.org", "ivan@example.org"}, ProvisionedPending: provisions(&plan),
+		DryRun: true, PendingSetup: []string{"alice@example.org", "ivan@example.org"}, ProvisionedPending: []string{"alice@example.org"},
 	}
 
 	small := reconciler.Diff(orgsync.Snapshot{Members: []orgsync.Member{desiredUser("k1", "alice@example.org")}},
@@ -185,31 +135,28 @@ func hostileReport() reconciler.Report {
 	plan.Conflicts = append(plan.Conflicts, orgsync.Conflict{UserName: "c\n| conflict |", Key: "k\x1b[31m", Reason: "name \"c\nguard: ok\" is taken"})
 	return reconciler.Report{Org: "acme", Source: src, Plan: plan, DryRun: true,
 		Guard:        orgsync.Decision{Blocked: true, Reason: "1 deprovision of \"old\n\nguard: ok\""},
-		PendingSetup: provisions(&plan), ProvisionedPending: provisions(&plan)}
+		PendingSetup: slices.Sorted(slices.Values(hostileNames)), ProvisionedPending: slices.Sorted(slices.Values(hostileNames))}
 }
 
-// firstPlan is a first provisioning: groups created, users provisioned,
-// perGroup members added to each group.
-func firstPlan(users, groups, perGroup int) orgsync.Plan {
+// firstReport is the dry run of a first provisioning: groups created,
+// users provisioned, perGroup members added to each group; every user
+// awaits setup.
+func firstReport(users, groups, perGroup int) reconciler.Report {
 	p := orgsync.Plan{Org: "acme", Owner: src}
 	for j := range groups {
 		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionGroupCreate, GroupName: fmt.Sprintf("group-%d", j)})
 	}
+	names := make([]string, users)
 	for i := range users {
-		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: fmt.Sprintf("user%d@example.org", i)})
+		names[i] = fmt.Sprintf("user%d@example.org", i)
+		p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: names[i]})
 	}
 	for j := range groups {
 		for k := range perGroup {
 			p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionMemberAdd, GroupName: fmt.Sprintf("group-%d", j),
-				UserName: fmt.Sprintf("user%d@example.org", (j*perGroup+k)%users)})
+				UserName: names[(j*perGroup+k)%users]})
 		}
 	}
-	return p
-}
-
-// firstReport is the dry run of firstPlan: every user awaits setup.
-func firstReport(users, groups, perGroup int) reconciler.Report {
-	p := firstPlan(users, groups, perGroup)
-	names := provisions(&p)
+	slices.Sort(names)
 	return reconciler.Report{Org: "acme", Source: src, Plan: p, DryRun: true, PendingSetup: names, ProvisionedPending: names}
 }
