@@ -21,56 +21,41 @@ const (
 	deprov  = orgsync.StatusDeprovisioned
 )
 
-var (
-	desiredUser = fixture.User
-	member      = fixture.Member
-	disabled    = fixture.Disabled
-	role        = fixture.Role
-	displayName = fixture.DisplayName
-	email       = fixture.Email
-	setupDone   = fixture.SetupDone
-	group       = fixture.Group
-)
-
-func ownedGroup(id, key, name string, members ...string) orgsync.Group {
-	return fixture.OwnedGroup(id, src, key, name, members...)
-}
-
 var noGroupGuards = reconciler.GuardConfig{MaxGroupDelete: -1, MaxGroupDeletePercent: -1, MaxMemberRemove: -1, MaxMemberRemovePercent: -1}
 
 // sampleReports covers every action and every way a run ends.
 func sampleReports() []reconciler.Report {
 	desired := orgsync.Snapshot{
 		Members: []orgsync.Member{
-			desiredUser("k1", "alice@example.org"),
-			desiredUser("k2", "bob@example.org", displayName("Bob Builder"), role("admin")),
-			desiredUser("k3", "carol@example.org"),
-			desiredUser("k4", "dan@example.org", disabled),
-			desiredUser("k6", "frank@example.org"),
-			desiredUser("k7", "grace@example.org", email("dup@example.org")),
-			desiredUser("k8", "heidi@example.org", email("DUP@example.org")),
-			desiredUser("k9", "ivan@example.org"),
+			fixture.User("k1", "alice@example.org"),
+			fixture.User("k2", "bob@example.org", fixture.DisplayName("Bob Builder"), fixture.Role("admin")),
+			fixture.User("k3", "carol@example.org"),
+			fixture.User("k4", "dan@example.org", fixture.Disabled),
+			fixture.User("k6", "frank@example.org"),
+			fixture.User("k7", "grace@example.org", fixture.Email("dup@example.org")),
+			fixture.User("k8", "heidi@example.org", fixture.Email("DUP@example.org")),
+			fixture.User("k9", "ivan@example.org"),
 		},
 		Groups: []orgsync.Group{
-			group("g1", "engineering", []string{"k1", "k2"}, "g3"),
-			group("g2", "platform-team", []string{"k3"}),
-			group("g3", "sre", []string{"k9"}),
+			fixture.Group("g1", "engineering", []string{"k1", "k2"}, "g3"),
+			fixture.Group("g2", "platform-team", []string{"k3"}),
+			fixture.Group("g3", "sre", []string{"k9"}),
 		},
 		Warnings: []string{`entry "uid=zed,ou=people": no mail attribute, skipped`},
 	}
 	observed := orgsync.Snapshot{
 		Members: []orgsync.Member{
-			member("m2", src, "k2", "bob@example.org", active),
-			member("m3", src, "k3", "carol@example.org", deprov, setupDone),
-			member("m4", src, "k4", "dan@example.org", active),
-			member("m5", src, "k5", "erin@example.org", pending),
-			member("m6", "", "", "frank.old", active, email("frank@example.org")),
-			member("s1", orgsync.OwnerSCIM, "e1", "ivan@example.org", pending),
+			fixture.Member("m2", src, "k2", "bob@example.org", active),
+			fixture.Member("m3", src, "k3", "carol@example.org", deprov, fixture.SetupDone),
+			fixture.Member("m4", src, "k4", "dan@example.org", active),
+			fixture.Member("m5", src, "k5", "erin@example.org", pending),
+			fixture.Member("m6", "", "", "frank.old", active, fixture.Email("frank@example.org")),
+			fixture.Member("s1", orgsync.OwnerSCIM, "e1", "ivan@example.org", pending),
 		},
 		Groups: []orgsync.Group{
-			ownedGroup("G1", "g1", "engineering", "m2", "m5"),
-			ownedGroup("G2", "g2", "platform", "m4", "m2"),
-			ownedGroup("G4", "g4", "legacy"),
+			fixture.OwnedGroup("G1", src, "g1", "engineering", "m2", "m5"),
+			fixture.OwnedGroup("G2", src, "g2", "platform", "m4", "m2"),
+			fixture.OwnedGroup("G4", src, "g4", "legacy"),
 		},
 	}
 	plan := reconciler.Diff(desired, observed, reconciler.Options{Org: "acme", Owner: src})
@@ -81,8 +66,8 @@ func sampleReports() []reconciler.Report {
 		DryRun: true, PendingSetup: []string{"alice@example.org", "ivan@example.org"}, ProvisionedPending: []string{"alice@example.org"},
 	}
 
-	small := reconciler.Diff(orgsync.Snapshot{Members: []orgsync.Member{desiredUser("k1", "alice@example.org")}},
-		orgsync.Snapshot{Members: []orgsync.Member{member("m9", src, "k9", "old@example.org", active)}},
+	small := reconciler.Diff(orgsync.Snapshot{Members: []orgsync.Member{fixture.User("k1", "alice@example.org")}},
+		orgsync.Snapshot{Members: []orgsync.Member{fixture.Member("m9", src, "k9", "old@example.org", active)}},
 		reconciler.Options{Org: "acme", Owner: src})
 	counts := small.Summary()
 	applied := reconciler.Report{
@@ -126,11 +111,11 @@ func hostileReport() reconciler.Report {
 	for i, n := range hostileNames {
 		k := fmt.Sprintf("k%d", i)
 		keys = append(keys, k)
-		desired.Members = append(desired.Members, desiredUser(k, n))
+		desired.Members = append(desired.Members, fixture.User(k, n))
 	}
-	desired.Groups = []orgsync.Group{group("g1", "ops\n| member_add | 99 |", keys)}
+	desired.Groups = []orgsync.Group{fixture.Group("g1", "ops\n| member_add | 99 |", keys)}
 	desired.Warnings = []string{"entry \"cn=x\n**Guard:** ok\": skipped"}
-	observed := orgsync.Snapshot{Members: []orgsync.Member{member("m1", src, "gone", "old\n- `fake`", active)}}
+	observed := orgsync.Snapshot{Members: []orgsync.Member{fixture.Member("m1", src, "gone", "old\n- `fake`", active)}}
 	plan := reconciler.Diff(desired, observed, reconciler.Options{Org: "acme", Owner: src})
 	plan.Conflicts = append(plan.Conflicts, orgsync.Conflict{UserName: "c\n| conflict |", Key: "k\x1b[31m", Reason: "name \"c\nguard: ok\" is taken"})
 	return reconciler.Report{Org: "acme", Source: src, Plan: plan, DryRun: true,
