@@ -163,7 +163,7 @@ func (w *jsonWriter) run(r *reconciler.Report, prefix string) error {
 		if l.n == 0 {
 			continue
 		}
-		open := at + len(l.empty) - 1 // after the "["
+		open := at + len(l.empty) - 1 // the "]": what precedes it ends with "["
 		if _, err := w.Write(rest[:open]); err != nil {
 			return err
 		}
