@@ -54,13 +54,11 @@
 // groups, remove too many memberships or take the admin role from too many
 // members, or that come from a source returning no users at all; Runner.Run then writes nothing,
 // records the blocked run and returns an error wrapping orgsync.ErrGuard.
-// Render prints reports as text, JSON (the CLI contract) or markdown; every
-// report ends with the members awaiting master-key creation. RenderWith also
-// lists orphaned owners (owners no configured source is named after, whose
-// members nothing reconciles) after the reports, and as a top-level
-// "orphans" array in JSON. Text and markdown escape every name and reason
-// taken from a source (SafeText, escape.go): a forged name cannot fake a
-// line of a report; JSON keeps them exact.
+// Each plan or run ends in a Report: the plan, the guard decision, what
+// was applied and who awaits master-key creation. The reconciler only
+// computes reports; package reconciler/render (which imports this one,
+// never the reverse) writes them as text, markdown or the JSON of the CLI
+// contract, with the orphaned owners (Orphan) of their orgs.
 //
 // # Scheduling
 //

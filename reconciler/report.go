@@ -1,19 +1,15 @@
 package reconciler
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
 	"slices"
 	"time"
 
 	"github.com/orgsync/orgsync"
 )
 
-// Report is the outcome of one plan or run of one source (or of a purge),
-// the input of Render.
+// Report is the outcome of one plan or run of one source (or of a purge):
+// what was computed and done, nothing about how it is shown. Package
+// reconciler/render writes reports as text, markdown or JSON.
 type Report struct {
 	Org    string
 	Source string
@@ -40,34 +36,6 @@ type Report struct {
 	FinishedAt time.Time
 }
 
-// Formats Render accepts.
-var Formats = []string{"text", "json", "markdown"}
-
-// Render writes reports in format (text, json or markdown). color adds ANSI
-// colours to text output (use it on a terminal only). Each report ends with
-// the members awaiting master-key creation.
-func Render(w io.Writer, reports []Report, format string, color bool) error {
-	return render(w, reports, nil, format, color)
-}
-
-func render(w io.Writer, reports []Report, orphans []Orphan, format string, color bool) error {
-	var err error
-	switch format {
-	case "text", "":
-		err = renderText(w, reports, orphans, color)
-	case "json":
-		err = renderJSON(w, reports, orphans)
-	case "markdown", "md":
-		err = renderMarkdown(w, reports, orphans)
-	default:
-		return fmt.Errorf("reconciler: report format %q (want text, json or markdown): %w", format, orgsync.ErrInvalid)
-	}
-	if err != nil {
-		return fmt.Errorf("reconciler: render %s: %w", format, err)
-	}
-	return nil
-}
-
 // DetailedExitCode is the exit code of `orgsync plan --detailed-exitcode`
 // for reports that did not fail: 3 when a guard would block any of them, 2
 // when any plans changes, 0 otherwise.
@@ -82,68 +50,6 @@ func DetailedExitCode(reports []Report) int {
 		}
 	}
 	return code
-}
-
-// state names what the report is, for headings.
-func (r *Report) state() string {
-	switch {
-	case r.Guard.Blocked && !r.Guard.Forced:
-		if r.DryRun {
-			return "dry run, a guard would block"
-		}
-		return "blocked by a guard, nothing applied"
-	case r.Error != "":
-		return "failed"
-	case r.DryRun:
-		return "dry run"
-	case r.Guard.Forced:
-		return "applied with --force"
-	case r.Applied != nil:
-		return "applied"
-	}
-	return "not applied"
-}
-
-// failed reports whether the report has an error other than a guard's
-// refusal (which the guard line already explains).
-func (r *Report) failed() bool {
-	return r.Error != "" && !(r.Guard.Blocked && !r.Guard.Forced)
-}
-
-// pendingLine is the last line of every report.
-func (r *Report) pendingLine(quote func(string) string) string {
-	if r.PendingSetup == nil {
-		return "Awaiting master-key creation: unknown (the store was not read)."
-	}
-	s := fmt.Sprintf("Awaiting master-key creation: %d %s", len(r.PendingSetup), plural(len(r.PendingSetup), "member", "members"))
-	verb := "this run provisioned"
-	if r.DryRun {
-		verb = "this plan would provision"
-	}
-	n := len(r.ProvisionedPending)
-	if n == 0 {
-		return s + "; " + verb + " none."
-	}
-	const shown = 50 // the JSON report lists them all
-	names := r.ProvisionedPending[:min(n, shown)]
-	s += fmt.Sprintf("; %s %d: ", verb, n)
-	for i, u := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += quote(u)
-	}
-	if n > shown {
-		s += fmt.Sprintf(" and %d more", n-shown)
-	}
-	return s + "."
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 // pendingAfter returns the sorted user names of the members that are
@@ -220,185 +126,4 @@ func plannedProvisions(p *orgsync.Plan) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// The JSON shape is the CLI contract of `plan --format json`, format
-// version 1 (see docs/formats.md); fields beyond it are additions, never
-// renames.
-type jsonDoc struct {
-	Runs    []jsonRun `json:"runs"`
-	Orphans []Orphan  `json:"orphans,omitempty"`
-}
-
-type jsonRun struct {
-	Org            string             `json:"org"`
-	Source         string             `json:"source"`
-	Summary        map[string]int     `json:"summary"`
-	Changes        []jsonChange       `json:"changes"`
-	Conflicts      []orgsync.Conflict `json:"conflicts,omitempty"`
-	Held           orgsync.HeldCount  `json:"held"`
-	Warnings       []string           `json:"warnings,omitempty"`
-	Guard          jsonGuard          `json:"guard"`
-	Applied        bool               `json:"applied"`
-	DryRun         bool               `json:"dry_run"`
-	AppliedSummary map[string]int     `json:"applied_summary,omitempty"`
-	Skipped        []string           `json:"skipped,omitempty"`
-	PendingSetup   *jsonPending       `json:"pending_setup,omitempty"`
-	RunID          int64              `json:"run_id,omitempty"`
-	Error          string             `json:"error,omitempty"`
-}
-
-type jsonGuard struct {
-	Blocked bool   `json:"blocked"`
-	Reason  string `json:"reason"`
-	Forced  bool   `json:"forced,omitempty"`
-}
-
-type jsonChange struct {
-	Action   string `json:"action"`
-	UserName string `json:"user_name,omitempty"`
-	Group    string `json:"group,omitempty"`
-	// Fields is present (possibly {}) on member changes, absent on group
-	// and membership changes.
-	Fields any    `json:"fields,omitempty"`
-	Reason string `json:"reason,omitempty"`
-	// Status is the status a reactivation sets.
-	Status string `json:"status,omitempty"`
-}
-
-type jsonPending struct {
-	Count       int      `json:"count"`
-	Members     []string `json:"members"`
-	Provisioned []string `json:"provisioned"`
-}
-
-// indentLimit is the largest plan whose JSON report is indented.
-const indentLimit = 10000
-
-func renderJSON(w io.Writer, reports []Report, orphans []Orphan) error {
-	changes := 0
-	for i := range reports {
-		changes += len(reports[i].Plan.Changes)
-	}
-	if changes > indentLimit {
-		return streamJSON(w, reports, orphans)
-	}
-	doc := jsonDoc{Runs: make([]jsonRun, 0, len(reports)), Orphans: orphans}
-	for i := range reports {
-		doc.Runs = append(doc.Runs, toJSON(&reports[i], true))
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
-}
-
-// streamJSON writes a large plan (a first provisioning) compact and one
-// change at a time: indenting cost as much as the rest of the report, and
-// the whole document in memory weighed more than the plan it describes.
-// The bytes are those json.Encoder writes for the whole document.
-func streamJSON(w io.Writer, reports []Report, orphans []Orphan) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.WriteString(`{"runs":[`)
-	for i := range reports {
-		if i > 0 {
-			bw.WriteByte(',')
-		}
-		head, err := json.Marshal(toJSON(&reports[i], false))
-		if err != nil {
-			return err
-		}
-		// The first "changes" key is the run's own: in string values a
-		// quote is always escaped.
-		pre, post, ok := bytes.Cut(head, []byte(`"changes":[]`))
-		if !ok {
-			return fmt.Errorf("json report: no changes member in %.80s", head)
-		}
-		bw.Write(pre)
-		bw.WriteString(`"changes":[`)
-		for j, c := range reports[i].Plan.Changes {
-			if j > 0 {
-				bw.WriteByte(',')
-			}
-			b, err := json.Marshal(toJSONChange(c))
-			if err != nil {
-				return err
-			}
-			bw.Write(b)
-		}
-		bw.WriteByte(']')
-		bw.Write(post)
-	}
-	bw.WriteByte(']')
-	if len(orphans) > 0 {
-		b, err := json.Marshal(orphans)
-		if err != nil {
-			return err
-		}
-		bw.WriteString(`,"orphans":`)
-		bw.Write(b)
-	}
-	bw.WriteString("}\n")
-	return bw.Flush()
-}
-
-// toJSON is the report of one run; its changes only when withChanges.
-func toJSON(r *Report, withChanges bool) jsonRun {
-	out := jsonRun{
-		Org: r.Org, Source: r.Source, Summary: summaryMap(r.Plan.Summary()),
-		Changes: []jsonChange{}, Conflicts: r.Plan.Conflicts, Held: r.Plan.Held, Warnings: r.Plan.Warnings,
-		Guard:   jsonGuard(r.Guard),
-		Applied: r.Applied != nil, DryRun: r.DryRun, RunID: r.RunID, Error: r.Error,
-	}
-	if r.Applied != nil {
-		out.AppliedSummary = summaryMap(r.Applied.Counts)
-		out.Skipped = r.Applied.Skipped
-	}
-	if r.PendingSetup != nil {
-		out.PendingSetup = &jsonPending{
-			Count: len(r.PendingSetup), Members: r.PendingSetup,
-			Provisioned: append([]string{}, r.ProvisionedPending...),
-		}
-	}
-	if withChanges {
-		out.Changes = make([]jsonChange, 0, len(r.Plan.Changes))
-		for _, c := range r.Plan.Changes {
-			out.Changes = append(out.Changes, toJSONChange(c))
-		}
-	}
-	return out
-}
-
-func toJSONChange(c orgsync.Change) jsonChange {
-	jc := jsonChange{Action: string(c.Action), UserName: c.UserName, Group: c.GroupName, Reason: c.Reason}
-	if c.Action == orgsync.ActionReactivate && c.Member != nil {
-		jc.Status = string(c.Member.Status)
-	}
-	switch {
-	case isMemberAction(c.Action):
-		f := c.Fields
-		if f == nil {
-			f = map[string]orgsync.FieldChange{}
-		}
-		jc.Fields = f
-	case c.Fields != nil:
-		jc.Fields = c.Fields
-	}
-	return jc
-}
-
-func summaryMap(s orgsync.Summary) map[string]int {
-	m := make(map[string]int, len(orgsync.Actions))
-	for _, a := range orgsync.Actions {
-		m[string(a)] = s[a]
-	}
-	return m
-}
-
-func isMemberAction(a orgsync.Action) bool {
-	switch a {
-	case orgsync.ActionProvision, orgsync.ActionAdopt, orgsync.ActionUpdate,
-		orgsync.ActionDeprovision, orgsync.ActionReactivate, orgsync.ActionPurge:
-		return true
-	}
-	return false
 }

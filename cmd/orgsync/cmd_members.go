@@ -11,7 +11,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
-	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/render"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -60,13 +60,13 @@ func (a *app) membersCommand() *cobra.Command {
 					s += " (!)"
 				}
 				// Names come from IdPs and directories: escaped, so that
-				// a forged one can fake no row (see reconciler.SafeText).
+				// a forged one can fake no row (see render.SafeText).
 				groups := make([]string, len(m.Groups))
 				for i, g := range m.Groups {
-					groups[i] = reconciler.SafeText(g)
+					groups[i] = render.SafeText(g)
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", reconciler.SafeText(m.UserName), s, reconciler.SafeText(m.Role),
-					reconciler.SafeText(m.Owner), strings.Join(groups, ","), reconciler.SafeText(m.ID))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", render.SafeText(m.UserName), s, render.SafeText(m.Role),
+					render.SafeText(m.Owner), strings.Join(groups, ","), render.SafeText(m.ID))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -99,7 +99,7 @@ func (a *app) membersCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%s is %s\n", reconciler.SafeText(m.UserName), m.Status)
+			fmt.Fprintf(a.stdout, "%s is %s\n", render.SafeText(m.UserName), m.Status)
 			return nil
 		},
 	}
@@ -150,16 +150,16 @@ func (a *app) memberShowCommand() *cobra.Command {
 			}
 			groups := make([]string, len(m.Groups))
 			for i, g := range m.Groups {
-				groups[i] = reconciler.SafeText(g)
+				groups[i] = render.SafeText(g)
 			}
-			row("id", reconciler.SafeText(m.ID))
-			row("user name", reconciler.SafeText(m.UserName))
-			row("email", reconciler.SafeText(m.Email()))
-			row("name", reconciler.SafeText(strings.TrimSpace(m.GivenName+" "+m.FamilyName)))
+			row("id", render.SafeText(m.ID))
+			row("user name", render.SafeText(m.UserName))
+			row("email", render.SafeText(m.Email()))
+			row("name", render.SafeText(strings.TrimSpace(m.GivenName+" "+m.FamilyName)))
 			row("status", status)
-			row("role", reconciler.SafeText(m.Role))
-			row("owner", reconciler.SafeText(m.Owner))
-			row("external id", reconciler.SafeText(m.ExternalID))
+			row("role", render.SafeText(m.Role))
+			row("owner", render.SafeText(m.Owner))
+			row("external id", render.SafeText(m.ExternalID))
 			row("groups", strings.Join(groups, ", "))
 			row("created", when(&m.CreatedAt))
 			row("setup completed", when(m.SetupCompletedAt))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/render"
 )
 
 func (a *app) reconcileCommands() []*cobra.Command {
@@ -33,11 +35,41 @@ func (a *app) runner(ctx context.Context) (*reconciler.Runner, *progress, error)
 	return &reconciler.Runner{Store: rs, Logger: a.log, Progress: p.update}, p, nil
 }
 
+// terminalPerAction is how many changes of each action a report on a
+// terminal lists without --full: a first provisioning's 100k lines help
+// nobody at a prompt, and a pipe or a file gets them all.
+const terminalPerAction = 20
+
+// reportFlags are the flags saying how plan, reconcile and purge print
+// their reports.
+type reportFlags struct {
+	format string
+	full   bool
+}
+
+func (f *reportFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.format, "format", "text", "text, json or markdown")
+	cmd.Flags().BoolVar(&f.full, "full", false, "on a terminal too, list every change (text and markdown list the first "+fmt.Sprint(terminalPerAction)+" of each action there)")
+}
+
+// reportOptions are the render options of a report written to w.
+func (a *app) reportOptions(f reportFlags, w io.Writer, orphans []reconciler.Orphan) render.Options {
+	return reportOptions(f, isTerminal(w), a.color(w), orphans)
+}
+
+func reportOptions(f reportFlags, terminal, color bool, orphans []reconciler.Orphan) render.Options {
+	o := render.Options{Format: f.format, Color: f.format == "text" && color, Orphans: orphans}
+	if terminal && !f.full {
+		o.PerAction = terminalPerAction
+	}
+	return o
+}
+
 // eachJob runs fn on the job of every source (or the one named), renders
-// the reports in format, and returns the errors of the runs that failed
+// the reports as out says, and returns the errors of the runs that failed
 // and, separately, of those a guard blocked.
-func (a *app) eachJob(ctx context.Context, source, format string, fn func(*reconciler.Runner, reconciler.Job) (reconciler.Report, error)) (failed, blocked error, reports []reconciler.Report, err error) {
-	if err := checkFormat(format, reconciler.Formats...); err != nil {
+func (a *app) eachJob(ctx context.Context, source string, out reportFlags, fn func(*reconciler.Runner, reconciler.Job) (reconciler.Report, error)) (failed, blocked error, reports []reconciler.Report, err error) {
+	if err := checkFormat(out.format, render.Formats...); err != nil {
 		return nil, nil, nil, err
 	}
 	jobs, err := a.jobs(source)
@@ -72,18 +104,19 @@ func (a *app) eachJob(ctx context.Context, source, format string, fn func(*recon
 	if err != nil {
 		failed = errors.Join(failed, fmt.Errorf("list orphaned owners: %w", err))
 	}
-	return failed, blocked, reports, reconciler.RenderWith(a.stdout, reports, orphans, format, format == "text" && a.color(a.stdout))
+	return failed, blocked, reports, render.Reports(a.stdout, reports, a.reportOptions(out, a.stdout, orphans))
 }
 
 func (a *app) planCommand() *cobra.Command {
-	var source, format string
+	var source string
+	var out reportFlags
 	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Dry run: print the plan of each source (or one); nothing is written",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			failed, _, reports, err := a.eachJob(cmd.Context(), source, format, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+			failed, _, reports, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
 				return r.Plan(cmd.Context(), j)
 			})
 			switch {
@@ -100,20 +133,21 @@ func (a *app) planCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
-	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	out.register(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 3 when a guard would block")
 	return cmd
 }
 
 func (a *app) reconcileCommand() *cobra.Command {
-	var source, format string
+	var source string
+	var out reportFlags
 	var force bool
 	cmd := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Run each source (or one) now: plan, guard, apply, print the report",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			failed, blocked, _, err := a.eachJob(cmd.Context(), source, format, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+			failed, blocked, _, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
 				return r.Run(cmd.Context(), j, force)
 			})
 			switch {
@@ -128,13 +162,14 @@ func (a *app) reconcileCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
-	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	out.register(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "apply even when a guard refuses (this run only)")
 	return cmd
 }
 
 func (a *app) purgeCommand() *cobra.Command {
-	var org, format string
+	var org string
+	var out reportFlags
 	var force, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "purge",
@@ -161,7 +196,7 @@ func (a *app) purgeCommand() *cobra.Command {
 			} else {
 				rep, err = runner.Purge(cmd.Context(), job, force)
 			}
-			if rerr := reconciler.Render(a.stdout, []reconciler.Report{rep}, format, format == "text" && a.color(a.stdout)); rerr != nil {
+			if rerr := render.Reports(a.stdout, []reconciler.Report{rep}, a.reportOptions(out, a.stdout, nil)); rerr != nil {
 				return rerr
 			}
 			if errors.Is(err, orgsync.ErrGuard) {
@@ -171,7 +206,7 @@ func (a *app) purgeCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&org, "org", "", "org to purge")
-	cmd.Flags().StringVar(&format, "format", "text", "text, json or markdown")
+	out.register(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "purge even above the org's purge_limit")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print what would be purged")
 	return cmd
@@ -202,7 +237,7 @@ func (a *app) checkCommand() *cobra.Command {
 				snap, err := j.Source.Snapshot(cmd.Context())
 				prog.done()
 				if err != nil {
-					fmt.Fprintf(a.stdout, "FAIL %s: %s\n", j.Name, reconciler.SafeLines(err.Error()))
+					fmt.Fprintf(a.stdout, "FAIL %s: %s\n", j.Name, render.SafeLines(err.Error()))
 					failed = errors.Join(failed, fmt.Errorf("source %q failed its check", j.Name))
 					continue
 				}
@@ -226,7 +261,7 @@ func (a *app) printCheck(j reconciler.Job, snap orgsync.Snapshot, took time.Dura
 	fmt.Fprintf(a.stdout, "OK   %s (org %s): %d users (%d disabled at the source), %d groups, read in %s\n",
 		j.Name, j.Org, len(snap.Members), disabled, len(snap.Groups), took.Round(time.Millisecond))
 	for _, w := range snap.Warnings {
-		fmt.Fprintf(a.stdout, "     warning: %s\n", reconciler.SafeText(w))
+		fmt.Fprintf(a.stdout, "     warning: %s\n", render.SafeText(w))
 	}
 	// Held entries keep their members (groups) as they are: worth fixing
 	// at the source, so check names them.
@@ -256,8 +291,8 @@ func (a *app) printCheck(j reconciler.Job, snap orgsync.Snapshot, took time.Dura
 		if m.Status == orgsync.StatusDeprovisioned {
 			status = "disabled (not provisioned)"
 		}
-		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\t%s\n", reconciler.SafeText(m.UserName), reconciler.SafeText(m.Email()),
-			reconciler.SafeText(displayName(m)), reconciler.SafeText(role), status, reconciler.SafeText(m.ExternalID))
+		fmt.Fprintf(tw, "     %s\t%s\t%s\t%s\t%s\t%s\n", render.SafeText(m.UserName), render.SafeText(m.Email()),
+			render.SafeText(displayName(m)), render.SafeText(role), status, render.SafeText(m.ExternalID))
 	}
 	tw.Flush()
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgsync/orgsync"
-	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/render"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -47,7 +47,7 @@ func (a *app) runsCommand() *cobra.Command {
 			fmt.Fprintln(tw, "ID\tSTARTED\tORG\tSOURCE\tRESULT\tCHANGES\tDURATION\tGUARD")
 			for _, r := range runs {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.StartedAt.Format(time.RFC3339),
-					reconciler.SafeText(r.Org), reconciler.SafeText(r.Source), runResult(r), changes(r.Summary),
+					render.SafeText(r.Org), render.SafeText(r.Source), runResult(r), changes(r.Summary),
 					r.Duration().Round(time.Millisecond), guardText(r.Guard))
 			}
 			if err := tw.Flush(); err != nil {
@@ -125,14 +125,14 @@ func guardText(d orgsync.Decision) string {
 
 // writeRun prints one run for a person.
 func writeRun(w io.Writer, r orgsync.Run) error {
-	fmt.Fprintf(w, "run %d: source %s, org %s\n", r.ID, reconciler.SafeText(r.Source), reconciler.SafeText(r.Org))
+	fmt.Fprintf(w, "run %d: source %s, org %s\n", r.ID, render.SafeText(r.Source), render.SafeText(r.Org))
 	fmt.Fprintf(w, "  started  %s, took %s\n", r.StartedAt.Format(time.RFC3339), r.Duration().Round(time.Millisecond))
 	fmt.Fprintf(w, "  result   %s\n", runResult(r))
 	if r.Guard.Reason != "" {
-		fmt.Fprintf(w, "  guard    %s: %s\n", guardText(r.Guard), reconciler.SafeLines(r.Guard.Reason))
+		fmt.Fprintf(w, "  guard    %s: %s\n", guardText(r.Guard), render.SafeLines(r.Guard.Reason))
 	}
 	if r.Error != "" {
-		fmt.Fprintf(w, "  error    %s\n", reconciler.SafeLines(r.Error))
+		fmt.Fprintf(w, "  error    %s\n", render.SafeLines(r.Error))
 	}
 	var planned []string
 	for _, act := range orgsync.Actions {
@@ -156,14 +156,14 @@ func writeRun(w io.Writer, r orgsync.Run) error {
 			fmt.Fprintf(w, "  … and %d more (orgsync runs show %d --format json has them all)\n", len(r.Plan.Changes)-most, r.ID)
 			break
 		}
-		what := reconciler.SafeText(c.UserName)
+		what := render.SafeText(c.UserName)
 		if c.GroupName != "" {
-			what = reconciler.SafeText(c.GroupName) + " " + what
+			what = render.SafeText(c.GroupName) + " " + what
 		}
 		fmt.Fprintf(w, "    %-13s %s\n", c.Action, strings.TrimSpace(what))
 	}
 	for _, c := range r.Plan.Conflicts {
-		fmt.Fprintf(w, "  ! %s: %s\n", reconciler.SafeText(c.UserName+c.Key), reconciler.SafeLines(c.Reason))
+		fmt.Fprintf(w, "  ! %s: %s\n", render.SafeText(c.UserName+c.Key), render.SafeLines(c.Reason))
 	}
 	return nil
 }

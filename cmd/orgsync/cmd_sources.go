@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/render"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -144,11 +145,11 @@ func (a *app) sourcesCommand() *cobra.Command {
 				case sourceOrgRemoved:
 					state += " (org not in the config)"
 				}
-				name := reconciler.SafeText(r.Name)
+				name := render.SafeText(r.Name)
 				if r.Name == "" {
 					name = "(none)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", reconciler.SafeText(r.Org), name, r.Type, state,
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", render.SafeText(r.Org), name, r.Type, state,
 					r.Members, r.Live, r.Groups)
 			}
 			if err := tw.Flush(); err != nil {

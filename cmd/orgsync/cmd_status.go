@@ -13,6 +13,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/render"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -117,7 +118,7 @@ func readStatus(ctx context.Context, cfg *Loaded, st *store.Store, now time.Time
 }
 
 func writeStatus(w io.Writer, s status) error {
-	q := reconciler.SafeText
+	q := render.SafeText
 	fmt.Fprintln(w, "Sources:")
 	if len(s.Sources) == 0 {
 		fmt.Fprintln(w, "  none configured")
@@ -144,9 +145,9 @@ func writeStatus(w io.Writer, s status) error {
 		switch r := src.LastRun; {
 		case src.Blocked:
 			fmt.Fprintf(w, "  ! %s: run #%d was blocked by a guard, nothing applied: %s\n    review it: orgsync runs show %d; apply it once reviewed: orgsync reconcile --source %s --force\n",
-				q(src.Name), r.ID, reconciler.SafeLines(r.Guard.Reason), r.ID, q(src.Name))
+				q(src.Name), r.ID, render.SafeLines(r.Guard.Reason), r.ID, q(src.Name))
 		case r != nil && r.Result == orgsync.RunFailed:
-			fmt.Fprintf(w, "  ! %s: run #%d failed: %s\n", q(src.Name), r.ID, reconciler.SafeLines(r.Error))
+			fmt.Fprintf(w, "  ! %s: run #%d failed: %s\n", q(src.Name), r.ID, render.SafeLines(r.Error))
 		}
 	}
 	fmt.Fprintln(w, "\nSCIM tokens expiring within 14 days:")

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgsync/orgsync"
-	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/render"
 )
 
 func (a *app) tokensCommand() *cobra.Command {
@@ -97,7 +97,7 @@ func (a *app) tokensCommand() *cobra.Command {
 					removed++
 					state += " (org not configured: refused)"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, reconciler.SafeText(t.Org), reconciler.SafeText(t.Description), day(&t.CreatedAt),
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, render.SafeText(t.Org), render.SafeText(t.Description), day(&t.CreatedAt),
 					day(t.ExpiresAt), day(t.LastUsedAt), state)
 			}
 			if err := tw.Flush(); err != nil {

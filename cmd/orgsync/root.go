@@ -16,7 +16,7 @@ import (
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/buildinfo"
 	"github.com/orgsync/orgsync/notify"
-	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/render"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err.Error() != "" {
 		// Errors can quote what a directory or an IdP sent: no escape
 		// sequence reaches the terminal.
-		fmt.Fprintln(stderr, "orgsync:", strings.ReplaceAll(reconciler.SafeLines(err.Error()), "\n", "\n  "))
+		fmt.Fprintln(stderr, "orgsync:", strings.ReplaceAll(render.SafeLines(err.Error()), "\n", "\n  "))
 	}
 	return code
 }

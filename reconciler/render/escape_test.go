@@ -1,4 +1,4 @@
-package reconciler
+package render
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
 )
 
 func TestSafeText(t *testing.T) {
@@ -42,43 +43,13 @@ func TestSafeText(t *testing.T) {
 	}
 }
 
-// hostileNames are names a directory user or an IdP could set, each trying
-// to fake a line of a report.
-var hostileNames = []string{
-	"x\n| evil | row |",
-	"\x1b[2J\x1b[1;1Hguard: ok",
-	"y\nguard: ok",
-	"z\n\n## Guard: ok\n**Guard:** ok",
-	"\u202egro.elpmaxe@nimda",
-}
-
-// hostileReport provisions the hostile names (and a group of them), with a
-// guard that blocks: a faked "guard: ok" would be the only one.
-func hostileReport() Report {
-	var desired orgsync.Snapshot
-	var keys []string
-	for i, n := range hostileNames {
-		k := fmt.Sprintf("k%d", i)
-		keys = append(keys, k)
-		desired.Members = append(desired.Members, desiredUser(k, n))
-	}
-	desired.Groups = []orgsync.Group{group("g1", "ops\n| member_add | 99 |", keys)}
-	desired.Warnings = []string{"entry \"cn=x\n**Guard:** ok\": skipped"}
-	observed := orgsync.Snapshot{Members: []orgsync.Member{member("m1", src, "gone", "old\n- `fake`", active)}}
-	plan := Diff(desired, observed, Options{Org: "acme", Owner: src})
-	plan.Conflicts = append(plan.Conflicts, orgsync.Conflict{UserName: "c\n| conflict |", Key: "k\x1b[31m", Reason: "name \"c\nguard: ok\" is taken"})
-	return Report{Org: "acme", Source: src, Plan: plan, DryRun: true,
-		Guard:        orgsync.Decision{Blocked: true, Reason: "1 deprovision of \"old\n\nguard: ok\""},
-		PendingSetup: plannedProvisions(&plan), ProvisionedPending: plannedProvisions(&plan)}
-}
-
 func TestRenderEscapesHostileNames(t *testing.T) {
-	reports := []Report{hostileReport()}
-	orphans := []Orphan{{Org: "acme", Owner: "old\n| x |", Members: 1, Live: 1}}
+	reports := []reconciler.Report{hostileReport()}
+	orphans := []reconciler.Orphan{{Org: "acme", Owner: "old\n| x |", Members: 1, Live: 1}}
 	for _, tt := range []struct{ file, format string }{{"hostile.txt", "text"}, {"hostile.md", "markdown"}} {
 		t.Run(tt.format, func(t *testing.T) {
 			var b bytes.Buffer
-			if err := RenderWith(&b, reports, orphans, tt.format, false); err != nil {
+			if err := Reports(&b, reports, Options{Format: tt.format, Orphans: orphans}); err != nil {
 				t.Fatal(err)
 			}
 			out := b.String()
@@ -102,7 +73,7 @@ func TestRenderEscapesHostileNames(t *testing.T) {
 
 	// JSON stays exact: every name comes back byte for byte.
 	var b bytes.Buffer
-	if err := RenderWith(&b, reports, orphans, "json", false); err != nil {
+	if err := Reports(&b, reports, Options{Format: "json", Orphans: orphans}); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {
@@ -111,7 +82,7 @@ func TestRenderEscapesHostileNames(t *testing.T) {
 				UserName string `json:"user_name"`
 			} `json:"changes"`
 		} `json:"runs"`
-		Orphans []Orphan `json:"orphans"`
+		Orphans []reconciler.Orphan `json:"orphans"`
 	}
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatal(err)
@@ -131,15 +102,15 @@ func TestRenderEscapesHostileNames(t *testing.T) {
 }
 
 func TestRenderOrphans(t *testing.T) {
-	reports := []Report{{Org: "acme", Source: "new-ldap", Plan: orgsync.Plan{Org: "acme", Owner: "new-ldap", Changes: []orgsync.Change{}},
+	reports := []reconciler.Report{{Org: "acme", Source: "new-ldap", Plan: orgsync.Plan{Org: "acme", Owner: "new-ldap", Changes: []orgsync.Change{}},
 		DryRun: true, PendingSetup: []string{}, ProvisionedPending: []string{}}}
-	orphans := []Orphan{{Org: "acme", Owner: "old-ldap", Members: 10, Live: 9, Groups: 2}}
+	orphans := []reconciler.Orphan{{Org: "acme", Owner: "old-ldap", Members: 10, Live: 9, Groups: 2}}
 	for _, format := range []string{"text", "markdown"} {
 		var with, without bytes.Buffer
-		if err := RenderWith(&with, reports, orphans, format, false); err != nil {
+		if err := Reports(&with, reports, Options{Format: format, Orphans: orphans}); err != nil {
 			t.Fatal(err)
 		}
-		if err := Render(&without, reports, format, false); err != nil {
+		if err := Reports(&without, reports, Options{Format: format}); err != nil {
 			t.Fatal(err)
 		}
 		out := with.String()
@@ -161,25 +132,24 @@ func TestRenderOrphans(t *testing.T) {
 	}
 
 	// JSON: a top-level "orphans" beside "runs", absent when there are none,
-	// also in the streamed form of a large report.
-	big := orgsync.Plan{Org: "acme", Owner: "new-ldap"}
-	for i := 0; i <= indentLimit; i++ {
-		big.Changes = append(big.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: fmt.Sprintf("u%d@example.org", i)})
-	}
-	for _, rs := range [][]Report{reports, {{Org: "acme", Source: "new-ldap", Plan: big}}} {
+	// also after a run of many changes.
+	big := firstReport(10_001, 0, 0).Plan
+	for _, rs := range [][]reconciler.Report{reports, {{Org: "acme", Source: "new-ldap", Plan: big}}} {
 		var b, none bytes.Buffer
-		if err := RenderWith(&b, rs, orphans, "json", false); err != nil {
+		if err := Reports(&b, rs, Options{Format: "json", Orphans: orphans}); err != nil {
 			t.Fatal(err)
 		}
 		var doc map[string]json.RawMessage
 		if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
 			t.Fatalf("%v: %.200s", err, b.Bytes())
 		}
-		var got []Orphan
+		var got []reconciler.Orphan
 		if err := json.Unmarshal(doc["orphans"], &got); err != nil || len(got) != 1 || got[0] != orphans[0] || doc["runs"] == nil {
 			t.Errorf("orphans = %s (%v)", doc["orphans"], err)
 		}
-		RenderWith(&none, rs, nil, "json", false)
+		if err := Reports(&none, rs, Options{Format: "json"}); err != nil {
+			t.Fatal(err)
+		}
 		var noDoc map[string]json.RawMessage
 		if err := json.Unmarshal(none.Bytes(), &noDoc); err != nil || noDoc["orphans"] != nil {
 			t.Errorf("no orphans: %v, %s", err, noDoc["orphans"])
