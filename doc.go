@@ -13,4 +13,10 @@
 //
 // Reactivation returns a member to active when setup was ever completed, and
 // to pending_setup otherwise. orgsync never sees or holds keys.
+//
+// The transitions are methods of Member (Deprovision, Reactivate, SetActive,
+// Delete, Revive, CompleteSetup; lifecycle.go), each returning the kind of
+// the event that records it, and MayApply says which owner may apply which
+// action to a member (MayChangeGroup to a group): the store, the reconciler
+// and the reconciler's in-memory fake all decide with them.
 package orgsync

@@ -31,6 +31,11 @@ var Statuses = []Status{StatusPendingSetup, StatusActive, StatusDeprovisioned}
 // receiver. Every other owner is the name of a pull source.
 const OwnerSCIM = "scim"
 
+// OwnerPurge is the owner of purge plans and the source recorded for purge
+// runs and their events. It owns no member: the purge removes members of
+// every owner (see MayApply). Like OwnerSCIM it is reserved (ReservedOwner).
+const OwnerPurge = "purge"
+
 // Well-known roles. Orgs may use others; RoleAdmin is never purged.
 const (
 	RoleMember = "member"

@@ -114,7 +114,7 @@ func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decisi
 		case orgsync.ActionMemberRemove:
 			memberRemoves++
 		case orgsync.ActionUpdate, orgsync.ActionAdopt, orgsync.ActionReactivate:
-			if f, ok := c.Fields["role"]; ok && isAdmin(f.From) && !isAdmin(f.To) {
+			if f, ok := c.Fields["role"]; ok && orgsync.IsAdminRole(f.From) && !orgsync.IsAdminRole(f.To) {
 				demotions++
 			}
 		}
@@ -144,10 +144,4 @@ func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decisi
 		return orgsync.Decision{}
 	}
 	return orgsync.Decision{Blocked: true, Reason: strings.Join(reasons, "; ") + "; review the plan and raise the limit or run with --force"}
-}
-
-// isAdmin reports whether role is the admin role, whatever its case and
-// surrounding space.
-func isAdmin(role string) bool {
-	return strings.EqualFold(strings.TrimSpace(role), orgsync.RoleAdmin)
 }

@@ -210,13 +210,14 @@ func (tx *memTx) apply(c orgsync.Change) error {
 		tx.out.Provisioned = append(tx.out.Provisioned, n.UserName)
 		count()
 	case orgsync.ActionAdopt:
-		switch {
-		case m == nil || c.Member == nil || c.MemberKey == "":
+		if m == nil || c.Member == nil || c.MemberKey == "" {
 			return orgsync.ErrInvalid
-		case m.Owner != "":
-			tx.skip(c, "owned")
+		}
+		if err := orgsync.MayApply(tx.p.Owner, c.Action, m); err != nil {
+			tx.skip(c, err.Error())
 			return nil
-		case tx.nameTaken(c.Member.UserName, m.ID):
+		}
+		if tx.nameTaken(c.Member.UserName, m.ID) {
 			tx.skip(c, "user name taken")
 			return nil
 		}
@@ -227,8 +228,8 @@ func (tx *memTx) apply(c orgsync.Change) error {
 		if m == nil {
 			return orgsync.ErrNotFound
 		}
-		if m.Owner != tx.p.Owner {
-			tx.skip(c, "owned by "+m.Owner)
+		if err := orgsync.MayApply(tx.p.Owner, c.Action, m); err != nil {
+			tx.skip(c, err.Error())
 			return nil
 		}
 		switch c.Action {
@@ -241,26 +242,23 @@ func (tx *memTx) apply(c orgsync.Change) error {
 				count()
 			}
 		case orgsync.ActionReactivate:
-			if m.Status != orgsync.StatusDeprovisioned {
+			if m.Reactivate() == "" {
 				return nil
 			}
-			m.Status, m.DeprovisionedAt = m.ReactivatedStatus(), nil
 			tx.profile(m, c.Member)
 			count()
 		case orgsync.ActionDeprovision:
-			if m.Status == orgsync.StatusDeprovisioned {
+			if m.Deprovision(tx.now) == "" {
 				return nil
 			}
-			at := tx.now
-			m.Status, m.DeprovisionedAt = orgsync.StatusDeprovisioned, &at
 			count()
 		}
 	case orgsync.ActionPurge:
-		switch {
-		case m == nil:
+		if m == nil {
 			return nil
-		case m.Role == orgsync.RoleAdmin || m.Status != orgsync.StatusDeprovisioned:
-			tx.skip(c, "not purgeable")
+		}
+		if err := orgsync.MayApply(tx.p.Owner, c.Action, m); err != nil {
+			tx.skip(c, err.Error())
 			return nil
 		}
 		delete(tx.members, m.ID)
@@ -290,8 +288,8 @@ func (tx *memTx) apply(c orgsync.Change) error {
 			}
 			return fmt.Errorf("group: %w", orgsync.ErrNotFound)
 		}
-		if g.Owner != tx.p.Owner {
-			tx.skip(c, "group owned by "+g.Owner)
+		if err := orgsync.MayChangeGroup(tx.p.Owner, g.Owner); err != nil {
+			tx.skip(c, err.Error())
 			return nil
 		}
 		return tx.groupChange(c, g, count)

@@ -1,14 +1,15 @@
 package reconciler
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/orgsync/orgsync"
 )
 
-// PurgeSource is the source name of purge runs and plans.
-const PurgeSource = "purge"
+// PurgeSource is the source name of purge runs and plans: orgsync.OwnerPurge.
+const PurgeSource = orgsync.OwnerPurge
 
 // DefaultPurgeLimit is the most members one purge may delete without
 // --force when the limit is left at 0.
@@ -16,15 +17,16 @@ const DefaultPurgeLimit = 25
 
 // PurgePlan plans the hard deletion of the org's members that have been
 // deprovisioned (DeprovisionedAt) or deleted by their owner (DeletedAt) for
-// longer than purgeAfter, whoever owns them. Members with role admin are
-// never purged: they are listed as conflicts instead. A member that is not
-// deprovisioned is never purged, whatever its timestamps say.
+// longer than purgeAfter, whoever owns them. What orgsync.MayApply refuses
+// the purge is never planned: members with role admin (however spelled)
+// are listed as conflicts instead. A member that is not deprovisioned is
+// never purged, whatever its timestamps say.
 //
 // purgeAfter <= 0 plans nothing. The Decision blocks the plan when it would
 // purge more than limit members (0 means DefaultPurgeLimit, negative means
 // no limit). Like Diff, PurgePlan is pure and deterministic.
 func PurgePlan(observed orgsync.Snapshot, org string, now time.Time, purgeAfter time.Duration, limit int) (orgsync.Plan, orgsync.Decision) {
-	p := orgsync.Plan{Org: org, Owner: PurgeSource, Changes: []orgsync.Change{}, Owned: len(observed.Members)}
+	p := orgsync.Plan{Org: org, Owner: orgsync.OwnerPurge, Changes: []orgsync.Change{}, Owned: len(observed.Members)}
 	if purgeAfter <= 0 {
 		return p, orgsync.Decision{}
 	}
@@ -35,11 +37,12 @@ func PurgePlan(observed orgsync.Snapshot, org string, now time.Time, purgeAfter 
 		if m.Status != orgsync.StatusDeprovisioned || since == nil || !since.Before(cutoff) {
 			continue
 		}
-		if orgsync.IsAdminRole(m.Role) {
-			p.Conflicts = append(p.Conflicts, orgsync.Conflict{
-				UserName: m.UserName, Key: m.ExternalID,
-				Reason: fmt.Sprintf("deprovisioned since %s but has role admin: never purged automatically", since.UTC().Format(time.DateOnly)),
-			})
+		if err := orgsync.MayApply(p.Owner, orgsync.ActionPurge, m); err != nil {
+			reason := fmt.Sprintf("deprovisioned since %s but %v", since.UTC().Format(time.DateOnly), err)
+			if errors.Is(err, orgsync.ErrPurgeAdmin) {
+				reason = fmt.Sprintf("deprovisioned since %s but has role admin: never purged automatically", since.UTC().Format(time.DateOnly))
+			}
+			p.Conflicts = append(p.Conflicts, orgsync.Conflict{UserName: m.UserName, Key: m.ExternalID, Reason: reason})
 			continue
 		}
 		p.Changes = append(p.Changes, orgsync.Change{

@@ -152,10 +152,10 @@ func (r *Runner) Run(ctx context.Context, job Job, force bool) (Report, error) {
 }
 
 // Purge plans the purge of job.Org and applies it unless its limit blocks
-// it and force is false. It is recorded like a run of source "purge".
+// it and force is false. It is recorded like a run of source orgsync.OwnerPurge.
 func (r *Runner) Purge(ctx context.Context, job PurgeJob, force bool) (Report, error) {
-	log := r.Logger.With().Str("source", PurgeSource).Str("org", job.Org).Logger()
-	rep := Report{Org: job.Org, Source: PurgeSource, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: PurgeSource, Changes: []orgsync.Change{}}}
+	log := r.Logger.With().Str("source", orgsync.OwnerPurge).Str("org", job.Org).Logger()
+	rep := Report{Org: job.Org, Source: orgsync.OwnerPurge, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: orgsync.OwnerPurge, Changes: []orgsync.Change{}}}
 	observed, err := r.Store.Observed(ctx, job.Org)
 	if err != nil {
 		return r.finish(ctx, log, rep, fmt.Errorf("reconciler: purge: read org %q: %w", job.Org, err))
@@ -168,7 +168,7 @@ func (r *Runner) Purge(ctx context.Context, job PurgeJob, force bool) (Report, e
 
 // PlanPurge is the dry run of Purge.
 func (r *Runner) PlanPurge(ctx context.Context, job PurgeJob) (Report, error) {
-	rep := Report{Org: job.Org, Source: PurgeSource, StartedAt: r.now(), DryRun: true}
+	rep := Report{Org: job.Org, Source: orgsync.OwnerPurge, StartedAt: r.now(), DryRun: true}
 	observed, err := r.Store.Observed(ctx, job.Org)
 	if err != nil {
 		err = fmt.Errorf("reconciler: purge: read org %q: %w", job.Org, err)

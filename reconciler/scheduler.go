@@ -90,7 +90,7 @@ func (s *Scheduler) AddSource(spec string, job Job) error {
 
 // AddPurge schedules the purge of job.Org on spec (usually PurgeSchedule).
 func (s *Scheduler) AddPurge(spec string, job PurgeJob) error {
-	return s.add(spec, "purge:"+job.Org, PurgeSource+":"+job.Org, 0, func(ctx context.Context) {
+	return s.add(spec, "purge:"+job.Org, orgsync.OwnerPurge+":"+job.Org, 0, func(ctx context.Context) {
 		_, _ = s.runner.Purge(ctx, job, false)
 	})
 }

@@ -118,9 +118,11 @@ func (a *applier) event(kind, memberID, groupID string, before, after any) {
 	a.events = append(a.events, eventRow{org: a.plan.Org, actor: a.actor(), kind: kind, memberID: memberID, groupID: groupID, before: before, after: after})
 }
 
+// actor is the plan's owner; a plan without one (an operator's, or an old
+// purge) is recorded as the purge's.
 func (a *applier) actor() string {
 	if a.plan.Owner == "" {
-		return "purge"
+		return orgsync.OwnerPurge
 	}
 	return a.plan.Owner
 }
@@ -259,12 +261,7 @@ func appendEmailRows(rows [][]any, m *orgsync.Member) [][]any {
 	return rows
 }
 
-func ownerName(owner string) string {
-	if owner == "" {
-		return "nobody (unmanaged)"
-	}
-	return owner
-}
+func ownerName(owner string) string { return orgsync.OwnerName(owner) }
 
 // loadMembers fetches the members the changes address by ID.
 func (a *applier) loadMembers(cs []orgsync.Change) error {
@@ -308,12 +305,8 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 			a.skip(c, errNUL)
 			continue
 		}
-		wantOwner := a.plan.Owner
-		if action == orgsync.ActionAdopt {
-			wantOwner = ""
-		}
-		if action != orgsync.ActionPurge && m.Owner != wantOwner {
-			a.skip(c, fmt.Sprintf("member is owned by %q", ownerName(m.Owner)))
+		if err := orgsync.MayApply(a.plan.Owner, action, m); err != nil {
+			a.skip(c, err.Error())
 			continue
 		}
 		var err error
@@ -444,12 +437,12 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 }
 
 func (a *applier) reactivate(c orgsync.Change, m *orgsync.Member) error {
-	if m.Status != orgsync.StatusDeprovisioned && m.DeletedAt == nil {
+	before := *m
+	kind := m.Reactivate()
+	if kind == "" {
 		return nil
 	}
-	before := *m
-	m.Status = m.ReactivatedStatus()
-	m.DeprovisionedAt, m.DeletedAt, m.Version, m.UpdatedAt = nil, nil, m.Version+1, a.now
+	m.Version, m.UpdatedAt = m.Version+1, a.now
 	if c.Member != nil {
 		profile(m, c.Member, a.defaultRole)
 	}
@@ -457,34 +450,27 @@ func (a *applier) reactivate(c orgsync.Change, m *orgsync.Member) error {
 		return err
 	}
 	a.out.Counts[orgsync.ActionReactivate]++
-	a.event(orgsync.EventMemberReactivated, m.ID, "", before, *m)
+	a.event(kind, m.ID, "", before, *m)
 	return nil
 }
 
 func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
-	if m.Status == orgsync.StatusDeprovisioned {
+	before := *m
+	kind := m.Deprovision(a.now)
+	if kind == "" {
 		return nil
 	}
-	before := *m
-	now := a.now
-	m.Status, m.DeprovisionedAt, m.Version, m.UpdatedAt = orgsync.StatusDeprovisioned, &now, m.Version+1, now
+	m.Version, m.UpdatedAt = m.Version+1, a.now
 	if err := a.saveMember(m); err != nil {
 		return err
 	}
 	a.out.Counts[orgsync.ActionDeprovision]++
-	a.event(orgsync.EventMemberDeprovisioned, m.ID, "", before, *m)
+	a.event(kind, m.ID, "", before, *m)
 	return nil
 }
 
-func (a *applier) purge(c orgsync.Change, m *orgsync.Member) error {
-	if orgsync.IsAdminRole(m.Role) {
-		a.skip(c, "admins are never purged")
-		return nil
-	}
-	if m.Status != orgsync.StatusDeprovisioned && m.DeletedAt == nil {
-		a.skip(c, "member is not deprovisioned")
-		return nil
-	}
+// purge deletes m, which MayApply let the plan purge.
+func (a *applier) purge(_ orgsync.Change, m *orgsync.Member) error {
 	if _, err := a.s.exec(a.ctx, a.tx, `DELETE FROM members WHERE id = ?`, m.ID); err != nil {
 		return err
 	}
@@ -609,8 +595,8 @@ func (a *applier) groupChanges(action orgsync.Action, cs []orgsync.Change) error
 			}
 			continue
 		}
-		if g.owner != a.plan.Owner {
-			a.skip(c, fmt.Sprintf("group is owned by %q", ownerName(g.owner)))
+		if err := orgsync.MayChangeGroup(a.plan.Owner, g.owner); err != nil {
+			a.skip(c, err.Error())
 			continue
 		}
 		switch action {
@@ -772,8 +758,8 @@ func (a *applier) memberRemove(cs []orgsync.Change) error {
 		if g == nil {
 			continue
 		}
-		if g.owner != a.plan.Owner {
-			a.skip(c, fmt.Sprintf("group is owned by %q", ownerName(g.owner)))
+		if err := orgsync.MayChangeGroup(a.plan.Owner, g.owner); err != nil {
+			a.skip(c, err.Error())
 			continue
 		}
 		n, err := a.s.exec(a.ctx, a.tx, `DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, gid, c.MemberID)

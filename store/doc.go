@@ -27,7 +27,7 @@
 // set, without group memberships) until the purge removes them; Members
 // lists them, SCIM does not. A SCIM create with a tombstone's userName
 // revives it only for the same externalId (both empty counts as the same);
-// for anyone else the tombstone is renamed to RetiredUserName (a
+// for anyone else the tombstone is renamed to orgsync.RetiredUserName (a
 // member.updated event records it) and a new pending_setup member is made:
 // setup state and memberships never pass to another identity.
 //

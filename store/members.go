@@ -394,10 +394,11 @@ func (s *Store) member(ctx context.Context, db *gorm.DB, org, key string) (orgsy
 	return one[0], nil
 }
 
-// CompleteSetup records that the member created their master key:
-// pending_setup becomes active. Completing an active member again changes
-// nothing. A deprovisioned or deleted member is ErrInvalid (access was
-// revoked: setup cannot complete), an unknown one ErrNotFound.
+// CompleteSetup records that the member created their master key
+// (orgsync.Member.CompleteSetup): pending_setup becomes active. Completing an
+// active member again changes nothing. A deprovisioned or deleted member is
+// ErrInvalid (access was revoked: setup cannot complete), an unknown one
+// ErrNotFound.
 func (s *Store) CompleteSetup(ctx context.Context, org, idOrUserName, actor string) (orgsync.Member, error) {
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
@@ -405,22 +406,23 @@ func (s *Store) CompleteSetup(ctx context.Context, org, idOrUserName, actor stri
 		if err != nil {
 			return err
 		}
-		if m.DeletedAt != nil || m.Status == orgsync.StatusDeprovisioned {
-			return fmt.Errorf("member %q is deprovisioned; reactivate it before completing setup: %w", m.UserName, orgsync.ErrInvalid)
+		before := m
+		now := s.Now()
+		kind, err := m.CompleteSetup(now)
+		if err != nil {
+			return err
 		}
-		if m.Status == orgsync.StatusActive {
+		if kind == "" {
 			out = m
 			return nil
 		}
-		before := m
-		now := s.Now()
-		m.Status, m.SetupCompletedAt, m.Version, m.UpdatedAt = orgsync.StatusActive, &now, m.Version+1, now
+		m.Version, m.UpdatedAt = m.Version+1, now
 		if _, err := s.exec(ctx, tx, `UPDATE members SET status = ?, setup_completed_at = ?, version = ?, updated_at = ? WHERE id = ?`,
 			string(m.Status), now, m.Version, now, m.ID); err != nil {
 			return err
 		}
 		out = m
-		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: actor, kind: orgsync.EventMemberSetupComplete,
+		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: actor, kind: kind,
 			memberID: m.ID, before: before, after: m}})
 	})
 	return out, err

@@ -101,7 +101,7 @@ type Renamed struct {
 // when to already owns something there, unless merge is set; merging still
 // refuses when a member or group of from has the external key of one of
 // to's, since one source cannot own two of one key. The reserved owners
-// ("scim", "purge", none) are the caller's to refuse.
+// (orgsync.ReservedOwner, and none) are the caller's to refuse.
 func (s *Store) RenameOwner(ctx context.Context, org, from, to, actor string, merge bool) (Renamed, error) {
 	out := Renamed{Org: org, From: from, To: to}
 	if from == to || from == "" || to == "" {

@@ -321,7 +321,8 @@ func validUserName(m *orgsync.Member) error {
 // ErrConflict; a member another owner holds is ErrConflict naming that
 // owner; a member nobody owns is adopted. A SCIM member with that userName
 // that is deleted (a tombstone) or deprovisioned is the same person only
-// when its externalId is the one sent (both empty counts as equal):
+// when its externalId is the one sent (both empty counts as equal;
+// orgsync.ClaimUserName decides, orgsync.Member.Revive revives):
 //   - same externalId: it is revived with the same ID, so keys it made stay
 //     valid (active again if setup ever completed, else pending_setup);
 //   - another externalId, tombstone: the tombstone is retired (retireTombstone:
@@ -350,22 +351,21 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 			return err
 		}
 		var evs []eventRow
-		if holder != nil && holder.Owner == scimOwner && holder.DeletedAt != nil && holder.ExternalID != m.ExternalID {
+		claim := orgsync.ClaimUserName(holder, m.ExternalID)
+		if claim == orgsync.ClaimRetire {
 			if evs, err = s.retireTombstone(ctx, tx, holder); err != nil {
 				return err
 			}
-			holder = nil
+			claim, holder = orgsync.ClaimFree, nil
 		}
 		now := s.Now()
 		wantActive := m.Status != orgsync.StatusDeprovisioned
-		if holder == nil {
+		if claim == orgsync.ClaimFree {
 			out = orgsync.Member{ID: newID(), Org: org, UserName: m.UserName, ExternalID: m.ExternalID,
 				Emails: append([]orgsync.Email(nil), m.Emails...), GivenName: m.GivenName, FamilyName: m.FamilyName,
 				DisplayName: m.DisplayName, Role: roles[0], Status: orgsync.StatusPendingSetup, Owner: scimOwner,
 				Version: 1, CreatedAt: now, UpdatedAt: now}
-			if !wantActive {
-				out.Status, out.DeprovisionedAt = orgsync.StatusDeprovisioned, &now
-			}
+			out.SetActive(now, wantActive)
 			if err := s.insert(ctx, tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
 				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at"},
 				[][]any{{out.ID, org, out.UserName, orgsync.Fold(out.UserName), out.ExternalID, out.Email(), out.GivenName,
@@ -378,42 +378,28 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 			}
 			return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: orgsync.EventMemberCreated, memberID: out.ID, after: out}))
 		}
-		kind := ""
-		switch {
-		case holder.Owner == "":
-			kind = orgsync.EventMemberAdopted
-		case holder.Owner != scimOwner:
+		switch claim {
+		case orgsync.ClaimOwned, orgsync.ClaimTaken:
 			return nameConflict(m.UserName, holder)
-		case holder.DeletedAt != nil:
-			// The same externalId: retireTombstone above took the others.
-			kind = orgsync.EventMemberReactivated
+		case orgsync.ClaimOtherIdentity:
+			return fmt.Errorf("userName %q already exists (a deprovisioned member with another externalId; "+
+				"reactivate, rename or delete it first): %w", m.UserName, orgsync.ErrConflict)
+		case orgsync.ClaimRevive:
 			// A tombstone of an older release may still hold memberships
 			// (DELETE kept them then): a revival starts without groups,
 			// as one of a member deleted today does.
-			if evs, err = s.dropMemberships(ctx, tx, holder); err != nil {
-				return err
+			if holder.DeletedAt != nil {
+				if evs, err = s.dropMemberships(ctx, tx, holder); err != nil {
+					return err
+				}
 			}
-		case holder.Status == orgsync.StatusDeprovisioned && holder.ExternalID == m.ExternalID:
-			kind = orgsync.EventMemberReactivated
-		case holder.Status == orgsync.StatusDeprovisioned:
-			return fmt.Errorf("userName %q already exists (a deprovisioned member with another externalId; "+
-				"reactivate, rename or delete it first): %w", m.UserName, orgsync.ErrConflict)
-		default:
-			return nameConflict(m.UserName, holder)
 		}
 		before := copyMember(*holder)
 		out = copyMember(*holder)
 		out.UserName, out.ExternalID, out.GivenName, out.FamilyName, out.DisplayName = m.UserName, m.ExternalID, m.GivenName, m.FamilyName, m.DisplayName
 		out.Emails = append([]orgsync.Email(nil), m.Emails...)
-		out.Owner, out.DeletedAt, out.Version, out.UpdatedAt = scimOwner, nil, out.Version+1, now
-		switch {
-		case !wantActive:
-			if out.Status != orgsync.StatusDeprovisioned {
-				out.Status, out.DeprovisionedAt = orgsync.StatusDeprovisioned, &now
-			}
-		case out.Status == orgsync.StatusDeprovisioned:
-			out.Status, out.DeprovisionedAt = out.ReactivatedStatus(), nil
-		}
+		kind := out.Revive(now, wantActive)
+		out.Version, out.UpdatedAt = out.Version+1, now
 		if err := s.saveMember(ctx, tx, &out); err != nil {
 			return err
 		}
@@ -425,15 +411,8 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 	return out, nil
 }
 
-// RetiredUserName is the userName a SCIM tombstone is given when its name
-// is taken by another identity (a create with the same userName and
-// another externalId): the old name, then "~deleted~" and the member's ID,
-// which no other member holds. The tombstone keeps everything else until
-// the purge removes it.
-func RetiredUserName(userName, id string) string { return userName + "~deleted~" + id }
-
 // retireTombstone frees the userName of tomb, a SCIM tombstone, for a new
-// member: it renames tomb to RetiredUserName (a member.updated event shows
+// member: it renames tomb to orgsync.RetiredUserName (a member.updated event shows
 // the old and new names) and drops any group membership it still holds.
 // Renaming rather than purging keeps the deleted member's record, as every
 // deletion does, for the org's purge_after.
@@ -444,7 +423,7 @@ func (s *Store) retireTombstone(ctx context.Context, tx *gorm.DB, tomb *orgsync.
 	}
 	before := copyMember(*tomb)
 	next := copyMember(*tomb)
-	next.UserName = RetiredUserName(tomb.UserName, tomb.ID)
+	next.UserName = orgsync.RetiredUserName(tomb.UserName, tomb.ID)
 	if holder, err := s.nameHolder(ctx, tx, tomb.Org, next.UserName, tomb.ID); err != nil {
 		return nil, err
 	} else if holder != nil {
@@ -525,16 +504,13 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 		next.ExternalID = edit.ExternalID
 		profileChanged = profileChanged || cur.ExternalID != next.ExternalID
 		now := s.Now()
-		kind := orgsync.EventMemberUpdated
-		wasActive, wantActive := cur.Status != orgsync.StatusDeprovisioned, edit.Status != orgsync.StatusDeprovisioned
-		switch {
-		case wasActive && !wantActive:
-			next.Status, next.DeprovisionedAt, kind = orgsync.StatusDeprovisioned, &now, orgsync.EventMemberDeprovisioned
-		case !wasActive && wantActive:
-			next.Status, next.DeprovisionedAt, kind = cur.ReactivatedStatus(), nil, orgsync.EventMemberReactivated
-		case !profileChanged:
-			out = cur
-			return nil
+		kind := next.SetActive(now, edit.Status != orgsync.StatusDeprovisioned)
+		if kind == "" {
+			if !profileChanged {
+				out = cur
+				return nil
+			}
+			kind = orgsync.EventMemberUpdated
 		}
 		var evs []eventRow
 		if orgsync.Fold(next.UserName) != orgsync.Fold(cur.UserName) {
@@ -583,10 +559,8 @@ func (s *Store) SCIMDeleteMember(ctx context.Context, org, id string, ifVersion 
 		}
 		next := copyMember(cur)
 		now := s.Now()
-		if next.Status != orgsync.StatusDeprovisioned {
-			next.Status, next.DeprovisionedAt = orgsync.StatusDeprovisioned, &now
-		}
-		next.DeletedAt, next.Version, next.UpdatedAt = &now, cur.Version+1, now
+		kind := next.Delete(now)
+		next.Version, next.UpdatedAt = cur.Version+1, now
 		evs, err := s.dropMemberships(ctx, tx, &cur)
 		if err != nil {
 			return err
@@ -594,7 +568,7 @@ func (s *Store) SCIMDeleteMember(ctx context.Context, org, id string, ifVersion 
 		if err := s.saveMember(ctx, tx, &next); err != nil {
 			return err
 		}
-		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: orgsync.EventMemberDeleted, memberID: id, before: cur, after: next}))
+		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}))
 	})
 	if err != nil {
 		return scimFailed("delete member", id, err)

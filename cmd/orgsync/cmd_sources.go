@@ -193,14 +193,14 @@ func (a *app) renameSource(ctx context.Context, from, to, org string, merge bool
 		return err
 	}
 	reserved := func(name string) bool {
-		return name == "" || name == orgsync.OwnerSCIM || name == reconciler.PurgeSource
+		return name == "" || orgsync.ReservedOwner(name)
 	}
 	switch {
 	case from == to:
 		return fmt.Errorf("OLD and NEW are both %q: %w", from, orgsync.ErrInvalid)
 	case reserved(from) || reserved(to):
 		return fmt.Errorf("%q and %q are reserved (the SCIM receiver and the purge): only a source's members can be handed over: %w",
-			orgsync.OwnerSCIM, reconciler.PurgeSource, orgsync.ErrInvalid)
+			orgsync.OwnerSCIM, orgsync.OwnerPurge, orgsync.ErrInvalid)
 	case !idPattern.MatchString(to):
 		return fmt.Errorf("NEW %q: a source name is lower-case letters, digits, '.', '_' or '-': %w", to, orgsync.ErrInvalid)
 	}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
 	"github.com/orgsync/orgsync/internal/testenv"
-	"github.com/orgsync/orgsync/store"
 )
 
 // TestServeRePOSTOfDeletedUserName is issue 14 item 2 against a real serve,
@@ -124,7 +124,7 @@ func testRePOST(t *testing.T, cfg, base string, a *app) {
 	}
 	old, ok := all[alice]
 	if !ok || old.Status != "deprovisioned" || old.ExternalID != "X" || old.SetupCompletedAt == nil ||
-		old.UserName != store.RetiredUserName("alice@example.org", alice) {
+		old.UserName != orgsync.RetiredUserName("alice@example.org", alice) {
 		t.Fatalf("old member = %+v (found %v); want it kept deprovisioned under its retired name", old, ok)
 	}
 	// The CLI lists the old member as deprovisioned too.
@@ -134,11 +134,11 @@ func testRePOST(t *testing.T, cfg, base string, a *app) {
 		t.Fatalf("members list --status deprovisioned: exit %d %s %s", code, out, errOut)
 	}
 	if code, out, _ := cli(t, cfg, "members", "list", "--org", "acme", "--status", "deprovisioned"); code != 0 ||
-		!strings.Contains(out, store.RetiredUserName("alice@example.org", alice)+"  deprovisioned") {
+		!strings.Contains(out, orgsync.RetiredUserName("alice@example.org", alice)+"  deprovisioned") {
 		t.Fatalf("members list --status deprovisioned (text): exit %d\n%s", code, out)
 	}
 	code, body = do(t, "GET", base+"/api/v1/events?after=0", testAdminToken, "")
-	if code != 200 || !strings.Contains(body, `"kind":"group.member_removed"`) || !strings.Contains(body, store.RetiredUserName("alice@example.org", alice)) {
+	if code != 200 || !strings.Contains(body, `"kind":"group.member_removed"`) || !strings.Contains(body, orgsync.RetiredUserName("alice@example.org", alice)) {
 		t.Fatalf("events: %d %s", code, body)
 	}
 

@@ -118,7 +118,7 @@ func testSCIMRecreateOtherIdentity(t *testing.T, s *store.Store) {
 	// under a retired name, and the rename is in the event log.
 	tomb, err := s.Member(ctx, "acme", old.ID)
 	if err != nil || tomb.DeletedAt == nil || tomb.Status != orgsync.StatusDeprovisioned || tomb.SetupCompletedAt == nil ||
-		tomb.ExternalID != "X" || tomb.UserName != store.RetiredUserName("alice@example.org", old.ID) {
+		tomb.ExternalID != "X" || tomb.UserName != orgsync.RetiredUserName("alice@example.org", old.ID) {
 		t.Fatalf("old tombstone = %+v, %v", tomb, err)
 	}
 	if byName, err := s.Member(ctx, "acme", "alice@example.org"); err != nil || byName.ID != bob.ID {
@@ -234,7 +234,7 @@ func testSCIMRenameOntoTombstone(t *testing.T, s *store.Store) {
 		t.Fatalf("rename onto a tombstone's name = %+v, %v", got, err)
 	}
 	tomb, err := s.Member(ctx, "acme", old.ID)
-	if err != nil || tomb.DeletedAt == nil || tomb.UserName != store.RetiredUserName("alice@example.org", old.ID) {
+	if err != nil || tomb.DeletedAt == nil || tomb.UserName != orgsync.RetiredUserName("alice@example.org", old.ID) {
 		t.Fatalf("tombstone after the rename = %+v, %v", tomb, err)
 	}
 }
