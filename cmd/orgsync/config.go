@@ -214,7 +214,7 @@ func (c *Config) Validate() error {
 		switch {
 		case !idPattern.MatchString(s.Name):
 			errs = append(errs, fmt.Errorf("%sname: %q must be lower-case letters, digits, '.', '_' or '-'", p, s.Name))
-		case s.Name == orgsync.OwnerSCIM || s.Name == reconciler.PurgeSource:
+		case orgsync.ReservedOwner(s.Name):
 			errs = append(errs, fmt.Errorf("%sname: %q is reserved (the SCIM receiver and the purge own it)", p, s.Name))
 		case names[s.Name]:
 			errs = append(errs, fmt.Errorf("%sname: %q is used twice", p, s.Name))
