@@ -111,14 +111,7 @@ func (a *app) sourcesCommand() *cobra.Command {
 		Short: "List configured sources and the owners found in the store, with counts; orphaned owners are marked",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format, "text", "json"); err != nil {
-				return err
-			}
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			st, err := a.store(cmd.Context())
+			cfg, st, err := a.textOrJSON(cmd.Context(), format)
 			if err != nil {
 				return err
 			}

@@ -49,14 +49,7 @@ func (a *app) statusCommand() *cobra.Command {
 		Short: "Per source the last and next run and any blocked plan; tokens expiring within 14 days; members awaiting setup",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format, "text", "json"); err != nil {
-				return err
-			}
-			cfg, err := a.config()
-			if err != nil {
-				return err
-			}
-			st, err := a.store(cmd.Context())
+			cfg, st, err := a.textOrJSON(cmd.Context(), format)
 			if err != nil {
 				return err
 			}

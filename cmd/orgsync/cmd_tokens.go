@@ -57,18 +57,11 @@ func (a *app) tokensCommand() *cobra.Command {
 		Short: "List tokens (never the tokens themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkFormat(format, "text", "json"); err != nil {
-				return err
-			}
-			cfg, err := a.config()
+			cfg, st, err := a.textOrJSON(cmd.Context(), format)
 			if err != nil {
 				return err
 			}
 			orgs := cfg.configuredOrgs()
-			st, err := a.store(cmd.Context())
-			if err != nil {
-				return err
-			}
 			tokens, err := st.Tokens(cmd.Context(), listOrg)
 			if err != nil {
 				return err

@@ -181,6 +181,20 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
+// textOrJSON checks a --format of text or json, then loads the config and
+// opens the store: the start of every listing command.
+func (a *app) textOrJSON(ctx context.Context, format string) (*Loaded, *store.Store, error) {
+	if err := checkFormat(format, "text", "json"); err != nil {
+		return nil, nil, err
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := a.store(ctx)
+	return cfg, st, err
+}
+
 // orgFlag resolves --org: required unless the config has exactly one org.
 func (a *app) orgFlag(org string) (string, error) {
 	cfg, err := a.config()
