@@ -38,7 +38,20 @@ type Config struct {
 	// as temporarily unavailable (SCIM: 503 with Retry-After). Default
 	// DefaultBusyTimeout.
 	BusyTimeout orgsync.Duration `yaml:"busy_timeout"`
+	// Retention is how long recorded runs and change events are kept.
+	Retention Retention `yaml:"retention"`
 }
+
+// Retention bounds the history the store keeps: runs and events older than
+// these are pruned (serve does it daily). Zero takes the default
+// (DefaultRetention); a negative value keeps them forever.
+type Retention struct {
+	Runs   orgsync.Duration `yaml:"runs"`
+	Events orgsync.Duration `yaml:"events"`
+}
+
+// DefaultRetention is how long runs and events are kept by default.
+const DefaultRetention = 90 * 24 * time.Hour
 
 func (c *Config) busyTimeout() time.Duration {
 	if c.BusyTimeout <= 0 {
@@ -60,6 +73,12 @@ func (c *Config) SetDefaults() {
 	}
 	if c.BusyTimeout == 0 {
 		c.BusyTimeout = orgsync.Duration(DefaultBusyTimeout)
+	}
+	if c.Retention.Runs == 0 {
+		c.Retention.Runs = orgsync.Duration(DefaultRetention)
+	}
+	if c.Retention.Events == 0 {
+		c.Retention.Events = orgsync.Duration(DefaultRetention)
 	}
 }
 
@@ -93,6 +112,11 @@ func (c *Config) Validate() error {
 	}
 	if c.BusyTimeout < 0 || c.BusyTimeout.D() > 10*time.Minute {
 		errs = append(errs, errors.New("database.busy_timeout: must be between 0 (the default, 15s) and 10m"))
+	}
+	for key, d := range map[string]orgsync.Duration{"runs": c.Retention.Runs, "events": c.Retention.Events} {
+		if d > 0 && d.D() < time.Hour {
+			errs = append(errs, fmt.Errorf("database.retention.%s: %s is under an hour (negative: keep forever)", key, d.D()))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/orgsync/orgsync"
 )
 
@@ -75,4 +77,36 @@ func (s *Store) LastSuccess(ctx context.Context) (map[string]time.Time, error) {
 		out[src] = at.UTC()
 	}
 	return out, rows.Err()
+}
+
+// Pruned counts what Prune deleted.
+type Pruned struct{ Runs, Events int64 }
+
+// Prune deletes the runs that finished and the events that happened before
+// the given times (a zero time keeps them all). The change feed's sequence
+// numbers are not reused: a reader resuming after a pruned event gets the
+// events that are left.
+func (s *Store) Prune(ctx context.Context, runsBefore, eventsBefore time.Time) (Pruned, error) {
+	var p Pruned
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		if !runsBefore.IsZero() {
+			r := tx.Exec(`DELETE FROM runs WHERE finished_at < ?`, runsBefore.UTC())
+			if r.Error != nil {
+				return r.Error
+			}
+			p.Runs = r.RowsAffected
+		}
+		if !eventsBefore.IsZero() {
+			r := tx.Exec(`DELETE FROM events WHERE time < ?`, eventsBefore.UTC())
+			if r.Error != nil {
+				return r.Error
+			}
+			p.Events = r.RowsAffected
+		}
+		return nil
+	})
+	if err != nil {
+		return Pruned{}, fmt.Errorf("store: prune: %w", err)
+	}
+	return p, nil
 }

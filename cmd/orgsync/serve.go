@@ -67,6 +67,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	}
 	runner := &reconciler.Runner{Store: runStore, Logger: log, Metrics: reconciler.NewMetrics(reg)}
 	go restoreLastSuccess(ctx, st, runner.Metrics, log)
+	go pruneHistory(ctx, st, cfg.Database.Retention, log)
 
 	jobs, err := a.jobs("")
 	if err != nil {
@@ -282,6 +283,39 @@ func restoreLastSuccess(ctx context.Context, st *store.Store, m *reconciler.Metr
 		case <-ctx.Done():
 			return
 		case <-time.After(lastSuccessEvery):
+		}
+	}
+}
+
+// pruneEvery is how often serve prunes old runs and events.
+const pruneEvery = 24 * time.Hour
+
+// pruneHistory deletes runs and events past their retention at start and
+// then daily, until ctx ends. On several replicas each prunes: the deletes
+// are the same.
+func pruneHistory(ctx context.Context, st *store.Store, r store.Retention, log zerolog.Logger) {
+	for {
+		now := time.Now()
+		var runs, events time.Time
+		if r.Runs > 0 {
+			runs = now.Add(-r.Runs.D())
+		}
+		if r.Events > 0 {
+			events = now.Add(-r.Events.D())
+		}
+		if !runs.IsZero() || !events.IsZero() {
+			p, err := st.Prune(ctx, runs, events)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn().Err(err).Msg("retention: old runs and events were not pruned; retrying tomorrow")
+			case p.Runs+p.Events > 0:
+				log.Info().Int64("runs", p.Runs).Int64("events", p.Events).Msg("retention: pruned old runs and events")
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pruneEvery):
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/store"
 )
 
 func TestStatus(t *testing.T) {
@@ -103,5 +104,33 @@ func TestLastSuccessSurvivesARestart(t *testing.T) {
 	}
 	if strings.Contains(metrics, `last_success_timestamp_seconds{source="idp"}`) {
 		t.Error("a source that never applied has a last success")
+	}
+}
+
+// TestServePrunesOldRuns: serve applies database.retention at start.
+func TestServePrunesOldRuns(t *testing.T) {
+	cfg := writeConfig(t, "")
+	st := configStore(t, cfg)
+	ctx := context.Background()
+	old := time.Now().UTC().Add(-200 * 24 * time.Hour)
+	for _, at := range []time.Time{old, time.Now().UTC()} {
+		if _, err := st.RecordRun(ctx, orgsync.Run{Org: "acme", Source: "corp-ldap", Result: orgsync.RunApplied, StartedAt: at, FinishedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	_, a, stop := startServe(t, cfg)
+	defer stop()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		runs, err := a.st.Runs(ctx, store.RunFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(runs) == 1 && runs[0].FinishedAt.After(old.Add(time.Hour)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("runs after serve's start: %d, want the recent one only", len(runs))
+		}
 	}
 }
