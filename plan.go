@@ -92,6 +92,10 @@ type Plan struct {
 	OwnedMemberships int `json:"owned_memberships"`
 	// Held counts the source entries in Conflicts, users and groups.
 	Held HeldCount `json:"held"`
+	// Read is how many users the source listed, Disabled how many of
+	// them it reads as disabled (deprovisioned at the source).
+	Read     int `json:"read"`
+	Disabled int `json:"disabled"`
 }
 
 // HeldCount is how many user and group entries a plan holds back.

@@ -54,6 +54,12 @@ func (o Options) role(r string) string {
 func Diff(desired, observed orgsync.Snapshot, opts Options) orgsync.Plan {
 	d := newDiffer(observed, opts)
 	d.plan.Warnings = slices.Clone(desired.Warnings)
+	d.plan.Read = len(desired.Members) + len(desired.HeldUsers)
+	for i := range desired.Members {
+		if desired.Members[i].Status == orgsync.StatusDeprovisioned {
+			d.plan.Disabled++
+		}
+	}
 	d.diffUsers(desired.Members, desired.HeldUsers)
 	d.deprovisionMissing()
 	d.diffGroups(desired.Groups, desired.HeldGroups, observed.Groups)

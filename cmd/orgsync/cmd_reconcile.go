@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/buildinfo"
 	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/reconciler/render"
 )
@@ -58,7 +59,8 @@ func (a *app) reportOptions(f reportFlags, w io.Writer, orphans []reconciler.Orp
 }
 
 func reportOptions(f reportFlags, terminal, color bool, orphans []reconciler.Orphan) render.Options {
-	o := render.Options{Format: f.format, Color: f.format == "text" && color, Orphans: orphans}
+	o := render.Options{Format: f.format, Color: f.format == "text" && color, Orphans: orphans,
+		Generated: time.Now(), Version: buildinfo.Get().Version}
 	if terminal && !f.full {
 		o.PerAction = terminalPerAction
 	}

@@ -33,6 +33,8 @@ type jsonRun struct {
 	Changes        []jsonChange       `json:"changes"`
 	Conflicts      []orgsync.Conflict `json:"conflicts,omitempty"`
 	Held           orgsync.HeldCount  `json:"held"`
+	Read           int                `json:"users_read"`
+	Disabled       int                `json:"users_disabled_at_source"`
 	Warnings       []string           `json:"warnings,omitempty"`
 	Guard          jsonGuard          `json:"guard"`
 	Applied        bool               `json:"applied"`
@@ -192,7 +194,7 @@ func (w *jsonWriter) run(r *reconciler.Report, prefix string) error {
 func toJSON(r *reconciler.Report, whole bool) jsonRun {
 	out := jsonRun{
 		Org: r.Org, Source: r.Source, Summary: summaryMap(r.Plan.Summary()),
-		Changes: []jsonChange{}, Conflicts: r.Plan.Conflicts, Held: r.Plan.Held, Warnings: r.Plan.Warnings,
+		Changes: []jsonChange{}, Conflicts: r.Plan.Conflicts, Held: r.Plan.Held, Read: r.Plan.Read, Disabled: r.Plan.Disabled, Warnings: r.Plan.Warnings,
 		Guard:   jsonGuard(r.Guard),
 		Applied: r.Applied != nil, DryRun: r.DryRun, RunID: r.RunID, Error: r.Error,
 	}

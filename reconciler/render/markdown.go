@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/orgsync/orgsync/reconciler"
 )
@@ -25,11 +26,18 @@ func writeMarkdown(out io.Writer, reports []reconciler.Report, o Options) error 
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "## Source %s → org %s (%s)\n\n", mdCode(r.Source), mdCode(r.Org), state(r))
+		if line := madeLine(r, o); line != "" {
+			fmt.Fprintf(w, "_%s_\n\n", line)
+		}
+		if rt := readText(r.Plan); rt != "" {
+			fmt.Fprintf(w, "%s.\n\n", strings.ToUpper(rt[:1])+rt[1:])
+		}
 		if failed(r) {
 			fmt.Fprintf(w, "**Error:** %s\n\n", mdText(r.Error))
 		}
 		if len(r.Plan.Changes) == 0 && r.Error == "" {
-			fmt.Fprint(w, "No changes: the org already matches the source.\n\n")
+			nc := noChanges(r)
+			fmt.Fprintf(w, "%s.\n\n", strings.ToUpper(nc[:1])+nc[1:])
 		} else if len(r.Plan.Changes) > 0 {
 			groups := byAction(r.Plan.Changes)
 			fmt.Fprint(w, "| action | changes |\n| --- | ---: |\n")
@@ -85,4 +93,24 @@ func writeMarkdown(out io.Writer, reports []reconciler.Report, o Options) error 
 	}
 	writeOrphansMarkdown(w, o.Orphans)
 	return w.Flush()
+}
+
+// madeLine says which run and build made the report, and when.
+func madeLine(r *reconciler.Report, o Options) string {
+	var parts []string
+	if r.RunID != 0 {
+		parts = append(parts, fmt.Sprintf("run #%d", r.RunID))
+	} else {
+		parts = append(parts, "dry run")
+	}
+	if !o.Generated.IsZero() {
+		parts = append(parts, o.Generated.UTC().Format(time.RFC3339))
+	}
+	if o.Version != "" {
+		parts = append(parts, "orgsync "+mdText(o.Version))
+	}
+	if len(parts) == 1 && r.RunID == 0 {
+		return ""
+	}
+	return strings.Join(parts, " · ")
 }

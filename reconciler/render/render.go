@@ -5,6 +5,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
@@ -28,6 +29,10 @@ type Options struct {
 	// list them all: a terminal's view of a large plan. JSON always lists
 	// every change.
 	PerAction int
+	// Generated and Version, when set, head each markdown report with when
+	// and by which build it was made (with its run id).
+	Generated time.Time
+	Version   string
 }
 
 // Reports writes reports as o.Format says, streaming: memory stays bounded
@@ -210,6 +215,9 @@ func describe(c *orgsync.Change, q, fq, text func(string) string) string {
 	default:
 		s = q(c.UserName)
 	}
+	if (c.Action == orgsync.ActionProvision || c.Action == orgsync.ActionAdopt) && c.Member != nil && c.Member.Role != "" {
+		s += " as " + q(c.Member.Role)
+	}
 	if c.Action == orgsync.ActionReactivate && c.Member != nil {
 		s += " → " + string(c.Member.Status)
 	}
@@ -265,4 +273,21 @@ func appliedText(a *orgsync.Applied) string {
 		return "nothing (the store already matched)"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// readText says how many users the source listed and how many of them it
+// reads as disabled; "" when the plan read none (a purge).
+func readText(p orgsync.Plan) string {
+	if p.Read == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %s read from the source, %d disabled there", p.Read, plural(p.Read, "user", "users"), p.Disabled)
+}
+
+// noChanges is what a report without changes says.
+func noChanges(r *reconciler.Report) string {
+	if r.Source == orgsync.OwnerPurge {
+		return "nothing to purge: no member has been deprovisioned for longer than the org's purge_after"
+	}
+	return "no changes: the org already matches the source"
 }

@@ -56,8 +56,11 @@ func writeText(out io.Writer, reports []reconciler.Report, o Options) error {
 		if failed(r) {
 			fmt.Fprintf(w, "%s %s\n", p.paint(ansiRed+ansiBold, "error:"), textLine(r.Error))
 		}
+		if rt := readText(r.Plan); rt != "" {
+			fmt.Fprintf(w, "  %s\n", rt)
+		}
 		if n == 0 && r.Error == "" {
-			fmt.Fprintln(w, "  no changes: the org already matches the source")
+			fmt.Fprintf(w, "  %s\n", noChanges(r))
 		}
 		groups := byAction(r.Plan.Changes)
 		if o.PerAction > 0 && n > o.PerAction {
