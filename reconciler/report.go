@@ -37,15 +37,18 @@ type Report struct {
 }
 
 // DetailedExitCode is the exit code of `orgsync plan --detailed-exitcode`
-// for reports that did not fail: 3 when a guard would block any of them, 2
-// when any plans changes, 0 otherwise.
+// for reports that did not fail: 3 when a guard would block any of them,
+// else 4 when any has conflicts (entries held back: they need a person),
+// else 2 when any plans changes, 0 otherwise.
 func DetailedExitCode(reports []Report) int {
 	code := 0
 	for _, r := range reports {
 		switch {
 		case r.Guard.Blocked && !r.Guard.Forced:
 			return 3
-		case !r.Plan.Empty():
+		case len(r.Plan.Conflicts) > 0:
+			code = 4
+		case !r.Plan.Empty() && code < 2:
 			code = 2
 		}
 	}

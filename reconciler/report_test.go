@@ -18,6 +18,8 @@ func TestDetailedExitCode(t *testing.T) {
 	some := orgsync.Plan{Changes: []orgsync.Change{{Action: orgsync.ActionProvision, UserName: "alice@x"}}}
 	r := []Report{reportOf(some, false, false), reportOf(some, false, false), reportOf(some, true, true), reportOf(some, true, false),
 		reportOf(none, false, false), reportOf(none, false, false)}
+	held := orgsync.Plan{Changes: []orgsync.Change{}, Conflicts: []orgsync.Conflict{{UserName: "eli@x", Reason: "user name belongs to another member"}}}
+	conflicted := reportOf(held, false, false)
 	for _, tt := range []struct {
 		name    string
 		reports []Report
@@ -27,6 +29,9 @@ func TestDetailedExitCode(t *testing.T) {
 		{"changes", []Report{r[5], r[1]}, 2},
 		{"a guard would block", []Report{r[1], r[3], r[5]}, 3},
 		{"forced is not blocked", []Report{r[2]}, 2},
+		{"conflicts", []Report{r[5], conflicted}, 4},
+		{"conflicts beat changes, whatever the order", []Report{conflicted, r[1]}, 4},
+		{"a guard beats conflicts", []Report{conflicted, r[3]}, 3},
 	} {
 		if got := DetailedExitCode(tt.reports); got != tt.want {
 			t.Errorf("%s: %d, want %d", tt.name, got, tt.want)

@@ -104,7 +104,7 @@ func (a *app) membersCommand() *cobra.Command {
 		},
 	}
 	complete.Flags().StringVar(&completeOrg, "org", "", "org of the member")
-	cmd.AddCommand(list, complete, a.memberShowCommand())
+	cmd.AddCommand(list, complete, a.memberShowCommand(), a.memberRekeyCommand())
 	return cmd
 }
 

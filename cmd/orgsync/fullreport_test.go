@@ -106,7 +106,7 @@ func TestPlanOnATerminalListsTheFirstChanges(t *testing.T) {
 		t.Errorf("plan on a terminal lists %d provisions, want %d:\n%s", n, terminalPerAction, out)
 	}
 	for _, want := range []string{"provision (30)", "summary: provision 30; the first 20 of each action follow",
-		"  … and 10 more (--full or --format json lists every change)", "u19@example.org\n"} {
+		"  … and 10 more (--full or --format json lists every change)", "u19@example.org as member\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan on a terminal lacks %q:\n%s", want, out)
 		}

@@ -114,7 +114,7 @@ func (a *app) rootCommand() *cobra.Command {
 // and refuses to upgrade an existing one (`orgsync migrate` does).
 var writingCommands = map[string]bool{
 	"serve": true, "reconcile": true, "purge": true, "migrate": true,
-	"tokens create": true, "tokens revoke": true, "members complete-setup": true, "sources rename": true,
+	"tokens create": true, "tokens revoke": true, "members complete-setup": true, "members rekey": true, "sources rename": true,
 }
 
 // config loads and validates the config once.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
 )
 
@@ -61,7 +62,11 @@ func writeMarkdown(out io.Writer, reports []reconciler.Report, o Options) error 
 		if len(r.Plan.Conflicts) > 0 {
 			fmt.Fprintf(w, "### Conflicts, held back (%d)\n\n%s.\n\n", len(r.Plan.Conflicts), heldText(r.Plan.Held))
 			for _, c := range r.Plan.Conflicts {
-				fmt.Fprintf(w, "- %s\n", conflictText(c, mdCode, mdText))
+				if r.Source == orgsync.OwnerPurge {
+					fmt.Fprintf(w, "- %s\n", conflictText(c, mdCode, mdText))
+				} else {
+					fmt.Fprintf(w, "- %s — %s\n", conflictText(c, mdCode, mdText), mdText(conflictHint(c, r.Org, r.Source)))
+				}
 			}
 			fmt.Fprintln(w)
 		}

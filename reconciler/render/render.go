@@ -261,6 +261,29 @@ func conflictText(c orgsync.Conflict, q, text func(string) string) string {
 	return strings.Join(who, " ") + ": " + text(c.Reason)
 }
 
+// conflictHint says how an operator resolves conflict c of a plan of
+// source in org.
+func conflictHint(c orgsync.Conflict, org, source string) string {
+	r := c.Reason
+	switch {
+	case strings.Contains(r, "appears") && strings.Contains(r, "in the source"):
+		return "make it unique in the source; until then nothing it names changes"
+	case strings.Contains(r, "belongs to") && strings.Contains(r, "no owner"),
+		strings.Contains(r, "members with no owner"):
+		return "a member nobody owns holds it: give the entry that member's email so the run adopts it, or remove the member"
+	case strings.Contains(r, "belongs to") && !strings.Contains(r, fmt.Sprintf("owned by %q", source)):
+		return "a member of another owner holds the name: rename one of them in the source (or, if that owner is this source's old name, orgsync sources rename)"
+	case strings.Contains(r, "belongs to"):
+		user := c.UserName
+		if user == "" {
+			user = "USER"
+		}
+		return fmt.Sprintf("if it is the same person, re-created in the directory with a new key: orgsync members rekey --org %s %s --source %s; otherwise rename one of them in the source",
+			SafeText(org), SafeText(user), SafeText(source))
+	}
+	return "fix the entry in the source; until then what it names is kept as it is"
+}
+
 // appliedText lists the applied counts in apply order, or says none.
 func appliedText(a *orgsync.Applied) string {
 	var parts []string

@@ -82,6 +82,9 @@ func writeText(out io.Writer, reports []reconciler.Report, o Options) error {
 			fmt.Fprintf(w, "%s (%d), held back (%s):\n", p.paint(ansiYellow+ansiBold, "conflicts"), len(r.Plan.Conflicts), heldText(r.Plan.Held))
 			for _, c := range r.Plan.Conflicts {
 				fmt.Fprintf(w, "  %s %s\n", p.paint(ansiYellow, "!"), conflictText(c, SafeText, textLine))
+				if r.Source != orgsync.OwnerPurge {
+					fmt.Fprintf(w, "    → %s\n", conflictHint(c, r.Org, r.Source))
+				}
 			}
 		}
 		if len(r.Plan.Warnings) > 0 {

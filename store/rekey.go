@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
+)
+
+// RekeyMember gives the member id of org, owned by owner, the external key
+// newKey: the directory entry it stands for was deleted and created again
+// (a new entryUUID or objectGUID, the same person), and an operator said
+// so. Another member of owner holding newKey is ErrConflict; a member of
+// another owner ErrConflict too; an unknown one ErrNotFound. The change is
+// recorded as a member.updated event, actor "cli".
+func (s *Store) RekeyMember(ctx context.Context, org, id, owner, newKey string) (orgsync.Member, error) {
+	if newKey == "" || owner == "" {
+		return orgsync.Member{}, fmt.Errorf("store: rekey: an owner and a new key are required: %w", orgsync.ErrInvalid)
+	}
+	var out orgsync.Member
+	err := s.write(ctx, func(tx *gorm.DB) error {
+		m, err := s.member(ctx, tx, org, id)
+		if err != nil {
+			return err
+		}
+		if m.Owner != owner {
+			return fmt.Errorf("member %q is owned by %s, not by %q: %w", m.UserName, orgsync.OwnerName(m.Owner), owner, orgsync.ErrConflict)
+		}
+		if m.ExternalID == newKey {
+			out = m
+			return nil
+		}
+		var taken int
+		if err := tx.Raw(`SELECT COUNT(*) FROM members WHERE org_id = ? AND owner = ? AND external_id = ?`, org, owner, newKey).Scan(&taken).Error; err != nil {
+			return err
+		}
+		if taken > 0 {
+			return fmt.Errorf("another member of %q already has the key %q: %w", owner, newKey, orgsync.ErrConflict)
+		}
+		if err := tx.Exec(`UPDATE members SET external_id = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+			newKey, s.Now(), m.ID).Error; err != nil {
+			return err
+		}
+		before := m.ExternalID
+		m.ExternalID, m.Version = newKey, m.Version+1
+		out = m
+		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: "cli", kind: orgsync.EventMemberUpdated, memberID: m.ID,
+			before: map[string]any{"id": m.ID, "external_id": before}, after: map[string]any{"id": m.ID, "external_id": newKey}}})
+	})
+	if err != nil {
+		return orgsync.Member{}, fmt.Errorf("store: rekey member %q: %w", id, err)
+	}
+	return out, nil
+}
