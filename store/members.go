@@ -172,7 +172,7 @@ func (s *Store) sortEmails(ctx context.Context, db *gorm.DB, members []orgsync.M
 func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
 	var snap orgsync.Snapshot
 	qctx := s.quiet(ctx)
-	err := s.db.WithContext(qctx).Transaction(func(tx *gorm.DB) error {
+	err := s.readTx(qctx, func(tx *gorm.DB) error {
 		// Sized up front: growing a slice of 100k members by appending
 		// cost as much as reading them.
 		var n int
@@ -194,7 +194,7 @@ func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, err
 			return err
 		}
 		return ctx.Err()
-	}, &sql.TxOptions{ReadOnly: s.dialect.postgres})
+	})
 	if err != nil {
 		return orgsync.Snapshot{}, fmt.Errorf("store: read org %q: %w", org, err)
 	}

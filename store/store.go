@@ -376,6 +376,27 @@ func (s *Store) quiet(ctx context.Context) context.Context {
 	return context.WithoutCancel(ctx)
 }
 
+// readTx runs fn in a read-only transaction: one consistent view of the
+// database that never waits for a writer. On PostgreSQL that is a READ ONLY
+// transaction. On SQLite every transaction database/sql begins takes the
+// write lock (BEGIN IMMEDIATE, see sqliteDSN), so the read begins its own
+// deferred transaction on one connection: in WAL mode it reads a snapshot
+// while writers go on.
+func (s *Store) readTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.dialect.postgres {
+		return s.db.WithContext(ctx).Transaction(fn, &sql.TxOptions{ReadOnly: true})
+	}
+	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		if err := conn.Exec(`BEGIN DEFERRED`).Error; err != nil {
+			return translate(err)
+		}
+		// Ended whatever happens, cancelled or not: the connection goes
+		// back to the pool.
+		defer conn.WithContext(context.WithoutCancel(ctx)).Exec(`ROLLBACK`)
+		return fn(conn)
+	})
+}
+
 // translate maps driver errors to domain kinds. SQLite's "database is
 // locked" (the busy timeout ran out waiting for another connection's
 // lock) is ErrUnavailable: a retry later may succeed.
