@@ -20,6 +20,10 @@ type Decision struct {
 	Blocked bool   `json:"blocked"`
 	Reason  string `json:"reason"`
 	Forced  bool   `json:"forced,omitempty"`
+	// Empty: the source returned no users while its members are active.
+	// --force does not override that (a broken source looks the same);
+	// only allow_empty or --allow-empty does.
+	Empty bool `json:"empty,omitempty"`
 }
 
 // Run is the record of one reconcile run of one source.

@@ -99,9 +99,10 @@ func (g *GuardConfig) Validate() error {
 // numbers and the setting to change.
 func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decision {
 	var reasons []string
-	if desiredUsers == 0 && p.Owned > 0 && !g.AllowEmpty {
+	empty := desiredUsers == 0 && p.Owned > 0 && !g.AllowEmpty
+	if empty {
 		reasons = append(reasons, fmt.Sprintf(
-			"the source returned 0 users while %d members owned by %q are active; set guard.allow_empty: true if that is intended",
+			"the source returned 0 users while %d members owned by %q are active; set guard.allow_empty: true (or reconcile --allow-empty) if that is intended",
 			p.Owned, p.Owner))
 	}
 	var deprovisions, groupDeletes, memberRemoves, demotions int
@@ -142,6 +143,9 @@ func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decisi
 	limit(demotions, g.MaxAdminDemotions, "admin demotions", "max_admin_demotions")
 	if len(reasons) == 0 {
 		return orgsync.Decision{}
+	}
+	if empty {
+		return orgsync.Decision{Blocked: true, Empty: true, Reason: strings.Join(reasons, "; ") + "; --force does not override an empty source"}
 	}
 	return orgsync.Decision{Blocked: true, Reason: strings.Join(reasons, "; ") + "; review the plan and raise the limit or run with --force"}
 }

@@ -185,7 +185,7 @@ func (r *Runner) PlanPurge(ctx context.Context, job PurgeJob) (Report, error) {
 // apply guards, applies and records a planned report.
 func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, observed orgsync.Snapshot, force bool) (Report, error) {
 	if rep.Guard.Blocked {
-		if !force {
+		if !force || rep.Guard.Empty {
 			r.Metrics.guardBlock(rep.Source)
 			// Nothing applied: report the org as observed.
 			rep.PendingSetup = pendingAfter(observed, &rep.Plan, false)

@@ -191,9 +191,10 @@ func TestRunnerGuard(t *testing.T) {
 		name   string
 		snap   orgsync.Snapshot
 		reason string
+		empty  bool
 	}{
-		{"30% deprovisions", orgsync.Snapshot{Members: users(14, "u")}, "guard.max_deprovision_percent"},
-		{"empty source", orgsync.Snapshot{}, "guard.allow_empty"},
+		{"30% deprovisions", orgsync.Snapshot{Members: users(14, "u")}, "guard.max_deprovision_percent", false},
+		{"empty source", orgsync.Snapshot{}, "guard.allow_empty", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newMemStore(owned, nil)
@@ -222,6 +223,17 @@ func TestRunnerGuard(t *testing.T) {
 				t.Errorf("last success set by a blocked run: %v", got)
 			}
 
+			if tt.empty {
+				// --force does not override an empty source: a broken
+				// directory looks just like this.
+				if _, err := r.Run(ctx, job, true); !errors.Is(err, orgsync.ErrGuard) || s.applies != 0 {
+					t.Fatalf("forced empty source: err %v, applies %d", err, s.applies)
+				}
+				if last := s.runs[len(s.runs)-1]; last.Result != orgsync.RunBlocked || !last.Guard.Empty || last.Guard.Forced {
+					t.Fatalf("forced empty source recorded as %+v", last.Guard)
+				}
+				job.Guard.AllowEmpty = true // reconcile --allow-empty
+			}
 			// --force applies the same plan, once.
 			rep, err = r.Run(ctx, job, true)
 			if err != nil || s.applies != 1 || !rep.Guard.Forced || rep.Applied.Counts[orgsync.ActionDeprovision] != 20-len(tt.snap.Members) {

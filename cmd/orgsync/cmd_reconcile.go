@@ -143,13 +143,18 @@ func (a *app) planCommand() *cobra.Command {
 func (a *app) reconcileCommand() *cobra.Command {
 	var source string
 	var out reportFlags
-	var force bool
+	var force, allowEmpty bool
+	maxDeprovision := -1
 	cmd := &cobra.Command{
 		Use:   "reconcile",
 		Short: "Run each source (or one) now: plan, guard, apply, print the report",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("max-deprovision") && maxDeprovision < 0 {
+				return fmt.Errorf("--max-deprovision %d: want 0 or more: %w", maxDeprovision, orgsync.ErrInvalid)
+			}
 			failed, blocked, _, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+				j.Guard = runGuard(j.Guard, allowEmpty, maxDeprovision)
 				return r.Run(cmd.Context(), j, force)
 			})
 			switch {
@@ -158,15 +163,30 @@ func (a *app) reconcileCommand() *cobra.Command {
 			case failed != nil:
 				return failed
 			case blocked != nil:
-				return exitWith(3, fmt.Errorf("%w\nnothing was applied; review the plan and re-run with --force to override", blocked))
+				return exitWith(3, fmt.Errorf("%w\nnothing was applied; review the plan and re-run with --force to override (a source that returned no users needs --allow-empty)", blocked))
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
 	out.register(cmd)
-	cmd.Flags().BoolVar(&force, "force", false, "apply even when a guard refuses (this run only)")
+	cmd.Flags().BoolVar(&force, "force", false, "apply even when a guard refuses (this run only; not an empty source: see --allow-empty)")
+	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "apply even when a source returns no users while it owns active members (this run only)")
+	cmd.Flags().IntVar(&maxDeprovision, "max-deprovision", -1, "allow up to N deprovisions in this run, whatever the deprovision limits say; the other guards still apply")
 	return cmd
+}
+
+// runGuard is a job's guard with one run's overrides: --allow-empty, and
+// --max-deprovision N (N deprovisions pass whatever the count and
+// percentage limits say; maxDeprovision < 0 leaves them).
+func runGuard(g reconciler.GuardConfig, allowEmpty bool, maxDeprovision int) reconciler.GuardConfig {
+	if allowEmpty {
+		g.AllowEmpty = true
+	}
+	if maxDeprovision >= 0 {
+		g.MaxDeprovision, g.MaxDeprovisionPercent = maxDeprovision, -1
+	}
+	return g
 }
 
 func (a *app) purgeCommand() *cobra.Command {

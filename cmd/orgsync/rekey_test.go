@@ -77,3 +77,33 @@ mail: eli@example.org
 		t.Errorf("the rekey's event: %+v", last)
 	}
 }
+
+// TestReconcileMaxDeprovision: --max-deprovision N lets N deprovisions of
+// one run through, no more, and leaves the config's limits for the next.
+func TestReconcileMaxDeprovision(t *testing.T) {
+	ldap := startSlapd(t, "testdata/e2e.ldif")
+	cfg := ldapConfig(t, ldap.url, "{}")
+	if code, _, errOut := cli(t, cfg, "reconcile"); code != 0 {
+		t.Fatalf("first reconcile: %d %s", code, errOut)
+	}
+	for _, u := range []string{"eli", "dee"} {
+		ldap.modify(t, "dn: uid="+u+",ou=people,dc=example,dc=org\nchangetype: delete\n")
+	}
+	// 2 of 10 is 20 %, above the default 10 %.
+	if code, _, errOut := cli(t, cfg, "reconcile"); code != 3 {
+		t.Fatalf("reconcile of 20%% deprovisions: exit %d, want 3\n%s", code, errOut)
+	}
+	if code, _, errOut := cli(t, cfg, "reconcile", "--max-deprovision", "1"); code != 3 || !strings.Contains(errOut, "max_deprovision (1)") {
+		t.Fatalf("--max-deprovision 1 with 2 due: exit %d, want 3\n%s", code, errOut)
+	}
+	if code, _, errOut := cli(t, cfg, "reconcile", "--max-deprovision", "-2"); code != 1 {
+		t.Fatalf("--max-deprovision -2: exit %d, want 1\n%s", code, errOut)
+	}
+	if code, out, errOut := cli(t, cfg, "reconcile", "--max-deprovision", "2"); code != 0 || !strings.Contains(out, "deprovision 2") {
+		t.Fatalf("--max-deprovision 2: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ms := members(t, cfg)
+	if ms["eli@example.org"].Status != orgsync.StatusDeprovisioned || ms["dee@example.org"].Status != orgsync.StatusDeprovisioned {
+		t.Errorf("after --max-deprovision 2: eli %s, dee %s", ms["eli@example.org"].Status, ms["dee@example.org"].Status)
+	}
+}

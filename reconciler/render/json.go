@@ -50,6 +50,7 @@ type jsonGuard struct {
 	Blocked bool   `json:"blocked"`
 	Reason  string `json:"reason"`
 	Forced  bool   `json:"forced,omitempty"`
+	Empty   bool   `json:"empty,omitempty"`
 }
 
 type jsonChange struct {
