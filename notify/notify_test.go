@@ -65,7 +65,25 @@ func webhook(name, url string, mod func(*Config)) Config {
 	return c
 }
 
-func start(t *testing.T, log *bytes.Buffer, cfgs ...Config) *Notifier {
+// logBuffer collects the log lines of several delivery goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func start(t *testing.T, log *logBuffer, cfgs ...Config) *Notifier {
 	t.Helper()
 	for i := range cfgs {
 		if err := cfgs[i].Validate(); err != nil {
@@ -106,7 +124,7 @@ func TestOutcome(t *testing.T) {
 
 func TestJSONBodyOfABlockedRun(t *testing.T) {
 	rec, srv := newReceiver(t)
-	var log bytes.Buffer
+	var log logBuffer
 	n := start(t, &log, webhook("ops", srv.URL+"/hook", nil))
 	n.Notify(blocked)
 	n.Notify(applied) // needs nobody
@@ -135,7 +153,7 @@ func TestJSONBodyOfABlockedRun(t *testing.T) {
 
 func TestSlackBody(t *testing.T) {
 	rec, srv := newReceiver(t)
-	var log bytes.Buffer
+	var log logBuffer
 	n := start(t, &log, webhook("slack", srv.URL, func(c *Config) { c.Format = FormatSlack }))
 	n.Notify(failed)
 	closeNow(n)
@@ -155,7 +173,7 @@ func TestSlackBody(t *testing.T) {
 
 func TestRetriesWithBackoffUntilAccepted(t *testing.T) {
 	rec, srv := newReceiver(t, 503, 500, 429)
-	var log bytes.Buffer
+	var log logBuffer
 	n := start(t, &log, webhook("ops", srv.URL, nil))
 	n.Notify(blocked)
 	closeNow(n)
@@ -185,7 +203,7 @@ func TestGivesUp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec, srv := newReceiver(t, tt.statuses...)
-			var log bytes.Buffer
+			var log logBuffer
 			n := start(t, &log, webhook("ops", srv.URL+"/secret-path-token", func(c *Config) { c.Attempts = tt.attempts }))
 			n.Notify(failed)
 			closeNow(n)
@@ -208,7 +226,7 @@ func TestRedirectIsNotFollowed(t *testing.T) {
 		http.Redirect(w, r, other.URL+"/collect", http.StatusTemporaryRedirect)
 	}))
 	defer redirector.Close()
-	var log bytes.Buffer
+	var log logBuffer
 	n := start(t, &log, webhook("ops", redirector.URL, nil))
 	n.Notify(blocked)
 	closeNow(n)
@@ -224,7 +242,7 @@ func TestUnreachableReceiverKeepsTheURLSecret(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL + "/T000/B000/XXXXsecret"
 	srv.Close()
-	var log bytes.Buffer
+	var log logBuffer
 	n := start(t, &log, webhook("ops", url, func(c *Config) { c.Attempts = 2 }))
 	n.Notify(blocked)
 	closeNow(n)
@@ -235,7 +253,7 @@ func TestUnreachableReceiverKeepsTheURLSecret(t *testing.T) {
 
 func TestFiltersByOutcomeAndOrg(t *testing.T) {
 	rec, srv := newReceiver(t)
-	var log bytes.Buffer
+	var log logBuffer
 	n := start(t, &log,
 		webhook("failures-only", srv.URL+"/a", func(c *Config) { c.On = []string{OnFailed} }),
 		webhook("beta-only", srv.URL+"/b", func(c *Config) { c.Orgs = []string{"beta"} }),
@@ -258,7 +276,7 @@ func TestNotifyNeverBlocks(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { <-hang }))
 	defer srv.Close()
 	defer close(hang)
-	var log bytes.Buffer
+	var log logBuffer
 	n := start(t, &log, webhook("slow", srv.URL, nil))
 	done := make(chan struct{})
 	go func() {
