@@ -195,7 +195,7 @@ func TestPurgePlan(t *testing.T) {
 	if got := planLines(p); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("plan:\n got %q\nwant %q", got, want)
 	}
-	if d.Blocked || p.Owner != PurgeSource || p.Org != "acme" {
+	if d.Blocked || p.Owner != orgsync.OwnerPurge || p.Org != "acme" {
 		t.Errorf("decision %+v owner %q org %q", d, p.Owner, p.Org)
 	}
 	if deepCopy(t, observed) != before {

@@ -8,9 +8,6 @@ import (
 	"github.com/orgsync/orgsync"
 )
 
-// PurgeSource is the source name of purge runs and plans: orgsync.OwnerPurge.
-const PurgeSource = orgsync.OwnerPurge
-
 // DefaultPurgeLimit is the most members one purge may delete without
 // --force when the limit is left at 0.
 const DefaultPurgeLimit = 25

@@ -338,7 +338,7 @@ func TestRunnerPurge(t *testing.T) {
 		t.Fatalf("over the limit: err %v, %d members", err, len(s.members))
 	}
 	rep, err := r.Purge(ctx, job, true)
-	if err != nil || rep.Applied.Counts[orgsync.ActionPurge] != 2 || rep.Source != PurgeSource {
+	if err != nil || rep.Applied.Counts[orgsync.ActionPurge] != 2 || rep.Source != orgsync.OwnerPurge {
 		t.Fatalf("forced purge: %v %+v", err, rep)
 	}
 	if len(s.members) != 2 || s.members["m3"] == nil || s.members["m4"] == nil {
@@ -347,7 +347,7 @@ func TestRunnerPurge(t *testing.T) {
 	if len(rep.Plan.Conflicts) != 1 || rep.Plan.Conflicts[0].UserName != "root@x" {
 		t.Errorf("conflicts %+v", rep.Plan.Conflicts)
 	}
-	if len(s.runs) != 2 || s.runs[0].Result != orgsync.RunBlocked || s.runs[1].Source != PurgeSource {
+	if len(s.runs) != 2 || s.runs[0].Result != orgsync.RunBlocked || s.runs[1].Source != orgsync.OwnerPurge {
 		t.Errorf("runs %+v", s.runs)
 	}
 }

@@ -268,7 +268,7 @@ func TestSchedulerAdd(t *testing.T) {
 	sch.Start(context.Background())
 	defer sch.Stop()
 	sch.jobs["purge:acme"]()
-	if len(s.runs) != 1 || s.runs[0].Source != PurgeSource {
+	if len(s.runs) != 1 || s.runs[0].Source != orgsync.OwnerPurge {
 		t.Errorf("purge runs %+v", s.runs)
 	}
 }

@@ -207,7 +207,7 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		}
 		fold := orgsync.Fold(c.Member.UserName)
 		if owner, ok := taken[fold]; ok {
-			a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", ownerName(owner)))
+			a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
 			continue
 		}
 		m := *c.Member
@@ -260,8 +260,6 @@ func appendEmailRows(rows [][]any, m *orgsync.Member) [][]any {
 	}
 	return rows
 }
-
-func ownerName(owner string) string { return orgsync.OwnerName(owner) }
 
 // loadMembers fetches the members the changes address by ID.
 func (a *applier) loadMembers(cs []orgsync.Change) error {
@@ -399,7 +397,7 @@ func (a *applier) adopt(c orgsync.Change, m *orgsync.Member) error {
 		return err
 	} else if taken {
 		*m = before
-		a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", ownerName(owner)))
+		a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
 		return nil
 	}
 	m.Owner, m.ExternalID, m.Version, m.UpdatedAt = a.plan.Owner, c.MemberKey, m.Version+1, a.now
@@ -424,7 +422,7 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 		return err
 	} else if taken {
 		*m = before
-		a.skip(c, fmt.Sprintf("new user name is taken by a member owned by %q", ownerName(owner)))
+		a.skip(c, fmt.Sprintf("new user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
 		return nil
 	}
 	m.Version, m.UpdatedAt = m.Version+1, a.now
@@ -501,7 +499,7 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 			return err
 		}
 		if len(owner) > 0 {
-			a.skip(c, fmt.Sprintf("group name is taken by a group owned by %q", ownerName(owner[0])))
+			a.skip(c, fmt.Sprintf("group name is taken by a group owned by %q", orgsync.OwnerName(owner[0])))
 			continue
 		}
 		g := orgsync.Group{ID: newID(), Org: a.plan.Org, DisplayName: c.Group.DisplayName, ExternalID: c.GroupKey,

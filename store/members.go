@@ -288,11 +288,6 @@ func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgs
 // MemberFilter narrows Members.
 type MemberFilter struct {
 	Status orgsync.Status // "" for all
-	// Deleted is kept so that callers compile: SCIM-deleted tombstones are
-	// always listed now (they are deprovisioned until purged).
-	//
-	// Deprecated: it changes nothing.
-	Deleted bool
 }
 
 // Members lists the org's members with their group names, ordered by user

@@ -298,7 +298,7 @@ func nameConflict(userName string, holder *orgsync.Member) error {
 		return fmt.Errorf("userName %q already exists: %w", userName, orgsync.ErrConflict)
 	}
 	return fmt.Errorf("userName %q belongs to a member owned by %q; orgsync will not take it over: %w",
-		userName, ownerName(holder.Owner), orgsync.ErrConflict)
+		userName, orgsync.OwnerName(holder.Owner), orgsync.ErrConflict)
 }
 
 func copyMember(m orgsync.Member) orgsync.Member {

@@ -237,7 +237,7 @@ func (s *Store) groupNameFree(ctx context.Context, tx *gorm.DB, org, name, excep
 		if owner == scimOwner {
 			return fmt.Errorf("group displayName %q already exists: %w", name, orgsync.ErrConflict)
 		}
-		return fmt.Errorf("group displayName %q belongs to a group owned by %q: %w", name, ownerName(owner), orgsync.ErrConflict)
+		return fmt.Errorf("group displayName %q belongs to a group owned by %q: %w", name, orgsync.OwnerName(owner), orgsync.ErrConflict)
 	}
 	return rows.Err()
 }

@@ -154,7 +154,7 @@ func members(t *testing.T, cfg string) map[string]orgsync.Member {
 	t.Helper()
 	st := configStore(t, cfg)
 	defer st.Close()
-	ms, err := st.Members(context.Background(), "acme", store.MemberFilter{Deleted: true})
+	ms, err := st.Members(context.Background(), "acme", store.MemberFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}

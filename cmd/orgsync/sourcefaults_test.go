@@ -34,7 +34,7 @@ func orgState(t *testing.T, cfg, org string) map[string]orgsync.Status {
 	t.Helper()
 	st := configStore(t, cfg)
 	defer st.Close()
-	ms, err := st.Members(context.Background(), org, store.MemberFilter{Deleted: true})
+	ms, err := st.Members(context.Background(), org, store.MemberFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
