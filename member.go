@@ -1,6 +1,7 @@
 package orgsync
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -71,6 +72,13 @@ type Member struct {
 	GivenName   string `json:"given_name,omitempty"`
 	FamilyName  string `json:"family_name,omitempty"`
 	DisplayName string `json:"display_name,omitempty"`
+
+	// Attributes holds the SCIM attributes of a SCIM-owned member beyond
+	// the fields above (RFC 7643 §4.1 and the enterprise extension, §4.3):
+	// one JSON object in the canonical form of the receiver, or empty for
+	// none. The store keeps it as it is and returns it only from its SCIM
+	// reads; snapshots, lists and the reconciler never read it.
+	Attributes json.RawMessage `json:"attributes,omitempty"`
 
 	Role   string `json:"role"`
 	Status Status `json:"status"`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -105,11 +106,11 @@ func checkVersion(kind, id string, current, want int64) error {
 // SCIMMember returns a live SCIM-owned member by ID. Unknown, deleted or
 // owned by someone else: ErrNotFound.
 func (s *Store) SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error) {
-	rows, err := s.query(ctx, `SELECT `+memberCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.query(ctx, `SELECT `+memberDocCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
 	}
-	ms, err := scanMembers(rows)
+	ms, err := scanMembersDoc(rows)
 	if err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
 	}
@@ -179,7 +180,7 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 		if q.Filter != nil {
 			order = "m.id"
 		}
-		rows, err := s.query(ctx, `SELECT `+memberColsM+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
+		rows, err := s.query(ctx, `SELECT `+memberColsM+`, m.doc, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
 			` ORDER BY `+order+` LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY `+order+`, e.pos`,
 			append(args, q.Count, start-1)...)
 		if err != nil {
@@ -217,16 +218,20 @@ func scanMembersEmails(rows *sql.Rows) ([]orgsync.Member, error) {
 			setup, deprov, deletedAt sql.NullTime
 			value, typ               sql.NullString
 			primary                  sql.NullBool
+			doc                      []byte
 		)
 		if err := rows.Scan(&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
 			&m.DisplayName, &m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version,
-			&m.CreatedAt, &m.UpdatedAt, &value, &typ, &primary); err != nil {
+			&m.CreatedAt, &m.UpdatedAt, &doc, &value, &typ, &primary); err != nil {
 			return nil, err
 		}
 		if n := len(out); n == 0 || out[n-1].ID != m.ID {
 			m.Status = orgsync.Status(status)
 			m.SetupCompletedAt, m.DeprovisionedAt, m.DeletedAt = timePtr(setup), timePtr(deprov), timePtr(deletedAt)
 			m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+			if len(doc) > 0 {
+				m.Attributes = json.RawMessage(doc)
+			}
 			out = append(out, m)
 		}
 		if value.Valid {
@@ -258,11 +263,11 @@ func (s *Store) total(ctx context.Context, q orgsync.Query, start, got int, from
 
 // loadSCIMMember reads a live SCIM-owned member inside tx.
 func (s *Store) loadSCIMMember(ctx context.Context, tx *gorm.DB, org, id string) (orgsync.Member, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT `+memberCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.txQuery(ctx, tx, `SELECT `+memberDocCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, err
 	}
-	ms, err := scanMembers(rows)
+	ms, err := scanMembersDoc(rows)
 	if err != nil {
 		return orgsync.Member{}, err
 	}
@@ -337,6 +342,9 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 	if err := validUserName(&m); err != nil {
 		return orgsync.Member{}, err
 	}
+	if err := checkDoc(m.Attributes); err != nil {
+		return orgsync.Member{}, err
+	}
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		var roles []string
@@ -363,7 +371,7 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		if claim == orgsync.ClaimFree {
 			out = orgsync.Member{ID: newID(), Org: org, UserName: m.UserName, ExternalID: m.ExternalID,
 				Emails: append([]orgsync.Email(nil), m.Emails...), GivenName: m.GivenName, FamilyName: m.FamilyName,
-				DisplayName: m.DisplayName, Role: roles[0], Status: orgsync.StatusPendingSetup, Owner: scimOwner,
+				DisplayName: m.DisplayName, Attributes: m.Attributes, Role: roles[0], Status: orgsync.StatusPendingSetup, Owner: scimOwner,
 				Version: 1, CreatedAt: now, UpdatedAt: now}
 			out.SetActive(now, wantActive)
 			if err := s.insert(ctx, tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
@@ -372,6 +380,11 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 					out.FamilyName, out.DisplayName, out.Role, string(out.Status), out.Owner, nullTime(out.DeprovisionedAt),
 					out.Version, now, now}}, ""); err != nil {
 				return translate(err)
+			}
+			if len(out.Attributes) > 0 {
+				if err := s.writeDoc(ctx, tx, out.ID, out.Attributes); err != nil {
+					return err
+				}
 			}
 			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
 				return err
@@ -398,9 +411,13 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		out = copyMember(*holder)
 		out.UserName, out.ExternalID, out.GivenName, out.FamilyName, out.DisplayName = m.UserName, m.ExternalID, m.GivenName, m.FamilyName, m.DisplayName
 		out.Emails = append([]orgsync.Email(nil), m.Emails...)
+		out.Attributes = m.Attributes
 		kind := out.Revive(now, wantActive)
 		out.Version, out.UpdatedAt = out.Version+1, now
 		if err := s.saveMember(ctx, tx, &out); err != nil {
+			return err
+		}
+		if err := s.writeDoc(ctx, tx, out.ID, out.Attributes); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: out.ID, before: before, after: out}))
@@ -498,11 +515,17 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 		if err := validUserName(&edit); err != nil {
 			return err
 		}
+		if err := checkDoc(edit.Attributes); err != nil {
+			return err
+		}
 		edit.Role = cur.Role
 		next := copyMember(cur)
 		profileChanged := profile(&next, &edit, cur.Role)
 		next.ExternalID = edit.ExternalID
 		profileChanged = profileChanged || cur.ExternalID != next.ExternalID
+		docChanged := !sameDoc(cur.Attributes, edit.Attributes)
+		next.Attributes = edit.Attributes
+		profileChanged = profileChanged || docChanged
 		now := s.Now()
 		kind := next.SetActive(now, edit.Status != orgsync.StatusDeprovisioned)
 		if kind == "" {
@@ -533,6 +556,11 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 		next.Version, next.UpdatedAt = cur.Version+1, now
 		if err := s.saveMember(ctx, tx, &next); err != nil {
 			return err
+		}
+		if docChanged {
+			if err := s.writeDoc(ctx, tx, id, next.Attributes); err != nil {
+				return err
+			}
 		}
 		out = next
 		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}))
