@@ -196,6 +196,7 @@ func (s *Server) replaceUser(ctx context.Context, w http.ResponseWriter, r *http
 	m, err := s.st.SCIMUpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
 		m.UserName, m.ExternalID, m.DisplayName = in.m.UserName, in.m.ExternalID, in.m.DisplayName
 		m.GivenName, m.FamilyName, m.Emails = in.m.GivenName, in.m.FamilyName, in.m.Emails
+		m.Attributes = in.m.Attributes
 		if in.active != nil {
 			m.Status = activity(*in.active)
 		}

@@ -51,8 +51,13 @@ func Value(a *Attr, name string, v any) (any, error) {
 		if a.Multi {
 			return multiValue(a, name, v)
 		}
-		if s, ok := v.(string); ok && a.StringIsValue {
-			v = map[string]any{"value": s}
+		if a.StringIsValue { // the legacy forms: "id" and [{"value": "id"}]
+			if l, ok := v.([]any); ok && len(l) == 1 {
+				v = l[0]
+			}
+			if s, ok := v.(string); ok {
+				v = map[string]any{"value": s}
+			}
 		}
 		obj, ok := v.(map[string]any)
 		if !ok {
