@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
-
 )
 
 // patchOp is one operation of a PATCH request, its op in lower case.
@@ -143,4 +142,3 @@ func setString(dst *string, name string, set bool, value any) error {
 	*dst = s
 	return nil
 }
-
