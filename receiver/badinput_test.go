@@ -67,7 +67,7 @@ func TestBadInput(t *testing.T) {
 		{"group member that does not exist", "POST", "/Groups", nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"x","members":[{"value":"nope"}]}`, 400, "invalidValue"},
 
 		{"filter syntax", "GET", filterOf(`userName eq`), nil, "", 400, "invalidFilter"},
-		{"filter unknown attribute", "GET", filterOf(`nickName eq "x"`), nil, "", 400, "invalidFilter"},
+		{"filter unknown attribute", "GET", filterOf(`favouriteColour eq "x"`), nil, "", 400, "invalidFilter"},
 		{"filter unquoted value", "GET", filterOf(`externalId eq jyoung`), nil, "", 400, "invalidFilter"},
 		{"filter gt on a boolean", "GET", filterOf(`active gt true`), nil, "", 400, "invalidFilter"},
 		{"filter bad dateTime", "GET", filterOf(`meta.lastModified gt "yesterday"`), nil, "", 400, "invalidFilter"},
