@@ -73,27 +73,18 @@ func groupDoc(base string, g orgsync.Group, members []orgsync.Member, withMember
 	return groupJSON(base, g, briefs, true)
 }
 
-// sendGroup reads the group back (members only when the projection wants
-// them: Entra asks for excludedAttributes=members on every read) and
-// answers with it. A group of more than MaxGroupMembers is answered
-// without its members.
-func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string, status int) {
+// sendGroup answers with g, as a read or a write returned it, with its
+// members when the projection wants them (Entra asks for
+// excludedAttributes=members on every read). A group of more than
+// MaxGroupMembers is answered without its members.
+func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string, g orgsync.Group, status int) {
 	q := r.URL.Query()
 	proj, err := parseProjection(resourceGroups, q.Get("attributes"), q.Get("excludedAttributes"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	g, _, err := s.st.SCIMGroup(ctx, org, id, false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if status == http.StatusOK && r.Method == http.MethodGet && notModified(r, g.Version) {
-		w.Header().Set("ETag", etag(g.Version))
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
+	id := g.ID
 	var members []orgsync.Member
 	fits := false
 	if proj.wants("members") {
@@ -130,7 +121,21 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 }
 
 func (s *Server) getGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	s.sendGroup(ctx, w, r, base, org, id, http.StatusOK)
+	if _, err := parseProjection(resourceGroups, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, _, err := s.st.SCIMGroup(ctx, org, id, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if notModified(r, g.Version) {
+		w.Header().Set("ETag", etag(g.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusOK)
 }
 
 func (s *Server) createGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string) {
@@ -143,7 +148,7 @@ func (s *Server) createGroup(ctx context.Context, w http.ResponseWriter, r *http
 		s.fail(w, r, err)
 		return
 	}
-	s.sendGroup(ctx, w, r, base, org, g.ID, http.StatusCreated)
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusCreated)
 }
 
 // replaceGroup is PUT: displayName and externalId take the body's values;
@@ -158,11 +163,12 @@ func (s *Server) replaceGroup(ctx context.Context, w http.ResponseWriter, r *htt
 	if in.hasMembers {
 		p.Membership = []orgsync.MembershipOp{{Action: orgsync.MembershipReplace, MemberIDs: in.members}}
 	}
-	if _, err := s.st.SCIMUpdateGroup(ctx, org, id, ifVersion(r), p); err != nil {
+	g, err := s.st.SCIMUpdateGroup(ctx, org, id, ifVersion(r), p)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.sendGroup(ctx, w, r, base, org, id, http.StatusOK)
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusOK)
 }
 
 // patchGroup answers 204 (what Entra expects), or 200 with the group when
@@ -188,5 +194,5 @@ func (s *Server) patchGroup(ctx context.Context, w http.ResponseWriter, r *http.
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	s.sendGroup(ctx, w, r, base, org, id, http.StatusOK)
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusOK)
 }
