@@ -125,16 +125,11 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 				Version: 1, CreatedAt: now, UpdatedAt: now}
 			out.SetActive(now, wantActive)
 			if err := s.insert(ctx, tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
-				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at"},
+				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at", "doc"},
 				[][]any{{out.ID, org, out.UserName, orgsync.Fold(out.UserName), out.ExternalID, out.Email(), out.GivenName,
 					out.FamilyName, out.DisplayName, out.Role, string(out.Status), out.Owner, nullTime(out.DeprovisionedAt),
-					out.Version, now, now}}, ""); err != nil {
+					out.Version, now, now, docArg(out.Attributes)}}, ""); err != nil {
 				return translate(err)
-			}
-			if len(out.Attributes) > 0 {
-				if err := s.writeDoc(ctx, tx, out.ID, out.Attributes); err != nil {
-					return err
-				}
 			}
 			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
 				return err
