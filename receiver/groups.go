@@ -12,7 +12,7 @@ import (
 func (s *Server) groups(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
 	s.dispatch(ctx, w, r, base, org, id, handlers{
 		list: s.listGroups, create: s.createGroup, get: s.getGroup, replace: s.replaceGroup, patch: s.patchGroup,
-		remove: s.st.SCIMDeleteGroup,
+		remove: s.st.DeleteGroup,
 	})
 }
 
@@ -22,7 +22,7 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	groups, _, total, err := s.st.SCIMGroups(ctx, org, p.query, false)
+	groups, _, total, err := s.st.Groups(ctx, org, p.query, false)
 	if errors.Is(err, orgsync.ErrInvalid) {
 		err = invalidFilter("%v", err)
 	}
@@ -42,7 +42,7 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		for i, g := range groups {
 			ids[i] = g.ID
 		}
-		if members, err = s.st.SCIMGroupsMembers(ctx, org, ids, s.opts.MaxListMembers); err != nil {
+		if members, err = s.st.GroupsMembers(ctx, org, ids, s.opts.MaxListMembers); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -100,7 +100,7 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 			}
 			defer release()
 		}
-		got, err := s.st.SCIMGroupsMembers(ctx, org, []string{id}, s.opts.MaxGroupMembers)
+		got, err := s.st.GroupsMembers(ctx, org, []string{id}, s.opts.MaxGroupMembers)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -125,7 +125,7 @@ func (s *Server) getGroup(ctx context.Context, w http.ResponseWriter, r *http.Re
 		s.fail(w, r, err)
 		return
 	}
-	g, _, err := s.st.SCIMGroup(ctx, org, id, false)
+	g, _, err := s.st.Group(ctx, org, id, false)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -143,7 +143,7 @@ func (s *Server) createGroup(ctx context.Context, w http.ResponseWriter, r *http
 	if !ok {
 		return
 	}
-	g, err := s.st.SCIMCreateGroup(ctx, org, orgsync.Group{DisplayName: in.displayName, ExternalID: in.externalID, Members: in.members})
+	g, err := s.st.CreateGroup(ctx, org, orgsync.Group{DisplayName: in.displayName, ExternalID: in.externalID, Members: in.members})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -163,7 +163,7 @@ func (s *Server) replaceGroup(ctx context.Context, w http.ResponseWriter, r *htt
 	if in.hasMembers {
 		p.Membership = []orgsync.MembershipOp{{Action: orgsync.MembershipReplace, MemberIDs: in.members}}
 	}
-	g, err := s.st.SCIMUpdateGroup(ctx, org, id, ifVersion(r), p)
+	g, err := s.st.UpdateGroup(ctx, org, id, ifVersion(r), p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -183,7 +183,7 @@ func (s *Server) patchGroup(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	g, err := s.st.SCIMUpdateGroup(ctx, org, id, ifVersion(r), p)
+	g, err := s.st.UpdateGroup(ctx, org, id, ifVersion(r), p)
 	if err != nil {
 		s.fail(w, r, err)
 		return

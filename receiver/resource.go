@@ -1,8 +1,6 @@
 package receiver
 
 import (
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,24 +29,6 @@ const (
 	typeGroup       = "Group"
 	statusAttribute = "setupStatus"
 )
-
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
-// ifVersion reads If-Match: 0 for none or "*", -1 for a tag that can never
-// match (so the write fails with 412), else the version it names.
-func ifVersion(r *http.Request) int64 {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" || h == "*" {
-		return 0
-	}
-	tag := strings.TrimSpace(strings.Split(h, ",")[0])
-	tag = strings.TrimPrefix(tag, "W/")
-	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
-	if err != nil || v <= 0 {
-		return -1
-	}
-	return v
-}
 
 func stamp(t time.Time) string { return t.UTC().Format(timeFormat) }
 

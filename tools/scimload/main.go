@@ -49,6 +49,7 @@ type config struct {
 	check                                bool
 	profile                              *os.File
 	loads                                string
+	rich, seedDocs                       bool
 }
 
 func (c config) runs(name string) bool { return strings.Contains(","+c.loads+",", ","+name+",") }
@@ -63,6 +64,8 @@ func main() {
 	flag.StringVar(&c.dir, "dir", "", "directory for the SQLite database (default: a temporary one)")
 	flag.BoolVar(&c.check, "check", true, "exit 1 when a target is missed")
 	flag.StringVar(&c.loads, "loads", "lookup,external,email,create,add", "loads to run, comma-separated")
+	flag.BoolVar(&c.rich, "rich", false, "created users carry the enterprise extension and two phone numbers")
+	flag.BoolVar(&c.seedDocs, "seed-docs", false, "seeded members carry that document too (schema 4 and later)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loads to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -113,7 +116,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	h := receiver.New(st, zerolog.Nop(), receiver.Options{PublicURL: base})
+	h := receiver.New(st.SCIM(), zerolog.Nop(), receiver.Options{PublicURL: base})
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
 	srv := &http.Server{Handler: mux, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -175,6 +178,12 @@ func createLoad(cl *client, c config) bool {
 		n := seq.Add(1)
 		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"load%09d@example.org",`+
 			`"name":{"givenName":"Load","familyName":"Test"},"emails":[{"value":"load%09d@example.org","type":"work","primary":true}],"active":true}`, n, n)
+		if c.rich {
+			body = fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",%q],"userName":"load%09d@example.org",`+
+				`"name":{"givenName":"Load","familyName":"Test"},"emails":[{"value":"load%09d@example.org","type":"work","primary":true}],"active":true,`+
+				`"phoneNumbers":[{"type":"work","value":"+1 555 0100","primary":true},{"type":"mobile","value":"+1 555 0101"}],`+
+				`%q:{"employeeNumber":"%d","department":"Load","manager":{"value":"m-1"}}}`, enterpriseURN, n, n, enterpriseURN, n)
+		}
 		return cl.expect("POST", "/Users", []byte(body), 201, "")
 	})
 	return report("POST /Users", create, 1000, 0, 0)
@@ -209,6 +218,13 @@ func addLoad(ctx context.Context, st *store.Store, cl *client, c config, groupID
 	return ok, nil
 }
 
+const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+// seedDoc is the document of every seeded member with -seed-docs, as the
+// receiver stores it.
+const seedDoc = `{"phoneNumbers":[{"primary":true,"type":"work","value":"+1 555 0100"},{"type":"mobile","value":"+1 555 0101"}],` +
+	`"` + enterpriseURN + `":{"department":"Load","employeeNumber":"1","manager":{"value":"m-1"}}}`
+
 func userName(i int) string { return fmt.Sprintf("user%07d@example.org", i) }
 
 // seed provisions the members as owner "scim" and the big group, in one
@@ -231,6 +247,11 @@ func seed(ctx context.Context, st *store.Store, c config) (string, error) {
 	}
 	if _, err := st.Apply(ctx, p); err != nil {
 		return "", err
+	}
+	if c.seedDocs {
+		if err := st.DB().WithContext(ctx).Exec(`UPDATE members SET doc = ?`, seedDoc).Error; err != nil {
+			return "", fmt.Errorf("seed documents: %w", err)
+		}
 	}
 	f := orgsync.Filter{Op: orgsync.FilterEq, Attr: orgsync.AttrDisplayName, Value: "big"}
 	gs, _, _, err := st.SCIMGroups(ctx, "acme", orgsync.Query{Filter: &f, StartIndex: 1, Count: 1}, false)
