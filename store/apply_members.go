@@ -52,6 +52,10 @@ func (a *applier) provision(cs []orgsync.Change) error {
 			a.skip(c, errNUL)
 			continue
 		}
+		if err := checkDoc(c.Member.Attributes); err != nil {
+			a.skip(c, err.Error())
+			continue
+		}
 		fold := orgsync.Fold(c.Member.UserName)
 		if owner, ok := taken[fold]; ok {
 			a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
@@ -68,14 +72,15 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		a.memberKeys[c.MemberKey] = m.ID
 		a.created[m.ID] = true
 		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
-			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg})
+			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg, docArg(m.Attributes), orgsync.AttributesDigestOf(m.Attributes)})
 		emailRows = appendEmailRows(emailRows, &m)
 		a.out.Counts[orgsync.ActionProvision]++
 		a.out.Provisioned = append(a.out.Provisioned, m.UserName)
 		a.event(orgsync.EventMemberCreated, m.ID, "", nil, m)
 	}
 	if err := a.s.insert(a.ctx, a.tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
-		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at"}, memberRows, ""); err != nil {
+		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at", "doc", "doc_sum"},
+		memberRows, ""); err != nil {
 		return err
 	}
 	return a.s.insert(a.ctx, a.tx, "member_emails", emailCols, emailRows, "")
@@ -262,15 +267,28 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 		return fmt.Errorf("update without member: %w", orgsync.ErrInvalid)
 	}
 	before := *m
-	if !profile(m, c.Member, a.defaultRole) {
-		return nil // already as desired
+	changed := profile(m, c.Member, a.defaultRole)
+	if changed {
+		if owner, taken, err := a.nameTaken(m); err != nil {
+			return err
+		} else if taken {
+			*m = before
+			a.skip(c, fmt.Sprintf("new user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
+			return nil
+		}
 	}
-	if owner, taken, err := a.nameTaken(m); err != nil {
+	// The document (a source's extra attributes) is written only when its
+	// digest differs; the members loaded here carry none.
+	if err := checkDoc(c.Member.Attributes); err != nil {
 		return err
-	} else if taken {
-		*m = before
-		a.skip(c, fmt.Sprintf("new user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
-		return nil
+	}
+	docChanged, err := a.s.updateDoc(a.ctx, a.tx, m.ID, c.Member.Attributes)
+	if err != nil {
+		return err
+	}
+	m.Attributes = c.Member.Attributes
+	if !changed && !docChanged {
+		return nil // already as desired
 	}
 	m.Version, m.UpdatedAt = m.Version+1, a.now
 	if err := a.saveMember(m); err != nil {

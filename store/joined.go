@@ -159,6 +159,7 @@ func (s *Store) joinedMembers(ctx context.Context, tx *gorm.DB, org string, size
 		if m.Version, err = strconv.ParseInt(f[12], 10, 64); err != nil {
 			return errUnjoinable
 		}
+		m.AttributesDigest = f[13]
 		idx[m.ID] = len(out)
 		out = append(out, m)
 		return nil

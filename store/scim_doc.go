@@ -28,7 +28,8 @@ func migrateV4(tx *gorm.DB, d dialect) error {
 	if d.postgres {
 		typ = "JSONB"
 	}
-	return execAll(tx, `ALTER TABLE members ADD COLUMN doc `+typ)
+	return execAll(tx, `ALTER TABLE members ADD COLUMN doc `+typ,
+		`ALTER TABLE members ADD COLUMN doc_sum TEXT NOT NULL DEFAULT ''`)
 }
 
 // docParam is the placeholder of a document argument.
@@ -59,6 +60,9 @@ func checkDoc(doc json.RawMessage) error {
 	if t := bytes.TrimSpace(doc); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
 		return fmt.Errorf("the member's attributes must be one JSON object: %w", orgsync.ErrInvalid)
 	}
+	if bytes.Contains(doc, []byte(`\u0000`)) { // PostgreSQL's JSONB cannot hold it
+		return fmt.Errorf("the member's attributes must not contain NUL: %w", orgsync.ErrInvalid)
+	}
 	return nil
 }
 
@@ -80,10 +84,21 @@ func sameDoc(a, b json.RawMessage) bool {
 	return bytes.Equal(ab, bb)
 }
 
-// writeDoc sets the document of member id.
+// writeDoc sets the document of member id (and its digest, doc_sum,
+// which the snapshot reads instead of the document).
 func (s *Store) writeDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) error {
-	_, err := s.exec(ctx, tx, `UPDATE members SET doc = `+s.dialect.docParam()+` WHERE id = ?`, docArg(doc), id)
+	_, err := s.exec(ctx, tx, `UPDATE members SET doc = `+s.dialect.docParam()+`, doc_sum = ? WHERE id = ?`,
+		docArg(doc), orgsync.AttributesDigestOf(doc), id)
 	return err
+}
+
+// updateDoc sets the document of member id unless it already holds it,
+// and reports whether it changed.
+func (s *Store) updateDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) (bool, error) {
+	sum := orgsync.AttributesDigestOf(doc)
+	n, err := s.exec(ctx, tx, `UPDATE members SET doc = `+s.dialect.docParam()+`, doc_sum = ? WHERE id = ? AND doc_sum <> ?`,
+		docArg(doc), sum, id, sum)
+	return n > 0, err
 }
 
 // memberDocCols are memberCols and the document.

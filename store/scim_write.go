@@ -125,10 +125,10 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 				Version: 1, CreatedAt: now, UpdatedAt: now}
 			out.SetActive(now, wantActive)
 			if err := s.insert(ctx, tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
-				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at", "doc"},
+				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at", "doc", "doc_sum"},
 				[][]any{{out.ID, org, out.UserName, orgsync.Fold(out.UserName), out.ExternalID, out.Email(), out.GivenName,
 					out.FamilyName, out.DisplayName, out.Role, string(out.Status), out.Owner, nullTime(out.DeprovisionedAt),
-					out.Version, now, now, docArg(out.Attributes)}}, ""); err != nil {
+					out.Version, now, now, docArg(out.Attributes), orgsync.AttributesDigestOf(out.Attributes)}}, ""); err != nil {
 				return translate(err)
 			}
 			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Bounds on a User document.
@@ -75,6 +76,9 @@ func Value(a *Attr, name string, v any) (any, error) {
 	}
 	if len(s) > limit {
 		return nil, bad(name, "is longer than %d bytes", limit)
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, bad(name, "must not contain NUL")
 	}
 	if s == "" {
 		return nil, nil
