@@ -253,6 +253,9 @@ func (a *applier) adopt(c orgsync.Change, m *orgsync.Member) error {
 		return nil
 	}
 	m.Owner, m.ExternalID, m.Version, m.UpdatedAt = a.plan.Owner, c.MemberKey, m.Version+1, a.now
+	if _, err := a.saveDoc(c, m); err != nil {
+		return err
+	}
 	if err := a.saveMember(m); err != nil {
 		return err
 	}
@@ -277,16 +280,10 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 			return nil
 		}
 	}
-	// The document (a source's extra attributes) is written only when its
-	// digest differs; the members loaded here carry none.
-	if err := checkDoc(c.Member.Attributes); err != nil {
-		return err
-	}
-	docChanged, err := a.s.updateDoc(a.ctx, a.tx, m.ID, c.Member.Attributes)
+	docChanged, err := a.saveDoc(c, m)
 	if err != nil {
 		return err
 	}
-	m.Attributes = c.Member.Attributes
 	if !changed && !docChanged {
 		return nil // already as desired
 	}
@@ -308,6 +305,9 @@ func (a *applier) reactivate(c orgsync.Change, m *orgsync.Member) error {
 	m.Version, m.UpdatedAt = m.Version+1, a.now
 	if c.Member != nil {
 		profile(m, c.Member, a.defaultRole)
+		if _, err := a.saveDoc(c, m); err != nil {
+			return err
+		}
 	}
 	if err := a.saveMember(m); err != nil {
 		return err
@@ -341,4 +341,19 @@ func (a *applier) purge(_ orgsync.Change, m *orgsync.Member) error {
 	a.out.Counts[orgsync.ActionPurge]++
 	a.event(orgsync.EventMemberPurged, m.ID, "", *m, nil)
 	return nil
+}
+
+// saveDoc writes the document (a source's extra attributes) of c's member
+// to m when its digest differs (the members Apply loads carry none) and
+// reports whether it did.
+func (a *applier) saveDoc(c orgsync.Change, m *orgsync.Member) (bool, error) {
+	if err := checkDoc(c.Member.Attributes); err != nil {
+		return false, err
+	}
+	changed, err := a.s.updateDoc(a.ctx, a.tx, m.ID, c.Member.Attributes)
+	if err != nil {
+		return false, err
+	}
+	m.Attributes = c.Member.Attributes
+	return changed, nil
 }
