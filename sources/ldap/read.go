@@ -19,6 +19,7 @@ type user struct {
 	dn                          string // normalised
 	id, name, email             string
 	given, family, display, uid string
+	extra                       *extra // the enterprise attributes, when any is configured and set
 	disabled                    bool
 	// held says why the entry cannot be used (an attribute missing or
 	// unreadable): it goes to Snapshot.HeldUsers, never just left out.
@@ -51,6 +52,10 @@ const (
 	uFamily
 	uDisplay
 	uUID
+	uTitle
+	uEmployeeNumber
+	uDepartment
+	uManager
 	uUAC
 	uExpires
 	uSlots
@@ -99,7 +104,8 @@ func newReader(s *Source, c conn) *reader {
 	r := &reader{
 		s: s, c: c, cfg: cfg, now: now(),
 		userAttrs: newAttrMap(u.IDAttribute, u.UserNameAttribute, u.EmailAttribute, u.GivenNameAttribute,
-			u.FamilyNameAttribute, u.DisplayNameAttribute, u.UIDAttribute, uac, expires),
+			u.FamilyNameAttribute, u.DisplayNameAttribute, u.UIDAttribute,
+			u.TitleAttribute, u.EmployeeNumberAttribute, u.DepartmentAttribute, u.ManagerAttribute, uac, expires),
 		groupAttrs:  newAttrMap(g.IDAttribute, g.NameAttribute, g.MemberAttribute),
 		uidStyle:    strings.EqualFold(g.MemberAttribute, "memberUid"),
 		uniqueStyle: strings.EqualFold(g.MemberAttribute, "uniqueMember"),
@@ -185,6 +191,12 @@ func (r *reader) addUser(e *wire.Entry) error {
 		family:  string(v[uFamily]),
 		display: string(v[uDisplay]),
 		uid:     string(v[uUID]),
+	}
+	if v[uTitle] != nil || v[uEmployeeNumber] != nil || v[uDepartment] != nil || v[uManager] != nil {
+		usr.extra = &extra{title: string(v[uTitle]), employeeNumber: string(v[uEmployeeNumber]), department: string(v[uDepartment])}
+		if v[uManager] != nil {
+			usr.extra.managerDN = string(appendNormDN(nil, v[uManager]))
+		}
 	}
 	u := &r.cfg.User
 	switch {
