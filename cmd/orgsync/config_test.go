@@ -16,7 +16,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
 	}
-	if len(cfg.Sources) != 2 || cfg.Sources[0].LDAP == nil || cfg.Sources[1].SCIM == nil || cfg.Orgs[0].PurgeAfter.D() != 720*time.Hour {
+	if len(cfg.Sources) != 2 || cfg.Sources[0].LDAP == nil || cfg.Sources[1].SCIM == nil || cfg.Orgs[0].PurgeAfter.TimeDuration() != 720*time.Hour {
 		t.Fatalf("decoded %+v", cfg.Config)
 	}
 	if got := cfg.Sources[0].LDAP.BindPassword.Reveal(); got != "bind-secret-42" {
@@ -84,7 +84,7 @@ func TestEnvInDuration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.Orgs[0].PurgeAfter.D(); got != 720*time.Hour {
+	if got := cfg.Orgs[0].PurgeAfter.TimeDuration(); got != 720*time.Hour {
 		t.Fatalf("purge_after = %v, want 720h", got)
 	}
 }

@@ -254,7 +254,7 @@ func (c *Config) Validate() error {
 		v   orgsync.Duration
 	}{{"dial_timeout", c.DialTimeout}, {"bind_timeout", c.BindTimeout}, {"search_timeout", c.SearchTimeout}} {
 		if d.v <= 0 {
-			bad(d.key, "must be positive, got %s", d.v.D())
+			bad(d.key, "must be positive, got %s", d.v.TimeDuration())
 		}
 	}
 	switch c.References {

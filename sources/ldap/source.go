@@ -114,7 +114,7 @@ func (s *Source) connect(ctx context.Context) (conn, error) {
 			errs = append(errs, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: err})
 			continue
 		}
-		bctx, cancel := context.WithTimeout(ctx, s.cfg.BindTimeout.D())
+		bctx, cancel := context.WithTimeout(ctx, s.cfg.BindTimeout.TimeDuration())
 		err = c.Bind(bctx, s.cfg.BindDN, s.password)
 		cancel()
 		if err != nil {

@@ -228,8 +228,8 @@ role_map: {"cn=admins,dc=corp,dc=x": admin}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.DialTimeout.D() != 3*time.Second || c.SearchTimeout.D() != 2*time.Minute || c.BindTimeout != DefaultBindTimeout {
-		t.Errorf("timeouts = %v %v %v", c.DialTimeout.D(), c.SearchTimeout.D(), c.BindTimeout.D())
+	if c.DialTimeout.TimeDuration() != 3*time.Second || c.SearchTimeout.TimeDuration() != 2*time.Minute || c.BindTimeout != DefaultBindTimeout {
+		t.Errorf("timeouts = %v %v %v", c.DialTimeout.TimeDuration(), c.SearchTimeout.TimeDuration(), c.BindTimeout.TimeDuration())
 	}
 	if strings.Join(c.URLList(), " ") != "ldaps://dc1.corp.x ldaps://dc2.corp.x" || !c.Group.Nested {
 		t.Errorf("config = %+v", c)

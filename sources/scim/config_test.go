@@ -47,7 +47,7 @@ role_map: {"KMS Admins": admin}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	if c.Timeout.D() != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.GroupPageSize != 20 || c.RoleMap["KMS Admins"] != "admin" {
+	if c.Timeout.TimeDuration() != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.GroupPageSize != 20 || c.RoleMap["KMS Admins"] != "admin" {
 		t.Errorf("decoded %+v", c)
 	}
 
@@ -66,7 +66,7 @@ role_map: {"KMS Admins": admin}
 func TestSetDefaults(t *testing.T) {
 	var c Config
 	c.SetDefaults()
-	if c.PageSize != DefaultPageSize || c.GroupPageSize != DefaultPageSize || c.Timeout.D() != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
+	if c.PageSize != DefaultPageSize || c.GroupPageSize != DefaultPageSize || c.Timeout.TimeDuration() != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
 		c.IDAttribute != "id" || c.UserNameAttribute != "userName" || c.EmailAttribute != "emails" {
 		t.Errorf("defaults %+v", c)
 	}
