@@ -64,7 +64,10 @@ func Open(cfgs []Config, log zerolog.Logger) (*Notifier, error) {
 	var errs []error
 	for _, c := range cfgs {
 		u, err := orgsync.ResolveSecret(c.URL, c.URLFile)
-		if err == nil {
+		switch {
+		case err == nil && u == "" && c.URLFile == "":
+			err = fmt.Errorf("required (or url_file): %w", orgsync.ErrInvalid)
+		case err == nil:
 			err = checkURL(u.Reveal())
 		}
 		if err != nil {
