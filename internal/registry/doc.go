@@ -44,5 +44,11 @@
 //		})
 //	}
 //
+// An entry whose type only picks a dialect of one flat config (targets of
+// type kms or scim, say) registers each type with Inline set and a Block
+// returning the entry itself: the type is still checked against the
+// registered names, and the entry defaults, validates and opens through
+// the registry all the same.
+//
 // docs/config.md documents the block; config.example.yaml shows it.
 package registry

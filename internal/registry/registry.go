@@ -36,6 +36,10 @@ type Type[E, T any] struct {
 	// Open builds what the valid, defaulted entry configures. It reads the
 	// entry's secrets, so its error says which are missing.
 	Open func(e *E, log zerolog.Logger) (T, error)
+	// Inline says the entry is its own block: its keys sit beside name and
+	// type (a flat entry, whose type picks a dialect of one config), so no
+	// block key is required for the type or refused for the others.
+	Inline bool
 }
 
 // Registry maps type names to types of entry E.
@@ -84,7 +88,7 @@ func (r *Registry[E, T]) Validate(typ string, e *E) []error {
 		errs = append(errs, fmt.Errorf("type: %q is not %s", typ, orList(r.Names())))
 	}
 	for _, name := range r.Names() {
-		if name != typ && r.types[name].Block(e) != nil {
+		if other := r.types[name]; name != typ && !other.Inline && other.Block(e) != nil {
 			errs = append(errs, fmt.Errorf("%s: only for type %s", name, name))
 		}
 	}

@@ -108,3 +108,46 @@ func TestOrList(t *testing.T) {
 		}
 	}
 }
+
+// A flat entry is its own block: its types neither require nor refuse a
+// block key.
+type flat struct {
+	Dialect string
+	URL     string
+}
+
+func (f *flat) SetDefaults() {}
+
+func (f *flat) Validate() error {
+	if f.URL == "" {
+		return errors.New("url: required")
+	}
+	return nil
+}
+
+func TestInlineTypes(t *testing.T) {
+	r := New[flat, string]("target")
+	for _, name := range []string{"kms", "scim"} {
+		r.Register(name, Type[flat, string]{
+			Inline: true,
+			Block:  func(f *flat) Block { return f },
+			Open:   func(f *flat, _ zerolog.Logger) (string, error) { return f.Dialect + " " + f.URL, nil },
+		})
+	}
+	for typ, want := range map[string]string{
+		"kms":  "[]",
+		"scim": "[url: required]",
+		"ldap": `[type: "ldap" is not kms or scim]`,
+	} {
+		f := flat{Dialect: typ}
+		if typ == "kms" {
+			f.URL = "https://kms.example.org"
+		}
+		if got := fmt.Sprint(r.Validate(typ, &f)); got != want {
+			t.Errorf("Validate(%s) = %s, want %s", typ, got, want)
+		}
+	}
+	if got, err := r.Open("kms", &flat{Dialect: "kms", URL: "u"}, zerolog.Nop()); err != nil || got != "kms u" {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+}
