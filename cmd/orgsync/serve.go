@@ -41,6 +41,7 @@ func (a *app) serveCommand() *cobra.Command {
 // serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM). When ready
 // is not nil it receives the listening address once the server accepts.
 func (a *app) serve(ctx context.Context, ready chan<- string) error {
+	a.allSecrets = true // serve uses them all: each is checked as the config loads
 	cfg, err := a.config()
 	if err != nil {
 		return err
