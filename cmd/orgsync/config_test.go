@@ -52,6 +52,8 @@ func TestBadConfigs(t *testing.T) {
 			"sources[0] (corp-ldap): guard.max_group_delete_percent: 101 is not a percentage", "sources[0] (corp-ldap): guard.max_member_remove_percent: +Inf is not a percentage"}},
 		{"unset-env.bad.yaml", []string{"environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set"}},
 		{"bad-duration.bad.yaml", []string{`line 1: orgs[0].purge_after: duration "fortnight": want a value such as 30s, 720h or 30d`}},
+		{"proxies.bad.yaml", []string{`line 5: server.trusted_proxies[2]: "proxy.example.org" is not an address or CIDR`,
+			`line 6: server.trusted_proxies[3]: "10.0.0.0/33" is not an address or CIDR`}},
 		{"small-pool.bad.yaml", []string{"database.max_open_conns: 3 is too few for 3 scheduled jobs", "set at least 5"}},
 		{"all-at-once.bad.yaml", []string{
 			"line 3: environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set",
