@@ -206,7 +206,10 @@ func loadConfig(path string, explicit, allSecrets bool) (*Loaded, error) {
 			// config file would name it.
 			l.Server.AdminToken = orgsync.Secret(os.Getenv("ORGSYNC_ADMIN_TOKEN"))
 		}
-		return l, l.check(nil, allSecrets)
+		if err := l.check(nil, allSecrets); err != nil {
+			return nil, err
+		}
+		return l, nil
 	default:
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -230,7 +233,10 @@ func loadConfig(path string, explicit, allSecrets bool) (*Loaded, error) {
 		}
 	}
 	l.SetDefaults()
-	return l, l.check(decodeErrs, allSecrets)
+	if err := l.check(decodeErrs, allSecrets); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
 // check joins the decoding problems, the validation's and, with
