@@ -55,7 +55,7 @@ func (l *Loaded) checkSecrets() error {
 	}
 	for i := range l.Sources {
 		s := &l.Sources[i]
-		if l.requireSecrets(fmt.Sprintf("sources[%d]", i)) != nil || len(sourceTypes.Validate(s.Type, s)) > 0 {
+		if l.requireSecrets(fmt.Sprintf("sources[%d]", i)) != nil || sourceTypes.Validate(s.Type, s) != nil {
 			continue
 		}
 		if _, err := sourceTypes.Open(s.Type, s, zerolog.Nop()); err != nil {

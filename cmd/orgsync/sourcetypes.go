@@ -99,7 +99,7 @@ func validateSources(sources []SourceConfig, orgs map[string]bool) []error {
 		for _, e := range flatten(s.Guard.Validate()) {
 			bad("%s", e)
 		}
-		for _, e := range sourceTypes.Validate(s.Type, s) {
+		for _, e := range flatten(sourceTypes.Validate(s.Type, s)) {
 			bad("%s", e)
 		}
 	}

@@ -15,11 +15,12 @@
 // config's Open(name, log) returns the source.
 //
 // Contract:
-//   - Validate reports an unknown type as `type: "x" is not a, b or c`,
-//     naming every registered type; a missing block as `a: required for
-//     type a`; a block of another type as `b: only for type b`; then every
-//     problem of the block's own Validate, each as the block says it (its
-//     key path, such as "ldap.url: …"). The caller prefixes the entry.
+//   - Validate reports, joined in this order: an unknown type as
+//     `type: "x" is not a, b or c`, naming every registered type; a block of
+//     another type as `b: only for type b`; a missing block as `a: required
+//     for type a`; then every problem of the block's own Validate, each as
+//     the block says it (its key path, such as "ldap.url: …"). The caller
+//     prefixes the entry.
 //   - SetDefaults defaults the block of the entry's type, when both exist;
 //     Open is called on valid, defaulted entries only.
 //   - Register panics on an empty or repeated name: types are registered

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -80,8 +81,8 @@ func (r *Registry[E, T]) SetDefaults(typ string, e *E) {
 }
 
 // Validate lists every problem of e's type and blocks (see the package
-// doc).
-func (r *Registry[E, T]) Validate(typ string, e *E) []error {
+// doc), joined (errors.Join) in that order; nil when there are none.
+func (r *Registry[E, T]) Validate(typ string, e *E) error {
 	var errs []error
 	t, ok := r.types[typ]
 	if !ok {
@@ -92,14 +93,14 @@ func (r *Registry[E, T]) Validate(typ string, e *E) []error {
 			errs = append(errs, fmt.Errorf("%s: only for type %s", name, name))
 		}
 	}
-	if !ok {
-		return errs
+	if ok {
+		if b := t.Block(e); b == nil {
+			errs = append(errs, fmt.Errorf("%s: required for type %s", typ, typ))
+		} else {
+			errs = append(errs, b.Validate())
+		}
 	}
-	b := t.Block(e)
-	if b == nil {
-		return append(errs, fmt.Errorf("%s: required for type %s", typ, typ))
-	}
-	return append(errs, flatten(b.Validate())...)
+	return errors.Join(errs...)
 }
 
 // Open opens e, of type typ.
@@ -124,19 +125,4 @@ func orList(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-// flatten splits a joined error into its parts.
-func flatten(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	return []error{err}
 }

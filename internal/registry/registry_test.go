@@ -58,8 +58,8 @@ func TestValidate(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			for _, err := range testRegistry().Validate(tc.typ, &tc.e) {
-				got = append(got, err.Error())
+			if err := testRegistry().Validate(tc.typ, &tc.e); err != nil {
+				got = strings.Split(err.Error(), "\n")
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Fatalf("problems = %q, want %q", got, tc.want)
@@ -135,9 +135,9 @@ func TestInlineTypes(t *testing.T) {
 		})
 	}
 	for typ, want := range map[string]string{
-		"kms":  "[]",
-		"scim": "[url: required]",
-		"ldap": `[type: "ldap" is not kms or scim]`,
+		"kms":  "<nil>",
+		"scim": "url: required",
+		"ldap": `type: "ldap" is not kms or scim`,
 	} {
 		f := flat{Dialect: typ}
 		if typ == "kms" {
