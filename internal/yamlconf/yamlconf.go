@@ -124,6 +124,9 @@ type typedNode struct {
 }
 
 type nodeEnv struct {
+	// raw is the value as written, ${VAR} and all: problems show it, never
+	// what the environment put there.
+	raw   string
 	unset []string
 	// claimed: a secret took the unset variables as its own.
 	claimed bool
@@ -134,7 +137,10 @@ type nodeEnv struct {
 // checked; whether it is a problem depends on the field (see check).
 func (d *decoder) expand(n *yaml.Node) {
 	if n.Kind == yaml.ScalarNode && envMarker.MatchString(n.Value) {
-		var e nodeEnv
+		e := nodeEnv{raw: envMarker.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			raw, _ := hex.DecodeString(envMarker.FindStringSubmatch(ref)[1])
+			return "${" + string(raw) + "}"
+		})}
 		n.Value = envMarker.ReplaceAllStringFunc(n.Value, func(ref string) string {
 			raw, _ := hex.DecodeString(envMarker.FindStringSubmatch(ref)[1])
 			v, ok := os.LookupEnv(string(raw))
@@ -154,6 +160,19 @@ func (d *decoder) expand(n *yaml.Node) {
 	for _, c := range n.Content {
 		d.expand(c)
 	}
+}
+
+// written is n as the file writes it, ${VAR} and all: problems show it,
+// never what the environment put there (it may be a secret in the wrong
+// place).
+func (d *decoder) written(n *yaml.Node) *yaml.Node {
+	e, ok := d.env[n]
+	if !ok {
+		return n
+	}
+	w := *n
+	w.Value = e.raw
+	return &w
 }
 
 // leftUnset reports the unset variables no secret claimed.
@@ -228,6 +247,14 @@ func (d *decoder) fit(n *yaml.Node, t reflect.Type, path string) {
 	if !ok {
 		return
 	}
+	if w := d.written(n); w != n {
+		// Say it of the value as written.
+		if wte, ok := w.Decode(reflect.New(t).Interface()).(*yaml.TypeError); ok {
+			te = wte
+		} else {
+			te = &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %q is not a %s once expanded", n.Line, w.Value, t)}}
+		}
+	}
 	for _, e := range te.Errors {
 		if line, rest, ok := strings.Cut(e, ": "); ok && path != "" {
 			e = line + ": " + path + ": " + rest
@@ -261,6 +288,13 @@ func (d *decoder) text(n *yaml.Node, t reflect.Type, path string) {
 	}
 	u := reflect.New(t).Interface().(encoding.TextUnmarshaler)
 	if err := u.UnmarshalText([]byte(n.Value)); err != nil {
+		if w := d.written(n); w != n {
+			// Say it of the value as written.
+			err = reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(w.Value))
+			if err == nil {
+				err = fmt.Errorf("%q does not parse once expanded", w.Value)
+			}
+		}
 		d.problems = append(d.problems, fmt.Sprintf("line %d: %s: %v", n.Line, path, err))
 		n.Value, n.Tag, n.Style = "", "!!null", 0
 	}
@@ -284,7 +318,7 @@ func (d *decoder) fields(n *yaml.Node, t reflect.Type, path string) {
 				d.check(m, t, path)
 			}
 		case !ok:
-			d.problems = append(d.problems, fmt.Sprintf("line %d: field %s not found in type %s", k.Line, k.Value, t))
+			d.problems = append(d.problems, fmt.Sprintf("line %d: field %s not found in type %s", k.Line, d.written(k).Value, t))
 		default:
 			d.check(v, ft, joinKey(path, k.Value))
 		}
