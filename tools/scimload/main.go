@@ -220,8 +220,7 @@ func addLoad(ctx context.Context, st *store.Store, cl *client, c config, groupID
 
 const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
-// seedDoc is the document of every seeded member with -seed-docs, as the
-// receiver stores it.
+// seedDoc is every seeded member's document with -seed-docs.
 const seedDoc = `{"phoneNumbers":[{"primary":true,"type":"work","value":"+1 555 0100"},{"type":"mobile","value":"+1 555 0101"}],` +
 	`"` + enterpriseURN + `":{"department":"Load","employeeNumber":"1","manager":{"value":"m-1"}}}`
 
@@ -248,10 +247,8 @@ func seed(ctx context.Context, st *store.Store, c config) (string, error) {
 	if _, err := st.Apply(ctx, p); err != nil {
 		return "", err
 	}
-	if c.seedDocs {
-		if err := st.DB().WithContext(ctx).Exec(`UPDATE members SET doc = ?`, seedDoc).Error; err != nil {
-			return "", fmt.Errorf("seed documents: %w", err)
-		}
+	if err := st.DB().WithContext(ctx).Exec(`UPDATE members SET doc = ?, doc_sum = ? WHERE ?`, seedDoc, orgsync.AttributesDigestOf([]byte(seedDoc)), c.seedDocs).Error; err != nil {
+		return "", fmt.Errorf("seed documents: %w", err)
 	}
 	f := orgsync.Filter{Op: orgsync.FilterEq, Attr: orgsync.AttrDisplayName, Value: "big"}
 	gs, _, _, err := st.SCIMGroups(ctx, "acme", orgsync.Query{Filter: &f, StartIndex: 1, Count: 1}, false)
