@@ -43,7 +43,7 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		}); err != nil {
 		return err
 	}
-	var memberRows, emailRows [][]any
+	var memberRows, emailRows, docRows [][]any
 	for _, c := range cs {
 		if _, done := a.memberKeys[c.MemberKey]; done {
 			continue // provisioned by an earlier apply of this plan
@@ -72,15 +72,21 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		a.memberKeys[c.MemberKey] = m.ID
 		a.created[m.ID] = true
 		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
-			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg, docArg(m.Attributes), orgsync.AttributesDigestOf(m.Attributes)})
+			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg, orgsync.AttributesDigestOf(m.Attributes)})
+		if len(m.Attributes) > 0 {
+			docRows = append(docRows, []any{m.ID, string(m.Attributes)})
+		}
 		emailRows = appendEmailRows(emailRows, &m)
 		a.out.Counts[orgsync.ActionProvision]++
 		a.out.Provisioned = append(a.out.Provisioned, m.UserName)
 		a.event(orgsync.EventMemberCreated, m.ID, "", nil, m)
 	}
 	if err := a.s.insert(a.ctx, a.tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
-		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at", "doc", "doc_sum"},
+		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at", "doc_sum"},
 		memberRows, ""); err != nil {
+		return err
+	}
+	if err := a.s.insert(a.ctx, a.tx, "member_docs", []string{"member_id", "doc"}, docRows, ""); err != nil {
 		return err
 	}
 	return a.s.insert(a.ctx, a.tx, "member_emails", emailCols, emailRows, "")

@@ -186,7 +186,7 @@ func (t *sqlFilter) node(f *orgsync.Filter, cols map[string]column) error {
 		return nil
 	}
 	if f.Attr == orgsync.AttrDocument && t.schema.doc {
-		base := "m.doc"
+		base := docOf
 		if t.elem != "" {
 			base = t.elem
 		}

@@ -37,7 +37,7 @@ func checkVersion(kind, id string, current, want int64) error {
 // SCIMMember returns a live SCIM-owned member by ID. Unknown, deleted or
 // owned by someone else: ErrNotFound.
 func (s *Store) SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error) {
-	rows, err := s.query(ctx, `SELECT `+memberDocCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.query(ctx, `SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
 	}
@@ -111,7 +111,7 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 		if q.Filter != nil {
 			order = "m.id"
 		}
-		rows, err := s.query(ctx, `SELECT `+memberColsM+`, m.doc, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
+		rows, err := s.query(ctx, `SELECT `+memberColsM+`, `+docOf+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
 			` ORDER BY `+order+` LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY `+order+`, e.pos`,
 			append(args, q.Count, start-1)...)
 		if err != nil {

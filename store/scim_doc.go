@@ -12,25 +12,34 @@ import (
 	"github.com/orgsync/orgsync"
 )
 
-// A SCIM member's document (orgsync.Member.Attributes) is one column,
-// members.doc: TEXT holding JSON on SQLite, JSONB on PostgreSQL, NULL for
-// none. Only the SCIM reads and writes touch it; Observed, Members, Apply
-// and the reconciler neither read nor write it, so a source's run never
-// parses or loses a document.
+// A member's document (orgsync.Member.Attributes) is one column,
+// member_docs.doc: TEXT holding JSON on SQLite, JSONB on PostgreSQL, one
+// row per member that has one (purged with the member). It lives beside
+// members, not in it, so that a scan of the members table (the snapshot)
+// reads no document bytes: members.doc_sum holds its digest
+// (orgsync.AttributesDigestOf, "" for none), which is what the snapshot
+// and Apply compare. Only the SCIM reads return the document.
 
 // maxDocBytes bounds a stored document (the receiver refuses larger ones
 // first, with its own answer).
 const maxDocBytes = 64 << 10
 
-// migrateV4 adds the document column of members.
+// migrateV4 adds the members' documents and their digests.
 func migrateV4(tx *gorm.DB, d dialect) error {
 	typ := "TEXT"
 	if d.postgres {
 		typ = "JSONB"
 	}
-	return execAll(tx, `ALTER TABLE members ADD COLUMN doc `+typ,
+	return execAll(tx,
+		`CREATE TABLE member_docs (
+			member_id TEXT NOT NULL PRIMARY KEY REFERENCES members(id) ON DELETE CASCADE,
+			doc `+typ+` NOT NULL)`+d.clustered(),
 		`ALTER TABLE members ADD COLUMN doc_sum TEXT NOT NULL DEFAULT ''`)
 }
+
+// docOf is the SQL expression of the document of the member aliased m
+// (NULL for none).
+const docOf = "(SELECT d.doc FROM member_docs d WHERE d.member_id = m.id)"
 
 // docParam is the placeholder of a document argument.
 func (d dialect) docParam() string {
@@ -38,14 +47,6 @@ func (d dialect) docParam() string {
 		return "CAST(? AS JSONB)"
 	}
 	return "?"
-}
-
-// docArg is the statement argument of a document: NULL for none.
-func docArg(doc json.RawMessage) any {
-	if len(doc) == 0 {
-		return nil
-	}
-	return string(doc)
 }
 
 // checkDoc refuses a document that is not one JSON object of at most
@@ -84,25 +85,40 @@ func sameDoc(a, b json.RawMessage) bool {
 	return bytes.Equal(ab, bb)
 }
 
-// writeDoc sets the document of member id (and its digest, doc_sum,
-// which the snapshot reads instead of the document).
+// writeDoc sets the document of member id and its digest.
 func (s *Store) writeDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) error {
-	_, err := s.exec(ctx, tx, `UPDATE members SET doc = `+s.dialect.docParam()+`, doc_sum = ? WHERE id = ?`,
-		docArg(doc), orgsync.AttributesDigestOf(doc), id)
+	if _, err := s.exec(ctx, tx, `UPDATE members SET doc_sum = ? WHERE id = ?`, orgsync.AttributesDigestOf(doc), id); err != nil {
+		return err
+	}
+	return s.putDoc(ctx, tx, id, doc)
+}
+
+// putDoc replaces the member_docs row of member id (none for an empty
+// document).
+func (s *Store) putDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) error {
+	if _, err := s.exec(ctx, tx, `DELETE FROM member_docs WHERE member_id = ?`, id); err != nil {
+		return err
+	}
+	if len(doc) == 0 {
+		return nil
+	}
+	_, err := s.exec(ctx, tx, `INSERT INTO member_docs (member_id, doc) VALUES (?, `+s.dialect.docParam()+`)`, id, string(doc))
 	return err
 }
 
-// updateDoc sets the document of member id unless it already holds it,
-// and reports whether it changed.
+// updateDoc sets the document of member id unless its digest says it
+// already holds it, and reports whether it changed.
 func (s *Store) updateDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) (bool, error) {
 	sum := orgsync.AttributesDigestOf(doc)
-	n, err := s.exec(ctx, tx, `UPDATE members SET doc = `+s.dialect.docParam()+`, doc_sum = ? WHERE id = ? AND doc_sum <> ?`,
-		docArg(doc), sum, id, sum)
-	return n > 0, err
+	n, err := s.exec(ctx, tx, `UPDATE members SET doc_sum = ? WHERE id = ? AND doc_sum <> ?`, sum, id, sum)
+	if err != nil || n == 0 {
+		return false, err
+	}
+	return true, s.putDoc(ctx, tx, id, doc)
 }
 
-// memberDocCols are memberCols and the document.
-const memberDocCols = memberCols + `, doc`
+// memberDocCols are memberCols and the document, selected FROM members m.
+const memberDocCols = memberCols + `, ` + docOf
 
 // scanMembersDoc reads rows of memberDocCols.
 func scanMembersDoc(rows *sql.Rows) ([]orgsync.Member, error) {

@@ -77,11 +77,12 @@ func (t *sqlFilter) docAny(f *orgsync.Filter) error {
 		return invalidf("any needs one operand")
 	}
 	if t.pg {
-		t.b.WriteString("EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(m.doc #> '{" + quoteKeys(f.Path, `"`, ",") +
-			"}') = 'array' THEN m.doc #> '{" + quoteKeys(f.Path, `"`, ",") + "}' ELSE '[]'::jsonb END) AS j(v) WHERE ")
+		at := docOf + " #> '{" + quoteKeys(f.Path, `"`, ",") + "}'"
+		t.b.WriteString("EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(" + at + ") = 'array' THEN " + at +
+			" ELSE '[]'::jsonb END) AS j(v) WHERE ")
 		t.elem = "j.v"
 	} else {
-		t.b.WriteString("EXISTS (SELECT 1 FROM json_each(m.doc, '$." + quoteKeys(f.Path, `"`, ".") + "') AS j WHERE ")
+		t.b.WriteString("EXISTS (SELECT 1 FROM json_each(" + docOf + ", '$." + quoteKeys(f.Path, `"`, ".") + "') AS j WHERE ")
 		t.elem = "j.value"
 	}
 	defer func() { t.elem = "" }()

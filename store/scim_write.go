@@ -13,7 +13,7 @@ import (
 
 // loadSCIMMember reads a live SCIM-owned member inside tx.
 func (s *Store) loadSCIMMember(ctx context.Context, tx *gorm.DB, org, id string) (orgsync.Member, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT `+memberDocCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.txQuery(ctx, tx, `SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, err
 	}
@@ -125,11 +125,14 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 				Version: 1, CreatedAt: now, UpdatedAt: now}
 			out.SetActive(now, wantActive)
 			if err := s.insert(ctx, tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
-				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at", "doc", "doc_sum"},
+				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at", "doc_sum"},
 				[][]any{{out.ID, org, out.UserName, orgsync.Fold(out.UserName), out.ExternalID, out.Email(), out.GivenName,
 					out.FamilyName, out.DisplayName, out.Role, string(out.Status), out.Owner, nullTime(out.DeprovisionedAt),
-					out.Version, now, now, docArg(out.Attributes), orgsync.AttributesDigestOf(out.Attributes)}}, ""); err != nil {
+					out.Version, now, now, orgsync.AttributesDigestOf(out.Attributes)}}, ""); err != nil {
 				return translate(err)
+			}
+			if err := s.putDoc(ctx, tx, out.ID, out.Attributes); err != nil {
+				return err
 			}
 			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
 				return err

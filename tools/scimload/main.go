@@ -247,8 +247,11 @@ func seed(ctx context.Context, st *store.Store, c config) (string, error) {
 	if _, err := st.Apply(ctx, p); err != nil {
 		return "", err
 	}
-	if err := st.DB().WithContext(ctx).Exec(`UPDATE members SET doc = ?, doc_sum = ? WHERE ?`, seedDoc, orgsync.AttributesDigestOf([]byte(seedDoc)), c.seedDocs).Error; err != nil {
-		return "", fmt.Errorf("seed documents: %w", err)
+	for q, arg := range map[string]string{`INSERT INTO member_docs (member_id, doc) SELECT id, ? FROM members WHERE ?`: seedDoc,
+		`UPDATE members SET doc_sum = ? WHERE ?`: orgsync.AttributesDigestOf([]byte(seedDoc))} {
+		if err := st.DB().WithContext(ctx).Exec(q, arg, c.seedDocs).Error; err != nil {
+			return "", fmt.Errorf("seed documents: %w", err)
+		}
 	}
 	f := orgsync.Filter{Op: orgsync.FilterEq, Attr: orgsync.AttrDisplayName, Value: "big"}
 	gs, _, _, err := st.SCIMGroups(ctx, "acme", orgsync.Query{Filter: &f, StartIndex: 1, Count: 1}, false)
