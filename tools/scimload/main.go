@@ -65,7 +65,7 @@ func main() {
 	flag.BoolVar(&c.check, "check", true, "exit 1 when a target is missed")
 	flag.StringVar(&c.loads, "loads", "lookup,external,email,create,add", "loads to run, comma-separated")
 	flag.BoolVar(&c.rich, "rich", false, "created users carry the enterprise extension and two phone numbers")
-	flag.BoolVar(&c.seedDocs, "seed-docs", false, "seeded members carry that document too (schema 4 and later)")
+	flag.BoolVar(&c.seedDocs, "seed-docs", false, "seeded members carry that document too (seedDoc; schema 4 and later)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loads to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -220,7 +220,6 @@ func addLoad(ctx context.Context, st *store.Store, cl *client, c config, groupID
 
 const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
-// seedDoc is every seeded member's document with -seed-docs.
 const seedDoc = `{"phoneNumbers":[{"primary":true,"type":"work","value":"+1 555 0100"},{"type":"mobile","value":"+1 555 0101"}],` +
 	`"` + enterpriseURN + `":{"department":"Load","employeeNumber":"1","manager":{"value":"m-1"}}}`
 
