@@ -131,8 +131,10 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 					out.Version, now, now, orgsync.AttributesDigestOf(out.Attributes)}}, ""); err != nil {
 				return translate(err)
 			}
-			if err := s.putDoc(ctx, tx, out.ID, out.Attributes); err != nil {
-				return err
+			if len(out.Attributes) > 0 { // a new member: no row to replace
+				if err := s.insert(ctx, tx, "member_docs", []string{"member_id", "doc"}, [][]any{{out.ID, string(out.Attributes)}}, ""); err != nil {
+					return err
+				}
 			}
 			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
 				return err
