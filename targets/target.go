@@ -1,0 +1,170 @@
+package targets
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/targets/kmsadmin"
+	"github.com/orgsync/orgsync/targets/scim"
+)
+
+// Store is what a target needs from orgsync's store.
+type Store interface {
+	// Observed returns every member (tombstones included) and group of org.
+	Observed(ctx context.Context, org string) (orgsync.Snapshot, error)
+	RecordRun(ctx context.Context, r orgsync.Run) (int64, error)
+	TargetLinks(ctx context.Context, target string) ([]orgsync.TargetLink, error)
+	SaveTargetLinks(ctx context.Context, links []orgsync.TargetLink) error
+	DeleteTargetLinks(ctx context.Context, target, kind string, remoteIDs []string) error
+	// CompleteSetup makes a pending_setup member active (ErrInvalid for a
+	// deprovisioned one), recording actor.
+	CompleteSetup(ctx context.Context, org, id, actor string) (orgsync.Member, error)
+}
+
+// SetupReader lists a KMS's org memberships with their setup status.
+type SetupReader interface {
+	Memberships(ctx context.Context) (map[string]kmsadmin.Membership, error)
+}
+
+// Target is one configured target, ready to plan and run.
+type Target struct {
+	Name, Org, Type string
+	Client          *scim.Client
+	Setup           SetupReader // nil: no setup-status read-back
+	SetupSchedule   string
+	Store           Store
+	Guard           reconciler.GuardConfig
+	AllowPurge      bool
+	Concurrency     int
+	Timeout         time.Duration
+	Log             zerolog.Logger
+}
+
+// unmanaged is the owner given to target resources orgsync did not make
+// and cannot match: Diff never touches another owner's.
+const unmanaged = "\x00unmanaged"
+
+// Job is the reconciler job of the target; the runner must come from
+// Runner (its Store is the target).
+func (t *Target) Job() reconciler.Job {
+	return reconciler.Job{
+		Name: t.Name, Org: t.Org, Target: t.Name, DefaultRole: orgsync.RoleMember, Guard: t.Guard,
+		Source: desired{t}, Timeout: t.Timeout, Refine: t.refine,
+	}
+}
+
+// Runner returns a runner of one target run, sharing base's logger,
+// metrics and clock: its Store reads and writes the target (and records
+// runs in orgsync's store).
+func (t *Target) Runner(base *reconciler.Runner) *reconciler.Runner {
+	r := &reconciler.Runner{Logger: base.Logger, Now: base.Now, Metrics: base.Metrics}
+	r.Store = &remote{t: t}
+	return r
+}
+
+// Plan computes the target's plan and guard decision; nothing is written
+// anywhere.
+func (t *Target) Plan(ctx context.Context, base *reconciler.Runner, guard reconciler.GuardConfig) (reconciler.Report, error) {
+	job := t.Job()
+	job.Guard = guard
+	return t.Runner(base).Plan(ctx, job)
+}
+
+// Run reads the setup status back (when configured), then plans, guards
+// and applies the target's plan, recording the run. A failed read-back is
+// logged and does not stop the run.
+func (t *Target) Run(ctx context.Context, base *reconciler.Runner, guard reconciler.GuardConfig, force bool) (reconciler.Report, error) {
+	if t.Setup != nil {
+		if _, err := t.SyncSetup(ctx); err != nil {
+			t.Log.Error().Err(err).Msg("setup-status read-back failed")
+		}
+	}
+	job := t.Job()
+	job.Guard = guard
+	return t.Runner(base).Run(ctx, job, force)
+}
+
+// desired is the target's Source: orgsync's store.
+type desired struct{ t *Target }
+
+// Snapshot returns every member of the org keyed by member id, disabled
+// when deprovisioned or deleted, and every group with its member ids.
+func (d desired) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
+	obs, err := d.t.Store.Observed(ctx, d.t.Org)
+	if err != nil {
+		return orgsync.Snapshot{}, fmt.Errorf("target %s: read org %q: %w", d.t.Name, d.t.Org, err)
+	}
+	out := orgsync.Snapshot{Members: make([]orgsync.Member, 0, len(obs.Members)), Groups: make([]orgsync.Group, 0, len(obs.Groups))}
+	for i := range obs.Members {
+		m := &obs.Members[i]
+		status := orgsync.StatusActive
+		if m.Status == orgsync.StatusDeprovisioned || m.DeletedAt != nil {
+			status = orgsync.StatusDeprovisioned
+		}
+		out.Members = append(out.Members, d.t.normal(orgsync.Member{
+			ExternalID: m.ID, UserName: m.UserName, Emails: m.Emails, GivenName: m.GivenName,
+			FamilyName: m.FamilyName, DisplayName: m.DisplayName, Status: status,
+		}))
+	}
+	for _, g := range obs.Groups {
+		out.Groups = append(out.Groups, orgsync.Group{ExternalID: g.ID, DisplayName: g.DisplayName, Members: g.Members})
+	}
+	return out, nil
+}
+
+// normal is m with the attributes both sides compare: one primary email,
+// no role (orgsync does not push roles), and for the KMS no display name
+// (it makes its own from the names).
+func (t *Target) normal(m orgsync.Member) orgsync.Member {
+	email := m.Email()
+	m.Emails = nil
+	if email != "" {
+		m.Emails = []orgsync.Email{{Value: email, Primary: true}}
+	}
+	m.Role = ""
+	if t.Type == TypeKMS {
+		m.DisplayName = ""
+	}
+	return m
+}
+
+// refine turns the deprovisions of members gone from orgsync (purged)
+// into purges when the target allows them, and plans the purge of those
+// it suspended before.
+func (t *Target) refine(desired, observed orgsync.Snapshot, p *orgsync.Plan) {
+	if !t.AllowPurge {
+		return
+	}
+	present := make(map[string]bool, len(desired.Members))
+	for i := range desired.Members {
+		present[desired.Members[i].ExternalID] = true
+	}
+	gone := map[string]*orgsync.Member{}
+	for i := range observed.Members {
+		if m := &observed.Members[i]; m.Owner == t.Name && !present[m.ExternalID] {
+			gone[m.ID] = m
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	changes := p.Changes[:0:0]
+	for _, c := range p.Changes {
+		if c.Action == orgsync.ActionDeprovision && gone[c.MemberID] != nil {
+			continue
+		}
+		changes = append(changes, c)
+	}
+	for _, m := range observed.Members {
+		if gone[m.ID] != nil {
+			changes = append(changes, orgsync.Change{Action: orgsync.ActionPurge, UserName: m.UserName, MemberID: m.ID,
+				MemberKey: m.ExternalID, Reason: "purged from orgsync"})
+		}
+	}
+	p.Changes = changes
+}
