@@ -34,16 +34,7 @@ func (r *remote) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, er
 	t := r.t
 	a := &applier{r: r, t: t, out: orgsync.Applied{Counts: orgsync.Plan{}.Summary(), Provisioned: []string{}},
 		members: map[string]string{}, groups: map[string]string{}}
-	r.mu.Lock()
-	rebuilt, staleM, staleG := r.rebuilt, r.staleMembers, r.staleGroups
-	r.mu.Unlock()
-	if err := t.Store.SaveTargetLinks(ctx, rebuilt); err != nil {
-		return a.out, err
-	}
-	if err := t.Store.DeleteTargetLinks(ctx, t.Name, orgsync.LinkMember, staleM); err != nil {
-		return a.out, err
-	}
-	if err := t.Store.DeleteTargetLinks(ctx, t.Name, orgsync.LinkGroup, staleG); err != nil {
+	if err := r.saveLinks(ctx); err != nil {
 		return a.out, err
 	}
 	err := a.run(ctx, p.Changes)

@@ -26,8 +26,30 @@ type remote struct {
 	userNames map[string]string
 }
 
+// RecordRun records the run in orgsync's store, after saving the links
+// the read rebuilt if no apply did (a run planning nothing still keeps
+// what it matched).
 func (r *remote) RecordRun(ctx context.Context, run orgsync.Run) (int64, error) {
+	if err := r.saveLinks(ctx); err != nil {
+		return 0, err
+	}
 	return r.t.Store.RecordRun(ctx, run)
+}
+
+// saveLinks saves the rebuilt links and drops the stale ones, once.
+func (r *remote) saveLinks(ctx context.Context) error {
+	r.mu.Lock()
+	rebuilt, staleM, staleG := r.rebuilt, r.staleMembers, r.staleGroups
+	r.rebuilt, r.staleMembers, r.staleGroups = nil, nil, nil
+	r.mu.Unlock()
+	t := r.t
+	if err := t.Store.SaveTargetLinks(ctx, rebuilt); err != nil {
+		return err
+	}
+	if err := t.Store.DeleteTargetLinks(ctx, t.Name, orgsync.LinkMember, staleM); err != nil {
+		return err
+	}
+	return t.Store.DeleteTargetLinks(ctx, t.Name, orgsync.LinkGroup, staleG)
 }
 
 // Observed reads the target's users and groups (whole), the target's links

@@ -1,0 +1,292 @@
+package targets
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/kmsfake"
+	"github.com/orgsync/orgsync/store"
+)
+
+func TestFirstRunProvisionsInvitedAndPendingGroupMembers(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 10, 3)
+	f := newFake(t, kmsfake.Options{})
+	admin := f.AddUnmanaged("owner@example.org")
+	tg := openTarget(t, st, f, nil)
+
+	rep := run(t, tg)
+	if got := rep.Applied.Counts[orgsync.ActionProvision]; got != 10 {
+		t.Fatalf("provisioned %d, want 10", got)
+	}
+	users := byName(f)
+	if len(users) != 11 || f.Invites() != 10 {
+		t.Fatalf("%d users, %d invites; want 11 and 10", len(users), f.Invites())
+	}
+	for name, u := range users {
+		if name != "owner@example.org" && (u.Status != "invited" || !u.Active) {
+			t.Errorf("%s: %+v, want invited and active", name, u)
+		}
+	}
+	groups := f.Groups()
+	if len(groups) != 3 {
+		t.Fatalf("%d groups, want 3", len(groups))
+	}
+	for _, g := range groups {
+		for id, pending := range g.Members {
+			if !pending {
+				t.Errorf("group %s: member %s not pending before accepting", g.Name, id)
+			}
+		}
+	}
+	sizes := map[string]int{}
+	for _, g := range groups {
+		sizes[g.Name] = len(g.Members)
+	}
+	if sizes["team-0"] != 4 || sizes["team-1"] != 3 || sizes["team-2"] != 3 {
+		t.Errorf("group sizes %v, want team-0 4, team-1 and team-2 3", sizes)
+	}
+	// Idempotent: the next plan is empty, and a no-op run only reads.
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("second plan not empty: %+v", p.Plan.Changes)
+	}
+	f.ResetCounts()
+	run(t, tg)
+	if c := f.Counts(); c["POST"] > 1 || c["PATCH"] != 0 || c["PUT"] != 0 || c["DELETE"] != 0 {
+		t.Fatalf("a no-op run wrote: %v (only the setup login may POST)", c)
+	}
+	if u := byName(f)["owner@example.org"]; u.ID != admin || !u.Active {
+		t.Fatalf("the unmanaged member was touched: %+v", u)
+	}
+	runs, err := st.Runs(context.Background(), store.RunFilter{Source: "kms"})
+	if err != nil || len(runs) != 2 || runs[0].Target != "kms" || runs[0].Result != orgsync.RunApplied {
+		t.Fatalf("runs %+v, %v; want 2 applied runs with target kms", runs, err)
+	}
+}
+
+func TestAcceptedMembersBecomeActive(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 5, 1)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	for _, n := range []string{"u001@example.org", "u003@example.org"} {
+		if !f.Accept(n) {
+			t.Fatalf("accept %s", n)
+		}
+	}
+	n, err := tg.SyncSetup(context.Background())
+	if err != nil || n != 2 {
+		t.Fatalf("SyncSetup = %d, %v; want 2", n, err)
+	}
+	for name, want := range map[string]orgsync.Status{"u001@example.org": orgsync.StatusActive, "u003@example.org": orgsync.StatusActive, "u000@example.org": orgsync.StatusPendingSetup} {
+		if got := status(t, st, name); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	evs, err := st.Events(context.Background(), org, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actors := 0
+	for _, e := range evs {
+		if e.Kind == orgsync.EventMemberSetupComplete && e.Actor == "target:kms" {
+			actors++
+		}
+	}
+	if actors != 2 {
+		t.Fatalf("%d setup events by target:kms, want 2", actors)
+	}
+	// Their group memberships are no longer pending in the KMS.
+	for id, pending := range f.Groups()[0].Members {
+		if byID(f, id).Status == "accepted" && pending {
+			t.Errorf("accepted member %s still pending in the group", id)
+		}
+	}
+	if n, _ := tg.SyncSetup(context.Background()); n != 0 {
+		t.Fatalf("a second read-back completed %d again", n)
+	}
+}
+
+func byID(f *kmsfake.Server, id string) kmsfake.Membership {
+	for _, u := range f.Users() {
+		if u.ID == id {
+			return u
+		}
+	}
+	return kmsfake.Membership{}
+}
+
+func TestDeprovisionSuspendsAndReactivates(t *testing.T) {
+	st := newStore(t)
+	h := newHR(t, st, 10, 2)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	h.disable(4)
+	rep := run(t, tg)
+	if rep.Applied.Counts[orgsync.ActionDeprovision] != 1 {
+		t.Fatalf("applied %v, want one deprovision", rep.Applied.Counts)
+	}
+	if u := byName(f)["u004@example.org"]; u.Active {
+		t.Fatal("disabled user still active in the KMS")
+	}
+	if len(f.Users()) != 10 {
+		t.Fatal("a suspend must not delete")
+	}
+	h.src.snap.Members[4].Status = orgsync.StatusActive
+	h.sync()
+	run(t, tg)
+	if u := byName(f)["u004@example.org"]; !u.Active {
+		t.Fatal("reactivated user still suspended in the KMS")
+	}
+}
+
+func TestGuardBlocksAMassSuspendAndSendsNothing(t *testing.T) {
+	st := newStore(t)
+	h := newHR(t, st, 20, 2)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	for i := range 6 { // 30 %
+		h.src.snap.Members[i].Status = orgsync.StatusDeprovisioned
+	}
+	h.sync()
+	f.ResetCounts()
+	_, err := tg.Run(context.Background(), base, tg.Guard, false)
+	if !errors.Is(err, orgsync.ErrGuard) {
+		t.Fatalf("run: %v, want a guard block", err)
+	}
+	if c := f.Counts(); c["PATCH"]+c["PUT"]+c["DELETE"] != 0 {
+		t.Fatalf("a blocked run wrote: %v", c)
+	}
+	for _, u := range f.Users() {
+		if !u.Active {
+			t.Fatalf("%s suspended by a blocked run", u.UserName)
+		}
+	}
+}
+
+func TestEmptyTargetReadIsRefused(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 3, 1)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	other := newFake(t, kmsfake.Options{}) // a token of another, empty org
+	tg.Client = openTarget(t, st, other, nil).Client
+	_, err := tg.Run(context.Background(), base, tg.Guard, false)
+	if !errors.Is(err, orgsync.ErrGuard) || len(other.Users()) != 0 {
+		t.Fatalf("run against an empty org: %v, %d users created; want a guard block and none", err, len(other.Users()))
+	}
+}
+
+func TestLostLinksAreRebuiltByName(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 8, 2)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	if err := st.DB().Exec(`DELETE FROM target_links`).Error; err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("plan after losing the links: %+v", p.Plan.Changes)
+	}
+	run(t, tg)
+	links, _ := st.TargetLinks(context.Background(), "kms")
+	if len(links) != 10 || len(f.Users()) != 8 || len(f.Groups()) != 2 {
+		t.Fatalf("%d links, %d users, %d groups; want 10, 8, 2", len(links), len(f.Users()), len(f.Groups()))
+	}
+}
+
+func TestFailureMidApplyConvergesWithoutDuplicates(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 30, 3)
+	f := newFake(t, kmsfake.Options{})
+	var posts atomic.Int64
+	f.Fail = func(r *http.Request) int {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Users") && posts.Add(1) > 12 {
+			return http.StatusInternalServerError
+		}
+		return 0
+	}
+	tg := openTarget(t, st, f, func(c *Config) { c.Concurrency = 1 })
+	_, err := tg.Run(context.Background(), base, tg.Guard, false)
+	if err == nil || errors.Is(err, orgsync.ErrGuard) {
+		t.Fatalf("run with a failing KMS: %v, want a failure", err)
+	}
+	runs, _ := st.Runs(context.Background(), store.RunFilter{Source: "kms"})
+	if len(runs) != 1 || runs[0].Result != orgsync.RunFailed || runs[0].Applied == nil {
+		t.Fatalf("recorded %+v, want one failed run with what it applied", runs)
+	}
+	f.Fail = nil
+	run(t, tg)
+	if n := len(f.Users()); n != 30 {
+		t.Fatalf("%d users after converging, want 30", n)
+	}
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("not converged: %+v", p.Plan.Changes)
+	}
+}
+
+func TestRateLimitedKMSIsRetried(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 12, 2)
+	f := newFake(t, kmsfake.Options{RateLimit: 10})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	if len(f.Users()) != 12 {
+		t.Fatalf("%d users, want 12", len(f.Users()))
+	}
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("not converged: %+v", p.Plan.Changes)
+	}
+}
+
+func TestGroupPatchesAreOnePerGroup(t *testing.T) {
+	st := newStore(t)
+	h := newHR(t, st, 40, 1)
+	f := newFake(t, kmsfake.Options{PatchDelay: 20 * 1e6})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	if got := len(f.Groups()[0].Members); got != 40 {
+		t.Fatalf("group has %d members, want 40 (lost concurrent updates?)", got)
+	}
+	_ = h
+}
+
+func TestPurgeDeletesOnlyWhenAllowed(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		st := newStore(t)
+		h := newHR(t, st, 5, 1)
+		f := newFake(t, kmsfake.Options{})
+		tg := openTarget(t, st, f, func(c *Config) { c.AllowPurge, c.Guard.MaxDeprovisionPercent = allow, -1 })
+		run(t, tg)
+		h.disable(2)
+		// purge u002 from orgsync
+		m, _ := st.Member(context.Background(), org, "u002@example.org")
+		if err := st.DB().Exec(`DELETE FROM members WHERE id = ?`, m.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		rep := run(t, tg)
+		_, present := byName(f)["u002@example.org"]
+		if present == allow {
+			t.Fatalf("allow_purge %v: user present in the KMS = %v (%v)", allow, present, rep.Applied.Counts)
+		}
+	}
+}
+
+func TestTokensNeverLeak(t *testing.T) {
+	c := Config{Name: "kms", Org: org, Type: TypeKMS, URL: "http://kms", Token: "scim-secret-xyz", SetupStatus: &SetupConfig{ClientID: "id", ClientSecret: "client-secret-xyz"}}
+	for _, s := range []string{fmtV(c), fmtV(*c.SetupStatus)} {
+		if strings.Contains(s, "secret-xyz") {
+			t.Fatalf("secret printed: %s", s)
+		}
+	}
+}
