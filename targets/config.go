@@ -149,7 +149,7 @@ func (c *Config) Open(st Store, log zerolog.Logger) (*Target, error) {
 	hc := &http.Client{Timeout: 2 * time.Minute}
 	t := &Target{
 		Name: c.Name, Org: c.Org, Type: c.Type, Store: st, Guard: c.Guard, AllowPurge: c.AllowPurge,
-		Concurrency: c.Concurrency, Timeout: c.Timeout.D(),
+		Concurrency: c.Concurrency, Timeout: c.Timeout.D(), Schedule: c.Schedule,
 		Client: scim.New(scim.Options{BaseURL: c.URL, Token: tok, Dialect: c.Type, PageSize: c.PageSize, RateLimit: c.RateLimit, HTTP: hc}),
 		Log:    log.With().Str("target", c.Name).Logger(),
 	}

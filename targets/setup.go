@@ -17,6 +17,14 @@ func (t *Target) SyncSetup(ctx context.Context) (int, error) {
 	if t.Setup == nil {
 		return 0, nil
 	}
+	n, err := t.syncSetup(ctx)
+	if t.OnSetup != nil {
+		t.OnSetup(n, err)
+	}
+	return n, err
+}
+
+func (t *Target) syncSetup(ctx context.Context) (int, error) {
 	ms, err := t.Setup.Memberships(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("target %s: setup status: %w", t.Name, err)

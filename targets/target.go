@@ -37,12 +37,16 @@ type Target struct {
 	Client          *scim.Client
 	Setup           SetupReader // nil: no setup-status read-back
 	SetupSchedule   string
-	Store           Store
-	Guard           reconciler.GuardConfig
-	AllowPurge      bool
-	Concurrency     int
-	Timeout         time.Duration
-	Log             zerolog.Logger
+	// Schedule is the run schedule ("": runs only on demand).
+	Schedule string
+	// OnSetup, when set, is told of every setup-status read-back.
+	OnSetup     func(completed int, err error)
+	Store       Store
+	Guard       reconciler.GuardConfig
+	AllowPurge  bool
+	Concurrency int
+	Timeout     time.Duration
+	Log         zerolog.Logger
 }
 
 // unmanaged is the owner given to target resources orgsync did not make

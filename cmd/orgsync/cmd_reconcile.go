@@ -111,13 +111,17 @@ func (a *app) eachJob(ctx context.Context, source string, out reportFlags, fn fu
 
 func (a *app) planCommand() *cobra.Command {
 	var source string
+	var target targetFlags
 	var out reportFlags
 	var detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan",
-		Short: "Dry run: print the plan of each source (or one); nothing is written",
+		Short: "Dry run: print the plan of each source (or one, or a target); nothing is written",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if target.name != "" {
+				return a.planTarget(cmd.Context(), target.name, out, detailed)
+			}
 			failed, _, reports, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
 				return r.Plan(cmd.Context(), j)
 			})
@@ -135,6 +139,7 @@ func (a *app) planCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	target.register(cmd)
 	out.register(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 3 when a guard would block")
 	return cmd
@@ -142,6 +147,7 @@ func (a *app) planCommand() *cobra.Command {
 
 func (a *app) reconcileCommand() *cobra.Command {
 	var source string
+	var target targetFlags
 	var out reportFlags
 	var force, allowEmpty bool
 	maxDeprovision := -1
@@ -152,6 +158,9 @@ func (a *app) reconcileCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if cmd.Flags().Changed("max-deprovision") && maxDeprovision < 0 {
 				return fmt.Errorf("--max-deprovision %d: want 0 or more: %w", maxDeprovision, orgsync.ErrInvalid)
+			}
+			if target.name != "" {
+				return a.reconcileTarget(cmd.Context(), target.name, out, force, allowEmpty, maxDeprovision)
 			}
 			failed, blocked, _, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
 				j.Guard = runGuard(j.Guard, allowEmpty, maxDeprovision)
@@ -169,6 +178,7 @@ func (a *app) reconcileCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	target.register(cmd)
 	out.register(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "apply even when a guard refuses (this run only; not an empty source: see --allow-empty)")
 	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "apply even when a source returns no users while it owns active members (this run only)")
@@ -236,12 +246,16 @@ func (a *app) purgeCommand() *cobra.Command {
 
 func (a *app) checkCommand() *cobra.Command {
 	var source string
+	var target targetFlags
 	var samples int
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Connect to each source (or one), bind, count users and groups, show a sample; changes nothing",
+		Short: "Connect to each source (or one, or a target), bind, count users and groups, show a sample; changes nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if target.name != "" {
+				return a.checkTarget(cmd.Context(), target.name)
+			}
 			jobs, err := a.jobs(source)
 			if err != nil {
 				return err
@@ -269,6 +283,7 @@ func (a *app) checkCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	target.register(cmd)
 	cmd.Flags().IntVar(&samples, "samples", 5, "how many sample users to show")
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/orgsync/orgsync/sources/ldap"
 	"github.com/orgsync/orgsync/sources/scim"
 	"github.com/orgsync/orgsync/store"
+	"github.com/orgsync/orgsync/targets"
 )
 
 // Config is the whole orgsync configuration. Each component owns its own
@@ -31,6 +32,9 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Orgs     []OrgConfig    `yaml:"orgs"`
 	Sources  []SourceConfig `yaml:"sources"`
+	// Targets are the downstream systems (KMS orgs) kept converged with
+	// the store; see targets.go.
+	Targets []targets.Config `yaml:"targets"`
 	// Notifications are the webhooks told of blocked, failed and forced runs.
 	Notifications []notify.Config `yaml:"notifications"`
 }
@@ -152,6 +156,7 @@ func (c *Config) SetDefaults() {
 	for i := range c.Notifications {
 		c.Notifications[i].SetDefaults()
 	}
+	c.setTargetDefaults()
 	for i := range c.Sources {
 		src := &c.Sources[i]
 		src.Guard.SetDefaults()
@@ -253,6 +258,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%stype: %q is not ldap or scim", p, s.Type))
 		}
 	}
+	errs = append(errs, c.validateTargets(orgs)...)
 	if err := c.checkPool(); err != nil {
 		errs = append(errs, err)
 	}
@@ -268,7 +274,7 @@ func (c *Config) checkPool() error {
 	if c.Database.Driver != store.DriverPostgres {
 		return nil
 	}
-	jobs := 0
+	jobs := c.scheduledTargetJobs()
 	for _, s := range c.Sources {
 		if s.Schedule != "" {
 			jobs++
@@ -572,7 +578,7 @@ func joinKey(path, key string) string {
 	return path + "." + key
 }
 
-var secretKeys = map[string]bool{"admin_token": true, "bind_password": true, "token": true, "password": true}
+var secretKeys = map[string]bool{"admin_token": true, "bind_password": true, "token": true, "password": true, "client_secret": true}
 
 // inlineSecrets lists the secret keys whose value is written in the file
 // itself rather than referenced from the environment.
