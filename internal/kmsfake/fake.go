@@ -27,6 +27,8 @@ type Options struct {
 	RateLimit float64
 	// PatchDelay is how long a group PATCH holds its read before writing.
 	PatchDelay time.Duration
+	// Latency delays every answer (a slow KMS, to kill a run mid-apply).
+	Latency time.Duration
 }
 
 // Membership is one org membership (a SCIM user).
@@ -56,6 +58,7 @@ type Server struct {
 	groups   map[string]*Group
 	gorder   []string
 	invites  int
+	conflict int
 	tokens   map[string]bool
 	counts   map[string]int
 	requests atomic.Int64
@@ -90,6 +93,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, code, "injected failure")
 			return
 		}
+	}
+	if s.opts.Latency > 0 {
+		time.Sleep(s.opts.Latency)
 	}
 	if s.limiter != nil && !s.limiter.Allow() {
 		w.Header().Set("Retry-After", "1")
@@ -220,6 +226,14 @@ func (s *Server) Invites() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.invites
+}
+
+// Conflicts is how many creates were refused because the userName or
+// displayName existed (a client creating what it should have matched).
+func (s *Server) Conflicts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conflict
 }
 
 // Requests is how many requests the emulator answered.

@@ -130,6 +130,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	for _, m := range s.users {
 		if strings.EqualFold(m.UserName, in.UserName) {
+			s.conflict++
 			writeErr(w, http.StatusConflict, "User with this userName already exists in the organization")
 			return
 		}
@@ -267,6 +268,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	for _, g := range s.groups {
 		if strings.EqualFold(g.Name, in.DisplayName) {
+			s.conflict++
 			writeErr(w, http.StatusConflict, "Group with this name already exists")
 			return
 		}
