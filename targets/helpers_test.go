@@ -148,3 +148,5 @@ func status(t *testing.T, st *store.Store, userName string) orgsync.Status {
 }
 
 func fmtV(v any) string { return fmt.Sprintf("%v %+v %#v", v, v, v) }
+
+func kmsfakeOptions() kmsfake.Options { return kmsfake.Options{} }
