@@ -12,6 +12,8 @@ func TestExampleConfigLoads(t *testing.T) {
 	t.Setenv("ORGSYNC_ADMIN_TOKEN", "admin-token-0123456789")
 	t.Setenv("LDAP_BIND_PASSWORD", "bind-secret-42")
 	t.Setenv("IDP_SCIM_TOKEN", "idp-secret-43")
+	t.Setenv("KMS_SCIM_TOKEN", "kms-secret-44")
+	t.Setenv("KMS_CLIENT_SECRET", "kms-secret-45")
 	cfg, err := LoadConfig("../../config.example.yaml", true)
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
@@ -26,7 +28,10 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"admin-token-0123456789", "bind-secret-42", "idp-secret-43"} {
+	if len(cfg.Targets) != 1 || cfg.Targets[0].SetupStatus == nil || cfg.Targets[0].Token.Reveal() != "kms-secret-44" {
+		t.Fatalf("decoded targets %+v", cfg.Targets)
+	}
+	for _, secret := range []string{"admin-token-0123456789", "bind-secret-42", "idp-secret-43", "kms-secret-44", "kms-secret-45"} {
 		if strings.Contains(string(out), secret) {
 			t.Errorf("printed config shows secret %q", secret)
 		}
