@@ -137,35 +137,40 @@ func (t *Target) normal(m orgsync.Member) orgsync.Member {
 	return m
 }
 
-// refine turns the deprovisions of members gone from orgsync (purged)
-// into purges when the target allows them, and plans the purge of those
-// it suspended before.
+// refine adjusts Diff's plan to what a target does: a suspended member
+// keeps its profile in the target (no update of a member orgsync has
+// deprovisioned: a SCIM-deleted one is even renamed in orgsync), and, when
+// the target allows purges, the deprovisions of members gone from orgsync
+// (purged) become purges, with the purge of those suspended before.
 func (t *Target) refine(desired, observed orgsync.Snapshot, p *orgsync.Plan) {
-	if !t.AllowPurge {
-		return
-	}
 	present := make(map[string]bool, len(desired.Members))
+	disabled := map[string]bool{}
 	for i := range desired.Members {
-		present[desired.Members[i].ExternalID] = true
-	}
-	gone := map[string]*orgsync.Member{}
-	for i := range observed.Members {
-		if m := &observed.Members[i]; m.Owner == t.Name && !present[m.ExternalID] {
-			gone[m.ID] = m
+		m := &desired.Members[i]
+		present[m.ExternalID] = true
+		if m.Status == orgsync.StatusDeprovisioned {
+			disabled[m.ExternalID] = true
 		}
 	}
-	if len(gone) == 0 {
-		return
+	gone := map[string]bool{}
+	if t.AllowPurge {
+		for i := range observed.Members {
+			if m := &observed.Members[i]; m.Owner == t.Name && !present[m.ExternalID] {
+				gone[m.ID] = true
+			}
+		}
 	}
 	changes := p.Changes[:0:0]
 	for _, c := range p.Changes {
-		if c.Action == orgsync.ActionDeprovision && gone[c.MemberID] != nil {
-			continue
+		switch {
+		case c.Action == orgsync.ActionUpdate && c.Member != nil && disabled[c.Member.ExternalID]:
+		case c.Action == orgsync.ActionDeprovision && gone[c.MemberID]:
+		default:
+			changes = append(changes, c)
 		}
-		changes = append(changes, c)
 	}
 	for _, m := range observed.Members {
-		if gone[m.ID] != nil {
+		if gone[m.ID] {
 			changes = append(changes, orgsync.Change{Action: orgsync.ActionPurge, UserName: m.UserName, MemberID: m.ID,
 				MemberKey: m.ExternalID, Reason: "purged from orgsync"})
 		}

@@ -290,3 +290,24 @@ func TestTokensNeverLeak(t *testing.T) {
 		}
 	}
 }
+
+func TestSuspendedMembersKeepTheirProfile(t *testing.T) {
+	st := newStore(t)
+	h := newHR(t, st, 4, 1)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, func(c *Config) { c.Guard.MaxDeprovisionPercent = -1 })
+	run(t, tg)
+	h.src.snap.Members[1].Status = orgsync.StatusDeprovisioned
+	h.src.snap.Members[1].GivenName = "Changed"
+	h.sync()
+	rep := run(t, tg)
+	if c := rep.Applied.Counts; c[orgsync.ActionDeprovision] != 1 || c[orgsync.ActionUpdate] != 0 {
+		t.Fatalf("applied %v, want one suspension and no update", c)
+	}
+	if u := byName(f)["u001@example.org"]; u.Active || u.GivenName != "Given1" {
+		t.Fatalf("suspended member in the KMS: %+v", u)
+	}
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("plan after suspending: %+v", p.Plan.Changes)
+	}
+}
