@@ -91,7 +91,9 @@ func TestServeConvergesASecondOrgsync(t *testing.T) {
 		{Action: orgsync.ActionDeprovision, UserName: p7.UserName, MemberID: p7.ID}}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("suspend", func(ms map[string]orgsync.Member) bool { return ms["p07@example.org"].Status == orgsync.StatusDeprovisioned })
+	waitFor("suspend", func(ms map[string]orgsync.Member) bool {
+		return ms["p07@example.org"].Status == orgsync.StatusDeprovisioned
+	})
 
 	runs, err := upApp.st.Runs(context.Background(), store.RunFilter{Source: "downstream"})
 	if err != nil || len(runs) == 0 || runs[0].Target != "downstream" {
