@@ -311,3 +311,22 @@ func TestSuspendedMembersKeepTheirProfile(t *testing.T) {
 		t.Fatalf("plan after suspending: %+v", p.Plan.Changes)
 	}
 }
+
+func TestKMSDownFailsTheRunAndTheNextConverges(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 6, 1)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, func(c *Config) { c.URL = "http://127.0.0.1:1"; c.SetupStatus = nil })
+	if _, err := tg.Run(context.Background(), base, tg.Guard, false); err == nil {
+		t.Fatal("a run against a KMS that is down succeeded")
+	}
+	runs, _ := st.Runs(context.Background(), store.RunFilter{Source: "kms"})
+	if len(runs) != 1 || runs[0].Result != orgsync.RunFailed || !strings.Contains(runs[0].Error, "read users") {
+		t.Fatalf("recorded %+v, want one failed run naming the read", runs)
+	}
+	tg = openTarget(t, st, f, nil)
+	run(t, tg)
+	if len(f.Users()) != 6 {
+		t.Fatalf("%d users after the KMS came back, want 6", len(f.Users()))
+	}
+}
