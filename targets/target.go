@@ -50,8 +50,9 @@ type Target struct {
 }
 
 // unmanaged is the owner given to target resources orgsync did not make
-// and cannot match: Diff never touches another owner's.
-const unmanaged = "\x00unmanaged"
+// and cannot match: Diff never touches another owner's. It is no valid
+// source or target name, and reads well in a conflict's reason.
+const unmanaged = "the target (not orgsync's)"
 
 // Job is the reconciler job of the target; the runner must come from
 // Runner (its Store is the target).

@@ -330,3 +330,25 @@ func TestKMSDownFailsTheRunAndTheNextConverges(t *testing.T) {
 		t.Fatalf("%d users after the KMS came back, want 6", len(f.Users()))
 	}
 }
+
+func TestDuplicateInTheTargetIsLeftAlone(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 3, 1)
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, nil)
+	run(t, tg)
+	dup := f.AddUnmanaged("u001@example.org") // a second membership of one name
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("plan with a duplicate in the KMS: %+v", p.Plan.Changes)
+	}
+	// Even when the linked one is suspended: only it is.
+	m, _ := st.Member(context.Background(), org, "u001@example.org")
+	if _, err := st.Apply(context.Background(), orgsync.Plan{Org: org, Owner: "hr", Changes: []orgsync.Change{{Action: orgsync.ActionDeprovision, MemberID: m.ID, UserName: m.UserName}}}); err != nil {
+		t.Fatal(err)
+	}
+	tg.Guard.MaxDeprovisionPercent = -1
+	run(t, tg)
+	if u := byID(f, dup); !u.Active || u.UserName != "u001@example.org" {
+		t.Fatalf("the duplicate was touched: %+v", u)
+	}
+}
