@@ -352,3 +352,71 @@ func TestDuplicateInTheTargetIsLeftAlone(t *testing.T) {
 		t.Fatalf("the duplicate was touched: %+v", u)
 	}
 }
+
+func TestCreatedButNotAcknowledgedIsLinkedNotDuplicated(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 9, 1)
+	f := newFake(t, kmsfake.Options{})
+	var posts atomic.Int64
+	// Every third create is done by the KMS but answered 500; and on the
+	// first create, two users appear that the run's read did not see.
+	f.FailAfter = func(r *http.Request) int {
+		if r.Method != "POST" || !strings.HasSuffix(r.URL.Path, "/Users") {
+			return 0
+		}
+		if posts.Add(1) == 1 {
+			f.AddUnmanaged("u007@example.org")
+			f.AddUnmanaged("u008@example.org")
+		}
+		if posts.Load()%3 == 0 {
+			return http.StatusInternalServerError
+		}
+		return 0
+	}
+	tg := openTarget(t, st, f, func(c *Config) { c.Concurrency = 1 })
+	if _, err := tg.Run(context.Background(), base, tg.Guard, false); err == nil {
+		t.Fatal("a run told of a failed create succeeded")
+	}
+	f.FailAfter = nil
+	run(t, tg)
+	names := map[string]int{}
+	for _, u := range f.Users() {
+		names[u.UserName]++
+	}
+	if len(names) != 9 || len(f.Users()) != 9 {
+		t.Fatalf("KMS users %v, want 9 distinct", names)
+	}
+	links, _ := st.TargetLinks(context.Background(), "kms")
+	if len(links) != 10 { // 9 members, 1 group
+		t.Fatalf("%d links, want 10", len(links))
+	}
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("not converged: %+v", p.Plan.Changes)
+	}
+}
+
+func TestCreateOfAnExistingUserTakesItOver(t *testing.T) {
+	st := newStore(t)
+	newHR(t, st, 9, 1)
+	f := newFake(t, kmsfake.Options{})
+	var once atomic.Bool
+	// On the first create, two users appear that the run's read did not see.
+	f.Fail = func(r *http.Request) int {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/Users") && once.CompareAndSwap(false, true) {
+			f.AddUnmanaged("u007@example.org")
+			f.AddUnmanaged("u008@example.org")
+		}
+		return 0
+	}
+	tg := openTarget(t, st, f, func(c *Config) { c.Concurrency = 1 })
+	rep := run(t, tg)
+	if f.Conflicts() != 2 || len(f.Users()) != 9 || rep.Applied.Counts[orgsync.ActionProvision] != 9 {
+		t.Fatalf("%d conflicting creates, %d users, applied %v; want 2, 9, 9 provisions", f.Conflicts(), len(f.Users()), rep.Applied.Counts)
+	}
+	if u := byName(f)["u007@example.org"]; u.GivenName != "Given7" {
+		t.Fatalf("the existing user was not set as planned: %+v", u)
+	}
+	if p := plan(t, tg); !p.Plan.Empty() {
+		t.Fatalf("not converged: %+v", p.Plan.Changes)
+	}
+}

@@ -64,8 +64,11 @@ type Server struct {
 	requests atomic.Int64
 
 	// Fail, when set, is asked first for every request: a status other
-	// than 0 is answered at once.
-	Fail func(r *http.Request) int
+	// than 0 is answered at once. FailAfter is asked after the request
+	// was carried out: a status other than 0 replaces the answer (the
+	// KMS did it, the client is told it failed).
+	Fail      func(r *http.Request) int
+	FailAfter func(r *http.Request) int
 }
 
 // New starts a KMS emulator; Close stops it.
@@ -102,6 +105,17 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusTooManyRequests, "rate limit exceeded")
 		return
 	}
+	if s.FailAfter != nil {
+		if code := s.FailAfter(r); code != 0 {
+			s.route(httptest.NewRecorder(), r)
+			writeErr(w, code, "injected failure after the change")
+			return
+		}
+	}
+	s.route(w, r)
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	switch p := r.URL.Path; {
 	case p == "/api/v1/auth/universal-auth/login" && r.Method == "POST":
 		s.login(w, r)
