@@ -100,8 +100,12 @@ func (r *remote) Observed(ctx context.Context, org string) (orgsync.Snapshot, er
 	r.userNames = make(map[string]string, len(users))
 	out := orgsync.Snapshot{Members: make([]orgsync.Member, 0, len(users)), Groups: make([]orgsync.Group, 0, len(groups))}
 	mm := newMatcher(t, orgsync.LinkMember, links)
+	pending := map[string]bool{}
 	for i := range local.Members {
 		mm.local(local.Members[i].ID, local.Members[i].UserName)
+		if local.Members[i].Status == orgsync.StatusPendingSetup {
+			pending[local.Members[i].ID] = true
+		}
 	}
 	for _, u := range users {
 		mm.list(u.ID)
@@ -117,6 +121,10 @@ func (r *remote) Observed(ctx context.Context, org string) (orgsync.Snapshot, er
 			m.Status = orgsync.StatusDeprovisioned
 		}
 		m.Owner, m.ExternalID = mm.match(u.ID, u.UserName)
+		if u.Active && pending[m.ExternalID] {
+			// So the report lists who still awaits master-key creation.
+			m.Status = orgsync.StatusPendingSetup
+		}
 		out.Members = append(out.Members, m)
 	}
 	gm := newMatcher(t, orgsync.LinkGroup, links)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -110,6 +111,10 @@ func TestAcceptedMembersBecomeActive(t *testing.T) {
 	}
 	if n, _ := tg.SyncSetup(context.Background()); n != 0 {
 		t.Fatalf("a second read-back completed %d again", n)
+	}
+	// The target's report lists who still awaits master-key creation.
+	if p := plan(t, tg); len(p.PendingSetup) != 3 || slices.Contains(p.PendingSetup, "u001@example.org") {
+		t.Fatalf("pending in the report: %v, want the 3 who did not accept", p.PendingSetup)
 	}
 }
 
