@@ -21,9 +21,19 @@ type remote struct {
 	rebuilt      []orgsync.TargetLink
 	staleMembers []string
 	staleGroups  []string
-	// userNames are the remote users' names by remote id, for the display
-	// of group member references.
-	userNames map[string]string
+
+	// org is orgsync's org, read once for both sides of the run.
+	orgOnce sync.Once
+	org     orgsync.Snapshot
+	orgErr  error
+}
+
+// localOrg reads orgsync's org once per run: the desired side and the
+// matching of the target's resources both need it. The snapshot is shared
+// and must not be modified.
+func (r *remote) localOrg(ctx context.Context) (orgsync.Snapshot, error) {
+	r.orgOnce.Do(func() { r.org, r.orgErr = r.t.Store.Observed(ctx, r.t.Org) })
+	return r.org, r.orgErr
 }
 
 // RecordRun records the run in orgsync's store, after saving the links
@@ -82,7 +92,7 @@ func (r *remote) Observed(ctx context.Context, org string) (orgsync.Snapshot, er
 	if err != nil {
 		return orgsync.Snapshot{}, err
 	}
-	local, err := t.Store.Observed(ctx, org)
+	local, err := r.localOrg(ctx)
 	if err != nil {
 		return orgsync.Snapshot{}, err
 	}
@@ -97,7 +107,6 @@ func (r *remote) Observed(ctx context.Context, org string) (orgsync.Snapshot, er
 			t.Name, orgsync.ErrGuard, memberLinks)
 	}
 
-	r.userNames = make(map[string]string, len(users))
 	out := orgsync.Snapshot{Members: make([]orgsync.Member, 0, len(users)), Groups: make([]orgsync.Group, 0, len(groups))}
 	mm := newMatcher(t, orgsync.LinkMember, links)
 	pending := map[string]bool{}
@@ -111,7 +120,6 @@ func (r *remote) Observed(ctx context.Context, org string) (orgsync.Snapshot, er
 		mm.list(u.ID)
 	}
 	for _, u := range users {
-		r.userNames[u.ID] = u.UserName
 		m := t.normal(orgsync.Member{
 			ID: u.ID, Org: org, UserName: u.UserName, GivenName: u.GivenName, FamilyName: u.FamilyName,
 			DisplayName: u.DisplayName, Emails: []orgsync.Email{{Value: u.Email}}, Status: orgsync.StatusActive,

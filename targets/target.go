@@ -54,30 +54,24 @@ type Target struct {
 // source or target name, and reads well in a conflict's reason.
 const unmanaged = "the target (not orgsync's)"
 
-// Job is the reconciler job of the target; the runner must come from
-// Runner (its Store is the target).
-func (t *Target) Job() reconciler.Job {
-	return reconciler.Job{
-		Name: t.Name, Org: t.Org, Target: t.Name, DefaultRole: orgsync.RoleMember, Guard: t.Guard,
-		Source: desired{t}, Timeout: t.Timeout, Refine: t.refine,
+// run returns the runner and job of one target run, sharing base's
+// logger, metrics and clock. The runner's Store is the target (it records
+// runs in orgsync's store); the job's Source is orgsync's org. Both read
+// the org once between them.
+func (t *Target) run(base *reconciler.Runner, guard reconciler.GuardConfig) (*reconciler.Runner, reconciler.Job) {
+	r := &remote{t: t}
+	job := reconciler.Job{
+		Name: t.Name, Org: t.Org, Target: t.Name, DefaultRole: orgsync.RoleMember, Guard: guard,
+		Source: desired{r}, Timeout: t.Timeout, Refine: t.refine,
 	}
-}
-
-// Runner returns a runner of one target run, sharing base's logger,
-// metrics and clock: its Store reads and writes the target (and records
-// runs in orgsync's store).
-func (t *Target) Runner(base *reconciler.Runner) *reconciler.Runner {
-	r := &reconciler.Runner{Logger: base.Logger, Now: base.Now, Metrics: base.Metrics}
-	r.Store = &remote{t: t}
-	return r
+	return &reconciler.Runner{Store: r, Logger: base.Logger, Now: base.Now, Metrics: base.Metrics}, job
 }
 
 // Plan computes the target's plan and guard decision; nothing is written
 // anywhere.
 func (t *Target) Plan(ctx context.Context, base *reconciler.Runner, guard reconciler.GuardConfig) (reconciler.Report, error) {
-	job := t.Job()
-	job.Guard = guard
-	return t.Runner(base).Plan(ctx, job)
+	runner, job := t.run(base, guard)
+	return runner.Plan(ctx, job)
 }
 
 // Run reads the setup status back (when configured), then plans, guards
@@ -89,20 +83,20 @@ func (t *Target) Run(ctx context.Context, base *reconciler.Runner, guard reconci
 			t.Log.Error().Err(err).Msg("setup-status read-back failed")
 		}
 	}
-	job := t.Job()
-	job.Guard = guard
-	return t.Runner(base).Run(ctx, job, force)
+	runner, job := t.run(base, guard)
+	return runner.Run(ctx, job, force)
 }
 
 // desired is the target's Source: orgsync's store.
-type desired struct{ t *Target }
+type desired struct{ r *remote }
 
 // Snapshot returns every member of the org keyed by member id, disabled
 // when deprovisioned or deleted, and every group with its member ids.
 func (d desired) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
-	obs, err := d.t.Store.Observed(ctx, d.t.Org)
+	t := d.r.t
+	obs, err := d.r.localOrg(ctx)
 	if err != nil {
-		return orgsync.Snapshot{}, fmt.Errorf("target %s: read org %q: %w", d.t.Name, d.t.Org, err)
+		return orgsync.Snapshot{}, fmt.Errorf("target %s: read org %q: %w", t.Name, t.Org, err)
 	}
 	out := orgsync.Snapshot{Members: make([]orgsync.Member, 0, len(obs.Members)), Groups: make([]orgsync.Group, 0, len(obs.Groups))}
 	for i := range obs.Members {
@@ -111,7 +105,7 @@ func (d desired) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		if m.Status == orgsync.StatusDeprovisioned || m.DeletedAt != nil {
 			status = orgsync.StatusDeprovisioned
 		}
-		out.Members = append(out.Members, d.t.normal(orgsync.Member{
+		out.Members = append(out.Members, t.normal(orgsync.Member{
 			ExternalID: m.ID, UserName: m.UserName, Emails: m.Emails, GivenName: m.GivenName,
 			FamilyName: m.FamilyName, DisplayName: m.DisplayName, Status: status,
 		}))
