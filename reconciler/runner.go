@@ -133,6 +133,11 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	}
 	<-done
 	if obsErr != nil {
+		if errors.Is(obsErr, orgsync.ErrGuard) {
+			// A store that refuses what it read (a target listing nobody
+			// while orgsync links members to it) blocks like an empty source.
+			rep.Guard = orgsync.Decision{Blocked: true, Empty: true, Reason: obsErr.Error()}
+		}
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
 	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole})

@@ -185,9 +185,13 @@ func TestEmptyTargetReadIsRefused(t *testing.T) {
 	run(t, tg)
 	other := newFake(t, kmsfake.Options{}) // a token of another, empty org
 	tg.Client = openTarget(t, st, other, nil).Client
-	_, err := tg.Run(context.Background(), base, tg.Guard, false)
-	if !errors.Is(err, orgsync.ErrGuard) || len(other.Users()) != 0 {
-		t.Fatalf("run against an empty org: %v, %d users created; want a guard block and none", err, len(other.Users()))
+	rep, err := tg.Run(context.Background(), base, tg.Guard, false)
+	if !errors.Is(err, orgsync.ErrGuard) || len(other.Users()) != 0 || !rep.Guard.Blocked || !rep.Guard.Empty {
+		t.Fatalf("run against an empty org: %v, %+v, %d users created; want a guard block and none", err, rep.Guard, len(other.Users()))
+	}
+	runs, _ := st.Runs(context.Background(), store.RunFilter{Source: "kms", Limit: 1})
+	if len(runs) != 1 || runs[0].Result != orgsync.RunBlocked || !runs[0].Guard.Blocked {
+		t.Fatalf("recorded %+v, want a blocked run", runs)
 	}
 }
 
