@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/kmsfake"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -103,5 +104,55 @@ func TestServeConvergesASecondOrgsync(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `orgsync_target_requests_total{target="downstream"}`) ||
 		!strings.Contains(body, `source="downstream"`) {
 		t.Fatalf("metrics miss the target's series:\n%s", grepLines(body, "downstream"))
+	}
+}
+
+// TestServeReadsSetupStatusOnItsSchedule leaves serve to flip members to
+// active as they accept in the KMS, on setup_status.schedule alone.
+func TestServeReadsSetupStatusOnItsSchedule(t *testing.T) {
+	kms := newKMS(t, kmsfake.Options{})
+	t.Setenv("KMS_SCIM_TOKEN", kmsToken)
+	t.Setenv("KMS_CLIENT_SECRET", kmsSecret)
+	cfg := writeConfig(t, `targets:
+  - name: kms
+    org: acme
+    type: kms-scim
+    url: `+kms.URL+`
+    token: ${KMS_SCIM_TOKEN}
+    setup_status: {client_id: orgsync-machine, client_secret: ${KMS_CLIENT_SECRET}, schedule: "@every 1s"}
+`)
+	st := configStore(t, cfg)
+	var changes []orgsync.Change
+	for _, n := range []string{"ana@example.org", "bo@example.org"} {
+		changes = append(changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: n, MemberKey: n,
+			Member: &orgsync.Member{UserName: n, Emails: []orgsync.Email{{Value: n, Primary: true}}}})
+	}
+	if _, err := st.Apply(context.Background(), orgsync.Plan{Org: "acme", Owner: orgsync.OwnerSCIM, Changes: changes}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if code, out, errOut := cli(t, cfg, "reconcile", "--target", "kms"); code != 0 {
+		t.Fatalf("target run: %d\n%s\n%s", code, out, errOut)
+	}
+	base, a, stop := startServe(t, cfg)
+	defer stop()
+	kms.Accept("bo@example.org")
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		m, err := a.st.Member(context.Background(), "acme", "bo@example.org")
+		if err == nil && m.Status == orgsync.StatusActive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bo is still %s", m.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if m, _ := a.st.Member(context.Background(), "acme", "ana@example.org"); m.Status != orgsync.StatusPendingSetup {
+		t.Fatalf("ana is %s, want pending_setup", m.Status)
+	}
+	_, body := do(t, "GET", base+"/metrics", "", "")
+	if !strings.Contains(body, `orgsync_target_setup_completed_total{target="kms"} 1`) {
+		t.Fatalf("metrics:\n%s", grepLines(body, "target"))
 	}
 }
