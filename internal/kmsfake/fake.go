@@ -165,7 +165,8 @@ func (s *Server) orgs(w http.ResponseWriter, r *http.Request) {
 	members := []map[string]any{}
 	for _, id := range s.order {
 		m := s.users[id]
-		members = append(members, map[string]any{"id": m.ID, "status": m.Status, "user": map[string]any{"username": m.UserName, "email": m.Email}})
+		members = append(members, map[string]any{"membershipId": m.ID, "role": "member", "status": m.Status,
+			"user": map[string]any{"id": "user-" + m.ID, "username": m.UserName, "email": m.Email}})
 	}
 	orgs := []map[string]any{{"id": "org-1", "name": "emulated", "members": members}}
 	if r.URL.Query().Get("offset") != "" && r.URL.Query().Get("offset") != "0" {

@@ -45,12 +45,15 @@ type Membership struct {
 	Email    string `json:"-"`
 }
 
+// orgDoc is one organization of the listing, as the KMS's admin router
+// declares it: members carry their org-membership id as membershipId (the
+// id SCIM uses for the user) and a status that may be null.
 type orgDoc struct {
 	ID      string `json:"id"`
 	Members []struct {
-		ID     string `json:"id"`
-		Status string `json:"status"`
-		User   struct {
+		MembershipID string `json:"membershipId"`
+		Status       string `json:"status"`
+		User         struct {
 			Username string `json:"username"`
 			Email    string `json:"email"`
 		} `json:"user"`
@@ -101,7 +104,10 @@ func (c *Client) Memberships(ctx context.Context) (map[string]Membership, error)
 		}
 		for _, o := range page.Organizations {
 			for _, m := range o.Members {
-				out[m.ID] = Membership{ID: m.ID, Status: m.Status, UserName: m.User.Username, Email: m.User.Email}
+				if m.MembershipID == "" {
+					return nil, fmt.Errorf("kms admin: organizations: a member of %s without membershipId: %w", o.ID, orgsync.ErrInvalid)
+				}
+				out[m.MembershipID] = Membership{ID: m.MembershipID, Status: m.Status, UserName: m.User.Username, Email: m.User.Email}
 			}
 		}
 		offset += len(page.Organizations)

@@ -6,7 +6,7 @@
 //
 // The SCIM API carries no setup status, and the org-membership routes
 // answer nothing to machine identities, which is why this second client
-// exists. The listing is read whole or not at all. The response shape
-// follows the KMS's public source as read; see docs/config.md for what is
-// verified.
+// exists. The listing (paged by offset and limit, at most 100) is read
+// whole or not at all. Its shape, organizations[].members[] with
+// membershipId and status, is the one the KMS's admin router declares.
 package kmsadmin
