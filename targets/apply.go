@@ -140,6 +140,13 @@ func (a *applier) flush(ctx context.Context, force bool) error {
 	return a.t.Store.SaveTargetLinks(ctx, batch)
 }
 
+// sameUser reports whether the target's user has the attributes orgsync
+// sets (the display name only where the target keeps what it is sent).
+func sameUser(have, want scim.User) bool {
+	return have.Active == want.Active && have.GivenName == want.GivenName && have.FamilyName == want.FamilyName &&
+		orgsync.Fold(have.Email) == orgsync.Fold(want.Email) && orgsync.Fold(have.UserName) == orgsync.Fold(want.UserName)
+}
+
 func remoteUser(m *orgsync.Member, id string) scim.User {
 	return scim.User{ID: id, UserName: m.UserName, ExternalID: m.ExternalID, GivenName: m.GivenName, FamilyName: m.FamilyName,
 		DisplayName: m.DisplayName, Email: m.Email(), Active: m.Status != orgsync.StatusDeprovisioned}
@@ -160,14 +167,19 @@ func (a *applier) one(ctx context.Context, c orgsync.Change) error {
 			a.link(orgsync.LinkGroup, c.Group.ExternalID, g.ID, c.Group.DisplayName)
 		}
 	case orgsync.ActionProvision:
+		want := remoteUser(c.Member, "")
 		var u scim.User
-		u, err = cl.CreateUser(ctx, remoteUser(c.Member, ""))
+		u, err = cl.CreateUser(ctx, want)
 		if errors.Is(err, orgsync.ErrConflict) {
-			// Created by a run that died before it could link it, or
-			// listed since the read: take it over and set it as planned.
-			if u, err = cl.FindUser(ctx, c.Member.UserName); err == nil {
-				err = cl.ReplaceUser(ctx, remoteUser(c.Member, u.ID))
-			}
+			// Created since the read (or by a run that died before it could
+			// link it): an RFC server refuses the create; take it over.
+			u, err = cl.FindUser(ctx, c.Member.UserName)
+		}
+		if err == nil && !sameUser(u, want) {
+			// The KMS answers a create of an existing userName with that
+			// membership as it is: set it as planned.
+			want.ID = u.ID
+			err = cl.ReplaceUser(ctx, want)
 		}
 		if err == nil {
 			a.link(orgsync.LinkMember, c.Member.ExternalID, u.ID, c.Member.UserName)

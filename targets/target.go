@@ -105,6 +105,14 @@ func (d desired) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		if m.Status == orgsync.StatusDeprovisioned || m.DeletedAt != nil {
 			status = orgsync.StatusDeprovisioned
 		}
+		if t.Type == TypeKMS && m.Email() == "" {
+			// The KMS refuses a user without an email: holding the member
+			// keeps it out of the plan (and what the KMS has of it as it
+			// is) instead of failing every run.
+			out.HeldUsers = append(out.HeldUsers, orgsync.HeldEntry{Key: m.ID, Name: m.UserName,
+				Reason: "no email: a KMS user needs one", Status: heldStatus(status)})
+			continue
+		}
 		out.Members = append(out.Members, t.normal(orgsync.Member{
 			ExternalID: m.ID, UserName: m.UserName, Emails: m.Emails, GivenName: m.GivenName,
 			FamilyName: m.FamilyName, DisplayName: m.DisplayName, Status: status,
@@ -114,6 +122,15 @@ func (d desired) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		out.Groups = append(out.Groups, orgsync.Group{ExternalID: g.ID, DisplayName: g.DisplayName, Members: g.Members})
 	}
 	return out, nil
+}
+
+// heldStatus is the HeldEntry status of a held member: deprovisioned ones
+// are still suspended in the target.
+func heldStatus(s orgsync.Status) orgsync.Status {
+	if s == orgsync.StatusDeprovisioned {
+		return s
+	}
+	return ""
 }
 
 // normal is m with the attributes both sides compare: one primary email,

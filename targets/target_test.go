@@ -429,3 +429,16 @@ func TestCreateOfAnExistingUserTakesItOver(t *testing.T) {
 		t.Fatalf("not converged: %+v", p.Plan.Changes)
 	}
 }
+
+func TestMemberWithoutEmailIsHeldForTheKMS(t *testing.T) {
+	st := newStore(t)
+	h := newHR(t, st, 3, 1)
+	h.src.snap.Members[1].Emails = nil
+	h.sync()
+	f := newFake(t, kmsfake.Options{})
+	tg := openTarget(t, st, f, nil)
+	rep := run(t, tg)
+	if len(f.Users()) != 2 || len(rep.Plan.Conflicts) != 1 || !strings.Contains(rep.Plan.Conflicts[0].Reason, "no email") {
+		t.Fatalf("%d KMS users, conflicts %+v; want 2 and the member without email held", len(f.Users()), rep.Plan.Conflicts)
+	}
+}

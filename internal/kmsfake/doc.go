@@ -7,7 +7,10 @@
 //     org has no SSO;
 //   - a SCIM user is an org membership: its id is the membership id, it is
 //     created "invited" (an invitation is counted), and the SCIM documents
-//     carry no setup status; active false suspends;
+//     carry no setup status; active false suspends; a create needs an
+//     email, and a create of an existing userName answers with the existing
+//     membership unchanged (and invites again); a group create of an
+//     existing displayName is a 409;
 //   - groups hold membership ids; a member that has not finished setup is
 //     held as pending and converted when they accept;
 //   - concurrent PATCHes of one group race: each reads the group, waits

@@ -243,8 +243,10 @@ func (s *Server) Invites() int {
 	return s.invites
 }
 
-// Conflicts is how many creates were refused because the userName or
-// displayName existed (a client creating what it should have matched).
+// Conflicts is how many creates named a userName or displayName that
+// existed (a client creating what it should have matched): a user create
+// answers with the existing membership (and invites again), a group create
+// is refused with 409, as the KMS does.
 func (s *Server) Conflicts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -28,7 +28,7 @@ func TestEmulatorBehaviours(t *testing.T) {
 		g, _ := c.CreateGroup(ctx, "team", nil)
 		var wg sync.WaitGroup
 		for i := range 5 {
-			u, err := c.CreateUser(ctx, scim.User{UserName: fmt.Sprint("u", i), Active: true})
+			u, err := c.CreateUser(ctx, scim.User{UserName: fmt.Sprint("u", i), Email: fmt.Sprint("u", i, "@x"), Active: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -44,7 +44,7 @@ func TestEmulatorBehaviours(t *testing.T) {
 		s := New(Options{Token: "tok"})
 		defer s.Close()
 		c := client(s)
-		u, _ := c.CreateUser(ctx, scim.User{UserName: "ada", Active: true})
+		u, _ := c.CreateUser(ctx, scim.User{UserName: "ada", Email: "ada@x", Active: true})
 		g, _ := c.CreateGroup(ctx, "team", []scim.Ref{{Value: u.ID}})
 		if !s.Groups()[0].Members[u.ID] || s.Invites() != 1 {
 			t.Fatal("a new member is not pending, or no invitation was counted")
@@ -56,6 +56,19 @@ func TestEmulatorBehaviours(t *testing.T) {
 		got, _ := c.Users(ctx)
 		if len(got) != 1 || got[0].ID != u.ID {
 			t.Fatalf("SCIM ids are not the membership ids: %+v", got)
+		}
+	})
+	t.Run("a create of an existing userName answers with it and invites again", func(t *testing.T) {
+		s := New(Options{Token: "tok"})
+		defer s.Close()
+		c := client(s)
+		first, _ := c.CreateUser(ctx, scim.User{UserName: "ada", Email: "ada@x", GivenName: "Ada", Active: true})
+		again, err := c.CreateUser(ctx, scim.User{UserName: "ADA", Email: "other@x", GivenName: "Changed", Active: true})
+		if err != nil || again.ID != first.ID || again.GivenName != "Ada" || len(s.Users()) != 1 || s.Invites() != 2 || s.Conflicts() != 1 {
+			t.Fatalf("second create = %+v, %v; %d users, %d invites", again, err, len(s.Users()), s.Invites())
+		}
+		if _, err := c.CreateUser(ctx, scim.User{UserName: "bo", Active: true}); err == nil {
+			t.Fatal("a create without email was accepted")
 		}
 	})
 	t.Run("no SSO is a 400", func(t *testing.T) {

@@ -108,6 +108,15 @@ type userIn struct {
 	Active *bool `json:"active"`
 }
 
+func (in *userIn) email() string {
+	for _, e := range in.Emails {
+		if e.Primary || len(in.Emails) == 1 {
+			return e.Value
+		}
+	}
+	return ""
+}
+
 func (in *userIn) apply(m *Membership) {
 	m.UserName, m.GivenName, m.FamilyName = in.UserName, in.Name.GivenName, in.Name.FamilyName
 	for i, e := range in.Emails {
@@ -128,10 +137,18 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, m := range s.users {
-		if strings.EqualFold(m.UserName, in.UserName) {
+	if in.email() == "" {
+		writeErr(w, http.StatusBadRequest, "Invalid request. Missing email.")
+		return
+	}
+	// The KMS keeps userName as the user's external id: a create of one it
+	// has answers with the existing membership, unchanged, and invites
+	// again.
+	for _, id := range s.order {
+		if m := s.users[id]; strings.EqualFold(m.UserName, in.UserName) {
 			s.conflict++
-			writeErr(w, http.StatusConflict, "User with this userName already exists in the organization")
+			s.invites++
+			writeJSON(w, http.StatusCreated, userDoc(m))
 			return
 		}
 	}
