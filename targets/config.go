@@ -39,7 +39,10 @@ type Config struct {
 	PageSize    int     `yaml:"page_size"`
 	// AllowPurge lets a member purged from orgsync be deleted from the
 	// target; without it, it stays suspended there.
-	AllowPurge  bool         `yaml:"allow_purge"`
+	AllowPurge bool `yaml:"allow_purge"`
+	// SkipGroups pushes users only: for a KMS whose plan or build has no
+	// groups (its SCIM Groups then refuse every call).
+	SkipGroups  bool         `yaml:"skip_groups"`
 	SetupStatus *SetupConfig `yaml:"setup_status,omitempty"`
 }
 
@@ -148,7 +151,7 @@ func (c *Config) Open(st Store, log zerolog.Logger) (*Target, error) {
 	}
 	hc := &http.Client{Timeout: 2 * time.Minute}
 	t := &Target{
-		Name: c.Name, Org: c.Org, Type: c.Type, Store: st, Guard: c.Guard, AllowPurge: c.AllowPurge,
+		Name: c.Name, Org: c.Org, Type: c.Type, Store: st, Guard: c.Guard, AllowPurge: c.AllowPurge, SkipGroups: c.SkipGroups,
 		Concurrency: c.Concurrency, Timeout: c.Timeout.D(), Schedule: c.Schedule,
 		Client: scim.New(scim.Options{BaseURL: c.URL, Token: tok, Dialect: c.Type, PageSize: c.PageSize, RateLimit: c.RateLimit, HTTP: hc}),
 		Log:    log.With().Str("target", c.Name).Logger(),

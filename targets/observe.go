@@ -75,11 +75,13 @@ func (r *remote) Observed(ctx context.Context, org string) (orgsync.Snapshot, er
 		gErr   error
 		wg     sync.WaitGroup
 	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		groups, gErr = t.Client.Groups(ctx)
-	}()
+	if !t.SkipGroups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			groups, gErr = t.Client.Groups(ctx)
+		}()
+	}
 	users, uErr := t.Client.Users(ctx)
 	wg.Wait()
 	if uErr != nil {

@@ -44,6 +44,7 @@ type Target struct {
 	Store       Store
 	Guard       reconciler.GuardConfig
 	AllowPurge  bool
+	SkipGroups  bool
 	Concurrency int
 	Timeout     time.Duration
 	Log         zerolog.Logger
@@ -119,6 +120,9 @@ func (d desired) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		}))
 	}
 	for _, g := range obs.Groups {
+		if t.SkipGroups {
+			break
+		}
 		out.Groups = append(out.Groups, orgsync.Group{ExternalID: g.ID, DisplayName: g.DisplayName, Members: g.Members})
 	}
 	return out, nil

@@ -92,9 +92,13 @@ func (a *app) checkTarget(ctx context.Context, name string) error {
 	if err != nil {
 		return fail("read users at "+t.Client.Base(), err)
 	}
-	groups, err := t.Client.Groups(ctx)
-	if err != nil {
-		return fail("read groups", err)
+	var groups []scim.Group
+	if !t.SkipGroups {
+		if groups, err = t.Client.Groups(ctx); err != nil {
+			err = fail("read groups", err)
+			fmt.Fprintln(a.stdout, "     (a KMS without the groups feature refuses its SCIM Groups: set skip_groups: true to push users only)")
+			return err
+		}
 	}
 	links, err := t.Store.TargetLinks(ctx, t.Name)
 	if err != nil {
