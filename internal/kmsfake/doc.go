@@ -11,6 +11,8 @@
 //     email, and a create of an existing userName answers with the existing
 //     membership unchanged (and invites again); a group create of an
 //     existing displayName is a 409;
+//   - lists page by startIndex and count (at most 100), with the page's
+//     length as totalResults (the KMS's, not RFC 7644's);
 //   - groups hold membership ids; a member that has not finished setup is
 //     held as pending and converted when they accept;
 //   - concurrent PATCHes of one group race: each reads the group, waits

@@ -58,9 +58,11 @@ func page(r *http.Request, n int) (start, end int) {
 	return min(start-1, n), min(start-1+count, n)
 }
 
-func list(start int, total int, res []any) map[string]any {
+// list is a ListResponse as the KMS sends it: totalResults is the length
+// of the page, not of the list.
+func list(start int, _ int, res []any) map[string]any {
 	return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"},
-		"totalResults": total, "startIndex": start + 1, "itemsPerPage": len(res), "Resources": res}
+		"totalResults": len(res), "startIndex": start + 1, "itemsPerPage": len(res), "Resources": res}
 }
 
 func userDoc(m *Membership) map[string]any {

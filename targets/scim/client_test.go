@@ -149,3 +149,33 @@ func TestKMSDialectBase(t *testing.T) {
 		}
 	}
 }
+
+// The KMS answers totalResults with the page's length and may serve fewer
+// than asked: the kms-scim dialect reads on to an empty page.
+func TestKMSPagingIgnoresTotalResults(t *testing.T) {
+	var n atomic.Int64
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		start, _ := strconv.Atoi(r.URL.Query().Get("startIndex"))
+		var res []map[string]any
+		for i := start; i < start+7 && i <= 25; i++ { // serves 7 whatever the count
+			res = append(res, map[string]any{"id": fmt.Sprint("m", i), "userName": fmt.Sprint("user", i), "active": true})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"totalResults": len(res), "startIndex": start, "Resources": res})
+	}))
+	defer hs.Close()
+	for _, tc := range []struct {
+		dialect string
+		want    int
+	}{{DialectKMS, 25}, {DialectSCIM, 7}} {
+		n.Store(0)
+		c := New(Options{BaseURL: hs.URL + KMSPath, Token: "t", Dialect: tc.dialect, PageSize: 10})
+		users, err := c.Users(context.Background())
+		if err != nil || len(users) != tc.want {
+			t.Fatalf("%s: %d users, %v; want %d", tc.dialect, len(users), err, tc.want)
+		}
+		if tc.dialect == DialectKMS && n.Load() != 5 {
+			t.Errorf("%d requests, want 5 (4 pages and the empty one)", n.Load())
+		}
+	}
+}

@@ -4,6 +4,9 @@
 //
 // Reads are all or nothing: Users and Groups page through the whole
 // collection and fail on any failed or short page, never returning less.
+// The KMS reports each page's length as totalResults, so with dialect
+// kms-scim the pages are read until an empty one (one request more than
+// the pages, and no page it cuts short is taken for the end).
 // Every request carries the bearer token (never logged), waits for the
 // client's rate limit, and is retried when the server answers 429 or 503
 // (after its Retry-After), or, for reads only, on a transport error or a

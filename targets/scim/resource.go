@@ -150,6 +150,12 @@ func list[T any](ctx context.Context, c *Client, endpoint string, id func(*T) st
 		}
 		start += len(page.Resources)
 		switch {
+		case c.opts.Dialect == DialectKMS:
+			// The KMS sends the page's length as totalResults, and may
+			// serve fewer than count: only an empty page ends the list.
+			if len(page.Resources) == 0 {
+				return out, nil
+			}
 		case start > page.TotalResults:
 			return out, nil
 		case len(page.Resources) == 0:

@@ -115,7 +115,9 @@ func run(n, ng, conc int, dir string, check bool) error {
 		return fmt.Errorf("no-op: %w", err)
 	}
 	report("no-op", c, d, readFloor, "one bare paged read")
-	wantReads := pages(n, tc.PageSize) + pages(ng, tc.PageSize)
+	// The KMS reports each page's length as its total: the pages are read
+	// to an empty one.
+	wantReads := n/tc.PageSize + 1 + ng/tc.PageSize + 1
 	var problems []string
 	if w := writes(c); w != 0 || c["GET"] != wantReads {
 		problems = append(problems, fmt.Sprintf("no-op run: %d writes and %d GETs, want 0 and %d", w, c["GET"], wantReads))
@@ -149,8 +151,6 @@ func run(n, ng, conc int, dir string, check bool) error {
 	}
 	return nil
 }
-
-func pages(n, size int) int { return max(1, (n+size-1)/size) }
 
 func writes(c map[string]int) int { return c["POST"] + c["PUT"] + c["PATCH"] + c["DELETE"] }
 
