@@ -79,7 +79,7 @@ func (c *Config) SetDefaults() {
 }
 
 // Validate lists every problem; names and orgs are checked by the caller
-// (it knows the other entries).
+// (it knows the other entries). Secrets are not read: see Secrets.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
@@ -89,10 +89,10 @@ func (c *Config) Validate() error {
 	if !httpURL(c.URL) {
 		bad("url: %q is not an absolute http(s) URL", c.URL)
 	}
-	if tok, err := orgsync.ResolveSecret(c.Token, c.TokenFile); err != nil {
-		bad("token: %v", err)
-	} else if tok == "" {
-		bad("token: required (token or token_file)")
+	// Whether a token is there at all is the business of Secrets: its
+	// ${VAR} may be unset where a command runs that does not need it.
+	if c.Token != "" && c.TokenFile != "" {
+		bad("token: set either token or token_file, not both")
 	}
 	if c.Schedule != "" {
 		if err := reconciler.ValidateSchedule(c.Schedule); err != nil {
@@ -124,10 +124,8 @@ func (c *Config) Validate() error {
 		if s.ClientID == "" {
 			bad("setup_status.client_id: required")
 		}
-		if sec, err := orgsync.ResolveSecret(s.ClientSecret, s.ClientSecretFile); err != nil {
-			bad("setup_status.client_secret: %v", err)
-		} else if sec == "" {
-			bad("setup_status.client_secret: required (client_secret or client_secret_file)")
+		if s.ClientSecret != "" && s.ClientSecretFile != "" {
+			bad("setup_status.client_secret: set either client_secret or client_secret_file, not both")
 		}
 		if s.Schedule != "" {
 			if err := reconciler.ValidateSchedule(s.Schedule); err != nil {
@@ -143,24 +141,47 @@ func httpURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// Open builds the target of a validated config on st.
+// Secrets reads the token and the client secret (from their files when
+// set) and checks that neither is empty.
+func (c *Config) Secrets() (token, clientSecret orgsync.Secret, err error) {
+	var errs []error
+	token, err = orgsync.ResolveSecret(c.Token, c.TokenFile)
+	switch {
+	case err != nil:
+		errs = append(errs, fmt.Errorf("token: %w", err))
+	case token == "" && c.TokenFile == "":
+		errs = append(errs, fmt.Errorf("token: required (or token_file): %w", orgsync.ErrInvalid))
+	case token == "":
+		errs = append(errs, fmt.Errorf("token_file: file is empty: %w", orgsync.ErrInvalid))
+	}
+	if s := c.SetupStatus; s != nil {
+		clientSecret, err = orgsync.ResolveSecret(s.ClientSecret, s.ClientSecretFile)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("setup_status.client_secret: %w", err))
+		case clientSecret == "" && s.ClientSecretFile == "":
+			errs = append(errs, fmt.Errorf("setup_status.client_secret: required (or client_secret_file): %w", orgsync.ErrInvalid))
+		case clientSecret == "":
+			errs = append(errs, fmt.Errorf("setup_status.client_secret_file: file is empty: %w", orgsync.ErrInvalid))
+		}
+	}
+	return token, clientSecret, errors.Join(errs...)
+}
+
+// Open builds the target of a validated config on st, reading its secrets.
 func (c *Config) Open(st Store, log zerolog.Logger) (*Target, error) {
-	tok, err := orgsync.ResolveSecret(c.Token, c.TokenFile)
+	tok, sec, err := c.Secrets()
 	if err != nil {
-		return nil, fmt.Errorf("target %s: token: %w", c.Name, err)
+		return nil, err
 	}
 	hc := &http.Client{Timeout: 2 * time.Minute}
 	t := &Target{
 		Name: c.Name, Org: c.Org, Type: c.Type, Store: st, Guard: c.Guard, AllowPurge: c.AllowPurge, SkipGroups: c.SkipGroups,
-		Concurrency: c.Concurrency, Timeout: c.Timeout.D(), Schedule: c.Schedule,
+		Concurrency: c.Concurrency, Timeout: c.Timeout.TimeDuration(), Schedule: c.Schedule,
 		Client: scim.New(scim.Options{BaseURL: c.URL, Token: tok, Dialect: c.Type, PageSize: c.PageSize, RateLimit: c.RateLimit, HTTP: hc}),
 		Log:    log.With().Str("target", c.Name).Logger(),
 	}
 	if s := c.SetupStatus; s != nil {
-		sec, err := orgsync.ResolveSecret(s.ClientSecret, s.ClientSecretFile)
-		if err != nil {
-			return nil, fmt.Errorf("target %s: setup_status.client_secret: %w", c.Name, err)
-		}
 		t.Setup = &kmsadmin.Client{URL: s.URL, ClientID: s.ClientID, ClientSecret: sec, HTTP: hc}
 		t.SetupSchedule = s.Schedule
 	}

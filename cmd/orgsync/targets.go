@@ -32,10 +32,7 @@ func (c *Config) validateTargets(orgs map[string]bool) []error {
 		names[s.Name] = true
 	}
 	for i, t := range c.Targets {
-		p := fmt.Sprintf("targets[%d]: ", i)
-		if t.Name != "" {
-			p = fmt.Sprintf("targets[%d] (%s): ", i, t.Name)
-		}
+		p := targetKey(i, t.Name) + ": "
 		switch {
 		case !idPattern.MatchString(t.Name):
 			errs = append(errs, fmt.Errorf("%sname: %q must be lower-case letters, digits, '.', '_' or '-'", p, t.Name))
@@ -51,6 +48,31 @@ func (c *Config) validateTargets(orgs map[string]bool) []error {
 		if err := t.Validate(); err != nil {
 			for _, e := range flatten(err) {
 				errs = append(errs, fmt.Errorf("%s%s", p, e))
+			}
+		}
+	}
+	return errs
+}
+
+func targetKey(i int, name string) string {
+	if name == "" {
+		return fmt.Sprintf("targets[%d]", i)
+	}
+	return fmt.Sprintf("targets[%d] (%s)", i, name)
+}
+
+// checkTargetSecrets reads every target's secrets (serve and config
+// validate), skipping the targets whose problems are listed already.
+func (l *Loaded) checkTargetSecrets() []error {
+	var errs []error
+	for i := range l.Targets {
+		t := &l.Targets[i]
+		if l.requireSecrets(fmt.Sprintf("targets[%d]", i)) != nil || t.Validate() != nil {
+			continue
+		}
+		if _, _, err := t.Secrets(); err != nil {
+			for _, e := range flatten(err) {
+				errs = append(errs, fmt.Errorf("%s: %w", targetKey(i, t.Name), e))
 			}
 		}
 	}
@@ -84,14 +106,19 @@ func (l *Loaded) targetNames() string {
 }
 
 // targetStore is the store a target works on, recording its runs through
-// the run store (notifications).
+// the run store (notifications). The run store is opened with the first
+// record: a dry run needs no webhook secrets.
 type targetStore struct {
 	*store.Store
-	runs reconciler.Store
+	a *app
 }
 
 func (s targetStore) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
-	return s.runs.RecordRun(ctx, r)
+	runs, err := s.a.runStore(ctx, s.Store)
+	if err != nil {
+		return 0, err
+	}
+	return runs.RecordRun(ctx, r)
 }
 
 // targets opens every target, or the one named.
@@ -104,18 +131,18 @@ func (a *app) targets(ctx context.Context, only string) ([]*targets.Target, erro
 	if err != nil {
 		return nil, err
 	}
-	runs, err := a.runStore(ctx, st)
-	if err != nil {
-		return nil, err
-	}
 	var out []*targets.Target
-	for _, tc := range cfg.Targets {
+	for i := range cfg.Targets {
+		tc := &cfg.Targets[i]
 		if only != "" && tc.Name != only {
 			continue
 		}
-		t, err := tc.Open(targetStore{Store: st, runs: runs}, a.log)
-		if err != nil {
+		if err := cfg.requireSecrets(fmt.Sprintf("targets[%d]", i)); err != nil {
 			return nil, err
+		}
+		t, err := tc.Open(targetStore{Store: st, a: a}, a.log)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", targetKey(i, tc.Name), err)
 		}
 		out = append(out, t)
 	}
