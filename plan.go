@@ -75,6 +75,8 @@ type Conflict struct {
 	UserName string `json:"user_name,omitempty"`
 	Key      string `json:"external_id,omitempty"`
 	Reason   string `json:"reason"`
+	// DN names the LDAP entry involved, when the source is a directory.
+	DN string `json:"dn,omitempty"`
 }
 
 // Plan is the ordered list of Changes that turns the observed state of an
