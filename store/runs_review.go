@@ -40,11 +40,12 @@ func scanDigest(s string) *orgsync.Digest {
 	return &d
 }
 
-// ApprovalOf returns the id of the run that approved run id, 0 when none
-// did.
+// ApprovalOf returns the id of the applied run that approved run id, 0
+// when none did (an approval a guard still refused, or that failed, does
+// not count: it may be tried again).
 func (s *Store) ApprovalOf(ctx context.Context, id int64) (int64, error) {
 	var ids []int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT id FROM runs WHERE approves = ? ORDER BY id LIMIT 1`, id).Scan(&ids).Error; err != nil {
+	if err := s.db.WithContext(ctx).Raw(`SELECT id FROM runs WHERE approves = ? AND result = ? ORDER BY id LIMIT 1`, id, string(orgsync.RunApplied)).Scan(&ids).Error; err != nil {
 		return 0, fmt.Errorf("store: approval of run %d: %w", id, err)
 	}
 	if len(ids) == 0 {

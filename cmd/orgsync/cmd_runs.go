@@ -94,7 +94,7 @@ func (a *app) runsCommand() *cobra.Command {
 		},
 	}
 	show.Flags().StringVar(&showFormat, "format", "text", "text or json")
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(list, show, a.runsApproveCommand())
 	return cmd
 }
 
