@@ -133,6 +133,9 @@ type Group struct {
 	Owner       string   `json:"owner"`
 	Members     []string `json:"members,omitempty"`
 	Subgroups   []string `json:"subgroups,omitempty"`
+	// DN is where an LDAP source read the group (for reports); "" in the
+	// store.
+	DN string `json:"-"`
 
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`

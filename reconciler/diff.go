@@ -156,7 +156,7 @@ func newDiffer(observed orgsync.Snapshot, opts Options) *differ {
 
 func (d *differ) conflict(m *orgsync.Member, format string, args ...any) {
 	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{
-		UserName: m.UserName, Key: m.ExternalID, Reason: fmt.Sprintf(format, args...),
+		UserName: m.UserName, Key: m.ExternalID, DN: m.DN, Reason: fmt.Sprintf(format, args...),
 	})
 	d.plan.Held.Users++
 	if m.ExternalID != "" {
@@ -176,7 +176,7 @@ func (d *differ) holdEntry(h *orgsync.HeldEntry, why string) {
 	if why != "" {
 		reason += "; " + why
 	}
-	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{UserName: h.Name, Key: h.Key, Reason: reason})
+	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{UserName: h.Name, Key: h.Key, DN: h.DN, Reason: reason})
 	d.plan.Held.Users++
 	switch {
 	case h.Key != "":
