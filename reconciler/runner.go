@@ -45,7 +45,9 @@ type Job struct {
 	Org         string
 	DefaultRole string
 	Guard       GuardConfig
-	Source      Source
+	// Recreated is the source's recreated_entries rule.
+	Recreated RecreatedEntries
+	Source    Source
 	// Timeout bounds a scheduled run of the job, source read and apply
 	// together; 0: the scheduler's own.
 	Timeout time.Duration
@@ -128,7 +130,7 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	if obsErr != nil {
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
-	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole})
+	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated})
 	// Held users were returned too: a source whose every entry is held is
 	// not empty (and deprovisions nothing).
 	rep.Guard = CheckGuards(rep.Plan, len(desired.Members)+len(desired.HeldUsers), job.Guard)

@@ -92,7 +92,7 @@ func (a *applier) apply(action orgsync.Action, cs []orgsync.Change) error {
 	switch action {
 	case orgsync.ActionProvision:
 		return a.provision(cs)
-	case orgsync.ActionAdopt, orgsync.ActionUpdate, orgsync.ActionReactivate, orgsync.ActionDeprovision, orgsync.ActionPurge:
+	case orgsync.ActionAdopt, orgsync.ActionUpdate, orgsync.ActionReactivate, orgsync.ActionDeprovision, orgsync.ActionPurge, orgsync.ActionRekey:
 		return a.memberChanges(action, cs)
 	case orgsync.ActionGroupCreate:
 		return a.groupCreate(cs)
@@ -319,6 +319,8 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 			err = a.deprovision(c, m)
 		case orgsync.ActionPurge:
 			err = a.purge(c, m)
+		case orgsync.ActionRekey:
+			err = a.rekey(c, m)
 		}
 		if err != nil {
 			return fmt.Errorf("member %q: %w", m.UserName, err)

@@ -89,8 +89,10 @@ type SourceConfig struct {
 	Schedule string                 `yaml:"schedule"`
 	Timeout  orgsync.Duration       `yaml:"timeout"`
 	Guard    reconciler.GuardConfig `yaml:"guard"`
-	LDAP     *ldap.Config           `yaml:"ldap,omitempty"`
-	SCIM     *scim.Config           `yaml:"scim,omitempty"`
+	// RecreatedEntries: see reconciler.RecreatedEntries (off by default).
+	RecreatedEntries reconciler.RecreatedEntries `yaml:"recreated_entries"`
+	LDAP             *ldap.Config                `yaml:"ldap,omitempty"`
+	SCIM             *scim.Config                `yaml:"scim,omitempty"`
 }
 
 // Defaults.
@@ -230,6 +232,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%stimeout: must be positive", p))
 		}
 		add(p, s.Guard.Validate())
+		add(p, s.RecreatedEntries.Validate())
 		switch s.Type {
 		case "ldap":
 			if s.LDAP == nil {

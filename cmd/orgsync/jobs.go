@@ -64,7 +64,7 @@ func (a *app) jobs(only string) ([]reconciler.Job, error) {
 			return nil, fmt.Errorf("source %q: %w", sc.Name, err)
 		}
 		org, _ := cfg.Org(sc.Org)
-		out = append(out, reconciler.Job{Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard,
+		out = append(out, reconciler.Job{Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard, Recreated: sc.RecreatedEntries,
 			Source: timedSource{Source: src, timeout: sc.Timeout.D()}, Timeout: sc.Timeout.D() + applyAllowance})
 	}
 	if only != "" && len(out) == 0 {
