@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/store"
 )
 
 // newestRun returns the newest recorded run.
@@ -72,6 +76,12 @@ func TestRunsApprove(t *testing.T) {
 	if ms := members(t, cfg); ms["eli@example.org"].Status != orgsync.StatusDeprovisioned || ms["ben@example.org"].DisplayName != "Benjamin Tester" {
 		t.Errorf("after the approval: eli %s, ben %q", ms["eli@example.org"].Status, ms["ben@example.org"].DisplayName)
 	}
+	if _, out, _ := cli(t, cfg, "runs", "show", strconv.FormatInt(approval.ID, 10)); !strings.Contains(out, "approves run "+currentID+" (approved by cli)") {
+		t.Errorf("runs show of the approval:\n%s", out)
+	}
+	if _, out, _ := cli(t, cfg, "runs", "show", staleID); !strings.Contains(out, "orgsync runs approve "+staleID) {
+		t.Errorf("runs show of a blocked run does not say how to approve it:\n%s", out)
+	}
 	if code, _, errOut := cli(t, cfg, "runs", "approve", currentID); code != 1 || !strings.Contains(errOut, "approved already") {
 		t.Errorf("second approval: %d %s", code, errOut)
 	}
@@ -135,4 +145,62 @@ func TestRunsApprove(t *testing.T) {
 		!strings.Contains(body, fmt.Sprintf(`"approves":%d`, blocked.ID)) || !strings.Contains(body, `"digest"`) {
 		t.Errorf("the approval's record: %d %s", code, body)
 	}
+}
+
+// TestApproveScheduledRun: a run the scheduler of a real serve ran and a
+// guard blocked is approved through the admin API; the next scheduled run
+// has nothing left to do.
+func TestApproveScheduledRun(t *testing.T) {
+	ldap := startSlapd(t, "testdata/e2e.ldif")
+	cfg := ldapConfig(t, ldap.url, "{}")
+	if code, _, errOut := cli(t, cfg, "reconcile"); code != 0 {
+		t.Fatalf("first reconcile: %d %s", code, errOut)
+	}
+	for _, u := range []string{"eli", "dee"} {
+		ldap.modify(t, "dn: uid="+u+",ou=people,dc=example,dc=org\nchangetype: delete\n")
+	}
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(b), "    guard: {}\n", "    guard: {}\n    schedule: \"@every 1s\"\n", 1)), 0o600)
+	base, a, stop := startServe(t, cfg)
+	defer stop()
+
+	var blocked orgsync.Run
+	deadline := time.Now().Add(20 * time.Second)
+	for blocked.ID == 0 && time.Now().Before(deadline) {
+		runs, err := a.st.Runs(context.Background(), store.RunFilter{Source: "corp-ldap", Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			if r.Result == orgsync.RunBlocked && r.Digest != nil {
+				blocked = r
+				break
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if blocked.ID == 0 {
+		t.Fatal("no scheduled run was blocked")
+	}
+	code, body := do(t, "POST", fmt.Sprintf("%s/api/v1/runs/%d/approve", base, blocked.ID), testAdminToken, "")
+	var rec orgsync.Run
+	if code != 200 || json.Unmarshal([]byte(body), &rec) != nil || rec.Approves != blocked.ID || rec.Applied.Counts[orgsync.ActionDeprovision] != 2 {
+		t.Fatalf("approve the scheduled run %d: %d %s", blocked.ID, code, body)
+	}
+	// The scheduler goes on: its next runs plan nothing.
+	deadline = time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		runs, err := a.st.Runs(context.Background(), store.RunFilter{Source: "corp-ldap", Limit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := runs[0]; r.ID > rec.ID {
+			if r.Result != orgsync.RunApplied || changes(r.Summary) != 0 {
+				t.Errorf("scheduled run after the approval: %+v", r)
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Error("no scheduled run after the approval")
 }
