@@ -37,6 +37,9 @@ func (p approver) approve(ctx context.Context, id int64, actor string, allowEmpt
 		return reconciler.Report{}, fmt.Errorf("run %d: %w (see orgsync runs list)", id, orgsync.ErrNotFound)
 	}
 	b := runs[0]
+	if b.Source == orgsync.OwnerPurge {
+		return reconciler.Report{}, fmt.Errorf("run %d is a purge, which is not approved by id: review `orgsync purge --dry-run --org %s` and run `orgsync purge --force`: %w", id, b.Org, orgsync.ErrConflict)
+	}
 	jobs, err := p.jobs(b.Source)
 	if err != nil {
 		return reconciler.Report{}, fmt.Errorf("run %d is of source %q, which is no longer configured: %w", id, b.Source, orgsync.ErrConflict)
