@@ -19,7 +19,7 @@ import (
 type approver struct {
 	st     *store.Store
 	runner *reconciler.Runner
-	jobs   func(source string) ([]reconciler.Job, error)
+	jobs   func(source string) ([]sourceJob, error)
 }
 
 // approve applies the plan of run id on behalf of actor while the plan is
@@ -41,10 +41,13 @@ func (p approver) approve(ctx context.Context, id int64, actor string, allowEmpt
 		return reconciler.Report{}, fmt.Errorf("run %d is a purge, which is not approved by id: review `orgsync purge --dry-run --org %s` and run `orgsync purge --force`: %w", id, b.Org, orgsync.ErrConflict)
 	}
 	jobs, err := p.jobs(b.Source)
-	if err != nil {
+	switch {
+	case errors.Is(err, orgsync.ErrNotFound):
 		return reconciler.Report{}, fmt.Errorf("run %d is of source %q, which is no longer configured: %w", id, b.Source, orgsync.ErrConflict)
+	case err != nil:
+		return reconciler.Report{}, err
 	}
-	job := jobs[0]
+	job := jobs[0].Job
 	job.Guard = runGuard(job.Guard, allowEmpty, -1)
 	// One run of a source at a time: the scheduler's lock (on PostgreSQL,
 	// across replicas).

@@ -54,10 +54,13 @@ func (a *app) reconcileFile(ctx context.Context, path string, out reportFlags, f
 		return err
 	}
 	jobs, err := a.jobs(f.Source)
-	if err != nil {
+	switch {
+	case errors.Is(err, orgsync.ErrNotFound):
 		return exitWith(exitStale, fmt.Errorf("plan file %s: %w: %w", path, orgsync.ErrStale, err))
+	case err != nil:
+		return err
 	}
-	job := jobs[0]
+	job := jobs[0].Job
 	if job.Org != f.Org {
 		return exitWith(exitStale, fmt.Errorf("plan file %s: source %q now reads org %q, the plan is for %q: %w", path, f.Source, job.Org, f.Org, orgsync.ErrStale))
 	}
