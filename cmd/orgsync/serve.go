@@ -107,7 +107,8 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	trusted := cfg.Server.trustedProxies()
-	mux.Handle("/api/v1/", admin.New(scopedAdmin{adminStore{st}, cfg.configuredOrgs()}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted)}))
+	mux.Handle("/api/v1/", admin.New(scopedAdmin{adminStore{st}, cfg.configuredOrgs()}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted),
+		Approve: approver{st: st, runner: runner, jobs: a.jobs}.approveRun}))
 	mountSCIM(mux, st, cfg, log, newSCIMMetrics(reg).observe)
 
 	srv := &http.Server{
