@@ -49,6 +49,10 @@ type config struct {
 	check                                bool
 	profile                              *os.File
 	loads                                string
+	// url and token: drive a server already running (orgsync serve, or
+	// the floor of tools/scimfloor) instead of seeding and serving one.
+	url, token string
+	posts      int
 }
 
 func (c config) runs(name string) bool { return strings.Contains(","+c.loads+",", ","+name+",") }
@@ -63,6 +67,9 @@ func main() {
 	flag.StringVar(&c.dir, "dir", "", "directory for the SQLite database (default: a temporary one)")
 	flag.BoolVar(&c.check, "check", true, "exit 1 when a target is missed")
 	flag.StringVar(&c.loads, "loads", "lookup,external,email,create,add", "loads to run, comma-separated")
+	flag.StringVar(&c.url, "url", "", "SCIM base URL of a running server (e.g. http://127.0.0.1:8080/scim/v2): POST -posts users, then run the lookup load on them; nothing is seeded")
+	flag.StringVar(&c.token, "token", "", "with -url: the bearer token (default $SCIMLOAD_TOKEN)")
+	flag.IntVar(&c.posts, "posts", 20_000, "with -url: users POSTed before the lookups (0: the server has them already)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loads to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -72,6 +79,13 @@ func main() {
 			os.Exit(1)
 		}
 		c.profile = f
+	}
+	run := run
+	if c.url != "" {
+		run = runRemote
+		if c.token == "" {
+			c.token = os.Getenv("SCIMLOAD_TOKEN")
+		}
 	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "scimload:", err)
