@@ -53,6 +53,9 @@ type config struct {
 	// the floor of tools/scimfloor) instead of seeding and serving one.
 	url, token string
 	posts      int
+
+	blockProfile, mutexProfile string
+	logRequests                bool
 }
 
 func (c config) runs(name string) bool { return strings.Contains(","+c.loads+",", ","+name+",") }
@@ -71,6 +74,9 @@ func main() {
 	flag.StringVar(&c.token, "token", "", "with -url: the bearer token (default $SCIMLOAD_TOKEN)")
 	flag.IntVar(&c.posts, "posts", 20_000, "with -url: users POSTed before the lookups (0: the server has them already)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loads to this file")
+	flag.StringVar(&c.blockProfile, "blockprofile", "", "in-process: write a block profile (waits on channels, locks, the SQLite pool) of the loads to this file")
+	flag.StringVar(&c.mutexProfile, "mutexprofile", "", "in-process: write a mutex contention profile of the loads to this file")
+	flag.BoolVar(&c.logRequests, "log", true, "in-process: the receiver writes its per-request log line (JSON, discarded) as orgsync serve does")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -127,7 +133,11 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	h := receiver.New(st, zerolog.Nop(), receiver.Options{PublicURL: base})
+	log := zerolog.Nop()
+	if c.logRequests {
+		log = zerolog.New(io.Discard).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	}
+	h := receiver.New(st, log, receiver.Options{PublicURL: base})
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
 	srv := &http.Server{Handler: mux, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -144,6 +154,11 @@ func run(ctx context.Context, c config) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	ok := true
 	if c.runs("lookup") {
 		lookup := load(c.workers, c.duration, func(rng *rand.Rand) error {
