@@ -54,7 +54,7 @@ orgs: [{id: acme, name: Acme}]
 YAML
 chmod 600 "$WORK/orgsync.yaml"
 TOKEN=$("$WORK/orgsync" tokens create --config "$WORK/orgsync.yaml" --description bench 2>/dev/null)
-/usr/bin/time -v -o "$WORK/serve.time" "$WORK/orgsync" serve --config "$WORK/orgsync.yaml" 2>"$WORK/serve.log" &
+GODEBUG=gctrace=1 /usr/bin/time -v -o "$WORK/serve.time" "$WORK/orgsync" serve --config "$WORK/orgsync.yaml" 2>"$WORK/serve.log" &
 pids+=($!)
 up() { for _ in $(seq 100); do curl -fsS "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 up "http://127.0.0.1:$PORT/healthz"
@@ -62,11 +62,19 @@ BASE="http://127.0.0.1:$PORT/scim/v2"
 
 ok=1
 check() { if ! awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { exit !(op == "<=" ? a <= b : a >= b) }'; then ok=0; echo "  MISSED: $4"; fi; }
-# scimload URL POSTS: one run; appends "NAME rate p50 p99" to $WORK/results.
+# scimload URL POSTS KIND: one run; appends "NAME rate p50 p99" to
+# $WORK/results.KIND, and for serve the GC cycles of its lookups
+# (gctrace lines in its log) to $WORK/gcs.
+gcs() { grep -c '^gc [0-9]' "$WORK/serve.log" || true; }
 drive() {
+	local gc0
+	gc0=$(gcs)
 	SCIMLOAD_TOKEN=$TOKEN "$WORK/scimload" -url "$1" -posts "$2" -members "$USERS" -workers "$CLIENTS" -duration "$DURATION" -check=false -loads lookup >"$WORK/run.out"
 	grep -v '^result ' "$WORK/run.out" | sed 's/^/    /'
 	grep '^result ' "$WORK/run.out" | cut -d' ' -f2- >>"$WORK/results.$3"
+	if [ "$3" = serve ] && [ "$2" = 0 ]; then
+		awk -v g=$(($(gcs) - gc0)) '$1 == "result" && $2 == "lookup" { printf "%d %d\n", g, $3 * d }' d="${DURATION%s}" "$WORK/run.out" >>"$WORK/gcs"
+	fi
 }
 
 echo "== orgsync serve: $CLIENTS clients POST $USERS users, then $REPEAT x $DURATION of lookups (load average $(load))"
@@ -111,6 +119,7 @@ for how in best median; do
 	fi
 done
 printf '  %-40s %8d MB\n' "orgsync serve peak RSS" "$rss_mb"
+awk '{ g += $1; n += $2 } END { if (n) printf "  %-40s %8.2f per 1000 lookups (%d cycles, %d lookups)\n", "orgsync serve GC cycles", 1000 * g / n, g, n }' "$WORK/gcs" 2>/dev/null || true
 
 if [ "${BENCH_SCIM_INPROCESS:-1}" != 0 ]; then
 	echo
