@@ -58,6 +58,12 @@ GODEBUG=gctrace=1 /usr/bin/time -v -o "$WORK/serve.time" "$WORK/orgsync" serve -
 pids+=($!)
 up() { for _ in $(seq 100); do curl -fsS "$1" >/dev/null 2>&1 && return; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 up "http://127.0.0.1:$PORT/healthz"
+# Another process on the port would answer in its place.
+if ! pgrep -P "${pids[0]}" >/dev/null || grep -q 'address already in use' "$WORK/serve.log"; then
+	echo "orgsync serve did not start (is 127.0.0.1:$PORT taken? set BENCH_SCIM_PORT):" >&2
+	tail -3 "$WORK/serve.log" >&2
+	exit 1
+fi
 BASE="http://127.0.0.1:$PORT/scim/v2"
 
 ok=1
@@ -83,6 +89,7 @@ curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/Users?filter=userName%20eq%20
 "$WORK/scimfloor" -listen "127.0.0.1:$FLOOR_PORT" -body "$WORK/answer.json" &
 pids+=($!)
 up "http://127.0.0.1:$FLOOR_PORT/"
+kill -0 "${pids[1]}" 2>/dev/null || { echo "scimfloor did not start (is 127.0.0.1:$FLOOR_PORT taken?)" >&2; exit 1; }
 echo "== floor (scimfloor, $(wc -c <"$WORK/answer.json")-byte answer) (load average $(load))"
 drive "http://127.0.0.1:$FLOOR_PORT/scim/v2" 0 floor
 for i in $(seq 2 "$REPEAT"); do
