@@ -68,34 +68,41 @@ BASE="http://127.0.0.1:$PORT/scim/v2"
 
 ok=1
 check() { if ! awk -v a="$1" -v op="$2" -v b="$3" 'BEGIN { exit !(op == "<=" ? a <= b : a >= b) }'; then ok=0; echo "  MISSED: $4"; fi; }
-# scimload URL POSTS KIND: one run; appends "NAME rate p50 p99" to
-# $WORK/results.KIND, and for serve the GC cycles of its lookups
-# (gctrace lines in its log) to $WORK/gcs.
+# drive URL POSTS KIND PID: one scimload run; appends "NAME rate p50 p99 n"
+# to $WORK/results.KIND and, for lookup runs, "n cpu_ticks" of the server
+# PID to $WORK/cpu.KIND and (serve) "gc_cycles n" to $WORK/gcs (gctrace
+# lines in its log).
 gcs() { grep -c '^gc [0-9]' "$WORK/serve.log" || true; }
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 drive() {
-	local gc0
-	gc0=$(gcs)
-	SCIMLOAD_TOKEN=$TOKEN "$WORK/scimload" -url "$1" -posts "$2" -members "$USERS" -workers "$CLIENTS" -duration "$DURATION" -check=false -loads lookup >"$WORK/run.out"
+	local gc0 t0 n loads=lookup
+	gc0=$(gcs) t0=$(ticks "$4")
+	[ "$2" = 0 ] || loads=none # the POSTs alone
+	SCIMLOAD_TOKEN=$TOKEN "$WORK/scimload" -url "$1" -posts "$2" -members "$USERS" -workers "$CLIENTS" -duration "$DURATION" -check=false -loads "$loads" >"$WORK/run.out"
 	grep -v '^result ' "$WORK/run.out" | sed 's/^/    /'
 	grep '^result ' "$WORK/run.out" | cut -d' ' -f2- >>"$WORK/results.$3"
-	if [ "$3" = serve ] && [ "$2" = 0 ]; then
-		awk -v g=$(($(gcs) - gc0)) '$1 == "result" && $2 == "lookup" { printf "%d %d\n", g, $3 * d }' d="${DURATION%s}" "$WORK/run.out" >>"$WORK/gcs"
+	if [ "$2" = 0 ]; then
+		n=$(awk '$1 == "result" && $2 == "lookup" { print $6 }' "$WORK/run.out")
+		echo "$n $(($(ticks "$4") - t0))" >>"$WORK/cpu.$3"
+		[ "$3" != serve ] || echo "$(($(gcs) - gc0)) $n" >>"$WORK/gcs"
 	fi
 }
 
-echo "== orgsync serve: $CLIENTS clients POST $USERS users, then $REPEAT x $DURATION of lookups (load average $(load))"
-drive "$BASE" "$USERS" serve
+echo "== orgsync serve: $CLIENTS clients POST $USERS users, then lookups for $DURATION (load average $(load))"
+SERVE_PID=$(pgrep -P "${pids[0]}")
+drive "$BASE" "$USERS" serve "$SERVE_PID"
+drive "$BASE" 0 serve "$SERVE_PID"
 curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/Users?filter=userName%20eq%20%22user0000001%40example.org%22" >"$WORK/answer.json"
 "$WORK/scimfloor" -listen "127.0.0.1:$FLOOR_PORT" -body "$WORK/answer.json" &
 pids+=($!)
 up "http://127.0.0.1:$FLOOR_PORT/"
 kill -0 "${pids[1]}" 2>/dev/null || { echo "scimfloor did not start (is 127.0.0.1:$FLOOR_PORT taken?)" >&2; exit 1; }
 echo "== floor (scimfloor, $(wc -c <"$WORK/answer.json")-byte answer) (load average $(load))"
-drive "http://127.0.0.1:$FLOOR_PORT/scim/v2" 0 floor
+drive "http://127.0.0.1:$FLOOR_PORT/scim/v2" 0 floor "${pids[1]}"
 for i in $(seq 2 "$REPEAT"); do
 	echo "== run $i: orgsync serve, then the floor (load average $(load))"
-	drive "$BASE" 0 serve
-	drive "http://127.0.0.1:$FLOOR_PORT/scim/v2" 0 floor
+	drive "$BASE" 0 serve "$SERVE_PID"
+	drive "http://127.0.0.1:$FLOOR_PORT/scim/v2" 0 floor "${pids[1]}"
 done
 lines=$(grep -c '"scim request"' "$WORK/serve.log" || true)
 # /usr/bin/time does not pass SIGTERM on: stop serve itself, its child.
@@ -126,6 +133,10 @@ for how in best median; do
 	fi
 done
 printf '  %-40s %8d MB\n' "orgsync serve peak RSS" "$rss_mb"
+hz=$(getconf CLK_TCK)
+cpu_us() { awk -v hz="$hz" '{ n += $1; t += $2 } END { printf "%.1f", t * 1e6 / hz / n }' "$WORK/cpu.$1"; }
+sc=$(cpu_us serve) fc=$(cpu_us floor)
+printf '  %-40s %8.1f us    = %5.2fx floor (%6.1f)   (server CPU per lookup, all runs)\n' "orgsync serve CPU per lookup" "$sc" "$(ratio "$sc" "$fc")" "$fc"
 awk '{ g += $1; n += $2 } END { if (n) printf "  %-40s %8.2f per 1000 lookups (%d cycles, %d lookups)\n", "orgsync serve GC cycles", 1000 * g / n, g, n }' "$WORK/gcs" 2>/dev/null || true
 
 if [ "${BENCH_SCIM_INPROCESS:-1}" != 0 ]; then

@@ -14,7 +14,8 @@ import (
 // runRemote drives a server already running at c.url as an IdP's burst
 // does: -workers keep-alive clients POST -posts users, then look them up
 // by userName for -duration. Besides the human-readable lines it prints
-// one "result NAME REQ_PER_S P50_MS P99_MS" line per load for scripts.
+// one "result NAME REQ_PER_S P50_MS P99_MS REQUESTS" line per load for
+// scripts.
 func runRemote(_ context.Context, c config) error {
 	if c.token == "" {
 		return fmt.Errorf("-url needs -token or $SCIMLOAD_TOKEN")
@@ -57,5 +58,5 @@ func runRemote(_ context.Context, c config) error {
 
 func machine(name string, r result) {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	fmt.Printf("result %s %.0f %.3f %.3f\n", name, float64(r.n)/r.elapsed.Seconds(), ms(r.pct(0.50)), ms(r.pct(0.99)))
+	fmt.Printf("result %s %.0f %.3f %.3f %d\n", name, float64(r.n)/r.elapsed.Seconds(), ms(r.pct(0.50)), ms(r.pct(0.99)), r.n)
 }
