@@ -137,6 +137,10 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	a.warnOrphans(ctx, st)
 	log.Info().Str("listen", ln.Addr().String()).Str("scim_url", cfg.Server.PublicURL+"/scim/v2").
 		Str("database", st.Driver()).Int("sources", len(jobs)).Msg("orgsync serving")
+	// The hang-up handler is in place before anyone is told serve is up:
+	// a SIGHUP right after start-up must not end the process.
+	stopHUP := ignoreHangups(log)
+	defer stopHUP()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -150,8 +154,6 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 			errc <- srv.Serve(ln)
 		}
 	}()
-	stopHUP := ignoreHangups(log)
-	defer stopHUP()
 	select {
 	case err := <-errc:
 		sched.Stop()
