@@ -24,7 +24,8 @@ var migrations = []migration{
 	{1, "core tables", migrateV1},
 	{2, "member emails", migrateV2},
 	{3, "schedule claims", migrateV3},
-	{4, "target links", migrateV4},
+	{4, "run digests and approvals", migrateV4},
+	{5, "target links", migrateV5},
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -9,10 +9,10 @@ import (
 	"github.com/orgsync/orgsync"
 )
 
-// migrateV4 adds the links between orgsync's members and groups and the
+// migrateV5 adds the links between orgsync's members and groups and the
 // resources of targets (a KMS org's memberships and groups), and the
 // target a run was for.
-func migrateV4(tx *gorm.DB, d dialect) error {
+func migrateV5(tx *gorm.DB, d dialect) error {
 	return execAll(tx,
 		`CREATE TABLE target_links (
 			target TEXT NOT NULL,

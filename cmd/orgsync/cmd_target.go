@@ -37,9 +37,11 @@ func (a *app) eachTarget(ctx context.Context, name string, out reportFlags, fn f
 }
 
 // planTarget is `plan --target NAME`.
-func (a *app) planTarget(ctx context.Context, name string, out reportFlags, detailed bool) error {
+func (a *app) planTarget(ctx context.Context, name string, out reportFlags, detailed, allowEmpty bool, maxDeprovision int) error {
 	rep, runErr, err := a.eachTarget(ctx, name, out, func(t *targets.Target, base *reconciler.Runner) (reconciler.Report, error) {
-		return t.Plan(ctx, base, t.Guard)
+		g := runGuard(t.Guard, allowEmpty, maxDeprovision)
+		t.Guard = g // the empty-read check of the target reads it too
+		return t.Plan(ctx, base, g)
 	})
 	switch {
 	case err != nil:
