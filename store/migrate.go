@@ -24,7 +24,9 @@ var migrations = []migration{
 	{1, "core tables", migrateV1},
 	{2, "member emails", migrateV2},
 	{3, "schedule claims", migrateV3},
-	{4, "member documents", migrateV4},
+	{4, "run digests and approvals", migrateV4},
+	{5, "target links", migrateV5},
+	{6, "member documents", migrateMemberDocs},
 }
 
 // SchemaVersion is the schema version this build writes.

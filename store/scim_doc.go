@@ -24,8 +24,9 @@ import (
 // first, with its own answer).
 const maxDocBytes = 64 << 10
 
-// migrateV4 adds the members' documents and their digests.
-func migrateV4(tx *gorm.DB, d dialect) error {
+// migrateMemberDocs (schema 6) adds the members' documents and their
+// digests.
+func migrateMemberDocs(tx *gorm.DB, d dialect) error {
 	typ := "TEXT"
 	if d.postgres {
 		typ = "JSONB"
