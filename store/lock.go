@@ -30,24 +30,26 @@ func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok boo
 	}
 	// A session lock lives on one connection: hold that connection until
 	// release.
-	conn, err := sqlDB.Conn(ctx)
+	c, err := sqlDB.Conn(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: lock %q: %w", key, err)
 	}
 	k := lockKey(key)
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, k).Scan(&ok); err != nil {
-		conn.Close()
+	held := conn{ctx: ctx, pool: c, pg: true}
+	if _, err := held.row(`SELECT pg_try_advisory_lock(?)`, []any{k}, &ok); err != nil {
+		c.Close()
 		return nil, false, fmt.Errorf("store: lock %q: %w", key, err)
 	}
 	if !ok {
-		conn.Close()
+		c.Close()
 		return nil, false, nil
 	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, k)
-			conn.Close()
+			held.ctx = context.Background()
+			_, _ = held.exec(`SELECT pg_advisory_unlock(?)`, k)
+			c.Close()
 		})
 	}, true, nil
 }
@@ -64,13 +66,13 @@ func (s *Store) lockName(key string) string {
 func (s *Store) Claim(ctx context.Context, key string, slot time.Time) (bool, error) {
 	var took bool
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		n, err := s.exec(ctx, tx, `INSERT INTO schedule_claims (job, slot, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		n, err := s.on(ctx, tx).exec(`INSERT INTO schedule_claims (job, slot, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			key, slot.UTC(), s.Now())
 		if err != nil {
 			return err
 		}
 		took = n == 1
-		_, err = s.exec(ctx, tx, `DELETE FROM schedule_claims WHERE job = ? AND slot < ?`, key, slot.UTC().Add(-7*24*time.Hour))
+		_, err = s.on(ctx, tx).exec(`DELETE FROM schedule_claims WHERE job = ? AND slot < ?`, key, slot.UTC().Add(-7*24*time.Hour))
 		return err
 	})
 	if err != nil {
