@@ -7,22 +7,18 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
 )
 
-var localLocks sync.Map // name → *sync.Mutex, for SQLite (one process)
-
-// TryLock takes the lock named key without waiting. On PostgreSQL it is a
-// session advisory lock, so of several replicas only one holds it; on
-// SQLite, which one process owns, it is an in-process lock. ok is false
-// when another holder has it. release must be called once when ok.
+// TryLock takes the lock named key without waiting: a PostgreSQL session
+// advisory lock, so of several replicas only one holds it. ok is false
+// when another holder has it. release must be called once when ok. A
+// SQLite database has one process and no replicas (serve gives the
+// scheduler no Locker then): TryLock there is ErrInvalid.
 func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok bool, err error) {
 	if !s.dialect.postgres {
-		v, _ := localLocks.LoadOrStore(s.lockName(key), &sync.Mutex{})
-		mu := v.(*sync.Mutex)
-		if !mu.TryLock() {
-			return nil, false, nil
-		}
-		return mu.Unlock, true, nil
+		return nil, false, fmt.Errorf("store: lock %q: only a PostgreSQL store has cross-replica locks: %w", key, orgsync.ErrInvalid)
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -52,11 +48,6 @@ func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok boo
 			c.Close()
 		})
 	}, true, nil
-}
-
-func (s *Store) lockName(key string) string {
-	sqlDB, _ := s.db.DB()
-	return fmt.Sprintf("%p/%s", sqlDB, key)
 }
 
 // Claim records that the occurrence slot of the scheduled job key has been

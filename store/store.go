@@ -268,9 +268,6 @@ func (s *Store) Driver() string {
 	return DriverSQLite
 }
 
-// DB exposes the gorm handle for adapters in this module's tests.
-func (s *Store) DB() *gorm.DB { return s.db }
-
 // EnsureOrgs creates or updates the orgs of the config.
 func (s *Store) EnsureOrgs(ctx context.Context, orgs []orgsync.Org) error {
 	return s.write(ctx, func(tx *gorm.DB) error {

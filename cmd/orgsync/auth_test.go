@@ -75,8 +75,7 @@ func TestTokensAreRandomAndStoredOnlyHashed(t *testing.T) {
 		t.Fatalf("%.4f of the token bits are ones", frac)
 	}
 
-	db, _ := st.DB().DB()
-	dump, err := hardening.DumpDB(context.Background(), db, false)
+	dump, err := hardening.DumpDB(context.Background(), configDB(t, cfg), false)
 	if err != nil {
 		t.Fatal(err)
 	}

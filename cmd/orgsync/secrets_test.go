@@ -148,8 +148,8 @@ sources:
 	}
 	stop()
 	collect("serve log", logs.String())
-	st := configStore(t, cfg)
-	d := dumpStore(t, &app{st: st})
+	st := configStore(t, cfg) // opened as every command opens it
+	d := dumpDB(t, configDB(t, cfg))
 	st.Close()
 	for table, rows := range d.Tables {
 		collect("table "+table, strings.Join(rows, "\n"))
