@@ -313,6 +313,7 @@ func checkAcknowledged(t *testing.T, cfg, groupID string, users map[string]strin
 		}
 	}
 	db := configDB(t, cfg)
+	defer db.Close()
 	if dups := count(t, db, `SELECT COUNT(*) FROM (SELECT group_id, member_id FROM group_members GROUP BY group_id, member_id HAVING COUNT(*) > 1) d`); dups != 0 {
 		t.Fatalf("%d duplicate memberships", dups)
 	}

@@ -93,6 +93,7 @@ func checkConsistent(t *testing.T, cfg string) {
 	st := configStore(t, cfg)
 	defer st.Close()
 	db := configDB(t, cfg)
+	defer db.Close()
 	var integrity string
 	if err := db.QueryRow("PRAGMA integrity_check").Scan(&integrity); err != nil || integrity != "ok" {
 		t.Fatalf("integrity_check: %s, %v", integrity, err)

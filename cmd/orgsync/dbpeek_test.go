@@ -13,6 +13,8 @@ import (
 
 // configDB opens the database of the config file cfg behind the store's
 // back, for tests that check what was written (integrity, raw rows, dumps).
+// It is closed when the test ends; a test that needs the store's close to
+// be the last (SQLite folds its write-ahead log in then) closes it first.
 func configDB(t *testing.T, cfg string) *sql.DB {
 	t.Helper()
 	loaded, err := (&app{configPath: cfg, stdout: os.Stdout, stderr: os.Stderr}).config()

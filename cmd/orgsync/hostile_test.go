@@ -68,7 +68,9 @@ func dumpStore(t *testing.T, a *app) hardening.Dump {
 	if a.cfg == nil {
 		t.Fatal("dumpStore: the app has not loaded its config")
 	}
-	return dumpDB(t, openDB(t, a.cfg.Database))
+	db := openDB(t, a.cfg.Database)
+	defer db.Close()
+	return dumpDB(t, db)
 }
 
 // dumpDB dumps db's tables but for when tokens were last used.

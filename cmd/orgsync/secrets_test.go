@@ -149,7 +149,9 @@ sources:
 	stop()
 	collect("serve log", logs.String())
 	st := configStore(t, cfg) // opened as every command opens it
-	d := dumpDB(t, configDB(t, cfg))
+	db := configDB(t, cfg)
+	d := dumpDB(t, db)
+	db.Close()
 	st.Close()
 	for table, rows := range d.Tables {
 		collect("table "+table, strings.Join(rows, "\n"))
