@@ -40,6 +40,14 @@ type Run struct {
 	Error      string    `json:"error,omitempty"`
 	// Plan is the full plan, kept for review.
 	Plan *Plan `json:"plan,omitempty"`
+	// Digest identifies what the plan was computed from (nil for purges
+	// and runs recorded before digests were kept): a blocked run can be
+	// approved while it still matches (orgsync runs approve).
+	Digest *Digest `json:"digest,omitempty"`
+	// Approves is the id of the blocked run this run applied the plan of,
+	// 0 for other runs; Actor is who approved it ("cli", "admin-api").
+	Approves int64  `json:"approves,omitempty"`
+	Actor    string `json:"actor,omitempty"`
 }
 
 // Duration is how long the run took.

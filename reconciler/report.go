@@ -30,6 +30,13 @@ type Report struct {
 	ProvisionedPending []string
 	// Error is why the run failed, "" if it did not.
 	Error string
+	// Digest identifies the source snapshot, the org and the plan (zero
+	// for a purge and a run that failed before both were read).
+	Digest orgsync.Digest
+	// Approves is the blocked run whose plan this run applied, Actor who
+	// approved it (see Runner.Approve); zero otherwise.
+	Approves int64
+	Actor    string
 	// RunID is the id of the recorded run, 0 for a dry run.
 	RunID      int64
 	StartedAt  time.Time

@@ -45,7 +45,9 @@ type Job struct {
 	Org         string
 	DefaultRole string
 	Guard       GuardConfig
-	Source      Source
+	// Recreated is the source's recreated_entries rule.
+	Recreated RecreatedEntries
+	Source    Source
 	// Timeout bounds a scheduled run of the job, source read and apply
 	// together; 0: the scheduler's own.
 	Timeout time.Duration
@@ -128,10 +130,11 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	if obsErr != nil {
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
-	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole})
+	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated})
 	// Held users were returned too: a source whose every entry is held is
 	// not empty (and deprovisions nothing).
 	rep.Guard = CheckGuards(rep.Plan, len(desired.Members)+len(desired.HeldUsers), job.Guard)
+	rep.Digest = Digests(desired, observed, rep.Plan)
 	rep.PendingSetup = pendingAfter(observed, &rep.Plan, true)
 	rep.ProvisionedPending = plannedProvisions(&rep.Plan)
 	return rep, observed, nil
@@ -236,6 +239,11 @@ func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, run
 	run := orgsync.Run{
 		Org: rep.Org, Source: rep.Source, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
 		Result: result, Guard: rep.Guard, Summary: plan.Summary(), Applied: rep.Applied, Error: rep.Error, Plan: &plan,
+		Approves: rep.Approves, Actor: rep.Actor,
+	}
+	if !rep.Digest.IsZero() {
+		d := rep.Digest
+		run.Digest = &d
 	}
 	// The run's own context may have expired (timeout, shutdown): record anyway.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)

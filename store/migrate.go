@@ -24,6 +24,7 @@ var migrations = []migration{
 	{1, "core tables", migrateV1},
 	{2, "member emails", migrateV2},
 	{3, "schedule claims", migrateV3},
+	{4, "run digests and approvals", migrateV4},
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -22,10 +22,11 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 	}
 	var id int64
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error,
+			digest, approves, actor)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		args := []any{r.Org, r.Source, r.StartedAt.UTC(), r.FinishedAt.UTC(), string(r.Result), r.Guard.Blocked, r.Guard.Reason,
-			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error}
+			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, digestColumn(r.Digest), r.Approves, r.Actor}
 		c := s.in(tx)
 		if s.dialect.postgres {
 			_, err := c.row(q+` RETURNING id`, args, &id)
@@ -74,7 +75,7 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error`
+	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error, digest, approves, actor`
 	if f.WithPlan {
 		cols += `, plan`
 	}
@@ -93,16 +94,16 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	out := []orgsync.Run{}
 	for rows.Next() {
 		var r orgsync.Run
-		var result, summary, applied, plan string
+		var result, summary, applied, plan, digest string
 		dest := []any{&r.ID, &r.Org, &r.Source, &r.StartedAt, &r.FinishedAt, &result, &r.Guard.Blocked, &r.Guard.Reason,
-			&r.Guard.Forced, &summary, &applied, &r.Error}
+			&r.Guard.Forced, &summary, &applied, &r.Error, &digest, &r.Approves, &r.Actor}
 		if f.WithPlan {
 			dest = append(dest, &plan)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("store: list runs: %w", err)
 		}
-		r.Result = orgsync.RunResult(result)
+		r.Result, r.Digest = orgsync.RunResult(result), scanDigest(digest)
 		r.StartedAt, r.FinishedAt = r.StartedAt.UTC(), r.FinishedAt.UTC()
 		if summary != "" {
 			_ = json.Unmarshal([]byte(summary), &r.Summary)

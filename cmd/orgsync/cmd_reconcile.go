@@ -68,15 +68,25 @@ func reportOptions(f reportFlags, terminal, color bool, orphans []reconciler.Orp
 }
 
 func (a *app) planCommand() *cobra.Command {
-	var source string
+	var source, outFile string
 	var out reportFlags
-	var detailed bool
+	var detailed, allowEmpty bool
+	maxDeprovision := -1
 	cmd := &cobra.Command{
 		Use:   "plan",
-		Short: "Dry run: print the plan of each source (or one); nothing is written",
+		Short: "Dry run: print the plan of each source (or one); nothing is written (-out FILE saves one source's plan for reconcile FILE)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("max-deprovision") && maxDeprovision < 0 {
+				return fmt.Errorf("--max-deprovision %d: want 0 or more: %w", maxDeprovision, orgsync.ErrInvalid)
+			}
+			if outFile != "" {
+				if err := a.oneSource(source); err != nil {
+					return err
+				}
+			}
 			res, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+				j.Guard = runGuard(j.Guard, allowEmpty, maxDeprovision)
 				return r.Plan(cmd.Context(), j)
 			})
 			switch {
@@ -84,6 +94,13 @@ func (a *app) planCommand() *cobra.Command {
 				return err
 			case res.Failed != nil:
 				return res.Failed
+			}
+			if outFile != "" {
+				if err := a.savePlan(outFile, res.Reports[0], allowEmpty, maxDeprovision); err != nil {
+					return err
+				}
+			}
+			switch {
 			case detailed:
 				if code := reconciler.DetailedExitCode(res.Reports); code != 0 {
 					return exitWith(code, errors.New(""))
@@ -95,6 +112,9 @@ func (a *app) planCommand() *cobra.Command {
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
 	out.register(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 3 when a guard would block")
+	cmd.Flags().StringVar(&outFile, "out", "", "save the plan of the one source (--source) to FILE for `orgsync reconcile FILE` (also -out FILE)")
+	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "plan as reconcile --allow-empty would (recorded in the -out file)")
+	cmd.Flags().IntVar(&maxDeprovision, "max-deprovision", -1, "plan as reconcile --max-deprovision N would (recorded in the -out file)")
 	return cmd
 }
 
@@ -104,10 +124,18 @@ func (a *app) reconcileCommand() *cobra.Command {
 	var force, allowEmpty bool
 	maxDeprovision := -1
 	cmd := &cobra.Command{
-		Use:   "reconcile",
-		Short: "Run each source (or one) now: plan, guard, apply, print the report",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "reconcile [FILE]",
+		Short: "Run each source (or one) now: plan, guard, apply, print the report; with FILE apply exactly that saved plan",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				for _, f := range []string{"source", "allow-empty", "max-deprovision"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("--%s does not go with a plan FILE: the file records the source and the overrides it was planned with (give them to plan -out): %w", f, orgsync.ErrInvalid)
+					}
+				}
+				return a.reconcileFile(cmd.Context(), args[0], out, force)
+			}
 			if cmd.Flags().Changed("max-deprovision") && maxDeprovision < 0 {
 				return fmt.Errorf("--max-deprovision %d: want 0 or more: %w", maxDeprovision, orgsync.ErrInvalid)
 			}

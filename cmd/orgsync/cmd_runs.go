@@ -94,7 +94,7 @@ func (a *app) runsCommand() *cobra.Command {
 		},
 	}
 	show.Flags().StringVar(&showFormat, "format", "text", "text or json")
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(list, show, a.runsApproveCommand())
 	return cmd
 }
 
@@ -128,6 +128,12 @@ func writeRun(w io.Writer, r orgsync.Run) error {
 	fmt.Fprintf(w, "run %d: source %s, org %s\n", r.ID, render.SafeText(r.Source), render.SafeText(r.Org))
 	fmt.Fprintf(w, "  started  %s, took %s\n", r.StartedAt.Format(time.RFC3339), r.Duration().Round(time.Millisecond))
 	fmt.Fprintf(w, "  result   %s\n", runResult(r))
+	if r.Approves != 0 {
+		fmt.Fprintf(w, "  approves run %d (approved by %s)\n", r.Approves, render.SafeText(r.Actor))
+	}
+	if r.Result == orgsync.RunBlocked && r.Digest != nil {
+		fmt.Fprintf(w, "  approve  orgsync runs approve %d (applies this plan while the source and the org still give it)\n", r.ID)
+	}
 	if r.Guard.Reason != "" {
 		fmt.Fprintf(w, "  guard    %s: %s\n", guardText(r.Guard), render.SafeLines(r.Guard.Reason))
 	}

@@ -74,7 +74,7 @@ func (a *app) jobs(only string) ([]sourceJob, error) {
 		}
 		org, _ := cfg.Org(sc.Org)
 		out = append(out, sourceJob{Schedule: sc.Schedule, key: sc.key(i), Job: reconciler.Job{
-			Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard,
+			Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard, Recreated: sc.RecreatedEntries,
 			Source:  timedSource{Source: src, timeout: sc.Timeout.TimeDuration()},
 			Timeout: sc.Timeout.TimeDuration() + applyAllowance}})
 	}

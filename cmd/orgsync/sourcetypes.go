@@ -22,8 +22,10 @@ type SourceConfig struct {
 	Schedule string                 `yaml:"schedule"`
 	Timeout  orgsync.Duration       `yaml:"timeout"`
 	Guard    reconciler.GuardConfig `yaml:"guard"`
-	LDAP     *ldap.Config           `yaml:"ldap,omitempty"`
-	SCIM     *scim.Config           `yaml:"scim,omitempty"`
+	// RecreatedEntries: see reconciler.RecreatedEntries (off by default).
+	RecreatedEntries reconciler.RecreatedEntries `yaml:"recreated_entries"`
+	LDAP             *ldap.Config                `yaml:"ldap,omitempty"`
+	SCIM             *scim.Config                `yaml:"scim,omitempty"`
 }
 
 // sourceTypes is every source type, the one place that knows them: their
@@ -97,6 +99,9 @@ func validateSources(sources []SourceConfig, orgs map[string]bool) []error {
 			bad("timeout: must be positive")
 		}
 		for _, e := range flatten(s.Guard.Validate()) {
+			bad("%s", e)
+		}
+		for _, e := range flatten(s.RecreatedEntries.Validate()) {
 			bad("%s", e)
 		}
 		for _, e := range flatten(sourceTypes.Validate(s.Type, s)) {

@@ -250,7 +250,7 @@ func summaryMap(s orgsync.Summary) map[string]int {
 func isMemberAction(a orgsync.Action) bool {
 	switch a {
 	case orgsync.ActionProvision, orgsync.ActionAdopt, orgsync.ActionUpdate,
-		orgsync.ActionDeprovision, orgsync.ActionReactivate, orgsync.ActionPurge:
+		orgsync.ActionDeprovision, orgsync.ActionReactivate, orgsync.ActionPurge, orgsync.ActionRekey:
 		return true
 	}
 	return false

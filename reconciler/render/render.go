@@ -255,6 +255,11 @@ func conflictText(c orgsync.Conflict, q, text func(string) string) string {
 	if c.Key != "" {
 		who = append(who, "(key "+q(c.Key)+")")
 	}
+	// The directory entry involved, unless the reason names it already
+	// (an entry the source held says where it is).
+	if c.DN != "" && !strings.Contains(c.Reason, c.DN) {
+		who = append(who, "at "+q(c.DN))
+	}
 	if len(who) == 0 {
 		return text(c.Reason)
 	}

@@ -36,7 +36,7 @@ func actionLook(a orgsync.Action) (mark, style string) {
 		return "+", ansiGreen
 	case orgsync.ActionReactivate:
 		return "↑", ansiGreen
-	case orgsync.ActionUpdate, orgsync.ActionGroupUpdate:
+	case orgsync.ActionUpdate, orgsync.ActionGroupUpdate, orgsync.ActionRekey:
 		return "~", ansiYellow
 	}
 	return "-", ansiRed
