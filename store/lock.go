@@ -7,18 +7,23 @@ import (
 	"time"
 
 	"gorm.io/gorm"
-
-	"github.com/orgsync/orgsync"
 )
 
-// TryLock takes the lock named key without waiting: a PostgreSQL session
-// advisory lock, so of several replicas only one holds it. ok is false
-// when another holder has it. release must be called once when ok. A
-// SQLite database has one process and no replicas (serve gives the
-// scheduler no Locker then): TryLock there is ErrInvalid.
+var localLocks sync.Map // name → *sync.Mutex, for SQLite (one process)
+
+// TryLock takes the lock named key without waiting. On PostgreSQL it is a
+// session advisory lock, so of several replicas only one holds it; on
+// SQLite, which one process owns, it is an in-process lock (run approval
+// takes it: cmd/orgsync's approver). ok is false when another holder has
+// it. release must be called once when ok.
 func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok bool, err error) {
 	if !s.dialect.postgres {
-		return nil, false, fmt.Errorf("store: lock %q: only a PostgreSQL store has cross-replica locks: %w", key, orgsync.ErrInvalid)
+		v, _ := localLocks.LoadOrStore(s.lockName(key), &sync.Mutex{})
+		mu := v.(*sync.Mutex)
+		if !mu.TryLock() {
+			return nil, false, nil
+		}
+		return mu.Unlock, true, nil
 	}
 	sqlDB, err := s.db.DB()
 	if err != nil {
@@ -48,6 +53,13 @@ func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok boo
 			c.Close()
 		})
 	}, true, nil
+}
+
+// lockName makes key one store's: two stores of one process (tests) do not
+// share their locks.
+func (s *Store) lockName(key string) string {
+	sqlDB, _ := s.db.DB()
+	return fmt.Sprintf("%p/%s", sqlDB, key)
 }
 
 // Claim records that the occurrence slot of the scheduled job key has been
