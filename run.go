@@ -28,9 +28,11 @@ type Decision struct {
 
 // Run is the record of one reconcile run of one source.
 type Run struct {
-	ID         int64     `json:"id"`
-	Org        string    `json:"org"`
-	Source     string    `json:"source"`
+	ID     int64  `json:"id"`
+	Org    string `json:"org"`
+	Source string `json:"source"`
+	// Target is set for the runs of a target (then Source names it too).
+	Target     string    `json:"target,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Result     RunResult `json:"result"`

@@ -122,7 +122,8 @@ func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decisi
 	var deprovisions, groupDeletes, memberRemoves, demotions, rekeys int
 	for i := range p.Changes {
 		switch c := &p.Changes[i]; c.Action {
-		case orgsync.ActionDeprovision:
+		case orgsync.ActionDeprovision, orgsync.ActionPurge:
+			// A purge in a plan of Diff (a target's) removes access too.
 			deprovisions++
 		case orgsync.ActionGroupDelete:
 			groupDeletes++

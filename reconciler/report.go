@@ -13,6 +13,8 @@ import (
 type Report struct {
 	Org    string
 	Source string
+	// Target is set (to Source) for the report of a target run.
+	Target string
 	Plan   orgsync.Plan
 	Guard  orgsync.Decision
 	// DryRun is set when the plan was only computed (orgsync plan).

@@ -51,6 +51,13 @@ type Job struct {
 	// Timeout bounds a scheduled run of the job, source read and apply
 	// together; 0: the scheduler's own.
 	Timeout time.Duration
+	// Target is set when the job converges a target (Store is then the
+	// target, Source orgsync's own store): runs are recorded with it.
+	Target string
+	// Refine, when set, adjusts the plan Diff computed before the guards
+	// see it (a target turns the deprovisions of purged members into
+	// purges). It must stay pure like Diff.
+	Refine func(desired, observed orgsync.Snapshot, p *orgsync.Plan)
 }
 
 // PurgeJob is the purge step of one org.
@@ -101,7 +108,7 @@ func (r *Runner) Plan(ctx context.Context, job Job) (Report, error) {
 // plan does the read-only part of a run. The observed snapshot is returned
 // for the pending-setup projection.
 func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, error) {
-	rep := Report{Org: job.Org, Source: job.Name, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: job.Name, Changes: []orgsync.Change{}}}
+	rep := Report{Org: job.Org, Source: job.Name, Target: job.Target, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: job.Name, Changes: []orgsync.Change{}}}
 	if p, ok := job.Source.(Progresser); ok && r.Progress != nil {
 		p.OnProgress(func(pr orgsync.Progress) { r.Progress(job.Name, pr) })
 	}
@@ -128,9 +135,17 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	}
 	<-done
 	if obsErr != nil {
+		if errors.Is(obsErr, orgsync.ErrGuard) {
+			// A store that refuses what it read (a target listing nobody
+			// while orgsync links members to it) blocks like an empty source.
+			rep.Guard = orgsync.Decision{Blocked: true, Empty: true, Reason: obsErr.Error()}
+		}
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
 	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated})
+	if job.Refine != nil {
+		job.Refine(desired, observed, &rep.Plan)
+	}
 	// Held users were returned too: a source whose every entry is held is
 	// not empty (and deprovisions nothing).
 	rep.Guard = CheckGuards(rep.Plan, len(desired.Members)+len(desired.HeldUsers), job.Guard)
@@ -237,7 +252,7 @@ func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, run
 	}
 	plan := rep.Plan
 	run := orgsync.Run{
-		Org: rep.Org, Source: rep.Source, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
+		Org: rep.Org, Source: rep.Source, Target: rep.Target, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
 		Result: result, Guard: rep.Guard, Summary: plan.Summary(), Applied: rep.Applied, Error: rep.Error, Plan: &plan,
 		Approves: rep.Approves, Actor: rep.Actor,
 	}

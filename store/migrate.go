@@ -25,6 +25,7 @@ var migrations = []migration{
 	{2, "member emails", migrateV2},
 	{3, "schedule claims", migrateV3},
 	{4, "run digests and approvals", migrateV4},
+	{5, "target links", migrateV5},
 }
 
 // SchemaVersion is the schema version this build writes.

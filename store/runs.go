@@ -23,10 +23,10 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 	var id int64
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error,
-			digest, approves, actor)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			digest, approves, actor, target)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		args := []any{r.Org, r.Source, r.StartedAt.UTC(), r.FinishedAt.UTC(), string(r.Result), r.Guard.Blocked, r.Guard.Reason,
-			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, digestColumn(r.Digest), r.Approves, r.Actor}
+			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, digestColumn(r.Digest), r.Approves, r.Actor, r.Target}
 		c := s.in(tx)
 		if s.dialect.postgres {
 			_, err := c.row(q+` RETURNING id`, args, &id)
@@ -75,7 +75,7 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error, digest, approves, actor`
+	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error, digest, approves, actor, target`
 	if f.WithPlan {
 		cols += `, plan`
 	}
@@ -96,7 +96,7 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 		var r orgsync.Run
 		var result, summary, applied, plan, digest string
 		dest := []any{&r.ID, &r.Org, &r.Source, &r.StartedAt, &r.FinishedAt, &result, &r.Guard.Blocked, &r.Guard.Reason,
-			&r.Guard.Forced, &summary, &applied, &r.Error, &digest, &r.Approves, &r.Actor}
+			&r.Guard.Forced, &summary, &applied, &r.Error, &digest, &r.Approves, &r.Actor, &r.Target}
 		if f.WithPlan {
 			dest = append(dest, &plan)
 		}

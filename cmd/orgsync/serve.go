@@ -99,6 +99,9 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 			}
 		}
 	}
+	if err := a.scheduleTargets(ctx, sched, runner, reg); err != nil {
+		return err
+	}
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })

@@ -317,5 +317,16 @@ func noChanges(r *reconciler.Report) string {
 	if r.Source == orgsync.OwnerPurge {
 		return "nothing to purge: no member has been deprovisioned for longer than the org's purge_after"
 	}
+	if r.Target != "" {
+		return "no changes: the target already matches the org"
+	}
 	return "no changes: the org already matches the source"
+}
+
+// kind is how a report's heading names what it is of.
+func kind(r *reconciler.Report) string {
+	if r.Target != "" {
+		return "Target"
+	}
+	return "Source"
 }
