@@ -1,9 +1,9 @@
 package receiver
 
 import (
-	"encoding/json"
+	"fmt"
+	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
@@ -68,6 +68,11 @@ var (
 	extURN  = map[string]string{resourceUsers: schemaKMSUser, resourceGroups: schemaKMSGroup}
 )
 
+// valuePathCompare matches `attr[filter].sub op value` (and `… pr`), which
+// IdPs send but the RFC grammar lacks; it is rewritten into
+// `attr[filter and sub op value]` before parsing.
+var valuePathCompare = regexp.MustCompile(`(?i)([a-z][\w:.-]*)\[([^\[\]]*)\]\.([a-z]\w*)\s+(?:(eq|ne|co|sw|ew|gt|ge|lt|le)\s+("(?:[^"\\]|\\.)*"|true|false|null|-?[0-9][0-9.eE+-]*)|(pr))`)
+
 func invalidFilter(format string, a ...any) error {
 	return badRequest(typeInvalidFilter, format, a...)
 }
@@ -109,184 +114,149 @@ func parseFilter(resource, raw string) (f *orgsync.Filter, err error) {
 	return &out, nil
 }
 
-type filterTranslator struct {
-	resource string
-	nodes    int
+// simpleComparison is the shape of almost every filter IdPs send
+// (userName eq "…", externalId eq "…", displayName eq "…"): one
+// unqualified attribute, an operator and a quoted string.
+var simpleComparison = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)(?:\.([A-Za-z][A-Za-z0-9_-]*))? ([A-Za-z]{2}) "` + simpleString + `"$`)
+
+// simpleValuePath is Entra's matching filter shape:
+// emails[type eq "work"].value eq "…".
+var simpleValuePath = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)\[([A-Za-z][A-Za-z0-9_-]*) ([A-Za-z]{2}) "((?:[^"\\\x00-\x1f\[\]]|\\["\\/bfnrt])*)"\]\.([A-Za-z][A-Za-z0-9_-]*) ([A-Za-z]{2}) "` + simpleString + `"$`)
+
+const simpleString = `((?:[^"\\\x00-\x1f]|\\["\\/bfnrt])*)`
+
+// simpleFilter parses the two filter shapes IdPs send on every lookup
+// without the general parser, whose cost dominates a lookup; it returns
+// nil for anything else. Its result is the one filter.ParseFilter gives
+// (for a value path: on the rewritten filter; a test compares them).
+func simpleFilter(raw string) (filter.Expression, error) {
+	if m := simpleComparison.FindStringSubmatch(raw); m != nil {
+		if e := simpleCompare(m[1], m[2], m[3], m[4]); e != nil {
+			return e, nil
+		}
+		return nil, nil
+	}
+	if m := simpleValuePath.FindStringSubmatch(raw); m != nil {
+		l, r := simpleCompare(m[2], "", m[3], m[4]), simpleCompare(m[5], "", m[6], m[7])
+		if l == nil || r == nil {
+			return nil, nil
+		}
+		return &filter.ValuePath{AttributePath: filter.AttributePath{AttributeName: m[1]},
+			ValueFilter: &filter.LogicalExpression{Left: l, Right: r, Operator: filter.AND}}, nil
+	}
+	return nil, nil
 }
 
-// expr translates one node; within is the multi-valued attribute whose
-// value filter this is, or nil at the top level.
-func (t *filterTranslator) expr(e filter.Expression, within *attrSpec) (orgsync.Filter, error) {
-	t.nodes++
-	if t.nodes > 100 {
-		return orgsync.Filter{}, invalidFilter("the filter has more than 100 terms")
-	}
-	switch x := e.(type) {
-	case *filter.LogicalExpression:
-		op := orgsync.FilterAnd
-		if strings.EqualFold(string(x.Operator), "or") {
-			op = orgsync.FilterOr
-		}
-		l, err := t.expr(x.Left, within)
-		if err != nil {
-			return orgsync.Filter{}, err
-		}
-		r, err := t.expr(x.Right, within)
-		if err != nil {
-			return orgsync.Filter{}, err
-		}
-		return orgsync.Filter{Op: op, Children: []orgsync.Filter{l, r}}, nil
-	case *filter.NotExpression:
-		c, err := t.expr(x.Expression, within)
-		if err != nil {
-			return orgsync.Filter{}, err
-		}
-		return orgsync.Filter{Op: orgsync.FilterNot, Children: []orgsync.Filter{c}}, nil
-	case *filter.ValuePath:
-		if within != nil {
-			return orgsync.Filter{}, invalidFilter("value filters cannot be nested")
-		}
-		spec, err := t.attr(x.AttributePath)
-		if err != nil {
-			return orgsync.Filter{}, err
-		}
-		if !spec.multi || x.AttributePath.SubAttribute != nil {
-			return orgsync.Filter{}, invalidFilter("%s is not a multi-valued attribute", x.AttributePath)
-		}
-		c, err := t.expr(x.ValueFilter, &spec)
-		if err != nil {
-			return orgsync.Filter{}, err
-		}
-		if spec.doc != nil {
-			return orgsync.Filter{Op: orgsync.FilterAny, Attr: orgsync.AttrDocument, Path: spec.docPath, Children: []orgsync.Filter{c}}, nil
-		}
-		return orgsync.Filter{Op: orgsync.FilterAny, Attr: spec.canonical, Children: []orgsync.Filter{c}}, nil
-	case *filter.AttributeExpression:
-		return t.compare(x, within)
-	}
-	return orgsync.Filter{}, invalidFilter("unsupported filter expression")
-}
-
-func (t *filterTranslator) attr(p filter.AttributePath) (attrSpec, error) {
-	name := strings.ToLower(p.AttributeName)
-	if p.SubAttribute != nil {
-		name += "." + strings.ToLower(*p.SubAttribute)
-	}
-	if p.URIPrefix != nil {
-		uri := *p.URIPrefix
-		switch {
-		case strings.EqualFold(uri, coreURN[t.resource]):
-		case strings.EqualFold(uri, extURN[t.resource]) && (name == "setupstatus" || name == "setupcompleted"):
-		case t.resource == resourceUsers && strings.EqualFold(uri, schemaEnterprise):
-			if spec, ok := docSpec(p); ok {
-				return spec, nil
-			}
-			return attrSpec{}, invalidFilter("unsupported attribute %s", p)
-		default:
-			return attrSpec{}, invalidFilter("unsupported attribute %s", p)
-		}
-	} else if name == "setupstatus" || name == "setupcompleted" {
-		return attrSpec{}, invalidFilter("%s must be qualified with %s", p.AttributeName, extURN[t.resource])
-	}
-	if spec, ok := filterAttrs[t.resource][name]; ok {
-		return spec, nil
-	}
-	// emails.value: a sub-attribute of a multi-valued attribute.
-	if p.SubAttribute != nil {
-		if spec, ok := filterAttrs[t.resource][strings.ToLower(p.AttributeName)]; ok && spec.multi {
-			if _, ok := spec.subs[strings.ToLower(*p.SubAttribute)]; ok {
-				return spec, nil
-			}
-		}
-	}
-	if t.resource == resourceUsers {
-		if spec, ok := docSpec(p); ok {
-			return spec, nil
-		}
-	}
-	return attrSpec{}, invalidFilter("unsupported attribute %s", p)
-}
-
-func (t *filterTranslator) compare(x *filter.AttributeExpression, within *attrSpec) (orgsync.Filter, error) {
-	op := orgsync.FilterOp(strings.ToLower(string(x.Operator)))
-	switch op {
-	case orgsync.FilterEq, orgsync.FilterNe, orgsync.FilterCo, orgsync.FilterSw, orgsync.FilterEw,
-		orgsync.FilterGt, orgsync.FilterGe, orgsync.FilterLt, orgsync.FilterLe, orgsync.FilterPresent:
+// simpleCompare builds attr[.sub] op "value", or nil for an unknown op.
+func simpleCompare(attr, sub, op, value string) *filter.AttributeExpression {
+	switch op = strings.ToLower(op); op {
+	case "eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le":
 	default:
-		return orgsync.Filter{}, invalidFilter("unsupported operator %q", x.Operator)
+		return nil
 	}
-	value, err := filterValue(x.CompareValue)
-	if err != nil {
-		return orgsync.Filter{}, err
+	e := &filter.AttributeExpression{AttributePath: filter.AttributePath{AttributeName: attr},
+		Operator: filter.CompareOperator(op), CompareValue: value}
+	if sub != "" {
+		e.AttributePath.SubAttribute = &sub
 	}
-	if op != orgsync.FilterPresent && value == nil {
-		return orgsync.Filter{}, invalidFilter("comparison with null is not supported; use pr")
-	}
-	if within != nil { // a sub-attribute inside attr[...]
-		if x.AttributePath.SubAttribute != nil || x.AttributePath.URIPrefix != nil {
-			return orgsync.Filter{}, invalidFilter("unsupported attribute %s in a value filter", x.AttributePath)
-		}
-		if within.doc != nil {
-			return docElementCompare(within, &x.AttributePath.AttributeName, op, value)
-		}
-		sub, ok := within.subs[strings.ToLower(x.AttributePath.AttributeName)]
-		if !ok {
-			return orgsync.Filter{}, invalidFilter("unsupported sub-attribute %s of %s", x.AttributePath.AttributeName, within.canonical)
-		}
-		return orgsync.Filter{Op: op, Attr: sub, Value: value}, nil
-	}
-	spec, err := t.attr(x.AttributePath)
-	if err != nil {
-		return orgsync.Filter{}, err
-	}
-	if spec.doc != nil && spec.multi {
-		c, err := docElementCompare(&spec, x.AttributePath.SubAttribute, op, value)
-		if err != nil {
-			return orgsync.Filter{}, err
-		}
-		return orgsync.Filter{Op: orgsync.FilterAny, Attr: orgsync.AttrDocument, Path: spec.docPath, Children: []orgsync.Filter{c}}, nil
-	}
-	if spec.doc != nil {
-		return docCompare(spec.doc, spec.docPath, op, value, spec.canonical)
-	}
-	if spec.multi { // emails eq "x" and emails.value eq "x" compare the value
-		sub := orgsync.SubValue
-		if x.AttributePath.SubAttribute != nil {
-			sub = spec.subs[strings.ToLower(*x.AttributePath.SubAttribute)]
-		}
-		return orgsync.Filter{Op: orgsync.FilterAny, Attr: spec.canonical,
-			Children: []orgsync.Filter{{Op: op, Attr: sub, Value: value}}}, nil
-	}
-	if spec.isTime && op != orgsync.FilterPresent {
-		s, ok := value.(string)
-		if !ok {
-			return orgsync.Filter{}, invalidFilter("%s needs a dateTime string", x.AttributePath)
-		}
-		tm, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return orgsync.Filter{}, invalidFilter("%s: %q is not an RFC 3339 dateTime", x.AttributePath, s)
-		}
-		value = tm
-	}
-	return orgsync.Filter{Op: op, Attr: spec.canonical, Value: value}, nil
+	return e
 }
 
-// filterValue converts a parsed comparison value: strings have their JSON
-// escapes resolved (the parser keeps them as written); numbers are not
-// comparable with any attribute orgsync keeps.
-func filterValue(v any) (any, error) {
-	switch x := v.(type) {
-	case nil, bool:
-		return x, nil
-	case string:
-		var s string
-		if err := json.Unmarshal([]byte(`"`+x+`"`), &s); err != nil {
-			return nil, invalidFilter("bad escape in filter string %q", x)
-		}
-		if strings.IndexByte(s, 0) >= 0 {
-			return nil, invalidFilter("filter strings must not contain NUL")
-		}
-		return s, nil
+// rewriteValuePaths rewrites `emails[type eq "work"].value eq "x"` into
+// `emails[type eq "work" and value eq "x"]`, only where the match starts
+// outside a string literal. A bracketed filter holding "or" is refused,
+// since the rewrite would change its precedence.
+func rewriteValuePaths(raw string) (string, error) {
+	matches := valuePathCompare.FindAllStringSubmatchIndex(raw, -1)
+	if len(matches) == 0 {
+		return raw, nil
 	}
-	return nil, invalidFilter("numbers are not comparable with any supported attribute")
+	inString := quotedSpans(raw)
+	var b strings.Builder
+	last := 0
+	for _, m := range matches {
+		if inString(m[0]) {
+			continue
+		}
+		attr, inner, sub := raw[m[2]:m[3]], raw[m[4]:m[5]], raw[m[6]:m[7]]
+		if containsWord(inner, "or") {
+			return "", invalidFilter("a value filter combined with a sub-attribute may not use or")
+		}
+		cmp := "pr"
+		if m[8] >= 0 {
+			cmp = raw[m[8]:m[9]] + " " + raw[m[10]:m[11]]
+		}
+		b.WriteString(raw[last:m[0]])
+		fmt.Fprintf(&b, "%s[%s and %s %s]", attr, inner, sub, cmp)
+		last = m[1]
+	}
+	b.WriteString(raw[last:])
+	return b.String(), nil
+}
+
+// filterDepth is the deepest nesting of "(" and "[" in s outside string
+// literals, counted in one pass before anything is parsed.
+func filterDepth(s string) int {
+	depth, deepest := 0, 0
+	quoted, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case escaped:
+			escaped = false
+		case quoted:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				quoted = false
+			}
+		case c == '"':
+			quoted = true
+		case c == '(' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == ')' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+// quotedSpans returns a function reporting whether byte i of s lies inside
+// a string literal.
+func quotedSpans(s string) func(int) bool {
+	in := make([]bool, len(s))
+	quoted, escaped := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		in[i] = quoted
+		switch {
+		case escaped:
+			escaped = false
+		case quoted && c == '\\':
+			escaped = true
+		case c == '"':
+			quoted = !quoted
+		}
+	}
+	return func(i int) bool { return i < len(in) && in[i] }
+}
+
+// containsWord reports whether word appears in s as a whole word outside
+// string literals.
+func containsWord(s, word string) bool {
+	inString := quotedSpans(s)
+	lower := strings.ToLower(s)
+	for i := 0; i+len(word) <= len(lower); i++ {
+		if lower[i:i+len(word)] != word || inString(i) {
+			continue
+		}
+		before := i == 0 || lower[i-1] == ' ' || lower[i-1] == ')'
+		after := i+len(word) == len(lower) || lower[i+len(word)] == ' ' || lower[i+len(word)] == '('
+		if before && after {
+			return true
+		}
+	}
+	return false
 }

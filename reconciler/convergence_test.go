@@ -3,12 +3,14 @@ package reconciler
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
 
 // randomState draws a desired snapshot over a fixed universe of users and
@@ -64,8 +66,8 @@ func randomState(r *rand.Rand) orgsync.Snapshot {
 // seedStore holds what other owners put in the org: a scim member whose
 // user name collides with one variant of u3 and whose email equals one of
 // u4's, a scim group, and unowned members adoptable by u5's first email.
-func seedStore() *memStore {
-	return newMemStore([]orgsync.Member{
+func seedStore() *reconcilertest.Store {
+	return reconcilertest.NewStore([]orgsync.Member{
 		member("s1", orgsync.OwnerSCIM, "scim-1", "u3.v1@x", active, email("u4.e0@x")),
 		member("s2", orgsync.OwnerSCIM, "scim-2", "s2@x", deprov),
 		member("legacy5", "", "", "legacy5", active, email("U5.E0@x")),
@@ -74,9 +76,9 @@ func seedStore() *memStore {
 }
 
 // drift changes owned state locally, as an admin poking at the store would.
-func drift(r *rand.Rand, s *memStore) {
-	for _, id := range sortedKeys(s.members) {
-		m := s.members[id]
+func drift(r *rand.Rand, s *reconcilertest.Store) {
+	for _, id := range slices.Sorted(maps.Keys(s.Members)) {
+		m := s.Members[id]
 		if m.Owner != src || r.IntN(4) != 0 {
 			continue
 		}
@@ -93,8 +95,8 @@ func drift(r *rand.Rand, s *memStore) {
 			m.SetupCompletedAt = &at
 		}
 	}
-	for _, id := range sortedKeys(s.groups) {
-		g := s.groups[id]
+	for _, id := range slices.Sorted(maps.Keys(s.Groups)) {
+		g := s.Groups[id]
 		if g.Owner != src {
 			continue
 		}
@@ -124,7 +126,7 @@ func TestConvergence(t *testing.T) {
 				states[i] = randomState(r)
 			}
 			s := seedStore()
-			foreign := foreignState(s.snapshot())
+			foreign := foreignState(s.Snapshot())
 			adoptions := 0
 			opts := Options{Org: "acme", Owner: src}
 			for round := range 5 * len(states) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler/internal/fixture"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
 
 const src = "corp"
@@ -60,3 +61,6 @@ func planLines(p orgsync.Plan) []string {
 	}
 	return out
 }
+
+// The in-memory fake the runs, scheduler and convergence tests use.
+var _ Store = (*reconcilertest.Store)(nil)

@@ -59,7 +59,7 @@ func TestHeldEntriesAreNeverTouched(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 14))
 		s := seedStore()
 		for range 3 {
-			p := Diff(randomState(r), s.snapshot(), opts)
+			p := Diff(randomState(r), s.Snapshot(), opts)
 			if _, err := s.Apply(ctx, p); err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestHeldEntriesAreNeverTouched(t *testing.T) {
 		}
 		full := randomState(r)
 		desired := holdSome(r, full)
-		before := s.snapshot()
+		before := s.Snapshot()
 		p := Diff(desired, before, opts)
 
 		// What the holds protect, by observed member and group ID.
@@ -132,7 +132,7 @@ func TestHeldEntriesAreNeverTouched(t *testing.T) {
 		if _, err := s.Apply(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		after := s.snapshot()
+		after := s.Snapshot()
 		for i, m := range before.Members {
 			if frozen[m.ID] && !reflect.DeepEqual(after.Members[i], m) {
 				t.Fatalf("seed %d: held member changed:\n%+v\n%+v", seed, m, after.Members[i])

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
 
 // A blocked run is approved only while its source and org read as they did;
@@ -20,14 +21,14 @@ func TestRunnerApprove(t *testing.T) {
 	for i, u := range users(20, "u") {
 		owned = append(owned, member(fmt.Sprint("m", i), src, u.ExternalID, u.UserName, active))
 	}
-	setup := func(t *testing.T) (*memStore, *Runner, *fakeSource, orgsync.Run) {
-		s := newMemStore(owned, nil)
+	setup := func(t *testing.T) (*reconcilertest.Store, *Runner, *fakeSource, orgsync.Run) {
+		s := reconcilertest.NewStore(owned, nil)
 		r := newRunner(t, s, prometheus.NewRegistry())
 		fs := &fakeSource{snap: orgsync.Snapshot{Members: users(14, "u")}}
 		if _, err := r.Run(ctx, testJob(fs), false); !errors.Is(err, orgsync.ErrGuard) {
 			t.Fatalf("first run: %v, want a guard block", err)
 		}
-		b := s.runs[0]
+		b := s.Runs[0]
 		b.ID = 1
 		if b.Digest == nil || b.Digest.IsZero() {
 			t.Fatalf("the blocked run carries no digest: %+v", b)
@@ -38,10 +39,10 @@ func TestRunnerApprove(t *testing.T) {
 	t.Run("current plan is applied and linked", func(t *testing.T) {
 		s, r, fs, b := setup(t)
 		rep, err := r.Approve(ctx, testJob(fs), b, "admin-api")
-		if err != nil || s.applies != 1 || rep.Applied == nil || rep.Applied.Counts[orgsync.ActionDeprovision] != 6 {
-			t.Fatalf("approve: err %v, applies %d, report %+v", err, s.applies, rep)
+		if err != nil || s.Applies != 1 || rep.Applied == nil || rep.Applied.Counts[orgsync.ActionDeprovision] != 6 {
+			t.Fatalf("approve: err %v, applies %d, report %+v", err, s.Applies, rep)
 		}
-		last := s.runs[len(s.runs)-1]
+		last := s.Runs[len(s.Runs)-1]
 		if last.Approves != 1 || last.Actor != "admin-api" || last.Result != orgsync.RunApplied || !last.Guard.Forced {
 			t.Errorf("approval recorded as %+v", last)
 		}
@@ -56,13 +57,13 @@ func TestRunnerApprove(t *testing.T) {
 		if !errors.Is(err, orgsync.ErrStale) || !strings.Contains(err.Error(), "the source changed") {
 			t.Fatalf("err = %v, want ErrStale naming the source", err)
 		}
-		if s.applies != 0 || len(s.runs) != 1 {
-			t.Errorf("a stale approval applied (%d) or recorded (%d runs)", s.applies, len(s.runs))
+		if s.Applies != 0 || len(s.Runs) != 1 {
+			t.Errorf("a stale approval applied (%d) or recorded (%d runs)", s.Applies, len(s.Runs))
 		}
 	})
 	t.Run("changed org: stale", func(t *testing.T) {
 		s, r, fs, b := setup(t)
-		s.members["m3"].Version++
+		s.Members["m3"].Version++
 		if _, err := r.Approve(ctx, testJob(fs), b, "cli"); !errors.Is(err, orgsync.ErrStale) || !strings.Contains(err.Error(), "in the store") {
 			t.Fatalf("err = %v, want ErrStale naming the store", err)
 		}
@@ -95,8 +96,8 @@ func TestRunnerApprove(t *testing.T) {
 	t.Run("reviewed plan keeps its guard", func(t *testing.T) {
 		s, r, fs, b := setup(t)
 		rep, err := r.RunReviewed(ctx, testJob(fs), Reviewed{Digest: *b.Digest})
-		if !errors.Is(err, orgsync.ErrGuard) || s.applies != 0 || !rep.Guard.Blocked {
-			t.Fatalf("unforced reviewed plan past a guard: err %v, applies %d", err, s.applies)
+		if !errors.Is(err, orgsync.ErrGuard) || s.Applies != 0 || !rep.Guard.Blocked {
+			t.Fatalf("unforced reviewed plan past a guard: err %v, applies %d", err, s.Applies)
 		}
 	})
 }

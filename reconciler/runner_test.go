@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
 
 // fakeSource returns a fixed snapshot or error. With block set, Snapshot
@@ -118,7 +120,7 @@ func metric(t *testing.T, reg *prometheus.Registry, name string, labels map[stri
 }
 
 func TestRunnerPlanWritesNothing(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	r := newRunner(t, s, nil)
 	var progress []orgsync.Progress
 	r.Progress = func(source string, p orgsync.Progress) {
@@ -134,8 +136,8 @@ func TestRunnerPlanWritesNothing(t *testing.T) {
 	if !rep.DryRun || len(rep.Plan.Changes) != 3 || rep.Applied != nil || rep.RunID != 0 {
 		t.Errorf("report %+v", rep)
 	}
-	if s.applies != 0 || len(s.runs) != 0 || len(s.members) != 0 {
-		t.Errorf("a dry run wrote: %d applies, %d runs, %d members", s.applies, len(s.runs), len(s.members))
+	if s.Applies != 0 || len(s.Runs) != 0 || len(s.Members) != 0 {
+		t.Errorf("a dry run wrote: %d applies, %d runs, %d members", s.Applies, len(s.Runs), len(s.Members))
 	}
 	if len(rep.PendingSetup) != 3 || len(rep.ProvisionedPending) != 3 {
 		t.Errorf("pending %q provisioned %q", rep.PendingSetup, rep.ProvisionedPending)
@@ -147,7 +149,7 @@ func TestRunnerPlanWritesNothing(t *testing.T) {
 
 func TestRunnerRunAppliesAndRecords(t *testing.T) {
 	ctx := context.Background()
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	reg := prometheus.NewRegistry()
 	r := newRunner(t, s, reg)
 	job := testJob(&fakeSource{snap: orgsync.Snapshot{Members: users(3, "u")}})
@@ -158,14 +160,14 @@ func TestRunnerRunAppliesAndRecords(t *testing.T) {
 	if rep.Applied == nil || rep.Applied.Counts[orgsync.ActionProvision] != 3 || len(rep.ProvisionedPending) != 3 || len(rep.PendingSetup) != 3 {
 		t.Fatalf("report %+v", rep)
 	}
-	if len(s.runs) != 1 || s.runs[0].Result != orgsync.RunApplied || s.runs[0].Plan == nil || s.runs[0].Applied == nil ||
-		s.runs[0].Summary[orgsync.ActionProvision] != 3 || s.runs[0].Duration() <= 0 || rep.RunID != 1 {
-		t.Fatalf("recorded %+v", s.runs)
+	if len(s.Runs) != 1 || s.Runs[0].Result != orgsync.RunApplied || s.Runs[0].Plan == nil || s.Runs[0].Applied == nil ||
+		s.Runs[0].Summary[orgsync.ActionProvision] != 3 || s.Runs[0].Duration() <= 0 || rep.RunID != 1 {
+		t.Fatalf("recorded %+v", s.Runs)
 	}
 	// The run after a run plans nothing and does not call Apply.
 	rep, err = r.Run(ctx, job, false)
-	if err != nil || !rep.Plan.Empty() || s.applies != 1 || len(s.runs) != 2 || rep.Applied.Total() != 0 || len(rep.ProvisionedPending) != 0 {
-		t.Fatalf("second run: err %v plan %q applies %d runs %d", err, planLines(rep.Plan), s.applies, len(s.runs))
+	if err != nil || !rep.Plan.Empty() || s.Applies != 1 || len(s.Runs) != 2 || rep.Applied.Total() != 0 || len(rep.ProvisionedPending) != 0 {
+		t.Fatalf("second run: err %v plan %q applies %d runs %d", err, planLines(rep.Plan), s.Applies, len(s.Runs))
 	}
 	if got := metric(t, reg, "orgsync_reconcile_runs_total", map[string]string{"source": src, "result": "applied"}); got != 2 {
 		t.Errorf("runs_total = %v", got)
@@ -197,8 +199,8 @@ func TestRunnerGuard(t *testing.T) {
 		{"empty source", orgsync.Snapshot{}, "guard.allow_empty", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newMemStore(owned, nil)
-			before := s.snapshot()
+			s := reconcilertest.NewStore(owned, nil)
+			before := s.Snapshot()
 			reg := prometheus.NewRegistry()
 			r := newRunner(t, s, reg)
 			job := testJob(&fakeSource{snap: tt.snap})
@@ -207,11 +209,11 @@ func TestRunnerGuard(t *testing.T) {
 			if !errors.Is(err, orgsync.ErrGuard) || !strings.Contains(err.Error(), tt.reason) {
 				t.Fatalf("err = %v, want ErrGuard naming %s", err, tt.reason)
 			}
-			if s.applies != 0 || deepCopy(t, s.snapshot()) != deepCopy(t, before) {
+			if s.Applies != 0 || deepCopy(t, s.Snapshot()) != deepCopy(t, before) {
 				t.Fatal("a blocked run wrote to the store")
 			}
-			if len(s.runs) != 1 || s.runs[0].Result != orgsync.RunBlocked || !s.runs[0].Guard.Blocked || s.runs[0].Plan == nil || s.runs[0].Applied != nil {
-				t.Fatalf("recorded %+v", s.runs)
+			if len(s.Runs) != 1 || s.Runs[0].Result != orgsync.RunBlocked || !s.Runs[0].Guard.Blocked || s.Runs[0].Plan == nil || s.Runs[0].Applied != nil {
+				t.Fatalf("recorded %+v", s.Runs)
 			}
 			if !rep.Guard.Blocked || rep.Applied != nil || rep.RunID != 1 || len(rep.PendingSetup) != 0 {
 				t.Errorf("report %+v", rep)
@@ -226,20 +228,20 @@ func TestRunnerGuard(t *testing.T) {
 			if tt.empty {
 				// --force does not override an empty source: a broken
 				// directory looks just like this.
-				if _, err := r.Run(ctx, job, true); !errors.Is(err, orgsync.ErrGuard) || s.applies != 0 {
-					t.Fatalf("forced empty source: err %v, applies %d", err, s.applies)
+				if _, err := r.Run(ctx, job, true); !errors.Is(err, orgsync.ErrGuard) || s.Applies != 0 {
+					t.Fatalf("forced empty source: err %v, applies %d", err, s.Applies)
 				}
-				if last := s.runs[len(s.runs)-1]; last.Result != orgsync.RunBlocked || !last.Guard.Empty || last.Guard.Forced {
+				if last := s.Runs[len(s.Runs)-1]; last.Result != orgsync.RunBlocked || !last.Guard.Empty || last.Guard.Forced {
 					t.Fatalf("forced empty source recorded as %+v", last.Guard)
 				}
 				job.Guard.AllowEmpty = true // reconcile --allow-empty
 			}
 			// --force applies the same plan, once.
 			rep, err = r.Run(ctx, job, true)
-			if err != nil || s.applies != 1 || !rep.Guard.Forced || rep.Applied.Counts[orgsync.ActionDeprovision] != 20-len(tt.snap.Members) {
-				t.Fatalf("forced: err %v applies %d report %+v", err, s.applies, rep)
+			if err != nil || s.Applies != 1 || !rep.Guard.Forced || rep.Applied.Counts[orgsync.ActionDeprovision] != 20-len(tt.snap.Members) {
+				t.Fatalf("forced: err %v applies %d report %+v", err, s.Applies, rep)
 			}
-			if last := s.runs[len(s.runs)-1]; last.Result != orgsync.RunApplied || !last.Guard.Forced {
+			if last := s.Runs[len(s.Runs)-1]; last.Result != orgsync.RunApplied || !last.Guard.Forced {
 				t.Errorf("forced run recorded as %+v", last)
 			}
 			// Force is for that run only: nothing is left to guard now.
@@ -256,18 +258,18 @@ func TestRunnerFailures(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
 		source     *fakeSource
-		setup      func(*memStore)
+		setup      func(*reconcilertest.Store)
 		wantErr    string
 		readErrors float64
 	}{
 		{name: "source read fails", source: &fakeSource{err: boom}, wantErr: "read source: connection reset", readErrors: 1},
 		{name: "store read fails", source: &fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}},
-			setup: func(s *memStore) { s.observeErr = boom }, wantErr: `read org "acme": connection reset`},
+			setup: func(s *reconcilertest.Store) { s.ObserveErr = boom }, wantErr: `read org "acme": connection reset`},
 		{name: "apply fails", source: &fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}},
-			setup: func(s *memStore) { s.applyErr = boom }, wantErr: "apply: connection reset"},
+			setup: func(s *reconcilertest.Store) { s.ApplyErr = boom }, wantErr: "apply: connection reset"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newMemStore(nil, nil)
+			s := reconcilertest.NewStore(nil, nil)
 			if tt.setup != nil {
 				tt.setup(s)
 			}
@@ -277,14 +279,14 @@ func TestRunnerFailures(t *testing.T) {
 			if err == nil || !errors.Is(err, boom) || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("err = %v, want %q", err, tt.wantErr)
 			}
-			if len(s.members) != 0 {
+			if len(s.Members) != 0 {
 				t.Error("a failed run changed members")
 			}
-			if len(s.runs) != 1 || s.runs[0].Result != orgsync.RunFailed || !strings.Contains(s.runs[0].Error, tt.wantErr) {
-				t.Fatalf("recorded %+v", s.runs)
+			if len(s.Runs) != 1 || s.Runs[0].Result != orgsync.RunFailed || !strings.Contains(s.Runs[0].Error, tt.wantErr) {
+				t.Fatalf("recorded %+v", s.Runs)
 			}
-			if s.runs[0].Applied != nil || rep.Applied != nil || rep.Error == "" {
-				t.Errorf("applied %+v error %q", s.runs[0].Applied, rep.Error)
+			if s.Runs[0].Applied != nil || rep.Applied != nil || rep.Error == "" {
+				t.Errorf("applied %+v error %q", s.Runs[0].Applied, rep.Error)
 			}
 			if got := metric(t, reg, "orgsync_source_read_errors_total", map[string]string{"source": src}); got != tt.readErrors {
 				t.Errorf("read errors = %v, want %v", got, tt.readErrors)
@@ -297,8 +299,8 @@ func TestRunnerFailures(t *testing.T) {
 }
 
 func TestRunnerRecordFailure(t *testing.T) {
-	s := newMemStore(nil, nil)
-	s.recordErr = errors.New("disk full")
+	s := reconcilertest.NewStore(nil, nil)
+	s.RecordErr = errors.New("disk full")
 	r := newRunner(t, s, nil)
 	_, err := r.Run(context.Background(), testJob(&fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}}), false)
 	if err == nil || !strings.Contains(err.Error(), "record run: disk full") {
@@ -307,13 +309,13 @@ func TestRunnerRecordFailure(t *testing.T) {
 }
 
 func TestRunnerRecordsTimedOutRun(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	r := newRunner(t, s, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := r.Run(ctx, testJob(&fakeSource{block: make(chan struct{})}), false)
-	if !errors.Is(err, context.Canceled) || len(s.runs) != 1 || s.runs[0].Result != orgsync.RunFailed {
-		t.Fatalf("err %v runs %+v", err, s.runs)
+	if !errors.Is(err, context.Canceled) || len(s.Runs) != 1 || s.Runs[0].Result != orgsync.RunFailed {
+		t.Fatalf("err %v runs %+v", err, s.Runs)
 	}
 }
 
@@ -321,7 +323,7 @@ func TestRunnerPurge(t *testing.T) {
 	ctx := context.Background()
 	old := t0.Add(-60 * 24 * time.Hour)
 	gone := func(m *orgsync.Member) { m.DeprovisionedAt = &old }
-	s := newMemStore([]orgsync.Member{
+	s := reconcilertest.NewStore([]orgsync.Member{
 		member("m1", src, "k1", "a@x", deprov, gone),
 		member("m2", src, "k2", "b@x", deprov, gone),
 		member("m3", src, "k3", "root@x", deprov, gone, role(orgsync.RoleAdmin)),
@@ -331,36 +333,36 @@ func TestRunnerPurge(t *testing.T) {
 	job := PurgeJob{Org: "acme", After: 30 * 24 * time.Hour, Limit: 1}
 
 	dry, err := r.PlanPurge(ctx, job)
-	if err != nil || len(dry.Plan.Changes) != 2 || !dry.Guard.Blocked || len(s.runs) != 0 {
+	if err != nil || len(dry.Plan.Changes) != 2 || !dry.Guard.Blocked || len(s.Runs) != 0 {
 		t.Fatalf("dry run: %v %+v", err, dry)
 	}
-	if _, err := r.Purge(ctx, job, false); !errors.Is(err, orgsync.ErrGuard) || len(s.members) != 4 {
-		t.Fatalf("over the limit: err %v, %d members", err, len(s.members))
+	if _, err := r.Purge(ctx, job, false); !errors.Is(err, orgsync.ErrGuard) || len(s.Members) != 4 {
+		t.Fatalf("over the limit: err %v, %d members", err, len(s.Members))
 	}
 	rep, err := r.Purge(ctx, job, true)
 	if err != nil || rep.Applied.Counts[orgsync.ActionPurge] != 2 || rep.Source != orgsync.OwnerPurge {
 		t.Fatalf("forced purge: %v %+v", err, rep)
 	}
-	if len(s.members) != 2 || s.members["m3"] == nil || s.members["m4"] == nil {
-		t.Errorf("left %v, want the admin and the active member", sortedKeys(s.members))
+	if len(s.Members) != 2 || s.Members["m3"] == nil || s.Members["m4"] == nil {
+		t.Errorf("left %v, want the admin and the active member", slices.Sorted(maps.Keys(s.Members)))
 	}
 	if len(rep.Plan.Conflicts) != 1 || rep.Plan.Conflicts[0].UserName != "root@x" {
 		t.Errorf("conflicts %+v", rep.Plan.Conflicts)
 	}
-	if len(s.runs) != 2 || s.runs[0].Result != orgsync.RunBlocked || s.runs[1].Source != orgsync.OwnerPurge {
-		t.Errorf("runs %+v", s.runs)
+	if len(s.Runs) != 2 || s.Runs[0].Result != orgsync.RunBlocked || s.Runs[1].Source != orgsync.OwnerPurge {
+		t.Errorf("runs %+v", s.Runs)
 	}
 }
 
 // lateStore hides one member from Observed, as if an IdP created it through
 // SCIM between the plan and the apply.
 type lateStore struct {
-	*memStore
+	*reconcilertest.Store
 	late string // user name
 }
 
 func (s lateStore) Observed(ctx context.Context, org string) (orgsync.Snapshot, error) {
-	snap, err := s.memStore.Observed(ctx, org)
+	snap, err := s.Store.Observed(ctx, org)
 	snap.Members = slices.DeleteFunc(snap.Members, func(m orgsync.Member) bool { return m.UserName == s.late })
 	return snap, err
 }
@@ -368,7 +370,7 @@ func (s lateStore) Observed(ctx context.Context, org string) (orgsync.Snapshot, 
 // The report of an applied run counts as awaiting setup only the members
 // the store really provisioned: one it skipped is not pending.
 func TestRunReportsPendingAsApplied(t *testing.T) {
-	s := newMemStore([]orgsync.Member{member("s1", orgsync.OwnerSCIM, "e1", "u1@x", active)}, nil)
+	s := reconcilertest.NewStore([]orgsync.Member{member("s1", orgsync.OwnerSCIM, "e1", "u1@x", active)}, nil)
 	r := newRunner(t, lateStore{s, "u1@x"}, prometheus.NewRegistry())
 	rep, err := r.Run(context.Background(), testJob(&fakeSource{snap: orgsync.Snapshot{Members: users(3, "u")}}), false)
 	if err != nil {
@@ -392,8 +394,8 @@ func TestRunnerHeldSourceIsNotEmpty(t *testing.T) {
 		owned = append(owned, member(fmt.Sprint("m", i), src, u.ExternalID, u.UserName, active))
 		held = append(held, orgsync.HeldEntry{Key: u.ExternalID, Name: u.UserName, Reason: "no mail"})
 	}
-	s := newMemStore(owned, nil)
-	before := s.snapshot()
+	s := reconcilertest.NewStore(owned, nil)
+	before := s.Snapshot()
 	rep, err := newRunner(t, s, prometheus.NewRegistry()).Run(context.Background(), testJob(&fakeSource{snap: orgsync.Snapshot{HeldUsers: held}}), false)
 	if err != nil || rep.Guard.Blocked {
 		t.Fatalf("run: %v, guard %+v", err, rep.Guard)
@@ -401,7 +403,7 @@ func TestRunnerHeldSourceIsNotEmpty(t *testing.T) {
 	if !rep.Plan.Empty() || rep.Plan.Held.Users != 20 || len(rep.Plan.Conflicts) != 20 {
 		t.Fatalf("plan = %d changes, held %+v", len(rep.Plan.Changes), rep.Plan.Held)
 	}
-	if deepCopy(t, s.snapshot()) != deepCopy(t, before) {
+	if deepCopy(t, s.Snapshot()) != deepCopy(t, before) {
 		t.Fatal("a run of held entries changed the store")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -63,7 +64,7 @@ func TestValidateSchedule(t *testing.T) {
 	}
 }
 
-func newTestScheduler(t *testing.T, s *memStore, locker Locker, timeout time.Duration) (*Scheduler, *syncBuffer, *prometheus.Registry) {
+func newTestScheduler(t *testing.T, s *reconcilertest.Store, locker Locker, timeout time.Duration) (*Scheduler, *syncBuffer, *prometheus.Registry) {
 	t.Helper()
 	logs := &syncBuffer{}
 	reg := prometheus.NewRegistry()
@@ -74,7 +75,7 @@ func newTestScheduler(t *testing.T, s *memStore, locker Locker, timeout time.Dur
 }
 
 func TestSchedulerSkipsWhileRunning(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	sch, logs, reg := newTestScheduler(t, s, nil, time.Minute)
 	source := &fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}, block: make(chan struct{}), started: make(chan struct{}, 1)}
 	if err := sch.AddSource("@every 1h", testJob(source)); err != nil {
@@ -93,8 +94,8 @@ func TestSchedulerSkipsWhileRunning(t *testing.T) {
 	if n := source.calls.Load(); n != 1 {
 		t.Errorf("source read %d times, want 1", n)
 	}
-	if len(s.runs) != 1 {
-		t.Errorf("%d runs recorded, want 1", len(s.runs))
+	if len(s.Runs) != 1 {
+		t.Errorf("%d runs recorded, want 1", len(s.Runs))
 	}
 	if !strings.Contains(logs.String(), "previous run still running") {
 		t.Errorf("skip not logged: %s", logs)
@@ -109,7 +110,7 @@ func TestSchedulerSkipsWhileRunning(t *testing.T) {
 }
 
 func TestSchedulerTimeout(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	sch, _, _ := newTestScheduler(t, s, nil, 50*time.Millisecond)
 	source := &fakeSource{block: make(chan struct{})} // never released
 	if err := sch.AddSource("@every 1h", testJob(source)); err != nil {
@@ -122,15 +123,15 @@ func TestSchedulerTimeout(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("run took %v despite a 50ms timeout", d)
 	}
-	if len(s.runs) != 1 || s.runs[0].Result != orgsync.RunFailed || !strings.Contains(s.runs[0].Error, "deadline exceeded") {
-		t.Fatalf("runs %+v", s.runs)
+	if len(s.Runs) != 1 || s.Runs[0].Result != orgsync.RunFailed || !strings.Contains(s.Runs[0].Error, "deadline exceeded") {
+		t.Fatalf("runs %+v", s.Runs)
 	}
 }
 
 // A job's own timeout wins over the scheduler's: a source allowed a long
 // read is not cut at the scheduler's default.
 func TestSchedulerJobTimeout(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	sch, _, _ := newTestScheduler(t, s, nil, 50*time.Millisecond)
 	release := make(chan struct{})
 	source := &fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}, block: release, started: make(chan struct{}, 1)}
@@ -147,8 +148,8 @@ func TestSchedulerJobTimeout(t *testing.T) {
 		close(release)
 	}()
 	sch.jobs["source:"+src]()
-	if len(s.runs) != 1 || s.runs[0].Result == orgsync.RunFailed {
-		t.Fatalf("runs %+v", s.runs)
+	if len(s.Runs) != 1 || s.Runs[0].Result == orgsync.RunFailed {
+		t.Fatalf("runs %+v", s.Runs)
 	}
 }
 
@@ -164,7 +165,7 @@ func TestSchedulerLocker(t *testing.T) {
 		{name: "lock error", locker: &fakeLocker{err: errors.New("db down")}, skipped: "lock_error"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newMemStore(nil, nil)
+			s := reconcilertest.NewStore(nil, nil)
 			sch, _, reg := newTestScheduler(t, s, tt.locker, time.Minute)
 			source := &fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}}
 			if err := sch.AddSource("*/15 * * * *", testJob(source)); err != nil {
@@ -173,8 +174,8 @@ func TestSchedulerLocker(t *testing.T) {
 			sch.Start(context.Background())
 			defer sch.Stop()
 			sch.jobs["source:"+src]()
-			if len(s.runs) != tt.runs || int(source.calls.Load()) != tt.runs {
-				t.Errorf("%d runs, %d reads; want %d", len(s.runs), source.calls.Load(), tt.runs)
+			if len(s.Runs) != tt.runs || int(source.calls.Load()) != tt.runs {
+				t.Errorf("%d runs, %d reads; want %d", len(s.Runs), source.calls.Load(), tt.runs)
 			}
 			if len(tt.locker.keys) != 1 || tt.locker.keys[0] != "orgsync:source:"+src {
 				t.Errorf("lock keys %q", tt.locker.keys)
@@ -192,7 +193,7 @@ func TestSchedulerLocker(t *testing.T) {
 }
 
 func TestSchedulerCronAndStop(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	sch, _, _ := newTestScheduler(t, s, nil, time.Minute)
 	source := &fakeSource{snap: orgsync.Snapshot{Members: users(1, "u")}, block: make(chan struct{}), started: make(chan struct{}, 10)}
 	if err := sch.AddSource("@every 1s", testJob(source)); err != nil {
@@ -217,13 +218,13 @@ func TestSchedulerCronAndStop(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Stop did not return after the run ended")
 	}
-	if len(s.runs) == 0 || s.runs[0].Result != orgsync.RunApplied {
-		t.Errorf("runs %+v", s.runs)
+	if len(s.Runs) == 0 || s.Runs[0].Result != orgsync.RunApplied {
+		t.Errorf("runs %+v", s.Runs)
 	}
 }
 
 func TestSchedulerCancelStopsRuns(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	sch, _, _ := newTestScheduler(t, s, nil, time.Minute)
 	source := &fakeSource{block: make(chan struct{}), started: make(chan struct{}, 1)}
 	if err := sch.AddSource("@every 1h", testJob(source)); err != nil {
@@ -241,13 +242,13 @@ func TestSchedulerCancelStopsRuns(t *testing.T) {
 		t.Fatal("cancelling the scheduler's context did not end the run")
 	}
 	sch.Stop()
-	if len(s.runs) != 1 || s.runs[0].Result != orgsync.RunFailed {
-		t.Errorf("runs %+v", s.runs)
+	if len(s.Runs) != 1 || s.Runs[0].Result != orgsync.RunFailed {
+		t.Errorf("runs %+v", s.Runs)
 	}
 }
 
 func TestSchedulerAdd(t *testing.T) {
-	s := newMemStore(nil, nil)
+	s := reconcilertest.NewStore(nil, nil)
 	sch, _, _ := newTestScheduler(t, s, nil, 0)
 	if sch.timeout != DefaultRunTimeout {
 		t.Errorf("timeout %v", sch.timeout)
@@ -268,7 +269,7 @@ func TestSchedulerAdd(t *testing.T) {
 	sch.Start(context.Background())
 	defer sch.Stop()
 	sch.jobs["purge:acme"]()
-	if len(s.runs) != 1 || s.runs[0].Source != orgsync.OwnerPurge {
-		t.Errorf("purge runs %+v", s.runs)
+	if len(s.Runs) != 1 || s.Runs[0].Source != orgsync.OwnerPurge {
+		t.Errorf("purge runs %+v", s.Runs)
 	}
 }

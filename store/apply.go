@@ -10,9 +10,6 @@ import (
 	"github.com/orgsync/orgsync"
 )
 
-// chunk is how many keys one IN (...) lookup carries.
-const chunk = 500
-
 // applyBatch is how many changes of one action are applied, and their
 // events written, at a time.
 const applyBatch = 2000
@@ -31,9 +28,10 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		a := &applier{s: s, tx: tx, ctx: s.quiet(ctx), plan: p, out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
 			events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, created: map[string]bool{}, createdIn: map[memberPair]bool{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
+		a.c = s.on(a.ctx, tx)
 		a.now = s.Now()
 		a.nowArg = s.stamp(a.now)
-		if err := tx.Raw(`SELECT default_role FROM orgs WHERE id = ?`, p.Org).Scan(&a.defaultRole).Error; err != nil {
+		if _, err := a.c.row(`SELECT default_role FROM orgs WHERE id = ?`, []any{p.Org}, &a.defaultRole); err != nil {
 			return err
 		}
 		if a.defaultRole == "" {
@@ -72,6 +70,7 @@ type applier struct {
 	s           *Store
 	tx          *gorm.DB
 	ctx         context.Context
+	c           conn // statements in tx, under ctx
 	plan        orgsync.Plan
 	now         time.Time
 	nowArg      any // now as a statement argument (Store.stamp)
@@ -128,35 +127,5 @@ func (a *applier) actor() string {
 // lookup runs query (which ends in "IN") over keys in chunks and calls fn
 // for every row.
 func (a *applier) lookup(query string, args []any, keys []string, fn func(scan func(...any) error) error) error {
-	for start := 0; start < len(keys); start += chunk {
-		part := keys[start:min(start+chunk, len(keys))]
-		all := append(append([]any{}, args...), toAny(part)...)
-		q := query + " (" + placeholders(len(part)) + ")"
-		if a.s.dialect.postgres {
-			q = numbered(q)
-		}
-		rows, err := a.tx.Statement.ConnPool.QueryContext(a.ctx, q, all...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if err := fn(rows.Scan); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func toAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
+	return a.c.eachIn(query, args, keys, "", fn)
 }

@@ -23,20 +23,21 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 		if _, done := a.groupKeys[c.GroupKey]; done {
 			continue
 		}
-		var owner []string
-		if err := a.tx.Raw(`SELECT owner FROM org_groups WHERE org_id = ? AND display_name_fold = ?`,
-			a.plan.Org, orgsync.Fold(c.Group.DisplayName)).Scan(&owner).Error; err != nil {
+		var owner string
+		taken, err := a.c.row(`SELECT owner FROM org_groups WHERE org_id = ? AND display_name_fold = ?`,
+			[]any{a.plan.Org, orgsync.Fold(c.Group.DisplayName)}, &owner)
+		if err != nil {
 			return err
 		}
-		if len(owner) > 0 {
-			a.skip(c, fmt.Sprintf("group name is taken by a group owned by %q", orgsync.OwnerName(owner[0])))
+		if taken {
+			a.skip(c, fmt.Sprintf("group name is taken by a group owned by %q", orgsync.OwnerName(owner)))
 			continue
 		}
 		g := orgsync.Group{ID: newID(), Org: a.plan.Org, DisplayName: c.Group.DisplayName, ExternalID: c.GroupKey,
 			Owner: a.plan.Owner, Version: 1, CreatedAt: a.now, UpdatedAt: a.now}
 		a.groupKeys[c.GroupKey] = g.ID
 		row := []any{g.ID, g.Org, g.DisplayName, orgsync.Fold(g.DisplayName), g.ExternalID, g.Owner, g.Version, a.nowArg, a.nowArg}
-		if err := a.s.insert(a.ctx, a.tx, "org_groups", groupCols, [][]any{row}, ""); err != nil {
+		if err := a.c.insert("org_groups", groupCols, [][]any{row}, ""); err != nil {
 			return err
 		}
 		a.out.Counts[orgsync.ActionGroupCreate]++
@@ -91,17 +92,13 @@ type groupRow struct {
 }
 
 func (a *applier) loadGroup(id string) (*groupRow, error) {
-	var rows []struct {
-		ID, Owner, DisplayName string
-		Version                int64
-	}
-	if err := a.tx.Raw(`SELECT id, owner, display_name, version FROM org_groups WHERE org_id = ? AND id = ?`, a.plan.Org, id).Scan(&rows).Error; err != nil {
+	var g groupRow
+	found, err := a.c.row(`SELECT id, owner, display_name, version FROM org_groups WHERE org_id = ? AND id = ?`,
+		[]any{a.plan.Org, id}, &g.id, &g.owner, &g.name, &g.version)
+	if err != nil || !found {
 		return nil, err
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return &groupRow{id: rows[0].ID, owner: rows[0].Owner, name: rows[0].DisplayName, version: rows[0].Version}, nil
+	return &g, nil
 }
 
 func (a *applier) groupChanges(action orgsync.Action, cs []orgsync.Change) error {
@@ -136,22 +133,22 @@ func (a *applier) groupChanges(action orgsync.Action, cs []orgsync.Change) error
 				continue
 			}
 			var other int64
-			if err := a.tx.Raw(`SELECT COUNT(*) FROM org_groups WHERE org_id = ? AND display_name_fold = ? AND id <> ?`,
-				a.plan.Org, orgsync.Fold(c.Group.DisplayName), g.id).Scan(&other).Error; err != nil {
+			if _, err := a.c.row(`SELECT COUNT(*) FROM org_groups WHERE org_id = ? AND display_name_fold = ? AND id <> ?`,
+				[]any{a.plan.Org, orgsync.Fold(c.Group.DisplayName), g.id}, &other); err != nil {
 				return err
 			}
 			if other > 0 {
 				a.skip(c, "new group name is taken")
 				continue
 			}
-			if _, err := a.s.exec(a.ctx, a.tx, `UPDATE org_groups SET display_name = ?, display_name_fold = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+			if _, err := a.c.exec(`UPDATE org_groups SET display_name = ?, display_name_fold = ?, version = version + 1, updated_at = ? WHERE id = ?`,
 				c.Group.DisplayName, orgsync.Fold(c.Group.DisplayName), a.now, g.id); err != nil {
 				return err
 			}
 			a.out.Counts[action]++
 			a.event(orgsync.EventGroupUpdated, "", g.id, map[string]string{"display_name": g.name}, map[string]string{"display_name": c.Group.DisplayName})
 		case orgsync.ActionGroupDelete:
-			if _, err := a.s.exec(a.ctx, a.tx, `DELETE FROM org_groups WHERE id = ?`, g.id); err != nil {
+			if _, err := a.c.exec(`DELETE FROM org_groups WHERE id = ?`, g.id); err != nil {
 				return err
 			}
 			a.out.Counts[action]++
@@ -253,7 +250,7 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 		a.out.Counts[orgsync.ActionMemberAdd]++
 		a.event(orgsync.EventGroupMemberAdded, mid, gid, nil, membershipState{c.GroupName, c.UserName})
 	}
-	err := a.s.insert(a.ctx, a.tx, "group_members", []string{"group_id", "member_id", "org_id", "created_at"}, rows, "")
+	err := a.c.insert("group_members", []string{"group_id", "member_id", "org_id", "created_at"}, rows, "")
 	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
 		return fmt.Errorf("a member or group vanished: %w", orgsync.ErrConflict)
 	}
@@ -290,7 +287,7 @@ func (a *applier) memberRemove(cs []orgsync.Change) error {
 			a.skip(c, err.Error())
 			continue
 		}
-		n, err := a.s.exec(a.ctx, a.tx, `DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, gid, c.MemberID)
+		n, err := a.c.exec(`DELETE FROM group_members WHERE group_id = ? AND member_id = ?`, gid, c.MemberID)
 		if err != nil {
 			return err
 		}

@@ -81,15 +81,15 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		a.out.Provisioned = append(a.out.Provisioned, m.UserName)
 		a.event(orgsync.EventMemberCreated, m.ID, "", nil, m)
 	}
-	if err := a.s.insert(a.ctx, a.tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
+	if err := a.c.insert("members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
 		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at", "doc_sum"},
 		memberRows, ""); err != nil {
 		return err
 	}
-	if err := a.s.insert(a.ctx, a.tx, "member_docs", []string{"member_id", "doc"}, docRows, ""); err != nil {
+	if err := a.c.insert("member_docs", []string{"member_id", "doc"}, docRows, ""); err != nil {
 		return err
 	}
-	return a.s.insert(a.ctx, a.tx, "member_emails", emailCols, emailRows, "")
+	return a.c.insert("member_emails", emailCols, emailRows, "")
 }
 
 // errNUL is why a change carrying a NUL character is skipped: PostgreSQL
@@ -129,7 +129,8 @@ func (a *applier) loadMembers(cs []orgsync.Change) error {
 	}
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
-		rows, err := a.tx.Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND id IN ?`, a.plan.Org, part).Rows()
+		rows, err := a.c.query(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND id IN (`+placeholders(len(part))+`)`,
+			append([]any{a.plan.Org}, toAny(part)...)...)
 		if err != nil {
 			return err
 		}
@@ -137,7 +138,7 @@ func (a *applier) loadMembers(cs []orgsync.Change) error {
 		if err != nil {
 			return err
 		}
-		if err := a.s.attachEmails(a.ctx, a.tx, a.plan.Org, ms); err != nil {
+		if err := a.s.attachEmails(a.c, a.plan.Org, ms); err != nil {
 			return err
 		}
 		for i := range ms {
@@ -219,7 +220,8 @@ func (a *applier) saveMember(m *orgsync.Member) error {
 }
 
 func (s *Store) saveMember(ctx context.Context, tx *gorm.DB, m *orgsync.Member) error {
-	n, err := s.exec(ctx, tx, `UPDATE members SET user_name = ?, user_name_fold = ?, external_id = ?, email = ?, given_name = ?,
+	c := s.on(ctx, tx)
+	n, err := c.exec(`UPDATE members SET user_name = ?, user_name_fold = ?, external_id = ?, email = ?, given_name = ?,
 		family_name = ?, display_name = ?, role = ?, status = ?, owner = ?, setup_completed_at = ?, deprovisioned_at = ?,
 		deleted_at = ?, version = ?, updated_at = ? WHERE id = ?`,
 		m.UserName, orgsync.Fold(m.UserName), m.ExternalID, m.Email(), m.GivenName, m.FamilyName, m.DisplayName, m.Role,
@@ -231,20 +233,20 @@ func (s *Store) saveMember(ctx context.Context, tx *gorm.DB, m *orgsync.Member) 
 	if n == 0 {
 		return fmt.Errorf("member %q: %w", m.ID, orgsync.ErrNotFound)
 	}
-	if _, err := s.exec(ctx, tx, `DELETE FROM member_emails WHERE member_id = ?`, m.ID); err != nil {
+	if _, err := c.exec(`DELETE FROM member_emails WHERE member_id = ?`, m.ID); err != nil {
 		return err
 	}
-	return s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, m), "")
+	return c.insert("member_emails", emailCols, appendEmailRows(nil, m), "")
 }
 
 func (a *applier) nameTaken(m *orgsync.Member) (string, bool, error) {
-	var owner []string
-	err := a.tx.Raw(`SELECT owner FROM members WHERE org_id = ? AND user_name_fold = ? AND id <> ?`,
-		a.plan.Org, orgsync.Fold(m.UserName), m.ID).Scan(&owner).Error
-	if err != nil || len(owner) == 0 {
+	var owner string
+	taken, err := a.c.row(`SELECT owner FROM members WHERE org_id = ? AND user_name_fold = ? AND id <> ?`,
+		[]any{a.plan.Org, orgsync.Fold(m.UserName), m.ID}, &owner)
+	if err != nil || !taken {
 		return "", false, err
 	}
-	return owner[0], true, nil
+	return owner, true, nil
 }
 
 func (a *applier) adopt(c orgsync.Change, m *orgsync.Member) error {
@@ -342,7 +344,7 @@ func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
 
 // purge deletes m, which MayApply let the plan purge.
 func (a *applier) purge(_ orgsync.Change, m *orgsync.Member) error {
-	if _, err := a.s.exec(a.ctx, a.tx, `DELETE FROM members WHERE id = ?`, m.ID); err != nil {
+	if _, err := a.c.exec(`DELETE FROM members WHERE id = ?`, m.ID); err != nil {
 		return err
 	}
 	delete(a.members, m.ID)

@@ -21,10 +21,10 @@ func BenchmarkObserved100kDocs(b *testing.B) {
 	if _, err := s.Apply(context.Background(), bigPlan(100_000, 1_000)); err != nil {
 		b.Fatal(err)
 	}
-	if err := s.DB().Exec(`INSERT INTO member_docs (member_id, doc) SELECT id, ? FROM members`, benchDoc).Error; err != nil {
+	if err := s.DBForTest().Exec(`INSERT INTO member_docs (member_id, doc) SELECT id, ? FROM members`, benchDoc).Error; err != nil {
 		b.Fatal(err)
 	}
-	if err := s.DB().Exec(`UPDATE members SET doc_sum = ?`, orgsync.AttributesDigestOf([]byte(benchDoc))).Error; err != nil {
+	if err := s.DBForTest().Exec(`UPDATE members SET doc_sum = ?`, orgsync.AttributesDigestOf([]byte(benchDoc))).Error; err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()

@@ -3,7 +3,10 @@
 // an append-only event log of every membership change.
 //
 // It runs on gorm over SQLite (the embedded default, in WAL mode) or
-// PostgreSQL (for several replicas). Every write happens in a transaction
+// PostgreSQL (for several replicas). gorm owns the connections and the
+// transactions; every statement goes through the one helper layer of
+// sql.go, which writes placeholders for the dialect and keeps the pool's
+// statements prepared. Every write happens in a transaction
 // that also appends its events, so the feed never misses or invents a
 // change. Writes are serialised per database (an in-process lock and
 // BEGIN IMMEDIATE on SQLite, an advisory transaction lock on PostgreSQL),

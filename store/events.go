@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
-	"github.com/orgsync/orgsync"
 	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
 )
 
 // Events returns up to limit events with a sequence number above after,
@@ -22,7 +23,7 @@ func (s *Store) Events(ctx context.Context, org string, after int64, limit int) 
 		q, args = q+` AND org_id = ?`, append(args, org)
 	}
 	// Up to 10,000 rows: no goroutine per row (see quiet).
-	rows, err := s.db.WithContext(s.quiet(ctx)).Raw(q+` ORDER BY seq LIMIT ?`, append(args, limit)...).Rows()
+	rows, err := s.pool(s.quiet(ctx)).query(q+` ORDER BY seq LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: read events: %w", err)
 	}
@@ -91,7 +92,7 @@ func (s *Store) appendEvents(ctx context.Context, tx *gorm.DB, evs []eventRow) e
 	for _, e := range evs {
 		rows = append(rows, []any{now, e.org, e.actor, e.kind, e.memberID, e.groupID, jsonText(e.before), jsonText(e.after)})
 	}
-	return s.insert(ctx, tx, "events", []string{"time", "org_id", "actor", "kind", "member_id", "group_id", "before", "after"}, rows, "")
+	return s.on(ctx, tx).insert("events", []string{"time", "org_id", "actor", "kind", "member_id", "group_id", "before", "after"}, rows, "")
 }
 
 // stamp is t as a statement argument. SQLite keeps times as text in the

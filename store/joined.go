@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
-	"gorm.io/gorm"
 
 	"github.com/orgsync/orgsync"
 )
@@ -136,8 +134,8 @@ var observedJoined = joinSQL(observedFields...)
 
 // joinedMembers reads the org's members with their emails (Observed's
 // columns) from SQLite; errUnjoinable when a row cannot be split.
-func (s *Store) joinedMembers(ctx context.Context, tx *gorm.DB, org string, size int) ([]orgsync.Member, error) {
-	rows, err := tx.WithContext(ctx).Raw(`SELECT `+observedJoined+` FROM members NOT INDEXED WHERE org_id = ?`, org).Rows()
+func (s *Store) joinedMembers(c conn, org string, size int) ([]orgsync.Member, error) {
+	rows, err := c.query(`SELECT `+observedJoined+` FROM members NOT INDEXED WHERE org_id = ?`, org)
 	if err != nil {
 		return nil, err
 	}
@@ -167,8 +165,8 @@ func (s *Store) joinedMembers(ctx context.Context, tx *gorm.DB, org string, size
 	if err != nil {
 		return nil, err
 	}
-	rows, err = tx.WithContext(ctx).Raw(`SELECT `+joinSQL("member_id", "pos", "value", "type", "is_primary")+
-		` FROM member_emails NOT INDEXED WHERE org_id = ?`, org).Rows()
+	rows, err = c.query(`SELECT `+joinSQL("member_id", "pos", "value", "type", "is_primary")+
+		` FROM member_emails NOT INDEXED WHERE org_id = ?`, org)
 	if err != nil {
 		return nil, err
 	}
@@ -195,14 +193,14 @@ func (s *Store) joinedMembers(ctx context.Context, tx *gorm.DB, org string, size
 		return nil, err
 	}
 	if unsorted {
-		return out, s.sortEmails(ctx, tx, out)
+		return out, s.sortEmails(c, out)
 	}
 	return out, nil
 }
 
 // joinedMemberships calls add with each membership of the org's groups.
-func joinedMemberships(ctx context.Context, tx *gorm.DB, org string, add func(gid, mid string)) error {
-	rows, err := tx.WithContext(ctx).Raw(`SELECT `+joinSQL("group_id", "member_id")+` FROM group_members WHERE org_id = ?`, org).Rows()
+func joinedMemberships(c conn, org string, add func(gid, mid string)) error {
+	rows, err := c.query(`SELECT `+joinSQL("group_id", "member_id")+` FROM group_members WHERE org_id = ?`, org)
 	if err != nil {
 		return err
 	}

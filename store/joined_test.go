@@ -91,10 +91,10 @@ func columnwiseSnapshot(t *testing.T, s *Store) orgsync.Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.attachEmails(ctx, s.db, "acme", ms); err != nil {
+	if err := s.attachEmails(s.pool(ctx), "acme", ms); err != nil {
 		t.Fatal(err)
 	}
-	gs, err := s.groups(ctx, s.db.Set(columnwise, true), "acme", "")
+	gs, err := s.groups(s.pool(ctx), "acme", "", true)
 	if err != nil {
 		t.Fatal(err)
 	}

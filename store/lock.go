@@ -13,8 +13,9 @@ var localLocks sync.Map // name → *sync.Mutex, for SQLite (one process)
 
 // TryLock takes the lock named key without waiting. On PostgreSQL it is a
 // session advisory lock, so of several replicas only one holds it; on
-// SQLite, which one process owns, it is an in-process lock. ok is false
-// when another holder has it. release must be called once when ok.
+// SQLite, which one process owns, it is an in-process lock (run approval
+// takes it: cmd/orgsync's approver). ok is false when another holder has
+// it. release must be called once when ok.
 func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok bool, err error) {
 	if !s.dialect.postgres {
 		v, _ := localLocks.LoadOrStore(s.lockName(key), &sync.Mutex{})
@@ -30,28 +31,32 @@ func (s *Store) TryLock(ctx context.Context, key string) (release func(), ok boo
 	}
 	// A session lock lives on one connection: hold that connection until
 	// release.
-	conn, err := sqlDB.Conn(ctx)
+	c, err := sqlDB.Conn(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: lock %q: %w", key, err)
 	}
 	k := lockKey(key)
-	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock($1)`, k).Scan(&ok); err != nil {
-		conn.Close()
+	held := conn{ctx: ctx, pool: c, pg: true}
+	if _, err := held.row(`SELECT pg_try_advisory_lock(?)`, []any{k}, &ok); err != nil {
+		c.Close()
 		return nil, false, fmt.Errorf("store: lock %q: %w", key, err)
 	}
 	if !ok {
-		conn.Close()
+		c.Close()
 		return nil, false, nil
 	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			_, _ = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, k)
-			conn.Close()
+			held.ctx = context.Background()
+			_, _ = held.exec(`SELECT pg_advisory_unlock(?)`, k)
+			c.Close()
 		})
 	}, true, nil
 }
 
+// lockName makes key one store's: two stores of one process (tests) do not
+// share their locks.
 func (s *Store) lockName(key string) string {
 	sqlDB, _ := s.db.DB()
 	return fmt.Sprintf("%p/%s", sqlDB, key)
@@ -64,13 +69,13 @@ func (s *Store) lockName(key string) string {
 func (s *Store) Claim(ctx context.Context, key string, slot time.Time) (bool, error) {
 	var took bool
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		n, err := s.exec(ctx, tx, `INSERT INTO schedule_claims (job, slot, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		n, err := s.on(ctx, tx).exec(`INSERT INTO schedule_claims (job, slot, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			key, slot.UTC(), s.Now())
 		if err != nil {
 			return err
 		}
 		took = n == 1
-		_, err = s.exec(ctx, tx, `DELETE FROM schedule_claims WHERE job = ? AND slot < ?`, key, slot.UTC().Add(-7*24*time.Hour))
+		_, err = s.on(ctx, tx).exec(`DELETE FROM schedule_claims WHERE job = ? AND slot < ?`, key, slot.UTC().Add(-7*24*time.Hour))
 		return err
 	})
 	if err != nil {

@@ -90,7 +90,7 @@ func nullTime(t *time.Time) any {
 
 // attachEmails loads the emails of members (by one query for the org, or
 // by id when there are few), in their stored order.
-func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, members []orgsync.Member) error {
+func (s *Store) attachEmails(c conn, org string, members []orgsync.Member) error {
 	if len(members) == 0 {
 		return nil
 	}
@@ -105,13 +105,13 @@ func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, membe
 	// No ORDER BY: walking the primary key index costs more than putting
 	// the few emails of each member in place here.
 	if len(members) > 200 {
-		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, pos, value, type, is_primary FROM member_emails`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
+		rows, err = c.query(`SELECT member_id, pos, value, type, is_primary FROM member_emails`+s.dialect.scan()+` WHERE org_id = ?`, org)
 	} else {
-		ids := make([]string, 0, len(members))
+		ids := make([]any, 0, len(members))
 		for i := range members {
 			ids = append(ids, members[i].ID)
 		}
-		rows, err = db.WithContext(ctx).Raw(`SELECT member_id, pos, value, type, is_primary FROM member_emails WHERE member_id IN ?`, ids).Rows()
+		rows, err = c.query(`SELECT member_id, pos, value, type, is_primary FROM member_emails WHERE member_id IN (`+placeholders(len(ids))+`)`, ids...)
 	}
 	if err != nil {
 		return err
@@ -137,29 +137,30 @@ func (s *Store) attachEmails(ctx context.Context, db *gorm.DB, org string, membe
 		return err
 	}
 	if unsorted {
-		return s.sortEmails(ctx, db, members)
+		return s.sortEmails(c, members)
 	}
 	return nil
 }
 
 // sortEmails reloads, in order, the emails of members whose rows came back
 // out of position (rare: only members with several emails).
-func (s *Store) sortEmails(ctx context.Context, db *gorm.DB, members []orgsync.Member) error {
+func (s *Store) sortEmails(c conn, members []orgsync.Member) error {
 	for i := range members {
 		m := &members[i]
 		if len(m.Emails) < 2 {
 			continue
 		}
-		var es []struct {
-			Value, Type string
-			IsPrimary   bool
-		}
-		if err := db.WithContext(ctx).Raw(`SELECT value, type, is_primary FROM member_emails WHERE member_id = ? ORDER BY pos`, m.ID).Scan(&es).Error; err != nil {
-			return err
-		}
 		m.Emails = m.Emails[:0]
-		for _, e := range es {
-			m.Emails = append(m.Emails, orgsync.Email{Value: e.Value, Type: e.Type, Primary: e.IsPrimary})
+		err := c.each(`SELECT value, type, is_primary FROM member_emails WHERE member_id = ? ORDER BY pos`, []any{m.ID}, func(scan func(...any) error) error {
+			var e orgsync.Email
+			if err := scan(&e.Value, &e.Type, &e.Primary); err != nil {
+				return err
+			}
+			m.Emails = append(m.Emails, e)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -186,11 +187,12 @@ func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgs
 		q += ` AND status = ?`
 		args = append(args, string(f.Status))
 	}
+	c := s.pool(ctx)
 	var n int
-	if err := s.db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM members WHERE org_id = ?`, org).Scan(&n).Error; err != nil {
+	if _, err := c.row(`SELECT COUNT(*) FROM members WHERE org_id = ?`, []any{org}, &n); err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
-	rows, err := s.db.WithContext(ctx).Raw(q+` ORDER BY user_name_fold`, args...).Rows()
+	rows, err := c.query(q+` ORDER BY user_name_fold`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
@@ -198,16 +200,16 @@ func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgs
 	if err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
-	if err := s.attachEmails(ctx, s.db, org, members); err != nil {
+	if err := s.attachEmails(c, org, members); err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
-	if err := s.attachGroupNames(ctx, org, members); err != nil {
+	if err := s.attachGroupNames(c, org, members); err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
 	return members, nil
 }
 
-func (s *Store) attachGroupNames(ctx context.Context, org string, members []orgsync.Member) error {
+func (s *Store) attachGroupNames(c conn, org string, members []orgsync.Member) error {
 	if len(members) == 0 {
 		return nil
 	}
@@ -215,8 +217,8 @@ func (s *Store) attachGroupNames(ctx context.Context, org string, members []orgs
 	for i := range members {
 		idx[members[i].ID] = i
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT gm.member_id, g.display_name FROM group_members gm
-		JOIN org_groups g ON g.id = gm.group_id WHERE gm.org_id = ?`, org).Rows()
+	rows, err := c.query(`SELECT gm.member_id, g.display_name FROM group_members gm
+		JOIN org_groups g ON g.id = gm.group_id WHERE gm.org_id = ?`, org)
 	if err != nil {
 		return err
 	}
@@ -240,12 +242,12 @@ func (s *Store) attachGroupNames(ctx context.Context, org string, members []orgs
 // SCIM-deleted tombstones are found too; callers that must hide them check
 // DeletedAt. Unknown: ErrNotFound.
 func (s *Store) Member(ctx context.Context, org, idOrUserName string) (orgsync.Member, error) {
-	return s.member(ctx, s.db, org, idOrUserName)
+	return s.member(s.pool(ctx), org, idOrUserName)
 }
 
-func (s *Store) member(ctx context.Context, db *gorm.DB, org, key string) (orgsync.Member, error) {
-	rows, err := db.WithContext(ctx).Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND (id = ? OR user_name_fold = ?)`,
-		org, key, orgsync.Fold(key)).Rows()
+func (s *Store) member(c conn, org, key string) (orgsync.Member, error) {
+	rows, err := c.query(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND (id = ? OR user_name_fold = ?)`,
+		org, key, orgsync.Fold(key))
 	if err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", key, err)
 	}
@@ -263,7 +265,7 @@ func (s *Store) member(ctx context.Context, db *gorm.DB, org, key string) (orgsy
 		}
 	}
 	one := []orgsync.Member{m}
-	if err := s.attachEmails(ctx, db, org, one); err != nil {
+	if err := s.attachEmails(c, org, one); err != nil {
 		return orgsync.Member{}, err
 	}
 	return one[0], nil
@@ -277,7 +279,7 @@ func (s *Store) member(ctx context.Context, db *gorm.DB, org, key string) (orgsy
 func (s *Store) CompleteSetup(ctx context.Context, org, idOrUserName, actor string) (orgsync.Member, error) {
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		m, err := s.member(ctx, tx, org, idOrUserName)
+		m, err := s.member(s.on(ctx, tx), org, idOrUserName)
 		if err != nil {
 			return err
 		}
@@ -292,7 +294,7 @@ func (s *Store) CompleteSetup(ctx context.Context, org, idOrUserName, actor stri
 			return nil
 		}
 		m.Version, m.UpdatedAt = m.Version+1, now
-		if _, err := s.exec(ctx, tx, `UPDATE members SET status = ?, setup_completed_at = ?, version = ?, updated_at = ? WHERE id = ?`,
+		if _, err := s.on(ctx, tx).exec(`UPDATE members SET status = ?, setup_completed_at = ?, version = ?, updated_at = ? WHERE id = ?`,
 			string(m.Status), now, m.Version, now, m.ID); err != nil {
 			return err
 		}
@@ -306,7 +308,7 @@ func (s *Store) CompleteSetup(ctx context.Context, org, idOrUserName, actor stri
 // StatusCounts returns, per org, how many live (not SCIM-deleted) members
 // are in each status.
 func (s *Store) StatusCounts(ctx context.Context) (map[string]map[orgsync.Status]int, error) {
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT org_id, status, COUNT(*) FROM members WHERE deleted_at IS NULL GROUP BY org_id, status`).Rows()
+	rows, err := s.pool(ctx).query(`SELECT org_id, status, COUNT(*) FROM members WHERE deleted_at IS NULL GROUP BY org_id, status`)
 	if err != nil {
 		return nil, fmt.Errorf("store: count members: %w", err)
 	}
@@ -329,6 +331,13 @@ func (s *Store) StatusCounts(ctx context.Context) (map[string]map[orgsync.Status
 // Orgs lists the org IDs in the store.
 func (s *Store) Orgs(ctx context.Context) ([]string, error) {
 	var ids []string
-	err := s.db.WithContext(ctx).Raw(`SELECT id FROM orgs ORDER BY id`).Scan(&ids).Error
+	err := s.pool(ctx).each(`SELECT id FROM orgs ORDER BY id`, nil, func(scan func(...any) error) error {
+		var id string
+		if err := scan(&id); err != nil {
+			return err
+		}
+		ids = append(ids, id)
+		return nil
+	})
 	return ids, err
 }

@@ -67,8 +67,9 @@ func (d dialect) scan() string {
 }
 
 func execAll(tx *gorm.DB, stmts ...string) error {
+	c := dialect{}.on(tx.Statement.Context, tx) // DDL: no placeholders to translate
 	for _, s := range stmts {
-		if err := tx.Exec(s).Error; err != nil {
+		if _, err := c.exec(s); err != nil {
 			return fmt.Errorf("%s: %w", strings.SplitN(strings.TrimSpace(s), "(", 2)[0], err)
 		}
 	}
@@ -196,12 +197,12 @@ func migrateV3(tx *gorm.DB, _ dialect) error {
 // migrate brings the schema to target, one transaction per step.
 func migrate(ctx context.Context, db *gorm.DB, d dialect, target int, up Upgrade) error {
 	db = db.WithContext(ctx)
-	if err := db.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`).Error; err != nil {
+	if _, err := d.on(ctx, db).exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	var current int
-	if err := db.Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current).Error; err != nil {
+	if _, err := d.on(ctx, db).row(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`, nil, &current); err != nil {
 		return fmt.Errorf("store: read schema version: %w", err)
 	}
 	if current > SchemaVersion() {
@@ -225,22 +226,24 @@ func migrate(ctx context.Context, db *gorm.DB, d dialect, target int, up Upgrade
 		// write lock at BEGIN (BEGIN IMMEDIATE: _txlock in sqliteDSN) and
 		// waits up to the busy timeout for it.
 		err := db.Transaction(func(tx *gorm.DB) error {
+			c := d.on(ctx, tx)
 			if d.postgres {
-				if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, migrateLockKey).Error; err != nil {
+				if _, err := c.exec(`SELECT pg_advisory_xact_lock(?)`, migrateLockKey); err != nil {
 					return err
 				}
 			}
 			// current was read before the lock: another process may have
 			// applied this step since.
 			var done int
-			if err := tx.Raw(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&done).Error; err != nil || done > 0 {
+			if _, err := c.row(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, []any{m.version}, &done); err != nil || done > 0 {
 				return err
 			}
 			if err := m.up(tx, d); err != nil {
 				return err
 			}
-			return tx.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-				m.version, m.name, time.Now().UTC()).Error
+			_, err := c.exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, time.Now().UTC())
+			return err
 		})
 		if err != nil {
 			return fmt.Errorf("store: migrate to version %d (%s): %w", m.version, m.name, err)

@@ -30,12 +30,12 @@ func TestMigrateFromV1(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := time.Now().UTC()
-			if err := old.DB().Exec(`INSERT INTO members (id, org_id, user_name, user_name_fold, external_id, email, role, status, owner, version, created_at, updated_at)
+			if err := old.DBForTest().Exec(`INSERT INTO members (id, org_id, user_name, user_name_fold, external_id, email, role, status, owner, version, created_at, updated_at)
 				VALUES ('m1', 'acme', 'Alice@Example.org', 'alice@example.org', 'k1', 'Alice@Example.org', 'member', 'pending_setup', 'ldap', 1, ?, ?)`, now, now).Error; err != nil {
 				t.Fatalf("insert v1 member: %v", err)
 			}
 			var tables int
-			old.DB().Raw(`SELECT COUNT(*) FROM schema_migrations`).Scan(&tables)
+			old.DBForTest().Raw(`SELECT COUNT(*) FROM schema_migrations`).Scan(&tables)
 			if tables != 1 {
 				t.Fatalf("v1 database records %d migrations", tables)
 			}
@@ -54,7 +54,7 @@ func TestMigrateFromV1(t *testing.T) {
 				t.Fatalf("emails after upgrade = %+v", m.Emails)
 			}
 			var version int
-			s.DB().Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&version)
+			s.DBForTest().Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&version)
 			if version != store.SchemaVersion() {
 				t.Fatalf("schema version %d, want %d", version, store.SchemaVersion())
 			}
@@ -69,7 +69,7 @@ func TestRefusesNewerSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.DB().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', ?)`, time.Now())
+	s.DBForTest().Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', ?)`, time.Now())
 	s.Close()
 	if _, err := store.Open(ctx, cfg, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Fatalf("Open of a newer schema = %v", err)
@@ -145,7 +145,7 @@ func TestMigrateConcurrentOpens(t *testing.T) {
 					t.Fatal(err)
 				}
 				var got struct{ Steps, Version int }
-				err = s.DB().Raw(`SELECT COUNT(*) AS steps, MAX(version) AS version FROM schema_migrations`).Scan(&got).Error
+				err = s.DBForTest().Raw(`SELECT COUNT(*) AS steps, MAX(version) AS version FROM schema_migrations`).Scan(&got).Error
 				s.Close()
 				if err != nil {
 					t.Fatal(err)
@@ -193,7 +193,7 @@ func TestOpenWithUpgrade(t *testing.T) {
 				t.Fatal(err)
 			}
 			var v int
-			s.DB().Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&v)
+			s.DBForTest().Raw(`SELECT MAX(version) FROM schema_migrations`).Scan(&v)
 			s.Close()
 			if v != 1 {
 				t.Fatalf("a refused open changed the schema to version %d", v)

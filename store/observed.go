@@ -19,20 +19,21 @@ func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, err
 	err := s.readTx(qctx, func(tx *gorm.DB) error {
 		// Sized up front: growing a slice of 100k members by appending
 		// cost as much as reading them.
+		c := s.on(qctx, tx)
 		var n int
-		if err := tx.Raw(`SELECT COUNT(*) FROM members WHERE org_id = ?`, org).Scan(&n).Error; err != nil {
+		if _, err := c.row(`SELECT COUNT(*) FROM members WHERE org_id = ?`, []any{org}, &n); err != nil {
 			return err
 		}
 		var err error
-		if snap.Members, err = s.orgMembers(qctx, tx, org, n); err != nil {
+		if snap.Members, err = s.orgMembers(c, org, n); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		snap.Groups, err = s.groups(qctx, tx, org, "")
+		snap.Groups, err = s.groups(c, org, "", false)
 		if errors.Is(err, errUnjoinable) {
-			snap.Groups, err = s.groups(qctx, tx.Set(columnwise, true), org, "")
+			snap.Groups, err = s.groups(c, org, "", true)
 		}
 		if err != nil {
 			return err
@@ -45,20 +46,17 @@ func (s *Store) Observed(ctx context.Context, org string) (orgsync.Snapshot, err
 	return snap, nil
 }
 
-// columnwise, set on a gorm session, turns off the joined reads of SQLite.
-const columnwise = "orgsync:columnwise"
-
 // orgMembers reads every member of the org, with emails, in Observed's
 // columns.
-func (s *Store) orgMembers(ctx context.Context, tx *gorm.DB, org string, size int) ([]orgsync.Member, error) {
+func (s *Store) orgMembers(c conn, org string, size int) ([]orgsync.Member, error) {
 	if !s.dialect.postgres {
-		ms, err := s.joinedMembers(ctx, tx, org, size)
+		ms, err := s.joinedMembers(c, org, size)
 		if !errors.Is(err, errUnjoinable) {
 			return ms, err
 		}
 		s.log.Warn().Str("org", org).Msg("a member row did not split into its fields; reading the org column by column")
 	}
-	rows, err := tx.WithContext(ctx).Raw(`SELECT `+observedCols+` FROM members`+s.dialect.scan()+` WHERE org_id = ?`, org).Rows()
+	rows, err := c.query(`SELECT `+observedCols+` FROM members`+s.dialect.scan()+` WHERE org_id = ?`, org)
 	if err != nil {
 		return nil, err
 	}
@@ -66,18 +64,19 @@ func (s *Store) orgMembers(ctx context.Context, tx *gorm.DB, org string, size in
 	if err != nil {
 		return nil, err
 	}
-	return ms, s.attachEmails(ctx, tx, org, ms)
+	return ms, s.attachEmails(c, org, ms)
 }
 
 // groups reads the org's groups (one group when id is set) with member IDs.
-func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgsync.Group, error) {
+// columnwise turns off the joined reads of SQLite.
+func (s *Store) groups(c conn, org, id string, columnwise bool) ([]orgsync.Group, error) {
 	q := `SELECT id, org_id, display_name, external_id, owner, version, created_at, updated_at FROM org_groups WHERE org_id = ?`
 	args := []any{org}
 	if id != "" {
 		q += ` AND id = ?`
 		args = append(args, id)
 	}
-	rows, err := db.WithContext(ctx).Raw(q+` ORDER BY id`, args...).Rows()
+	rows, err := c.query(q+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,8 +104,8 @@ func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgs
 			groups[i].Members = append(groups[i].Members, mid)
 		}
 	}
-	if _, off := db.Get(columnwise); id == "" && !s.dialect.postgres && !off {
-		return groups, joinedMemberships(ctx, db, org, add)
+	if id == "" && !s.dialect.postgres && !columnwise {
+		return groups, joinedMemberships(c, org, add)
 	}
 	mq := `SELECT group_id, member_id FROM group_members WHERE org_id = ?`
 	margs := []any{org}
@@ -114,7 +113,7 @@ func (s *Store) groups(ctx context.Context, db *gorm.DB, org, id string) ([]orgs
 		mq += ` AND group_id = ?`
 		margs = append(margs, id)
 	}
-	mrows, err := db.WithContext(ctx).Raw(mq, margs...).Rows()
+	mrows, err := c.query(mq, margs...)
 	if err != nil {
 		return nil, err
 	}

@@ -35,22 +35,35 @@ func (s *Store) Owners(ctx context.Context, org string) ([]OwnerCount, error) {
 	if org != "" {
 		where, args = " WHERE org_id = ?", []any{org}
 	}
-	var members []struct {
-		OrgID, Owner           string
-		MemberCount, LiveCount int
+	type count struct {
+		OrgID, Owner string
+		N, Live      int
 	}
-	if err := s.db.WithContext(ctx).Raw(`SELECT org_id, owner, COUNT(*) AS member_count,
+	db := s.pool(ctx)
+	var members []count
+	if err := db.each(`SELECT org_id, owner, COUNT(*) AS member_count,
 		SUM(CASE WHEN status <> ? AND deleted_at IS NULL THEN 1 ELSE 0 END) AS live_count
-		FROM members`+where+` GROUP BY org_id, owner`, append([]any{string(orgsync.StatusDeprovisioned)}, args...)...).
-		Scan(&members).Error; err != nil {
+		FROM members`+where+` GROUP BY org_id, owner`, append([]any{string(orgsync.StatusDeprovisioned)}, args...),
+		func(scan func(...any) error) error {
+			var r count
+			if err := scan(&r.OrgID, &r.Owner, &r.N, &r.Live); err != nil {
+				return err
+			}
+			members = append(members, r)
+			return nil
+		}); err != nil {
 		return nil, fmt.Errorf("store: count members by owner: %w", err)
 	}
-	var groups []struct {
-		OrgID, Owner string
-		GroupCount   int
-	}
-	if err := s.db.WithContext(ctx).Raw(`SELECT org_id, owner, COUNT(*) AS group_count FROM org_groups`+where+` GROUP BY org_id, owner`, args...).
-		Scan(&groups).Error; err != nil {
+	var groups []count
+	if err := db.each(`SELECT org_id, owner, COUNT(*) AS group_count FROM org_groups`+where+` GROUP BY org_id, owner`, args,
+		func(scan func(...any) error) error {
+			var r count
+			if err := scan(&r.OrgID, &r.Owner, &r.N); err != nil {
+				return err
+			}
+			groups = append(groups, r)
+			return nil
+		}); err != nil {
 		return nil, fmt.Errorf("store: count groups by owner: %w", err)
 	}
 	type key struct{ org, owner string }
@@ -67,10 +80,10 @@ func (s *Store) Owners(ctx context.Context, org string) ([]OwnerCount, error) {
 	}
 	for _, m := range members {
 		c := get(m.OrgID, m.Owner)
-		c.Members, c.Live = m.MemberCount, m.LiveCount
+		c.Members, c.Live = m.N, m.Live
 	}
 	for _, g := range groups {
-		get(g.OrgID, g.Owner).Groups = g.GroupCount
+		get(g.OrgID, g.Owner).Groups = g.N
 	}
 	for _, c := range byKey {
 		out = append(out, *c)
@@ -110,7 +123,7 @@ func (s *Store) RenameOwner(ctx context.Context, org, from, to, actor string, me
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		count := func(table, owner string) (int, error) {
 			var n int
-			err := tx.Raw(`SELECT COUNT(*) FROM `+table+` WHERE org_id = ? AND owner = ?`, org, owner).Scan(&n).Error
+			_, err := s.in(tx).row(`SELECT COUNT(*) FROM `+table+` WHERE org_id = ? AND owner = ?`, []any{org, owner}, &n)
 			return n, err
 		}
 		fromMembers, err := count("members", from)
@@ -139,8 +152,8 @@ func (s *Store) RenameOwner(ctx context.Context, org, from, to, actor string, me
 			}
 			for _, table := range []string{"members", "org_groups"} {
 				var clash int
-				if err := tx.Raw(`SELECT COUNT(*) FROM `+table+` a JOIN `+table+` b ON b.org_id = a.org_id AND b.external_id = a.external_id
-					WHERE a.org_id = ? AND a.owner = ? AND b.owner = ? AND a.external_id <> ''`, org, from, to).Scan(&clash).Error; err != nil {
+				if _, err := s.in(tx).row(`SELECT COUNT(*) FROM `+table+` a JOIN `+table+` b ON b.org_id = a.org_id AND b.external_id = a.external_id
+					WHERE a.org_id = ? AND a.owner = ? AND b.owner = ? AND a.external_id <> ''`, []any{org, from, to}, &clash); err != nil {
 					return err
 				}
 				if clash > 0 {
@@ -151,8 +164,8 @@ func (s *Store) RenameOwner(ctx context.Context, org, from, to, actor string, me
 		}
 		now := s.Now()
 		for _, table := range []string{"members", "org_groups"} {
-			if err := tx.Exec(`UPDATE `+table+` SET owner = ?, version = version + 1, updated_at = ? WHERE org_id = ? AND owner = ?`,
-				to, now, org, from).Error; err != nil {
+			if _, err := s.in(tx).exec(`UPDATE `+table+` SET owner = ?, version = version + 1, updated_at = ? WHERE org_id = ? AND owner = ?`,
+				to, now, org, from); err != nil {
 				return err
 			}
 		}

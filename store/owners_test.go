@@ -142,7 +142,7 @@ func TestOwnersAndRenameOwner(t *testing.T) {
 			t.Errorf("rename onto an owner with members: %v", err)
 		}
 		provision(t, s, "acme", "clash", "e@example.org")
-		if err := s.DB().Exec(`UPDATE members SET external_id = 'key-c@example.org' WHERE user_name = 'e@example.org'`).Error; err != nil {
+		if err := s.DBForTest().Exec(`UPDATE members SET external_id = 'key-c@example.org' WHERE user_name = 'e@example.org'`).Error; err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.RenameOwner(ctx, "acme", "clash", "new-ldap", "cli", true); !errors.Is(err, orgsync.ErrConflict) {

@@ -18,8 +18,8 @@ func (s *Store) MemberWithGroups(ctx context.Context, org, idOrUserName string) 
 	if err != nil {
 		return m, err
 	}
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT g.display_name FROM group_members gm
-		JOIN org_groups g ON g.id = gm.group_id WHERE gm.org_id = ? AND gm.member_id = ?`, org, m.ID).Rows()
+	rows, err := s.pool(ctx).query(`SELECT g.display_name FROM group_members gm
+		JOIN org_groups g ON g.id = gm.group_id WHERE gm.org_id = ? AND gm.member_id = ?`, org, m.ID)
 	if err != nil {
 		return m, fmt.Errorf("store: groups of member %q: %w", m.ID, err)
 	}
@@ -47,22 +47,23 @@ func (s *Store) TailStart(ctx context.Context, org string, n int) (int64, error)
 	if org != "" {
 		q, args = q+` WHERE org_id = ?`, append(args, org)
 	}
-	var seqs []int64
-	if err := s.db.WithContext(ctx).Raw(q+` ORDER BY seq DESC LIMIT 1 OFFSET ?`, append(args, n-1)...).Scan(&seqs).Error; err != nil {
+	var seq int64
+	found, err := s.pool(ctx).row(q+` ORDER BY seq DESC LIMIT 1 OFFSET ?`, append(args, n-1), &seq)
+	if err != nil {
 		return 0, fmt.Errorf("store: tail start: %w", err)
 	}
-	if len(seqs) == 0 {
+	if !found {
 		return 0, nil
 	}
-	return seqs[0] - 1, nil
+	return seq - 1, nil
 }
 
 // LastSuccess is, per source, when its last applied run finished.
 func (s *Store) LastSuccess(ctx context.Context) (map[string]time.Time, error) {
 	// The newest applied run of each source, by id: MAX(finished_at) would
 	// lose the column's type on SQLite.
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT source, finished_at FROM runs
-		WHERE id IN (SELECT MAX(id) FROM runs WHERE result = ? GROUP BY source)`, string(orgsync.RunApplied)).Rows()
+	rows, err := s.pool(ctx).query(`SELECT source, finished_at FROM runs
+		WHERE id IN (SELECT MAX(id) FROM runs WHERE result = ? GROUP BY source)`, string(orgsync.RunApplied))
 	if err != nil {
 		return nil, fmt.Errorf("store: last successful runs: %w", err)
 	}
@@ -89,19 +90,17 @@ type Pruned struct{ Runs, Events int64 }
 func (s *Store) Prune(ctx context.Context, runsBefore, eventsBefore time.Time) (Pruned, error) {
 	var p Pruned
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		c := s.in(tx)
+		var err error
 		if !runsBefore.IsZero() {
-			r := tx.Exec(`DELETE FROM runs WHERE finished_at < ?`, runsBefore.UTC())
-			if r.Error != nil {
-				return r.Error
+			if p.Runs, err = c.exec(`DELETE FROM runs WHERE finished_at < ?`, runsBefore.UTC()); err != nil {
+				return err
 			}
-			p.Runs = r.RowsAffected
 		}
 		if !eventsBefore.IsZero() {
-			r := tx.Exec(`DELETE FROM events WHERE time < ?`, eventsBefore.UTC())
-			if r.Error != nil {
-				return r.Error
+			if p.Events, err = c.exec(`DELETE FROM events WHERE time < ?`, eventsBefore.UTC()); err != nil {
+				return err
 			}
-			p.Events = r.RowsAffected
 		}
 		return nil
 	})

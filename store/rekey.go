@@ -21,7 +21,7 @@ func (s *Store) RekeyMember(ctx context.Context, org, id, owner, newKey string) 
 	}
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		m, err := s.member(ctx, tx, org, id)
+		m, err := s.member(s.on(ctx, tx), org, id)
 		if err != nil {
 			return err
 		}
@@ -33,14 +33,15 @@ func (s *Store) RekeyMember(ctx context.Context, org, id, owner, newKey string) 
 			return nil
 		}
 		var taken int
-		if err := tx.Raw(`SELECT COUNT(*) FROM members WHERE org_id = ? AND owner = ? AND external_id = ?`, org, owner, newKey).Scan(&taken).Error; err != nil {
+		c := s.in(tx)
+		if _, err := c.row(`SELECT COUNT(*) FROM members WHERE org_id = ? AND owner = ? AND external_id = ?`, []any{org, owner, newKey}, &taken); err != nil {
 			return err
 		}
 		if taken > 0 {
 			return fmt.Errorf("another member of %q already has the key %q: %w", owner, newKey, orgsync.ErrConflict)
 		}
-		if err := tx.Exec(`UPDATE members SET external_id = ?, version = version + 1, updated_at = ? WHERE id = ?`,
-			newKey, s.Now(), m.ID).Error; err != nil {
+		if _, err := c.exec(`UPDATE members SET external_id = ?, version = version + 1, updated_at = ? WHERE id = ?`,
+			newKey, s.Now(), m.ID); err != nil {
 			return err
 		}
 		before := m.ExternalID
@@ -72,8 +73,8 @@ func (a *applier) rekey(c orgsync.Change, m *orgsync.Member) error {
 		return nil
 	}
 	var taken int
-	if err := a.tx.Raw(`SELECT COUNT(*) FROM members WHERE org_id = ? AND owner = ? AND external_id = ?`,
-		a.plan.Org, a.plan.Owner, c.MemberKey).Scan(&taken).Error; err != nil {
+	if _, err := a.c.row(`SELECT COUNT(*) FROM members WHERE org_id = ? AND owner = ? AND external_id = ?`,
+		[]any{a.plan.Org, a.plan.Owner, c.MemberKey}, &taken); err != nil {
 		return err
 	}
 	if taken > 0 {

@@ -27,13 +27,16 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		args := []any{r.Org, r.Source, r.StartedAt.UTC(), r.FinishedAt.UTC(), string(r.Result), r.Guard.Blocked, r.Guard.Reason,
 			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, digestColumn(r.Digest), r.Approves, r.Actor, r.Target}
+		c := s.in(tx)
 		if s.dialect.postgres {
-			return tx.Raw(q+` RETURNING id`, args...).Scan(&id).Error
-		}
-		if err := tx.Exec(q, args...).Error; err != nil {
+			_, err := c.row(q+` RETURNING id`, args, &id)
 			return err
 		}
-		return tx.Raw(`SELECT last_insert_rowid()`).Scan(&id).Error
+		if _, err := c.exec(q, args...); err != nil {
+			return err
+		}
+		_, err := c.row(`SELECT last_insert_rowid()`, nil, &id)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: record run: %w", err)
@@ -83,7 +86,7 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	if f.Source != "" {
 		q, args = q+where+`source = ?`, append(args, f.Source)
 	}
-	rows, err := s.db.WithContext(ctx).Raw(q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...).Rows()
+	rows, err := s.pool(ctx).query(q+` ORDER BY id DESC LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list runs: %w", err)
 	}

@@ -44,12 +44,10 @@ func scanDigest(s string) *orgsync.Digest {
 // when none did (an approval a guard still refused, or that failed, does
 // not count: it may be tried again).
 func (s *Store) ApprovalOf(ctx context.Context, id int64) (int64, error) {
-	var ids []int64
-	if err := s.db.WithContext(ctx).Raw(`SELECT id FROM runs WHERE approves = ? AND result = ? ORDER BY id LIMIT 1`, id, string(orgsync.RunApplied)).Scan(&ids).Error; err != nil {
+	var approval int64
+	if _, err := s.pool(ctx).row(`SELECT id FROM runs WHERE approves = ? AND result = ? ORDER BY id LIMIT 1`,
+		[]any{id, string(orgsync.RunApplied)}, &approval); err != nil {
 		return 0, fmt.Errorf("store: approval of run %d: %w", id, err)
 	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	return ids[0], nil
+	return approval, nil
 }

@@ -37,7 +37,7 @@ func checkVersion(kind, id string, current, want int64) error {
 // SCIMMember returns a live SCIM-owned member by ID. Unknown, deleted or
 // owned by someone else: ErrNotFound.
 func (s *Store) SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error) {
-	rows, err := s.query(ctx, `SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.pool(ctx).query(`SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
 	}
@@ -66,7 +66,7 @@ func (s *Store) readEmails(ctx context.Context, members []orgsync.Member) error 
 		idx[members[i].ID] = i
 		ids[i] = members[i].ID
 	}
-	rows, err := s.query(ctx, `SELECT member_id, value, type, is_primary FROM member_emails WHERE member_id IN (`+placeholders(len(ids))+`) ORDER BY member_id, pos`, ids...)
+	rows, err := s.pool(ctx).query(`SELECT member_id, value, type, is_primary FROM member_emails WHERE member_id IN (`+placeholders(len(ids))+`) ORDER BY member_id, pos`, ids...)
 	if err != nil {
 		return err
 	}
@@ -111,7 +111,7 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 		if q.Filter != nil {
 			order = "m.id"
 		}
-		rows, err := s.query(ctx, `SELECT `+memberColsM+`, `+docOf+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
+		rows, err := s.pool(ctx).query(`SELECT `+memberColsM+`, `+docOf+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
 			` ORDER BY `+order+` LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY `+order+`, e.pos`,
 			append(args, q.Count, start-1)...)
 		if err != nil {
@@ -179,7 +179,7 @@ func (s *Store) total(ctx context.Context, q orgsync.Query, start, got int, from
 		return got, nil
 	}
 	var n int
-	rows, err := s.query(ctx, `SELECT COUNT(*)`+from, args...)
+	rows, err := s.pool(ctx).query(`SELECT COUNT(*)`+from, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -88,7 +88,7 @@ func sameDoc(a, b json.RawMessage) bool {
 
 // writeDoc sets the document of member id and its digest.
 func (s *Store) writeDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) error {
-	if _, err := s.exec(ctx, tx, `UPDATE members SET doc_sum = ? WHERE id = ?`, orgsync.AttributesDigestOf(doc), id); err != nil {
+	if _, err := s.on(ctx, tx).exec(`UPDATE members SET doc_sum = ? WHERE id = ?`, orgsync.AttributesDigestOf(doc), id); err != nil {
 		return err
 	}
 	return s.putDoc(ctx, tx, id, doc)
@@ -97,13 +97,13 @@ func (s *Store) writeDoc(ctx context.Context, tx *gorm.DB, id string, doc json.R
 // putDoc replaces the member_docs row of member id (none for an empty
 // document).
 func (s *Store) putDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) error {
-	if _, err := s.exec(ctx, tx, `DELETE FROM member_docs WHERE member_id = ?`, id); err != nil {
+	if _, err := s.on(ctx, tx).exec(`DELETE FROM member_docs WHERE member_id = ?`, id); err != nil {
 		return err
 	}
 	if len(doc) == 0 {
 		return nil
 	}
-	_, err := s.exec(ctx, tx, `INSERT INTO member_docs (member_id, doc) VALUES (?, `+s.dialect.docParam()+`)`, id, string(doc))
+	_, err := s.on(ctx, tx).exec(`INSERT INTO member_docs (member_id, doc) VALUES (?, `+s.dialect.docParam()+`)`, id, string(doc))
 	return err
 }
 
@@ -111,7 +111,7 @@ func (s *Store) putDoc(ctx context.Context, tx *gorm.DB, id string, doc json.Raw
 // already holds it, and reports whether it changed.
 func (s *Store) updateDoc(ctx context.Context, tx *gorm.DB, id string, doc json.RawMessage) (bool, error) {
 	sum := orgsync.AttributesDigestOf(doc)
-	n, err := s.exec(ctx, tx, `UPDATE members SET doc_sum = ? WHERE id = ? AND doc_sum <> ?`, sum, id, sum)
+	n, err := s.on(ctx, tx).exec(`UPDATE members SET doc_sum = ? WHERE id = ? AND doc_sum <> ?`, sum, id, sum)
 	if err != nil || n == 0 {
 		return false, err
 	}

@@ -35,7 +35,7 @@ func scanGroups(rows *sql.Rows) ([]orgsync.Group, error) {
 // the map describes each of them (ID, UserName, DisplayName, Status).
 // Unknown or owned by someone else: ErrNotFound.
 func (s *Store) SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error) {
-	rows, err := s.query(ctx, groupSelect+` WHERE g.org_id = ? AND g.id = ? AND g.owner = ?`, org, id, scimOwner)
+	rows, err := s.pool(ctx).query(groupSelect+` WHERE g.org_id = ? AND g.id = ? AND g.owner = ?`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Group{}, nil, fmt.Errorf("store: group %q: %w", id, err)
 	}
@@ -75,7 +75,7 @@ func (s *Store) SCIMGroups(ctx context.Context, org string, q orgsync.Query, mem
 		briefs map[string]orgsync.Member
 	)
 	if q.Count > 0 {
-		rows, err := s.query(ctx, groupFields+from+` ORDER BY g.display_name_fold LIMIT ? OFFSET ?`, append(args, q.Count, start-1)...)
+		rows, err := s.pool(ctx).query(groupFields+from+` ORDER BY g.display_name_fold LIMIT ? OFFSET ?`, append(args, q.Count, start-1)...)
 		if err != nil {
 			return nil, nil, 0, fmt.Errorf("store: list groups: %w", err)
 		}
@@ -110,7 +110,7 @@ func (s *Store) SCIMGroupsMembers(ctx context.Context, org string, groupIDs []st
 		return out, nil
 	}
 	ids := toAny(groupIDs)
-	rows, err := s.query(ctx, `SELECT g.id, COUNT(m.id) FROM org_groups g
+	rows, err := s.pool(ctx).query(`SELECT g.id, COUNT(m.id) FROM org_groups g
 		LEFT JOIN group_members gm ON gm.group_id = g.id
 		LEFT JOIN members m ON m.id = gm.member_id AND m.owner = ? AND m.deleted_at IS NULL
 		WHERE g.id IN (`+placeholders(len(ids))+`) AND g.org_id = ? AND g.owner = ?
@@ -179,7 +179,7 @@ func (s *Store) attachGroupMembers(ctx context.Context, groups []orgsync.Group) 
 		idx[groups[i].ID] = i
 		ids = append(ids, groups[i].ID)
 	}
-	rows, err := s.query(ctx, `SELECT gm.group_id, m.id, m.user_name, m.display_name, m.status FROM group_members gm
+	rows, err := s.pool(ctx).query(`SELECT gm.group_id, m.id, m.user_name, m.display_name, m.status FROM group_members gm
 		JOIN members m ON m.id = gm.member_id
 		WHERE gm.group_id IN (`+placeholders(len(ids))+`) AND m.owner = ? AND m.deleted_at IS NULL
 		ORDER BY gm.group_id, m.user_name_fold`, append(ids, scimOwner)...)
@@ -203,7 +203,7 @@ func (s *Store) attachGroupMembers(ctx context.Context, groups []orgsync.Group) 
 }
 
 func (s *Store) loadSCIMGroup(ctx context.Context, tx *gorm.DB, org, id string) (orgsync.Group, error) {
-	rows, err := s.txQuery(ctx, tx, groupSelect+` WHERE g.org_id = ? AND g.id = ? AND g.owner = ?`, org, id, scimOwner)
+	rows, err := s.on(ctx, tx).query(groupSelect+` WHERE g.org_id = ? AND g.id = ? AND g.owner = ?`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Group{}, err
 	}
@@ -223,7 +223,7 @@ func (s *Store) groupNameFree(ctx context.Context, tx *gorm.DB, org, name, excep
 	if strings.TrimSpace(name) == "" {
 		return fmt.Errorf("displayName is required: %w", orgsync.ErrInvalid)
 	}
-	rows, err := s.txQuery(ctx, tx, `SELECT owner FROM org_groups WHERE org_id = ? AND display_name_fold = ? AND id <> ?`,
+	rows, err := s.on(ctx, tx).query(`SELECT owner FROM org_groups WHERE org_id = ? AND display_name_fold = ? AND id <> ?`,
 		org, orgsync.Fold(name), except)
 	if err != nil {
 		return err
@@ -254,7 +254,7 @@ func (s *Store) SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group
 		now := s.Now()
 		out = orgsync.Group{ID: newID(), Org: org, DisplayName: g.DisplayName, ExternalID: g.ExternalID, Owner: scimOwner,
 			Version: 1, CreatedAt: now, UpdatedAt: now}
-		if err := s.insert(ctx, tx, "org_groups", groupCols, [][]any{{out.ID, org, out.DisplayName, orgsync.Fold(out.DisplayName),
+		if err := s.on(ctx, tx).insert("org_groups", groupCols, [][]any{{out.ID, org, out.DisplayName, orgsync.Fold(out.DisplayName),
 			out.ExternalID, out.Owner, out.Version, now, now}}, ""); err != nil {
 			return translate(err)
 		}
@@ -319,7 +319,7 @@ func (s *Store) SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion i
 		}
 		now := s.Now()
 		out.Version, out.UpdatedAt = g.Version+1, now
-		if _, err := s.exec(ctx, tx, `UPDATE org_groups SET display_name = ?, display_name_fold = ?, external_id = ?, version = ?, updated_at = ? WHERE id = ?`,
+		if _, err := s.on(ctx, tx).exec(`UPDATE org_groups SET display_name = ?, display_name_fold = ?, external_id = ?, version = ?, updated_at = ? WHERE id = ?`,
 			out.DisplayName, orgsync.Fold(out.DisplayName), out.ExternalID, out.Version, now, id); err != nil {
 			return translate(err)
 		}
@@ -342,10 +342,10 @@ func (s *Store) SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion i
 		if err := checkVersion("group", id, g.Version, ifVersion); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `DELETE FROM group_members WHERE group_id = ?`, id); err != nil {
+		if _, err := s.on(ctx, tx).exec(`DELETE FROM group_members WHERE group_id = ?`, id); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `DELETE FROM org_groups WHERE id = ?`, id); err != nil {
+		if _, err := s.on(ctx, tx).exec(`DELETE FROM org_groups WHERE id = ?`, id); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, []eventRow{{org: org, actor: scimOwner, kind: orgsync.EventGroupDeleted, groupID: id,

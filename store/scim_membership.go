@@ -61,7 +61,7 @@ func (m *membership) add(ids []string) (int, error) {
 		return 0, nil
 	}
 	names := make(map[string]string, len(ids))
-	if err := m.s.eachIn(m.ctx, m.tx, `SELECT id, user_name FROM members WHERE org_id = ? AND owner = ? AND deleted_at IS NULL AND id IN`,
+	if err := m.s.on(m.ctx, m.tx).eachIn(`SELECT id, user_name FROM members WHERE org_id = ? AND owner = ? AND deleted_at IS NULL AND id IN`,
 		[]any{m.g.Org, scimOwner}, ids, "", func(scan func(...any) error) error {
 			var id, name string
 			if err := scan(&id, &name); err != nil {
@@ -78,7 +78,7 @@ func (m *membership) add(ids []string) (int, error) {
 		}
 	}
 	have := map[string]bool{}
-	if err := m.s.eachIn(m.ctx, m.tx, `SELECT member_id FROM group_members WHERE group_id = ? AND member_id IN`,
+	if err := m.s.on(m.ctx, m.tx).eachIn(`SELECT member_id FROM group_members WHERE group_id = ? AND member_id IN`,
 		[]any{m.g.ID}, ids, "", func(scan func(...any) error) error {
 			var id string
 			if err := scan(&id); err != nil {
@@ -98,7 +98,7 @@ func (m *membership) add(ids []string) (int, error) {
 		rows = append(rows, []any{m.g.ID, id, m.g.Org, now})
 		m.event(orgsync.EventGroupMemberAdded, id, names[id])
 	}
-	if err := m.s.insert(m.ctx, m.tx, "group_members", []string{"group_id", "member_id", "org_id", "created_at"}, rows,
+	if err := m.s.on(m.ctx, m.tx).insert("group_members", []string{"group_id", "member_id", "org_id", "created_at"}, rows,
 		" ON CONFLICT DO NOTHING"); err != nil {
 		return 0, err
 	}
@@ -113,7 +113,7 @@ func (m *membership) remove(ids []string) (int, error) {
 	}
 	var gone []string
 	names := map[string]string{}
-	if err := m.s.eachIn(m.ctx, m.tx, `SELECT gm.member_id, m.user_name FROM group_members gm JOIN members m ON m.id = gm.member_id
+	if err := m.s.on(m.ctx, m.tx).eachIn(`SELECT gm.member_id, m.user_name FROM group_members gm JOIN members m ON m.id = gm.member_id
 		WHERE gm.group_id = ? AND gm.member_id IN`, []any{m.g.ID}, ids, "", func(scan func(...any) error) error {
 		var id, name string
 		if err := scan(&id, &name); err != nil {
@@ -127,7 +127,7 @@ func (m *membership) remove(ids []string) (int, error) {
 	}
 	for start := 0; start < len(gone); start += chunk {
 		part := gone[start:min(start+chunk, len(gone))]
-		if _, err := m.s.exec(m.ctx, m.tx, `DELETE FROM group_members WHERE group_id = ? AND member_id IN (`+placeholders(len(part))+`)`,
+		if _, err := m.s.on(m.ctx, m.tx).exec(`DELETE FROM group_members WHERE group_id = ? AND member_id IN (`+placeholders(len(part))+`)`,
 			append([]any{m.g.ID}, toAny(part)...)...); err != nil {
 			return 0, err
 		}
@@ -145,7 +145,7 @@ func (m *membership) replace(ids []string) (int, error) {
 	for _, id := range ids {
 		want[id] = true
 	}
-	rows, err := m.s.txQuery(m.ctx, m.tx, `SELECT gm.member_id FROM group_members gm JOIN members m ON m.id = gm.member_id
+	rows, err := m.s.on(m.ctx, m.tx).query(`SELECT gm.member_id FROM group_members gm JOIN members m ON m.id = gm.member_id
 		WHERE gm.group_id = ? AND m.owner = ? AND m.deleted_at IS NULL`, m.g.ID, scimOwner)
 	if err != nil {
 		return 0, err

@@ -13,7 +13,7 @@ import (
 
 // loadSCIMMember reads a live SCIM-owned member inside tx.
 func (s *Store) loadSCIMMember(ctx context.Context, tx *gorm.DB, org, id string) (orgsync.Member, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.on(ctx, tx).query(`SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, err
 	}
@@ -24,7 +24,7 @@ func (s *Store) loadSCIMMember(ctx context.Context, tx *gorm.DB, org, id string)
 	if len(ms) == 0 {
 		return orgsync.Member{}, fmt.Errorf("member %q: %w", id, orgsync.ErrNotFound)
 	}
-	if err := s.attachEmails(ctx, tx, org, ms); err != nil {
+	if err := s.attachEmails(s.on(ctx, tx), org, ms); err != nil {
 		return orgsync.Member{}, err
 	}
 	return ms[0], nil
@@ -33,7 +33,7 @@ func (s *Store) loadSCIMMember(ctx context.Context, tx *gorm.DB, org, id string)
 // nameHolder returns the member holding userName's folded form in org,
 // other than except.
 func (s *Store) nameHolder(ctx context.Context, tx *gorm.DB, org, userName, except string) (*orgsync.Member, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT `+memberCols+` FROM members WHERE org_id = ? AND user_name_fold = ? AND id <> ?`,
+	rows, err := s.on(ctx, tx).query(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND user_name_fold = ? AND id <> ?`,
 		org, orgsync.Fold(userName), except)
 	if err != nil {
 		return nil, err
@@ -42,7 +42,7 @@ func (s *Store) nameHolder(ctx context.Context, tx *gorm.DB, org, userName, exce
 	if err != nil || len(ms) == 0 {
 		return nil, err
 	}
-	if err := s.attachEmails(ctx, tx, org, ms); err != nil {
+	if err := s.attachEmails(s.on(ctx, tx), org, ms); err != nil {
 		return nil, err
 	}
 	return &ms[0], nil
@@ -97,11 +97,12 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 	}
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		var roles []string
-		if err := tx.Raw(`SELECT default_role FROM orgs WHERE id = ?`, org).Scan(&roles).Error; err != nil {
+		var role string
+		found, err := s.in(tx).row(`SELECT default_role FROM orgs WHERE id = ?`, []any{org}, &role)
+		if err != nil {
 			return err
 		}
-		if len(roles) == 0 {
+		if !found {
 			return fmt.Errorf("org %q: %w", org, orgsync.ErrNotFound)
 		}
 		holder, err := s.nameHolder(ctx, tx, org, m.UserName, "")
@@ -121,10 +122,10 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		if claim == orgsync.ClaimFree {
 			out = orgsync.Member{ID: newID(), Org: org, UserName: m.UserName, ExternalID: m.ExternalID,
 				Emails: append([]orgsync.Email(nil), m.Emails...), GivenName: m.GivenName, FamilyName: m.FamilyName,
-				DisplayName: m.DisplayName, Attributes: m.Attributes, Role: roles[0], Status: orgsync.StatusPendingSetup, Owner: scimOwner,
+				DisplayName: m.DisplayName, Attributes: m.Attributes, Role: role, Status: orgsync.StatusPendingSetup, Owner: scimOwner,
 				Version: 1, CreatedAt: now, UpdatedAt: now}
 			out.SetActive(now, wantActive)
-			if err := s.insert(ctx, tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
+			if err := s.on(ctx, tx).insert("members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
 				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at", "doc_sum"},
 				[][]any{{out.ID, org, out.UserName, orgsync.Fold(out.UserName), out.ExternalID, out.Email(), out.GivenName,
 					out.FamilyName, out.DisplayName, out.Role, string(out.Status), out.Owner, nullTime(out.DeprovisionedAt),
@@ -132,11 +133,11 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 				return translate(err)
 			}
 			if len(out.Attributes) > 0 { // a new member: no row to replace
-				if err := s.insert(ctx, tx, "member_docs", []string{"member_id", "doc"}, [][]any{{out.ID, string(out.Attributes)}}, ""); err != nil {
+				if err := s.on(ctx, tx).insert("member_docs", []string{"member_id", "doc"}, [][]any{{out.ID, string(out.Attributes)}}, ""); err != nil {
 					return err
 				}
 			}
-			if err := s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
+			if err := s.on(ctx, tx).insert("member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
 				return err
 			}
 			return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: orgsync.EventMemberCreated, memberID: out.ID, after: out}))
@@ -208,7 +209,7 @@ func (s *Store) retireTombstone(ctx context.Context, tx *gorm.DB, tomb *orgsync.
 // dropMemberships removes m from every group it belongs to and returns a
 // group.member_removed event per group.
 func (s *Store) dropMemberships(ctx context.Context, tx *gorm.DB, m *orgsync.Member) ([]eventRow, error) {
-	rows, err := s.txQuery(ctx, tx, `SELECT g.id, g.display_name FROM group_members gm JOIN org_groups g ON g.id = gm.group_id
+	rows, err := s.on(ctx, tx).query(`SELECT g.id, g.display_name FROM group_members gm JOIN org_groups g ON g.id = gm.group_id
 		WHERE gm.member_id = ? ORDER BY g.display_name_fold`, m.ID)
 	if err != nil {
 		return nil, err
@@ -230,7 +231,7 @@ func (s *Store) dropMemberships(ctx context.Context, tx *gorm.DB, m *orgsync.Mem
 	if len(evs) == 0 {
 		return nil, nil
 	}
-	if _, err := s.exec(ctx, tx, `DELETE FROM group_members WHERE member_id = ?`, m.ID); err != nil {
+	if _, err := s.on(ctx, tx).exec(`DELETE FROM group_members WHERE member_id = ?`, m.ID); err != nil {
 		return nil, err
 	}
 	return evs, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"strconv"
 	"strings"
@@ -58,7 +59,8 @@ func sqliteDriverName() string {
 	return name
 }
 
-func (s *Store) startCheckpointer(db *sql.DB) {
+func (s *Store) startCheckpointer() {
+	c := s.on(context.Background(), s.db)
 	s.ckptKick = make(chan struct{}, 1)
 	s.ckptStop = make(chan struct{})
 	s.ckptDone = make(chan struct{})
@@ -79,7 +81,7 @@ func (s *Store) startCheckpointer(db *sql.DB) {
 				return
 			case <-wait.C:
 			}
-			if _, err := db.Exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			if _, err := c.exec(`PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 				s.log.Warn().Err(err).Msg("sqlite checkpoint failed; the write-ahead log keeps growing until one succeeds")
 			}
 			last = time.Now()

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -47,10 +46,9 @@ type Store struct {
 	// uses records token use off the request path (tokenuse.go).
 	uses *tokenUses
 
-	// stmts caches prepared statements of the hot SCIM reads (scim.go):
-	// SQL text → *sql.Stmt.
-	stmts     sync.Map
-	stmtCount atomic.Int64
+	// prepared runs the reads outside a transaction (Store.pool) with
+	// statements prepared once and kept, at most maxStmts of them.
+	prepared *gorm.PreparedStmtDB
 
 	// SQLite's WAL is copied into the database file by a background
 	// checkpointer (sqlite.go), kicked after writes.
@@ -139,13 +137,13 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int, up
 	if d.postgres {
 		// A server built without ICU has no such collation: filters then
 		// lower-case with the database's locale (see dialect.lower).
-		if err := db.WithContext(pctx).Raw(`SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')`).Scan(&d.icu).Error; err != nil {
+		if _, err := d.on(pctx, db).row(`SELECT EXISTS (SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu')`, nil, &d.icu); err != nil {
 			sqlDB.Close()
 			return nil, openError(cfg, err)
 		}
 	}
 	s := &Store{db: db, dialect: d, log: log, Now: func() time.Time { return time.Now().UTC() },
-		wlock: make(chan struct{}, 1), busyTimeout: cfg.busyTimeout()}
+		wlock: make(chan struct{}, 1), busyTimeout: cfg.busyTimeout(), prepared: gorm.NewPreparedStmtDB(sqlDB, maxStmts, 0)}
 	if err := migrate(ctx, db, d, version, up); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -153,8 +151,8 @@ func openAt(ctx context.Context, cfg Config, log zerolog.Logger, version int, up
 	if !d.postgres {
 		// Gather the statistics SQLite's planner lacks (it has no
 		// autovacuum-analyze): cheap when nothing changed.
-		_ = db.WithContext(ctx).Exec(`PRAGMA optimize=0x10002`).Error
-		s.startCheckpointer(sqlDB)
+		_, _ = d.on(ctx, db).exec(`PRAGMA optimize=0x10002`)
+		s.startCheckpointer()
 	}
 	s.uses = newTokenUses(s)
 	return s, nil
@@ -245,9 +243,10 @@ func (s *Store) Close() error {
 		return err
 	}
 	s.uses.stop()
+	s.prepared.Close()
 	if !s.dialect.postgres {
 		s.stopCheckpointer()
-		_, _ = sqlDB.Exec(`PRAGMA optimize`)
+		_, _ = s.on(context.Background(), s.db).exec(`PRAGMA optimize`)
 	}
 	return sqlDB.Close()
 }
@@ -266,7 +265,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Schema is the database's schema version.
 func (s *Store) Schema(ctx context.Context) (int, error) {
 	var v int
-	err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v).Error
+	_, err := s.pool(ctx).row(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`, nil, &v)
 	return v, err
 }
 
@@ -278,22 +277,20 @@ func (s *Store) Driver() string {
 	return DriverSQLite
 }
 
-// DB exposes the gorm handle for adapters in this module's tests.
-func (s *Store) DB() *gorm.DB { return s.db }
-
 // EnsureOrgs creates or updates the orgs of the config.
 func (s *Store) EnsureOrgs(ctx context.Context, orgs []orgsync.Org) error {
 	return s.write(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
+		c := s.in(tx)
 		for _, o := range orgs {
-			res := tx.Exec(`UPDATE orgs SET name = ?, default_role = ?, purge_after_seconds = ?, updated_at = ? WHERE id = ?`,
+			n, err := c.exec(`UPDATE orgs SET name = ?, default_role = ?, purge_after_seconds = ?, updated_at = ? WHERE id = ?`,
 				o.Name, o.DefaultRole, int64(o.PurgeAfter/time.Second), now, o.ID)
-			if res.Error != nil {
-				return res.Error
+			if err != nil {
+				return err
 			}
-			if res.RowsAffected == 0 {
-				if err := tx.Exec(`INSERT INTO orgs (id, name, default_role, purge_after_seconds, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-					o.ID, o.Name, o.DefaultRole, int64(o.PurgeAfter/time.Second), now, now).Error; err != nil {
+			if n == 0 {
+				if _, err := c.exec(`INSERT INTO orgs (id, name, default_role, purge_after_seconds, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+					o.ID, o.Name, o.DefaultRole, int64(o.PurgeAfter/time.Second), now, now); err != nil {
 					return err
 				}
 			}
@@ -304,17 +301,16 @@ func (s *Store) EnsureOrgs(ctx context.Context, orgs []orgsync.Org) error {
 
 // Org returns one org.
 func (s *Store) Org(ctx context.Context, id string) (orgsync.Org, error) {
-	var row struct {
-		ID, Name, DefaultRole string
-		PurgeAfterSeconds     int64
+	var o orgsync.Org
+	var purgeAfter int64
+	found, err := s.pool(ctx).row(`SELECT id, name, default_role, purge_after_seconds FROM orgs WHERE id = ?`, []any{id},
+		&o.ID, &o.Name, &o.DefaultRole, &purgeAfter)
+	if err != nil {
+		return orgsync.Org{}, fmt.Errorf("store: org %q: %w", id, err)
 	}
-	res := s.db.WithContext(ctx).Raw(`SELECT id, name, default_role, purge_after_seconds FROM orgs WHERE id = ?`, id).Scan(&row)
-	if res.Error != nil {
-		return orgsync.Org{}, fmt.Errorf("store: org %q: %w", id, res.Error)
-	}
-	if res.RowsAffected == 0 {
+	if !found {
 		return orgsync.Org{}, fmt.Errorf("org %q: %w", id, orgsync.ErrNotFound)
 	}
-	return orgsync.Org{ID: row.ID, Name: row.Name, DefaultRole: row.DefaultRole,
-		PurgeAfter: time.Duration(row.PurgeAfterSeconds) * time.Second}, nil
+	o.PurgeAfter = time.Duration(purgeAfter) * time.Second
+	return o, nil
 }

@@ -30,7 +30,7 @@ func migrateV5(tx *gorm.DB, d dialect) error {
 
 // TargetLinks returns every link of target.
 func (s *Store) TargetLinks(ctx context.Context, target string) ([]orgsync.TargetLink, error) {
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT target, org_id, kind, local_id, remote_id, name FROM target_links WHERE target = ?`, target).Rows()
+	rows, err := s.pool(ctx).query(`SELECT target, org_id, kind, local_id, remote_id, name FROM target_links WHERE target = ?`, target)
 	if err != nil {
 		return nil, fmt.Errorf("store: target links of %q: %w", target, err)
 	}
@@ -56,13 +56,13 @@ func (s *Store) SaveTargetLinks(ctx context.Context, links []orgsync.TargetLink)
 		rows := make([][]any, 0, len(links))
 		now := s.Now().UTC()
 		for _, l := range links {
-			if _, err := s.exec(ctx, tx, `DELETE FROM target_links WHERE target = ? AND kind = ? AND (local_id = ? OR remote_id = ?)`,
+			if _, err := s.on(ctx, tx).exec(`DELETE FROM target_links WHERE target = ? AND kind = ? AND (local_id = ? OR remote_id = ?)`,
 				l.Target, l.Kind, l.LocalID, l.RemoteID); err != nil {
 				return err
 			}
 			rows = append(rows, []any{l.Target, l.Kind, l.LocalID, l.RemoteID, l.Org, l.Name, now})
 		}
-		return s.insert(ctx, tx, "target_links", []string{"target", "kind", "local_id", "remote_id", "org_id", "name", "created_at"}, rows, "")
+		return s.on(ctx, tx).insert("target_links", []string{"target", "kind", "local_id", "remote_id", "org_id", "name", "created_at"}, rows, "")
 	})
 	if err != nil {
 		return fmt.Errorf("store: save target links: %w", err)
@@ -78,7 +78,7 @@ func (s *Store) DeleteTargetLinks(ctx context.Context, target, kind string, remo
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		for _, id := range remoteIDs {
-			if _, err := s.exec(ctx, tx, `DELETE FROM target_links WHERE target = ? AND kind = ? AND remote_id = ?`, target, kind, id); err != nil {
+			if _, err := s.on(ctx, tx).exec(`DELETE FROM target_links WHERE target = ? AND kind = ? AND remote_id = ?`, target, kind, id); err != nil {
 				return err
 			}
 		}

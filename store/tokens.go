@@ -45,8 +45,9 @@ func (s *Store) CreateToken(ctx context.Context, org, description string, ttl ti
 		t.ExpiresAt = &exp
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		return tx.Exec(`INSERT INTO scim_tokens (id, org_id, hash, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			t.ID, t.Org, hashToken(token), t.Description, t.CreatedAt, nullTime(t.ExpiresAt)).Error
+		_, err := s.in(tx).exec(`INSERT INTO scim_tokens (id, org_id, hash, description, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			t.ID, t.Org, hashToken(token), t.Description, t.CreatedAt, nullTime(t.ExpiresAt))
+		return err
 	})
 	if err != nil {
 		return "", orgsync.Token{}, fmt.Errorf("store: create token: %w", err)
@@ -78,7 +79,7 @@ func (s *Store) Tokens(ctx context.Context, org string) ([]orgsync.Token, error)
 	if org != "" {
 		q, args = q+` WHERE org_id = ?`, append(args, org)
 	}
-	rows, err := s.db.WithContext(ctx).Raw(q+` ORDER BY created_at, id`, args...).Rows()
+	rows, err := s.pool(ctx).query(q+` ORDER BY created_at, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list tokens: %w", err)
 	}
@@ -97,10 +98,11 @@ func (s *Store) Tokens(ctx context.Context, org string) ([]orgsync.Token, error)
 func (s *Store) RevokeToken(ctx context.Context, id string) (orgsync.Token, error) {
 	var out orgsync.Token
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec(`UPDATE scim_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.Now(), id).Error; err != nil {
+		c := s.in(tx)
+		if _, err := c.exec(`UPDATE scim_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, s.Now(), id); err != nil {
 			return err
 		}
-		rows, err := tx.Raw(`SELECT `+tokenCols+` FROM scim_tokens WHERE id = ?`, id).Rows()
+		rows, err := c.query(`SELECT `+tokenCols+` FROM scim_tokens WHERE id = ?`, id)
 		if err != nil {
 			return err
 		}
@@ -129,7 +131,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (orgsync.Token, 
 	var row struct {
 		Hash string
 	}
-	rows, err := s.query(ctx, `SELECT `+tokenCols+`, hash FROM scim_tokens WHERE hash = ?`, h)
+	rows, err := s.pool(ctx).query(`SELECT `+tokenCols+`, hash FROM scim_tokens WHERE hash = ?`, h)
 	if err != nil {
 		return orgsync.Token{}, fmt.Errorf("store: authenticate: %w", err)
 	}

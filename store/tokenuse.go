@@ -102,7 +102,7 @@ func (u *tokenUses) flush(ctx context.Context) error {
 		for id, t := range batch {
 			// Never move last_used_at backwards (another process may have
 			// written a later use).
-			if _, err := u.s.exec(ctx, tx, `UPDATE scim_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+			if _, err := u.s.on(ctx, tx).exec(`UPDATE scim_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
 				t, id, t); err != nil {
 				return err
 			}

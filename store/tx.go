@@ -31,7 +31,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	}
 	err := s.db.WithContext(s.quiet(ctx)).Transaction(func(tx *gorm.DB) error {
 		if s.dialect.postgres {
-			if err := tx.Exec(`SELECT pg_advisory_xact_lock(?)`, writeLockKey).Error; err != nil {
+			if _, err := s.in(tx).exec(`SELECT pg_advisory_xact_lock(?)`, writeLockKey); err != nil {
 				return err
 			}
 		}
@@ -87,14 +87,14 @@ func (s *Store) readTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if s.dialect.postgres {
 		return s.db.WithContext(ctx).Transaction(fn, &sql.TxOptions{ReadOnly: true})
 	}
-	return s.db.WithContext(ctx).Connection(func(conn *gorm.DB) error {
-		if err := conn.Exec(`BEGIN DEFERRED`).Error; err != nil {
+	return s.db.WithContext(ctx).Connection(func(one *gorm.DB) error {
+		if _, err := s.on(ctx, one).exec(`BEGIN DEFERRED`); err != nil {
 			return translate(err)
 		}
 		// Ended whatever happens, cancelled or not: the connection goes
 		// back to the pool.
-		defer conn.WithContext(context.WithoutCancel(ctx)).Exec(`ROLLBACK`)
-		return fn(conn)
+		defer s.on(context.WithoutCancel(ctx), one).exec(`ROLLBACK`)
+		return fn(one)
 	})
 }
 

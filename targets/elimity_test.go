@@ -210,7 +210,7 @@ func TestTargetAgainstElimity(t *testing.T) {
 		t.Fatalf("plan after converging: %+v", p.Plan.Changes)
 	}
 	// Lost links are rebuilt from the peer's names: nothing is created twice.
-	st.DB().Exec(`DELETE FROM target_links`)
+	execBehind(t, st, `DELETE FROM target_links`)
 	run(t, tg)
 	if len(users.order) != 20 || len(groups.order) != 3 {
 		t.Fatalf("after losing the links: %d users, %d groups", len(users.order), len(groups.order))

@@ -2,11 +2,14 @@ package targets
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
+	_ "github.com/mattn/go-sqlite3"
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
@@ -37,10 +40,29 @@ func newStore(t *testing.T) *store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	storeFiles.Store(st, cfg.SQLiteFile())
 	if err := st.EnsureOrgs(context.Background(), []orgsync.Org{{ID: org, Name: org, DefaultRole: orgsync.RoleMember, PurgeAfter: 720 * time.Hour}}); err != nil {
 		t.Fatal(err)
 	}
 	return st
+}
+
+// storeFiles is the database file of each store newStore opened.
+var storeFiles sync.Map // *store.Store → path
+
+// execBehind runs q on st's database behind the store's back (a lost link,
+// a member gone by other means).
+func execBehind(t *testing.T, st *store.Store, q string, args ...any) {
+	t.Helper()
+	path, _ := storeFiles.Load(st)
+	db, err := sql.Open("sqlite3", "file:"+path.(string)+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
 }
 
 func user(i int) orgsync.Member {

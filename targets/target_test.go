@@ -201,9 +201,7 @@ func TestLostLinksAreRebuiltByName(t *testing.T) {
 	f := newFake(t, kmsfake.Options{})
 	tg := openTarget(t, st, f, nil)
 	run(t, tg)
-	if err := st.DB().Exec(`DELETE FROM target_links`).Error; err != nil {
-		t.Fatal(err)
-	}
+	execBehind(t, st, `DELETE FROM target_links`)
 	if p := plan(t, tg); !p.Plan.Empty() {
 		t.Fatalf("plan after losing the links: %+v", p.Plan.Changes)
 	}
@@ -280,9 +278,7 @@ func TestPurgeDeletesOnlyWhenAllowed(t *testing.T) {
 		h.disable(2)
 		// purge u002 from orgsync
 		m, _ := st.Member(context.Background(), org, "u002@example.org")
-		if err := st.DB().Exec(`DELETE FROM members WHERE id = ?`, m.ID).Error; err != nil {
-			t.Fatal(err)
-		}
+		execBehind(t, st, `DELETE FROM members WHERE id = ?`, m.ID)
 		rep := run(t, tg)
 		_, present := byName(f)["u002@example.org"]
 		if present == allow {

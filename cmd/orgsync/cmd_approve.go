@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -91,9 +90,9 @@ func (a *app) runsApproveCommand() *cobra.Command {
 			if err := checkFormat(out.format, render.Formats...); err != nil {
 				return err
 			}
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil || id <= 0 {
-				return fmt.Errorf("run id %q: not a run id (see orgsync runs list): %w", args[0], orgsync.ErrInvalid)
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
 			}
 			st, err := a.store(cmd.Context())
 			if err != nil {

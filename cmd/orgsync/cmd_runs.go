@@ -72,9 +72,9 @@ func (a *app) runsCommand() *cobra.Command {
 			if err := checkFormat(showFormat, "text", "json"); err != nil {
 				return err
 			}
-			id, err := strconv.ParseInt(args[0], 10, 64)
-			if err != nil || id <= 0 {
-				return fmt.Errorf("run id %q: not a run id (see orgsync runs list): %w", args[0], orgsync.ErrInvalid)
+			id, err := parseRunID(args[0])
+			if err != nil {
+				return err
 			}
 			st, err := a.store(cmd.Context())
 			if err != nil {
@@ -255,4 +255,13 @@ func tailEvents(ctx context.Context, st eventReader, w io.Writer, org string, af
 		case <-time.After(every):
 		}
 	}
+}
+
+// parseRunID reads a run id argument (runs show, runs approve).
+func parseRunID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, fmt.Errorf("run id %q: not a run id (see orgsync runs list): %w", arg, orgsync.ErrInvalid)
+	}
+	return id, nil
 }

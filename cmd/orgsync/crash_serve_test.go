@@ -312,13 +312,12 @@ func checkAcknowledged(t *testing.T, cfg, groupID string, users map[string]strin
 			t.Fatalf("acknowledged user %s (%s): %+v, %v", name, id, m, err)
 		}
 	}
-	var dups int64
-	st.DB().Raw(`SELECT COUNT(*) FROM (SELECT group_id, member_id FROM group_members GROUP BY group_id, member_id HAVING COUNT(*) > 1) d`).Scan(&dups)
-	if dups != 0 {
+	db := configDB(t, cfg)
+	defer db.Close()
+	if dups := count(t, db, `SELECT COUNT(*) FROM (SELECT group_id, member_id FROM group_members GROUP BY group_id, member_id HAVING COUNT(*) > 1) d`); dups != 0 {
 		t.Fatalf("%d duplicate memberships", dups)
 	}
 	// Every change that committed has its event (they commit together).
-	db, _ := st.DB().DB()
 	have := map[string]bool{}
 	rows, err := db.Query(`SELECT kind, member_id, group_id FROM events`)
 	if err != nil {

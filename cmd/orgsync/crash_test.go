@@ -92,15 +92,15 @@ func checkConsistent(t *testing.T, cfg string) {
 	t.Helper()
 	st := configStore(t, cfg)
 	defer st.Close()
+	db := configDB(t, cfg)
+	defer db.Close()
 	var integrity string
-	st.DB().Raw("PRAGMA integrity_check").Scan(&integrity)
-	if integrity != "ok" {
-		t.Fatalf("integrity_check: %s", integrity)
+	if err := db.QueryRow("PRAGMA integrity_check").Scan(&integrity); err != nil || integrity != "ok" {
+		t.Fatalf("integrity_check: %s, %v", integrity, err)
 	}
-	var members, created, memberships int64
-	st.DB().Raw("SELECT COUNT(*) FROM members").Scan(&members)
-	st.DB().Raw("SELECT COUNT(*) FROM events WHERE kind = 'member.created'").Scan(&created)
-	st.DB().Raw("SELECT COUNT(*) FROM group_members").Scan(&memberships)
+	members := count(t, db, "SELECT COUNT(*) FROM members")
+	created := count(t, db, "SELECT COUNT(*) FROM events WHERE kind = 'member.created'")
+	memberships := count(t, db, "SELECT COUNT(*) FROM group_members")
 	if members != created || (members > 0 && memberships == 0) {
 		t.Fatalf("half-applied plan: %d members, %d created events, %d memberships", members, created, memberships)
 	}

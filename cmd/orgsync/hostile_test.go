@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -60,12 +61,21 @@ func hostileTarget(t *testing.T, base string, a *app) hardening.Target {
 		OtherUserID: ouid, OtherGroupID: ogid, Forbidden: []string{ouid, ogid, "betasecret", "beta-ext-1", "betagroupsecret", beta}}
 }
 
+// dumpStore dumps the tables of the database of a's config (a has loaded
+// it), but for when tokens were last used.
 func dumpStore(t *testing.T, a *app) hardening.Dump {
 	t.Helper()
-	db, err := a.st.DB().DB()
-	if err != nil {
-		t.Fatal(err)
+	if a.cfg == nil {
+		t.Fatal("dumpStore: the app has not loaded its config")
 	}
+	db := openDB(t, a.cfg.Database)
+	defer db.Close()
+	return dumpDB(t, db)
+}
+
+// dumpDB dumps db's tables but for when tokens were last used.
+func dumpDB(t *testing.T, db *sql.DB) hardening.Dump {
+	t.Helper()
 	d, err := hardening.DumpDB(context.Background(), db, false, "scim_tokens.last_used_at")
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func (s scopedSCIM) Authenticate(ctx context.Context, token string) (orgsync.Tok
 // scopedAdmin is the admin API's store limited to the configured orgs: the
 // members of an org no longer configured are not served (404).
 type scopedAdmin struct {
-	adminStore
+	store.AdminView
 	orgs map[string]bool
 }
 
@@ -64,14 +64,14 @@ func (s scopedAdmin) Members(ctx context.Context, org string, status orgsync.Sta
 	if err := s.configured(org); err != nil {
 		return nil, err
 	}
-	return s.adminStore.Members(ctx, org, status)
+	return s.AdminView.Members(ctx, org, status)
 }
 
 func (s scopedAdmin) CompleteSetup(ctx context.Context, org, id, actor string) (orgsync.Member, error) {
 	if err := s.configured(org); err != nil {
 		return orgsync.Member{}, err
 	}
-	return s.adminStore.CompleteSetup(ctx, org, id, actor)
+	return s.AdminView.CompleteSetup(ctx, org, id, actor)
 }
 
 // Token states shown by `tokens list`.

@@ -148,8 +148,10 @@ sources:
 	}
 	stop()
 	collect("serve log", logs.String())
-	st := configStore(t, cfg)
-	d := dumpStore(t, &app{st: st})
+	st := configStore(t, cfg) // opened as every command opens it
+	db := configDB(t, cfg)
+	d := dumpDB(t, db)
+	db.Close()
 	st.Close()
 	for table, rows := range d.Tables {
 		collect("table "+table, strings.Join(rows, "\n"))

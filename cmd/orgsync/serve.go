@@ -18,7 +18,6 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
-	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
 	"github.com/orgsync/orgsync/internal/connlimit"
 	"github.com/orgsync/orgsync/internal/gcfloor"
@@ -74,6 +73,9 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		return err
 	}
 	runner := &reconciler.Runner{Store: runStore, Logger: log, Metrics: reconciler.NewMetrics(reg)}
+	// The first read is done before serve answers, so a scrape right after
+	// start-up already sees the restored gauge; later reads run behind.
+	refreshLastSuccess(ctx, st, runner.Metrics, log)
 	go restoreLastSuccess(ctx, st, runner.Metrics, log)
 	go pruneHistory(ctx, st, cfg.Database.Retention, log)
 
@@ -117,7 +119,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	trusted := cfg.Server.trustedProxies()
-	mux.Handle("/api/v1/", admin.New(scopedAdmin{adminStore{st}, cfg.configuredOrgs()}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted),
+	mux.Handle("/api/v1/", admin.New(scopedAdmin{store.AdminView{Store: st}, cfg.configuredOrgs()}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted),
 		Approve: approver{st: st, runner: runner, jobs: a.jobs}.approveRun}))
 	mountSCIM(mux, st, cfg, log, newSCIMMetrics(reg).observe)
 
@@ -221,39 +223,6 @@ func (a *app) announceTokens(ctx context.Context, st *store.Store) {
 	}
 }
 
-// adminStore adapts the store to the admin API's interface.
-type adminStore struct{ st *store.Store }
-
-func (s adminStore) Members(ctx context.Context, org string, status orgsync.Status) ([]orgsync.Member, error) {
-	return s.st.Members(ctx, org, store.MemberFilter{Status: status})
-}
-
-func (s adminStore) CompleteSetup(ctx context.Context, org, id, actor string) (orgsync.Member, error) {
-	if _, err := s.st.Org(ctx, org); err != nil {
-		return orgsync.Member{}, err
-	}
-	return s.st.CompleteSetup(ctx, org, id, actor)
-}
-
-func (s adminStore) Runs(ctx context.Context, source string, limit int) ([]orgsync.Run, error) {
-	return s.st.Runs(ctx, store.RunFilter{Source: source, Limit: limit})
-}
-
-func (s adminStore) Run(ctx context.Context, id int64) (orgsync.Run, error) {
-	runs, err := s.st.Runs(ctx, store.RunFilter{ID: id, WithPlan: true, Limit: 1})
-	if err != nil {
-		return orgsync.Run{}, err
-	}
-	if len(runs) == 0 {
-		return orgsync.Run{}, fmt.Errorf("run %d: %w", id, orgsync.ErrNotFound)
-	}
-	return runs[0], nil
-}
-
-func (s adminStore) Events(ctx context.Context, org string, after int64, limit int) ([]orgsync.Event, error) {
-	return s.st.Events(ctx, org, after, limit)
-}
-
 // ignoreHangups keeps SIGHUP (a closed terminal, `systemctl reload`) from
 // ending the daemon: it is logged and ignored, as the config is read only
 // at start. It returns the function that restores the default.
@@ -286,18 +255,23 @@ const lastSuccessEvery = 30 * time.Second
 // not empty, and on a replica that did not run a job it still moves.
 func restoreLastSuccess(ctx context.Context, st *store.Store, m *reconciler.Metrics, log zerolog.Logger) {
 	for {
-		last, err := st.LastSuccess(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Warn().Err(err).Msg("metrics: the last successful runs were not read")
-		}
-		for src, at := range last {
-			m.SetLastSuccess(src, at)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(lastSuccessEvery):
 		}
+		refreshLastSuccess(ctx, st, m, log)
+	}
+}
+
+// refreshLastSuccess reads the recorded runs' last successes into m once.
+func refreshLastSuccess(ctx context.Context, st *store.Store, m *reconciler.Metrics, log zerolog.Logger) {
+	last, err := st.LastSuccess(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Warn().Err(err).Msg("metrics: the last successful runs were not read")
+	}
+	for src, at := range last {
+		m.SetLastSuccess(src, at)
 	}
 }
 

@@ -9,50 +9,49 @@ import (
 	"time"
 
 	"github.com/orgsync/orgsync"
-	"github.com/orgsync/orgsync/store"
 )
 
-func testMembersList(t *testing.T, s *store.Store) {
+func testMembersList(t *testing.T, s target) {
 	mustApply(t, s, provision("ldap", user("k1", "b@example.org"), user("k2", "a@example.org")))
-	if _, err := s.CompleteSetup(ctx, "acme", "b@example.org", "cli"); err != nil {
+	if _, err := s.admin().CompleteSetup(ctx, "acme", "b@example.org", "cli"); err != nil {
 		t.Fatal(err)
 	}
-	all, err := s.Members(ctx, "acme", store.MemberFilter{})
+	all, err := s.admin().Members(ctx, "acme", "")
 	if err != nil || len(all) != 2 || all[0].UserName != "a@example.org" {
 		t.Fatalf("Members = %+v, %v", all, err)
 	}
-	pending, _ := s.Members(ctx, "acme", store.MemberFilter{Status: orgsync.StatusPendingSetup})
+	pending, _ := s.admin().Members(ctx, "acme", orgsync.StatusPendingSetup)
 	if len(pending) != 1 || pending[0].UserName != "a@example.org" {
 		t.Fatalf("pending = %+v", pending)
 	}
-	if _, err := s.Members(ctx, "nope", store.MemberFilter{}); !errors.Is(err, orgsync.ErrNotFound) {
+	if _, err := s.admin().Members(ctx, "nope", ""); !errors.Is(err, orgsync.ErrNotFound) {
 		t.Fatalf("unknown org: %v", err)
 	}
-	counts, err := s.StatusCounts(ctx)
+	counts, err := s.operator().StatusCounts(ctx)
 	if err != nil || counts["acme"][orgsync.StatusActive] != 1 || counts["acme"][orgsync.StatusPendingSetup] != 1 {
 		t.Fatalf("StatusCounts = %v, %v", counts, err)
 	}
 }
 
-func testClaim(t *testing.T, s *store.Store) {
+func testClaim(t *testing.T, s target) {
 	slot := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
-	if took, err := s.Claim(ctx, "source:corp", slot); err != nil || !took {
+	if took, err := s.claims().Claim(ctx, "source:corp", slot); err != nil || !took {
 		t.Fatalf("first Claim = %v, %v", took, err)
 	}
-	if took, err := s.Claim(ctx, "source:corp", slot); err != nil || took {
+	if took, err := s.claims().Claim(ctx, "source:corp", slot); err != nil || took {
 		t.Fatalf("second Claim of the same slot = %v, %v", took, err)
 	}
-	if took, _ := s.Claim(ctx, "source:corp", slot.Add(time.Minute)); !took {
+	if took, _ := s.claims().Claim(ctx, "source:corp", slot.Add(time.Minute)); !took {
 		t.Fatal("the next slot was not claimable")
 	}
-	if took, _ := s.Claim(ctx, "source:other", slot); !took {
+	if took, _ := s.claims().Claim(ctx, "source:other", slot); !took {
 		t.Fatal("another job's slot was not claimable")
 	}
 }
 
 // testTextRoundTrip stores awkward text through the bulk path and reads it
 // back byte for byte.
-func testTextRoundTrip(t *testing.T, s *store.Store) {
+func testTextRoundTrip(t *testing.T, s target) {
 	names := []string{
 		`quote " and back\\slash`, "new\nline\ttab\r", "ünïcödé 😀 \u202eRTL", "ctrl \x01\x1f\x7f", "K\u212a Kelvin", `{"json":[1,2]}`, "'; DROP TABLE members; --",
 	}
@@ -78,15 +77,17 @@ func testTextRoundTrip(t *testing.T, s *store.Store) {
 	if a.Counts[orgsync.ActionProvision] != 0 || len(a.Skipped) != 1 || !strings.Contains(a.Skipped[0], "NUL") {
 		t.Fatalf("NUL value applied: %+v", a)
 	}
-	evs, _ := s.Events(ctx, "acme", 0, 100)
-	if len(evs) != len(names) || !json.Valid(evs[0].After) {
-		t.Fatalf("events: %d, valid JSON %v", len(evs), len(evs) > 0 && json.Valid(evs[0].After))
-	}
+	s.sub(t, "Events", func(t *testing.T) {
+		evs, _ := s.admin().Events(ctx, "acme", 0, 100)
+		if len(evs) != len(names) || !json.Valid(evs[0].After) {
+			t.Fatalf("events: %d, valid JSON %v", len(evs), len(evs) > 0 && json.Valid(evs[0].After))
+		}
+	}, Admin)
 }
 
 // testLargePlan applies a plan larger than one apply batch: every change
 // lands once, events follow the plan's order, and a second apply is a no-op.
-func testLargePlan(t *testing.T, s *store.Store) {
+func testLargePlan(t *testing.T, s target) {
 	const n = 4500
 	p := orgsync.Plan{Org: "acme", Owner: "ldap", Changes: []orgsync.Change{
 		{Action: orgsync.ActionGroupCreate, GroupName: "all", GroupKey: "g", Group: &orgsync.Group{DisplayName: "all"}}}}
@@ -101,13 +102,15 @@ func testLargePlan(t *testing.T, s *store.Store) {
 	if a.Counts[orgsync.ActionProvision] != n || a.Counts[orgsync.ActionMemberAdd] != n {
 		t.Fatalf("applied %v", a.Counts)
 	}
-	evs, err := s.Events(ctx, "acme", 0, 10000)
-	if err != nil || len(evs) != 1+2*n {
-		t.Fatalf("%d events, %v", len(evs), err)
-	}
-	if evs[0].Kind != orgsync.EventGroupCreated || evs[1].Kind != orgsync.EventMemberCreated || evs[n+1].Kind != orgsync.EventGroupMemberAdded {
-		t.Fatalf("events out of plan order: %s %s %s", evs[0].Kind, evs[1].Kind, evs[n+1].Kind)
-	}
+	s.sub(t, "Events", func(t *testing.T) {
+		evs, err := s.admin().Events(ctx, "acme", 0, 10000)
+		if err != nil || len(evs) != 1+2*n {
+			t.Fatalf("%d events, %v", len(evs), err)
+		}
+		if evs[0].Kind != orgsync.EventGroupCreated || evs[1].Kind != orgsync.EventMemberCreated || evs[n+1].Kind != orgsync.EventGroupMemberAdded {
+			t.Fatalf("events out of plan order: %s %s %s", evs[0].Kind, evs[1].Kind, evs[n+1].Kind)
+		}
+	}, Admin)
 	if again := mustApply(t, s, p); again.Total() != 0 {
 		t.Fatalf("second apply changed %v", again.Counts)
 	}

@@ -2,13 +2,13 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/orgsync/orgsync"
-	"github.com/orgsync/orgsync/store"
 )
 
-func testGroups(t *testing.T, s *store.Store) {
+func testGroups(t *testing.T, s target) {
 	p := provision("ldap", user("k1", "alice@example.org"), user("k2", "bob@example.org"))
 	p.Changes = append([]orgsync.Change{{Action: orgsync.ActionGroupCreate, GroupName: "Eng", GroupKey: "g1", Group: &orgsync.Group{DisplayName: "Eng"}}}, p.Changes...)
 	// k1 is added twice: a member the plan provisions gets each
@@ -24,19 +24,21 @@ func testGroups(t *testing.T, s *store.Store) {
 	if len(snap.Groups) != 1 || len(snap.Groups[0].Members) != 2 || snap.Groups[0].Owner != "ldap" || snap.Groups[0].ExternalID != "g1" {
 		t.Fatalf("groups = %+v", snap.Groups)
 	}
-	evs, err := s.Events(ctx, "acme", 0, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var added []string
-	for _, e := range evs {
-		if e.Kind == orgsync.EventGroupMemberAdded {
-			added = append(added, string(e.After))
+	s.sub(t, "Events", func(t *testing.T) {
+		evs, err := s.admin().Events(ctx, "acme", 0, 100)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(added) != 2 || added[0] != `{"group":"Eng","user_name":"alice@example.org"}` {
-		t.Fatalf("member_added events after = %q", added)
-	}
+		var added []string
+		for _, e := range evs {
+			if e.Kind == orgsync.EventGroupMemberAdded {
+				added = append(added, string(e.After))
+			}
+		}
+		if len(added) != 2 || added[0] != `{"group":"Eng","user_name":"alice@example.org"}` {
+			t.Fatalf("member_added events after = %q", added)
+		}
+	}, Admin)
 	g := snap.Groups[0]
 	// A second group whose name differs only in case is a conflict.
 	a := mustApply(t, s, orgsync.Plan{Org: "acme", Owner: "other-src", Changes: []orgsync.Change{
@@ -51,26 +53,32 @@ func testGroups(t *testing.T, s *store.Store) {
 	if a.Counts[orgsync.ActionGroupUpdate] != 1 || a.Counts[orgsync.ActionMemberRemove] != 1 {
 		t.Fatalf("applied %+v", a.Counts)
 	}
-	members, err := s.Members(ctx, "acme", store.MemberFilter{})
-	if err != nil {
-		t.Fatal(err)
+	_, snap = mustObserve(t, s)
+	if len(snap.Groups) != 1 || snap.Groups[0].DisplayName != "Engineering" || !slices.Equal(snap.Groups[0].Members, []string{byName["alice@example.org"].ID}) {
+		t.Fatalf("after rename and remove: groups = %+v", snap.Groups)
 	}
-	for _, m := range members {
-		want := 0
-		if m.UserName == "alice@example.org" {
-			want = 1
+	s.sub(t, "MemberGroupNames", func(t *testing.T) {
+		members, err := s.admin().Members(ctx, "acme", "")
+		if err != nil {
+			t.Fatal(err)
 		}
-		if len(m.Groups) != want || (want == 1 && m.Groups[0] != "Engineering") {
-			t.Errorf("%s groups = %v", m.UserName, m.Groups)
+		for _, m := range members {
+			want := 0
+			if m.UserName == "alice@example.org" {
+				want = 1
+			}
+			if len(m.Groups) != want || (want == 1 && m.Groups[0] != "Engineering") {
+				t.Errorf("%s groups = %v", m.UserName, m.Groups)
+			}
 		}
-	}
+	}, Admin)
 	a = mustApply(t, s, orgsync.Plan{Org: "acme", Owner: "ldap", Changes: []orgsync.Change{{Action: orgsync.ActionGroupDelete, GroupID: g.ID}}})
 	if _, snap = mustObserve(t, s); a.Counts[orgsync.ActionGroupDelete] != 1 || len(snap.Groups) != 0 {
 		t.Fatalf("group delete: %+v, groups %+v", a.Counts, snap.Groups)
 	}
 }
 
-func testOwnership(t *testing.T, s *store.Store) {
+func testOwnership(t *testing.T, s target) {
 	mustApply(t, s, provision(orgsync.OwnerSCIM, user("s1", "carol@example.org")))
 	byName, _ := mustObserve(t, s)
 	carol := byName["carol@example.org"]
@@ -87,7 +95,7 @@ func testOwnership(t *testing.T, s *store.Store) {
 	}
 }
 
-func testUserNameConflict(t *testing.T, s *store.Store) {
+func testUserNameConflict(t *testing.T, s target) {
 	mustApply(t, s, provision(orgsync.OwnerSCIM, user("s1", "Dave@Example.org")))
 	a := mustApply(t, s, provision("ldap", user("k9", "dave@example.ORG")))
 	if a.Counts[orgsync.ActionProvision] != 0 || len(a.Skipped) != 1 {
@@ -98,7 +106,7 @@ func testUserNameConflict(t *testing.T, s *store.Store) {
 	}
 }
 
-func testAtomic(t *testing.T, s *store.Store) {
+func testAtomic(t *testing.T, s target) {
 	p := provision("ldap", user("k1", "alice@example.org"))
 	p.Changes = append(p.Changes, orgsync.Change{Action: "explode"})
 	if _, err := s.Apply(ctx, p); !errors.Is(err, orgsync.ErrInvalid) {
@@ -107,35 +115,37 @@ func testAtomic(t *testing.T, s *store.Store) {
 	if byName, _ := mustObserve(t, s); len(byName) != 0 {
 		t.Fatalf("a failed plan left members behind: %v", byName)
 	}
-	if evs, _ := s.Events(ctx, "", 0, 10); len(evs) != 0 {
-		t.Fatalf("a failed plan left events: %v", evs)
-	}
+	s.sub(t, "Events", func(t *testing.T) {
+		if evs, _ := s.admin().Events(ctx, "", 0, 10); len(evs) != 0 {
+			t.Fatalf("a failed plan left events: %v", evs)
+		}
+	}, Admin)
 }
 
-func testCompleteSetup(t *testing.T, s *store.Store) {
+func testCompleteSetup(t *testing.T, s target) {
 	mustApply(t, s, provision("ldap", user("k1", "alice@example.org"), user("k2", "bob@example.org")))
-	m, err := s.CompleteSetup(ctx, "acme", "ALICE@example.org", "cli")
+	m, err := s.admin().CompleteSetup(ctx, "acme", "ALICE@example.org", "cli")
 	if err != nil || m.Status != orgsync.StatusActive || m.SetupCompletedAt == nil {
 		t.Fatalf("CompleteSetup = %+v, %v", m, err)
 	}
-	if again, err := s.CompleteSetup(ctx, "acme", m.ID, "cli"); err != nil || again.Version != m.Version {
+	if again, err := s.admin().CompleteSetup(ctx, "acme", m.ID, "cli"); err != nil || again.Version != m.Version {
 		t.Fatalf("second CompleteSetup changed the member: %+v, %v", again, err)
 	}
-	if _, err := s.CompleteSetup(ctx, "acme", "nobody@example.org", "cli"); !errors.Is(err, orgsync.ErrNotFound) {
+	if _, err := s.admin().CompleteSetup(ctx, "acme", "nobody@example.org", "cli"); !errors.Is(err, orgsync.ErrNotFound) {
 		t.Fatalf("unknown member: %v", err)
 	}
-	if _, err := s.CompleteSetup(ctx, "other", "alice@example.org", "cli"); !errors.Is(err, orgsync.ErrNotFound) {
+	if _, err := s.admin().CompleteSetup(ctx, "other", "alice@example.org", "cli"); !errors.Is(err, orgsync.ErrNotFound) {
 		t.Fatalf("member of another org: %v", err)
 	}
 	byName, _ := mustObserve(t, s)
 	mustApply(t, s, orgsync.Plan{Org: "acme", Owner: "ldap", Changes: []orgsync.Change{
 		{Action: orgsync.ActionDeprovision, MemberID: byName["bob@example.org"].ID}}})
-	if _, err := s.CompleteSetup(ctx, "acme", "bob@example.org", "cli"); !errors.Is(err, orgsync.ErrInvalid) {
+	if _, err := s.admin().CompleteSetup(ctx, "acme", "bob@example.org", "cli"); !errors.Is(err, orgsync.ErrInvalid) {
 		t.Fatalf("deprovisioned member: %v", err)
 	}
 }
 
-func testPurge(t *testing.T, s *store.Store) {
+func testPurge(t *testing.T, s target) {
 	admin := user("k1", "root@example.org")
 	admin.Role = orgsync.RoleAdmin
 	mustApply(t, s, provision("ldap", admin, user("k2", "bob@example.org"), user("k3", "live@example.org")))

@@ -4,12 +4,11 @@ import (
 	"testing"
 
 	"github.com/orgsync/orgsync"
-	"github.com/orgsync/orgsync/store"
 )
 
 // testPurgeNeverAdminsHoweverSpelled: Apply skips the purge of a member
 // whose role is admin in another case or with padding, as for "admin".
-func testPurgeNeverAdminsHoweverSpelled(t *testing.T, s *store.Store) {
+func testPurgeNeverAdminsHoweverSpelled(t *testing.T, s target) {
 	var ms []*orgsync.Member
 	for i, r := range []string{"Admin", " admin ", "ADMIN"} {
 		m := user(string(rune('a'+i)), string(rune('a'+i))+"@example.org")

@@ -16,6 +16,8 @@
 package main
 
 import (
+	"database/sql"
+
 	"bytes"
 	"context"
 	"flag"
@@ -32,6 +34,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/rs/zerolog"
 
@@ -273,9 +277,8 @@ func seed(ctx context.Context, st *store.Store, c config) (string, error) {
 	if _, err := st.Apply(ctx, p); err != nil {
 		return "", err
 	}
-	for q, arg := range map[string]string{`INSERT INTO member_docs (member_id, doc) SELECT id, ? FROM members WHERE ?`: seedDoc,
-		`UPDATE members SET doc_sum = ? WHERE ?`: orgsync.AttributesDigestOf([]byte(seedDoc))} {
-		if err := st.DB().WithContext(ctx).Exec(q, arg, c.seedDocs).Error; err != nil {
+	if c.seedDocs {
+		if err := seedDocs(ctx, filepath.Join(c.dir, "orgsync.db")); err != nil {
 			return "", fmt.Errorf("seed documents: %w", err)
 		}
 	}
@@ -328,4 +331,19 @@ func (c *client) expect(method, path string, body []byte, status int, contains s
 		return fmt.Errorf("%s %s: %d %.200s", method, path, resp.StatusCode, raw)
 	}
 	return nil
+}
+
+// seedDocs gives every member seedDoc, writing the database file directly
+// (the store has no bulk path for documents).
+func seedDocs(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite3", path+"?_busy_timeout=10000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `INSERT INTO member_docs (member_id, doc) SELECT id, ? FROM members`, seedDoc); err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `UPDATE members SET doc_sum = ?`, orgsync.AttributesDigestOf([]byte(seedDoc)))
+	return err
 }
