@@ -40,6 +40,9 @@ type Run struct {
 	Error      string    `json:"error,omitempty"`
 	// Plan is the full plan, kept for review.
 	Plan *Plan `json:"plan,omitempty"`
+	// Read says whether the source was read in full or incrementally, and
+	// why; omitted for runs of sources that only read in full (and purges).
+	Read *Read `json:"read,omitempty"`
 }
 
 // Duration is how long the run took.

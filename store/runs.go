@@ -22,10 +22,15 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 	}
 	var id int64
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		var rd orgsync.Read
+		if r.Read != nil {
+			rd = *r.Read
+		}
+		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error,
+			read_kind, read_reason, read_changed, read_listed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		args := []any{r.Org, r.Source, r.StartedAt.UTC(), r.FinishedAt.UTC(), string(r.Result), r.Guard.Blocked, r.Guard.Reason,
-			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error}
+			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, rd.Kind, rd.Reason, rd.Changed, rd.Listed}
 		if s.dialect.postgres {
 			return tx.Raw(q+` RETURNING id`, args...).Scan(&id).Error
 		}
@@ -71,7 +76,8 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error`
+	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error,
+		read_kind, read_reason, read_changed, read_listed`
 	if f.WithPlan {
 		cols += `, plan`
 	}
@@ -91,8 +97,9 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	for rows.Next() {
 		var r orgsync.Run
 		var result, summary, applied, plan string
+		var rd orgsync.Read
 		dest := []any{&r.ID, &r.Org, &r.Source, &r.StartedAt, &r.FinishedAt, &result, &r.Guard.Blocked, &r.Guard.Reason,
-			&r.Guard.Forced, &summary, &applied, &r.Error}
+			&r.Guard.Forced, &summary, &applied, &r.Error, &rd.Kind, &rd.Reason, &rd.Changed, &rd.Listed}
 		if f.WithPlan {
 			dest = append(dest, &plan)
 		}
@@ -100,6 +107,9 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 			return nil, fmt.Errorf("store: list runs: %w", err)
 		}
 		r.Result = orgsync.RunResult(result)
+		if rd.Kind != "" {
+			r.Read = &rd
+		}
 		r.StartedAt, r.FinishedAt = r.StartedAt.UTC(), r.FinishedAt.UTC()
 		if summary != "" {
 			_ = json.Unmarshal([]byte(summary), &r.Summary)
