@@ -30,6 +30,12 @@ type Report struct {
 	ProvisionedPending []string
 	// Error is why the run failed, "" if it did not.
 	Error string
+	// Read says how the source was read (full or incremental, and why);
+	// nil for sources that only read in full, and for purges.
+	Read *orgsync.Read
+	// cursor is what to save with the applied plan of an incremental
+	// source (nil: nothing).
+	cursor *orgsync.Cursor
 	// RunID is the id of the recorded run, 0 for a dry run.
 	RunID      int64
 	StartedAt  time.Time

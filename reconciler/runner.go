@@ -49,6 +49,9 @@ type Job struct {
 	// Timeout bounds a scheduled run of the job, source read and apply
 	// together; 0: the scheduler's own.
 	Timeout time.Duration
+	// FullEvery is how often an Incremental source is read in full
+	// (0: DefaultFullEvery; negative: always).
+	FullEvery time.Duration
 }
 
 // PurgeJob is the purge step of one org.
@@ -117,7 +120,8 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 		defer close(done)
 		observed, obsErr = r.Store.Observed(readCtx, job.Org)
 	}()
-	desired, err := job.Source.Snapshot(ctx)
+	desired, read, cursor, err := r.readSource(ctx, job)
+	rep.Read, rep.cursor = read, cursor
 	if err != nil {
 		cancel()
 		<-done
@@ -195,13 +199,12 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 		rep.Guard.Forced = true
 		log.Warn().Str("reason", rep.Guard.Reason).Msg("guard overridden by --force")
 	}
-	applied := orgsync.Applied{Counts: orgsync.Plan{}.Summary(), Provisioned: []string{}}
-	var err error
-	if !rep.Plan.Empty() {
-		applied, err = r.Store.Apply(ctx, rep.Plan)
-		if applied.Counts == nil {
-			applied.Counts = orgsync.Plan{}.Summary()
-		}
+	applied, err := r.applyPlan(ctx, rep)
+	if applied.Counts == nil {
+		applied.Counts = orgsync.Plan{}.Summary()
+	}
+	if applied.Provisioned == nil {
+		applied.Provisioned = []string{}
 	}
 	rep.ProvisionedPending = append([]string{}, applied.Provisioned...)
 	if err != nil {
@@ -236,6 +239,7 @@ func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, run
 	run := orgsync.Run{
 		Org: rep.Org, Source: rep.Source, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
 		Result: result, Guard: rep.Guard, Summary: plan.Summary(), Applied: rep.Applied, Error: rep.Error, Plan: &plan,
+		Read: rep.Read,
 	}
 	// The run's own context may have expired (timeout, shutdown): record anyway.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -259,6 +263,9 @@ func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, run
 		Dur("duration", rep.FinishedAt.Sub(rep.StartedAt)).Int64("run_id", id)
 	if rep.Applied != nil {
 		ev = ev.Int("applied", rep.Applied.Total())
+	}
+	if rep.Read != nil {
+		ev = ev.Str("read", rep.Read.Kind).Str("read_reason", rep.Read.Reason)
 	}
 	ev.Msg("reconcile run finished")
 	return rep, runErr

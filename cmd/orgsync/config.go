@@ -83,14 +83,17 @@ type OrgConfig struct {
 
 // SourceConfig is one pull source; Type selects which block applies.
 type SourceConfig struct {
-	Name     string                 `yaml:"name"`
-	Org      string                 `yaml:"org"`
-	Type     string                 `yaml:"type"`
-	Schedule string                 `yaml:"schedule"`
-	Timeout  orgsync.Duration       `yaml:"timeout"`
-	Guard    reconciler.GuardConfig `yaml:"guard"`
-	LDAP     *ldap.Config           `yaml:"ldap,omitempty"`
-	SCIM     *scim.Config           `yaml:"scim,omitempty"`
+	Name     string           `yaml:"name"`
+	Org      string           `yaml:"org"`
+	Type     string           `yaml:"type"`
+	Schedule string           `yaml:"schedule"`
+	Timeout  orgsync.Duration `yaml:"timeout"`
+	// FullEvery is how often a source that can read incrementally is read
+	// in full all the same (the safety net).
+	FullEvery orgsync.Duration       `yaml:"full_every"`
+	Guard     reconciler.GuardConfig `yaml:"guard"`
+	LDAP      *ldap.Config           `yaml:"ldap,omitempty"`
+	SCIM      *scim.Config           `yaml:"scim,omitempty"`
 }
 
 // Defaults.
@@ -156,6 +159,7 @@ func (c *Config) SetDefaults() {
 		src := &c.Sources[i]
 		src.Guard.SetDefaults()
 		setDur(&src.Timeout, 30*time.Minute)
+		setDur(&src.FullEvery, reconciler.DefaultFullEvery)
 		if src.LDAP != nil {
 			src.LDAP.SetDefaults()
 		}
@@ -228,6 +232,9 @@ func (c *Config) Validate() error {
 		}
 		if s.Timeout <= 0 {
 			errs = append(errs, fmt.Errorf("%stimeout: must be positive", p))
+		}
+		if s.FullEvery <= 0 {
+			errs = append(errs, fmt.Errorf("%sfull_every: must be positive", p))
 		}
 		add(p, s.Guard.Validate())
 		switch s.Type {

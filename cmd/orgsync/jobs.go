@@ -46,6 +46,15 @@ func (t timedSource) OnProgress(f func(orgsync.Progress)) {
 	}
 }
 
+// timedIncremental is a timedSource of a source that reads incrementally.
+type timedIncremental struct{ timedSource }
+
+func (t timedIncremental) SnapshotFrom(ctx context.Context, prev orgsync.Cursor, fullReason string) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	return t.Source.(reconciler.Incremental).SnapshotFrom(ctx, prev, fullReason)
+}
+
 // jobs builds the reconcile job of every source, or of the one named.
 func (a *app) jobs(only string) ([]reconciler.Job, error) {
 	cfg, err := a.config()
@@ -64,8 +73,12 @@ func (a *app) jobs(only string) ([]reconciler.Job, error) {
 			return nil, fmt.Errorf("source %q: %w", sc.Name, err)
 		}
 		org, _ := cfg.Org(sc.Org)
+		var timed reconciler.Source = timedSource{Source: src, timeout: sc.Timeout.D()}
+		if _, ok := src.(reconciler.Incremental); ok {
+			timed = timedIncremental{timedSource{Source: src, timeout: sc.Timeout.D()}}
+		}
 		out = append(out, reconciler.Job{Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard,
-			Source: timedSource{Source: src, timeout: sc.Timeout.D()}, Timeout: sc.Timeout.D() + applyAllowance})
+			Source: timed, Timeout: sc.Timeout.D() + applyAllowance, FullEvery: sc.FullEvery.D()})
 	}
 	if only != "" && len(out) == 0 {
 		return nil, fmt.Errorf("--source %q: no such source in the config (%s): %w", only, cfg.sourceNames(), orgsync.ErrNotFound)
