@@ -26,7 +26,7 @@ type savedState struct {
 
 type savedUser struct {
 	DN, ID, Name, Email, Given, Family, Display, UID, Expires, Held string
-	FilterOff, UACOff                                                bool
+	FilterOff, UACOff                                               bool
 }
 
 type savedGroup struct {
