@@ -137,25 +137,45 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		return orgsync.Snapshot{}, read, nil, err
 	}
 	var groups []group
+	regrouped := false
 	if g := r.cfg.Group; g.BaseDN != "" {
 		groupKeys, err := r.listKeys(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: g.Filter, attrs: []string{g.IDAttribute}}, r.guidGroup)
 		if err != nil {
 			return orgsync.Snapshot{}, read, nil, err
 		}
-		changedGroups, err := r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: "(&" + g.Filter + since + ")", attrs: r.groupAttrs.request()})
-		if err != nil {
-			return orgsync.Snapshot{}, read, nil, err
+		read.Listed += len(groupKeys)
+		if moved(userDNs(oldUsers), userKeys) || moved(groupDNs(oldGroups), groupKeys) {
+			// An entry was deleted, renamed or re-created: the server's
+			// referential integrity rewrites the member values naming it
+			// without the groups showing a change. Read them all again.
+			regrouped = true
+			if groups, err = r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: g.Filter, attrs: r.groupAttrs.request()}); err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			read.Changed += len(groups)
+		} else {
+			changedGroups, err := r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: "(&" + g.Filter + since + ")", attrs: r.groupAttrs.request()})
+			if err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			read.Changed += len(changedGroups)
+			byDN := make(map[string]group, len(changedGroups))
+			for _, g := range changedGroups {
+				byDN[g.dn] = g
+			}
+			var n int
+			if groups, n, err = r.mergeGroups(ctx, groupKeys, byDN, oldGroups); err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			fetched += n
 		}
-		read.Listed, read.Changed = read.Listed+len(groupKeys), read.Changed+len(changedGroups)
-		var n int
-		if groups, n, err = r.mergeGroups(ctx, groupKeys, changedGroups, oldGroups); err != nil {
-			return orgsync.Snapshot{}, read, nil, err
-		}
-		fetched += n
 	}
 	read.Changed += fetched
 	r.users, r.groups = users, groups
 	read.Reason = fmt.Sprintf("%d entries changed since the cursor; %d keys listed for deletions", read.Changed, read.Listed)
+	if regrouped {
+		read.Reason += "; all groups read again (entries were deleted or renamed)"
+	}
 	state, err := encodeState(r.users, r.groups)
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
@@ -228,8 +248,8 @@ func (r *reader) collectUsers(ctx context.Context, s search) (map[string]user, e
 }
 
 // collectGroups runs s, completes ranged member lists, and returns the
-// groups it found, by DN.
-func (r *reader) collectGroups(ctx context.Context, s search) (map[string]group, error) {
+// groups it found, in the server's order.
+func (r *reader) collectGroups(ctx context.Context, s search) ([]group, error) {
 	saved := r.groups
 	r.groups, r.pending = nil, nil
 	defer func() { r.groups, r.pending = saved, nil }()
@@ -239,11 +259,41 @@ func (r *reader) collectGroups(ctx context.Context, s search) (map[string]group,
 	if err := r.readRanges(ctx); err != nil {
 		return nil, err
 	}
-	out := make(map[string]group, len(r.groups))
-	for _, g := range r.groups {
-		out[g.dn] = g
+	return r.groups, nil
+}
+
+// moved reports whether an entry of the stored state (DN to key) is not
+// listed under the same DN and key: deleted, renamed or re-created.
+func moved(old map[string]string, keys []listed) bool {
+	if len(old) > len(keys) {
+		return true
 	}
-	return out, nil
+	listedKey := make(map[string]string, len(keys))
+	for _, k := range keys {
+		listedKey[k.dn] = k.id
+	}
+	for dn, id := range old {
+		if got, ok := listedKey[dn]; !ok || got != id {
+			return true
+		}
+	}
+	return false
+}
+
+func userDNs(us []user) map[string]string {
+	out := make(map[string]string, len(us))
+	for _, u := range us {
+		out[u.dn] = u.id
+	}
+	return out
+}
+
+func groupDNs(gs []group) map[string]string {
+	out := make(map[string]string, len(gs))
+	for _, g := range gs {
+		out[g.dn] = g.id
+	}
+	return out
 }
 
 // mergeUsers returns the users of the listing, in its order: the changed
@@ -311,8 +361,10 @@ func (r *reader) mergeGroups(ctx context.Context, keys []listed, changed map[str
 			if err != nil {
 				return nil, 0, err
 			}
-			if g, ok := got[k.dn]; ok {
-				out = append(out, g)
+			for _, g := range got {
+				if g.dn == k.dn {
+					out = append(out, g)
+				}
 			}
 			continue
 		}
