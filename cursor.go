@@ -28,8 +28,30 @@ type Cursor struct {
 	// Position, which an incremental read merges what changed into. In a
 	// cursor handed to the store, nil keeps the stored State.
 	State []byte
+	// Until is when the Snapshot of State stops holding by itself (the
+	// first AD account to expire); zero: until the server changes.
+	Until time.Time
+	// Settled is the reconciler's: set when the run that saved the cursor
+	// applied its whole plan (nothing skipped), nil otherwise.
+	Settled *Settled
 	// SavedAt is when the store saved the cursor.
 	SavedAt time.Time
+}
+
+// Settled says that the org was converged to the cursor's desired state
+// when the cursor was saved: while the server reports no change and the
+// store no write (StoreSeq), a run of the same job would plan nothing.
+type Settled struct {
+	// Job fingerprints what besides the Snapshot the plan depends on
+	// (the job's default role).
+	Job string `json:"job"`
+	// StoreSeq is the store's last event Seq when the cursor was saved;
+	// the store sets it, in the same transaction.
+	StoreSeq int64 `json:"store_seq"`
+	// Users and Disabled are the plan's counts of the users read and of
+	// those disabled at the source (Plan.Read, Plan.Disabled).
+	Users    int `json:"users"`
+	Disabled int `json:"disabled"`
 }
 
 // Zero reports whether c holds no position (no applied run yet).
@@ -53,4 +75,8 @@ type Read struct {
 	Changed int `json:"changed,omitempty"`
 	// Listed counts the keys of its deletion check (keys-only listing).
 	Listed int `json:"listed,omitempty"`
+	// Unchanged: the server reported no change since the cursor, and the
+	// source returned no Snapshot (it was allowed to; see
+	// reconciler.ReadRequest.SkipUnchanged).
+	Unchanged bool `json:"-"`
 }

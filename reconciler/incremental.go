@@ -16,13 +16,28 @@ const DefaultFullEvery = 24 * time.Hour
 // since the cursor of their last applied run.
 type Incremental interface {
 	// SnapshotFrom returns the complete desired Snapshot, exactly as
-	// Snapshot would: read whole, or rebuilt from prev.State and what
-	// changed at the server since prev.Position. It reads whole when
-	// fullReason is not "" (and says so in Read.Reason), and whenever it
-	// cannot honour prev (none, another server or config, a position the
-	// server no longer has): never skipping a change. next is the cursor
-	// to save with the applied run. Errors are those of Snapshot.
-	SnapshotFrom(ctx context.Context, prev orgsync.Cursor, fullReason string) (snap orgsync.Snapshot, next orgsync.Cursor, read orgsync.Read, err error)
+	// Snapshot would: read whole, or rebuilt from req.Prev.State and what
+	// changed at the server since req.Prev.Position. It reads whole when
+	// req.FullReason is not "" (and says so in Read.Reason), and whenever
+	// it cannot honour the cursor (none, another server or config, a
+	// position the server no longer has): never skipping a change. With
+	// req.SkipUnchanged, when the server reports no change at all since the
+	// cursor (and its State's Snapshot still holds: Cursor.Until), it may
+	// return no Snapshot and set Read.Unchanged instead. next is the
+	// cursor to save with the applied run. Errors are those of Snapshot.
+	SnapshotFrom(ctx context.Context, req ReadRequest) (snap orgsync.Snapshot, next orgsync.Cursor, read orgsync.Read, err error)
+}
+
+// ReadRequest is what an incremental read starts from.
+type ReadRequest struct {
+	// Prev is the cursor of the last applied run (zero: none).
+	Prev orgsync.Cursor
+	// FullReason, when not "", asks for a full read and says why.
+	FullReason string
+	// SkipUnchanged: the org was settled at Prev and has not been written
+	// since, so if the source did not change either the plan is empty and
+	// the source need not build its Snapshot.
+	SkipUnchanged bool
 }
 
 // CursorStore is implemented by stores that keep a cursor per source.
@@ -31,28 +46,68 @@ type CursorStore interface {
 	// the zero Cursor when there is none.
 	Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error)
 	// ApplyCursor applies p like Store.Apply and saves c as the cursor of
-	// p.Owner in the same transaction (an empty plan too). On error the
+	// p.Owner in the same transaction (an empty plan too), with
+	// c.Settled.StoreSeq set to the last event's Seq after the apply, or
+	// without c.Settled when the apply skipped a change. On error the
 	// stored cursor is kept.
 	ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Cursor) (orgsync.Applied, error)
+	// StoreSeq returns the Seq of the last event (every write of a member
+	// or group appends one).
+	StoreSeq(ctx context.Context) (int64, error)
 }
 
-// readSource reads job's source: incrementally when both the source and
-// the store can, in full otherwise. cursor is what to save with the
-// applied run (nil: nothing to save).
-func (r *Runner) readSource(ctx context.Context, job Job) (orgsync.Snapshot, *orgsync.Read, *orgsync.Cursor, error) {
+// jobDigest is what besides the Snapshot a job's plan depends on.
+func jobDigest(job Job) string { return "default_role=" + job.DefaultRole }
+
+// sourceRead is how a run reads its source: incrementally (inc set) or
+// in full.
+type sourceRead struct {
+	inc Incremental
+	cs  CursorStore
+	req ReadRequest
+}
+
+// prepareRead reads the cursor when both the source and the store can
+// read incrementally, and decides whether the source may skip an
+// unchanged Snapshot.
+func (r *Runner) prepareRead(ctx context.Context, job Job) (sourceRead, error) {
 	inc, ok := job.Source.(Incremental)
 	cs, csOK := r.Store.(CursorStore)
 	if !ok || !csOK {
-		snap, err := job.Source.Snapshot(ctx)
-		return snap, nil, nil, err
+		return sourceRead{}, nil
 	}
 	prev, err := cs.Cursor(ctx, job.Org, job.Name)
 	if err != nil {
-		return orgsync.Snapshot{}, nil, nil, fmt.Errorf("read cursor: %w", err)
+		return sourceRead{}, fmt.Errorf("read cursor: %w", err)
 	}
-	snap, next, read, err := inc.SnapshotFrom(ctx, prev, fullReason(prev, job.FullEvery, r.now()))
+	sr := sourceRead{inc: inc, cs: cs, req: ReadRequest{Prev: prev, FullReason: fullReason(prev, job.FullEvery, r.now())}}
+	if sr.req.FullReason == "" && prev.Settled != nil && prev.Settled.Job == jobDigest(job) {
+		seq, err := cs.StoreSeq(ctx)
+		if err != nil {
+			return sourceRead{}, fmt.Errorf("read the store's last event: %w", err)
+		}
+		sr.req.SkipUnchanged = seq == prev.Settled.StoreSeq
+	}
+	return sr, nil
+}
+
+// read reads the source; cursor is what to save with the applied run
+// (nil: nothing to save).
+func (sr sourceRead) read(ctx context.Context, job Job) (orgsync.Snapshot, *orgsync.Read, *orgsync.Cursor, error) {
+	if sr.inc == nil {
+		snap, err := job.Source.Snapshot(ctx)
+		return snap, nil, nil, err
+	}
+	snap, next, read, err := sr.inc.SnapshotFrom(ctx, sr.req)
 	if err != nil {
 		return orgsync.Snapshot{}, &read, nil, err
+	}
+	if read.Unchanged && !sr.req.SkipUnchanged {
+		return orgsync.Snapshot{}, &read, nil, fmt.Errorf("the source returned no snapshot, which it was not allowed to")
+	}
+	if read.Unchanged {
+		// Carried over: the same desired state, still settled.
+		next.Settled = sr.req.Prev.Settled
 	}
 	return snap, &read, &next, nil
 }
@@ -74,11 +129,17 @@ func fullReason(prev orgsync.Cursor, every time.Duration, now time.Time) string 
 	return ""
 }
 
-// applyPlan applies rep's plan, with its cursor when it has one.
+// applyPlan applies rep's plan, with its cursor when it has one. The
+// cursor is marked settled unless the store skips a change: only then does
+// the applied plan leave nothing to plan.
 func (r *Runner) applyPlan(ctx context.Context, rep Report) (orgsync.Applied, error) {
 	if rep.cursor != nil {
 		if cs, ok := r.Store.(CursorStore); ok {
-			return cs.ApplyCursor(ctx, rep.Plan, *rep.cursor)
+			c := *rep.cursor
+			if c.Settled == nil {
+				c.Settled = &orgsync.Settled{Job: rep.jobDigest, Users: rep.Plan.Read, Disabled: rep.Plan.Disabled}
+			}
+			return cs.ApplyCursor(ctx, rep.Plan, c)
 		}
 	}
 	if rep.Plan.Empty() {

@@ -39,10 +39,20 @@ func (s *cursorStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync
 	if c.State == nil {
 		c.State = prev.State
 	}
+	if c.Settled != nil {
+		st := *c.Settled
+		st.StoreSeq = int64(s.seq)
+		c.Settled = &st
+		if len(out.Skipped) > 0 {
+			c.Settled = nil
+		}
+	}
 	c.Org, c.Source = p.Org, p.Owner
 	s.cursors[p.Org+"/"+p.Owner] = c
 	return out, nil
 }
+
+func (s *cursorStore) StoreSeq(context.Context) (int64, error) { return int64(s.seq), nil }
 
 // incSource is an Incremental fake: it returns snap and, as next cursor,
 // position next; it records what it was asked.
@@ -52,6 +62,8 @@ type incSource struct {
 	err        error
 	gotPrev    orgsync.Cursor
 	gotReason  string
+	gotSkip    bool
+	unchanged  bool // answer Unchanged when allowed
 	fullAtNext time.Time
 }
 
@@ -59,8 +71,13 @@ var _ Incremental = (*incSource)(nil)
 
 func (f *incSource) Snapshot(context.Context) (orgsync.Snapshot, error) { return f.snap, f.err }
 
-func (f *incSource) SnapshotFrom(_ context.Context, prev orgsync.Cursor, reason string) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
-	f.gotPrev, f.gotReason = prev, reason
+func (f *incSource) SnapshotFrom(_ context.Context, req ReadRequest) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
+	prev, reason := req.Prev, req.FullReason
+	f.gotPrev, f.gotReason, f.gotSkip = prev, reason, req.SkipUnchanged
+	if req.SkipUnchanged && f.unchanged {
+		return orgsync.Snapshot{}, orgsync.Cursor{Position: prev.Position, FullAt: prev.FullAt},
+			orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "nothing changed", Unchanged: true}, nil
+	}
 	read := orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "nothing changed"}
 	full := prev.FullAt
 	if reason != "" {
@@ -172,5 +189,53 @@ func TestFullReason(t *testing.T) {
 				t.Fatalf("got %q, want prefix %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestRunnerSettledSkipsTheStore: after a run that applied its whole plan,
+// a source that reports no change and a store with no write since give an
+// empty plan without reading the store; any write to the store, or another
+// default role, makes the run diff again.
+func TestRunnerSettledSkipsTheStore(t *testing.T) {
+	ctx := context.Background()
+	alice := orgsync.Member{ExternalID: "a", UserName: "alice@example.org", Status: orgsync.StatusActive}
+	st := &cursorStore{memStore: newMemStore(nil, nil), cursors: map[string]orgsync.Cursor{}}
+	r := &Runner{Store: st, Logger: zerolog.Nop(), Now: func() time.Time { return t0 }}
+	src := &incSource{snap: orgsync.Snapshot{Members: []orgsync.Member{alice}}, next: "p1", fullAtNext: t0, unchanged: true}
+	job := Job{Name: "corp", Org: "acme", DefaultRole: orgsync.RoleMember, Source: src, FullEvery: time.Hour}
+	job.Guard.SetDefaults()
+
+	if _, err := r.Run(ctx, job, false); err != nil || src.gotSkip {
+		t.Fatalf("first run: err %v, skip allowed %v", err, src.gotSkip)
+	}
+	if c := st.cursors["acme/corp"]; c.Settled == nil || c.Settled.Users != 1 || c.Settled.StoreSeq != int64(st.seq) {
+		t.Fatalf("first run's cursor: settled %+v (store seq %d)", c.Settled, st.seq)
+	}
+
+	st.observeErr = errors.New("the store must not be read")
+	rep, err := r.Run(ctx, job, false)
+	if err != nil || !src.gotSkip || !rep.Plan.Empty() || rep.Plan.Read != 1 || rep.PendingSetup != nil {
+		t.Fatalf("settled run: err %v, skip %v, %d changes, read %d, pending %v", err, src.gotSkip, len(rep.Plan.Changes), rep.Plan.Read, rep.PendingSetup)
+	}
+	if c := st.cursors["acme/corp"]; c.Settled == nil {
+		t.Fatal("a settled, unchanged run dropped Settled")
+	}
+	st.observeErr = nil
+
+	// A write to the store (here: another owner's member) makes it diff.
+	if _, err := st.Apply(ctx, orgsync.Plan{Org: "acme", Owner: "other", Changes: []orgsync.Change{{Action: orgsync.ActionProvision,
+		UserName: "bob@example.org", MemberKey: "b", Member: &orgsync.Member{ExternalID: "b", UserName: "bob@example.org"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(ctx, job, false); err != nil || src.gotSkip {
+		t.Fatalf("after a store write: err %v, skip allowed %v", err, src.gotSkip)
+	}
+	// A run of another default role diffs too.
+	if _, err := r.Run(ctx, job, false); err != nil || !src.gotSkip {
+		t.Fatalf("settled again: err %v, skip %v", err, src.gotSkip)
+	}
+	job.DefaultRole = orgsync.RoleAdmin
+	if _, err := r.Run(ctx, job, false); err != nil || src.gotSkip {
+		t.Fatalf("another default role: err %v, skip allowed %v", err, src.gotSkip)
 	}
 }

@@ -106,9 +106,15 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	if p, ok := job.Source.(Progresser); ok && r.Progress != nil {
 		p.OnProgress(func(pr orgsync.Progress) { r.Progress(job.Name, pr) })
 	}
+	sr, err := r.prepareRead(ctx, job)
+	if err != nil {
+		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: %w", job.Name, err)
+	}
+	rep.jobDigest = jobDigest(job)
 	// The source and the store are read at the same time: both reads are
 	// long for a large org and neither depends on the other. A failed
-	// source read cancels the store's.
+	// source read cancels the store's. When the source may find nothing
+	// changed (and then the store need not be read), the store waits.
 	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -116,19 +122,36 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 		obsErr   error
 		done     = make(chan struct{})
 	)
-	go func() {
+	observe := func() {
 		defer close(done)
 		observed, obsErr = r.Store.Observed(readCtx, job.Org)
-	}()
-	desired, read, cursor, err := r.readSource(ctx, job)
+	}
+	if !sr.req.SkipUnchanged {
+		go observe()
+	}
+	desired, read, cursor, err := sr.read(ctx, job)
 	rep.Read, rep.cursor = read, cursor
 	if err != nil {
 		cancel()
-		<-done
+		if !sr.req.SkipUnchanged {
+			<-done
+		}
 		r.Metrics.sourceError(job.Name)
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read source: %w", job.Name, err)
 	}
-	<-done
+	if read != nil && read.Unchanged {
+		// Settled at the cursor, unchanged since on both sides: the plan
+		// Diff would make is empty.
+		rep.storeUnread = true
+		rep.Plan.Read, rep.Plan.Disabled = sr.req.Prev.Settled.Users, sr.req.Prev.Settled.Disabled
+		rep.ProvisionedPending = []string{}
+		return rep, orgsync.Snapshot{}, nil
+	}
+	if sr.req.SkipUnchanged {
+		observe()
+	} else {
+		<-done
+	}
 	if obsErr != nil {
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
@@ -218,6 +241,9 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 	}
 	rep.Applied = &applied
 	rep.PendingSetup = pendingApplied(observed, &rep.Plan, applied.Provisioned)
+	if rep.storeUnread {
+		rep.PendingSetup = nil
+	}
 	return r.finish(ctx, log, rep, nil)
 }
 

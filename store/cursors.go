@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -15,10 +16,11 @@ import (
 // org; the zero Cursor (Zero() true) when there is none.
 func (s *Store) Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error) {
 	c := orgsync.Cursor{Org: org, Source: source}
-	var fullAt sql.NullTime
-	row := s.db.WithContext(ctx).Raw(`SELECT position, server, config, full_at, state, saved_at FROM source_cursors
+	var fullAt, until sql.NullTime
+	var settled string
+	row := s.db.WithContext(ctx).Raw(`SELECT position, server, config, full_at, state, until_at, settled, saved_at FROM source_cursors
 		WHERE org_id = ? AND source = ?`, org, source).Row()
-	err := row.Scan(&c.Position, &c.Server, &c.Config, &fullAt, &c.State, &c.SavedAt)
+	err := row.Scan(&c.Position, &c.Server, &c.Config, &fullAt, &c.State, &until, &settled, &c.SavedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return orgsync.Cursor{Org: org, Source: source}, nil
@@ -28,12 +30,33 @@ func (s *Store) Cursor(ctx context.Context, org, source string) (orgsync.Cursor,
 	if fullAt.Valid {
 		c.FullAt = fullAt.Time.UTC()
 	}
+	if until.Valid {
+		c.Until = until.Time.UTC()
+	}
+	if settled != "" {
+		c.Settled = &orgsync.Settled{}
+		if err := json.Unmarshal([]byte(settled), c.Settled); err != nil {
+			c.Settled = nil
+		}
+	}
 	c.SavedAt = c.SavedAt.UTC()
 	return c, nil
 }
 
+// StoreSeq returns the Seq of the last event in the store (0 when none):
+// every write to members and groups appends one.
+func (s *Store) StoreSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&seq).Error; err != nil {
+		return 0, fmt.Errorf("store: read the last event seq: %w", translate(err))
+	}
+	return seq, nil
+}
+
 // ApplyCursor applies p like Apply and, in the same transaction, saves c
-// as the cursor of p.Owner in p.Org (c.State nil keeps the stored state).
+// as the cursor of p.Owner in p.Org (c.State nil keeps the stored state;
+// c.Settled.StoreSeq is set to the last event's Seq after the apply, and
+// c.Settled is dropped when the apply skipped a change).
 // An empty plan still saves the cursor. On error nothing is written: the
 // stored cursor stays where it was.
 func (s *Store) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Cursor) (orgsync.Applied, error) {
@@ -44,6 +67,9 @@ func (s *Store) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Curso
 			if applied, err = s.applyIn(ctx, tx, p); err != nil {
 				return err
 			}
+		}
+		if len(applied.Skipped) > 0 {
+			c.Settled = nil // the plan left something undone: not settled
 		}
 		return s.saveCursor(tx, p.Org, p.Owner, c)
 	})
@@ -59,16 +85,29 @@ func (s *Store) saveCursor(tx *gorm.DB, org, source string, c orgsync.Cursor) er
 	if !c.FullAt.IsZero() {
 		fullAt = s.stamp(c.FullAt.UTC())
 	}
-	var state any
+	var state, until any
 	if c.State != nil {
 		state = c.State
 	}
-	return tx.Exec(`INSERT INTO source_cursors (org_id, source, position, server, config, full_at, state, saved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	if !c.Until.IsZero() {
+		until = s.stamp(c.Until.UTC())
+	}
+	settled := ""
+	if c.Settled != nil {
+		st := *c.Settled
+		if err := tx.Raw(`SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&st.StoreSeq).Error; err != nil {
+			return err
+		}
+		b, _ := json.Marshal(st)
+		settled = string(b)
+	}
+	return tx.Exec(`INSERT INTO source_cursors (org_id, source, position, server, config, full_at, state, until_at, settled, saved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (org_id, source) DO UPDATE SET position = excluded.position, server = excluded.server,
 			config = excluded.config, full_at = excluded.full_at,
-			state = COALESCE(excluded.state, source_cursors.state), saved_at = excluded.saved_at`,
-		org, source, c.Position, c.Server, c.Config, fullAt, state, s.stamp(s.Now().UTC())).Error
+			state = COALESCE(excluded.state, source_cursors.state), until_at = excluded.until_at,
+			settled = excluded.settled, saved_at = excluded.saved_at`,
+		org, source, c.Position, c.Server, c.Config, fullAt, state, until, settled, s.stamp(s.Now().UTC())).Error
 }
 
 // DeleteCursor forgets the cursor of source in org: its next run reads in

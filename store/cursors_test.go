@@ -108,3 +108,36 @@ func mustCursorOf(t *testing.T, s *store.Store, org, source string) orgsync.Curs
 	}
 	return c
 }
+
+// TestCursorSettled: Settled is saved with the last event's seq after the
+// apply, and dropped when the apply skipped a change.
+func TestCursorSettled(t *testing.T) {
+	forBackends(t, func(t *testing.T, s *store.Store) {
+		provision(t, s, "acme", "other", "taken@example.org")
+		p := orgsync.Plan{Org: "acme", Owner: "corp", Changes: []orgsync.Change{{Action: orgsync.ActionProvision,
+			UserName: "a@example.org", MemberKey: "ka", Member: &orgsync.Member{UserName: "a@example.org"}}}}
+		settled := &orgsync.Settled{Job: "default_role=member", Users: 7, Disabled: 1}
+		if _, err := s.ApplyCursor(ctx, p, orgsync.Cursor{Position: "p1", State: []byte("s"), Settled: settled}); err != nil {
+			t.Fatal(err)
+		}
+		seq, err := s.StoreSeq(ctx)
+		if err != nil || seq == 0 {
+			t.Fatalf("store seq %d, %v", seq, err)
+		}
+		got := mustCursor(t, s)
+		if got.Settled == nil || got.Settled.StoreSeq != seq || got.Settled.Users != 7 || got.Settled.Job != settled.Job {
+			t.Fatalf("settled: got %+v, want seq %d", got.Settled, seq)
+		}
+
+		// A provision whose user name another owner holds is skipped.
+		skip := orgsync.Plan{Org: "acme", Owner: "corp", Changes: []orgsync.Change{{Action: orgsync.ActionProvision,
+			UserName: "taken@example.org", MemberKey: "kt", Member: &orgsync.Member{UserName: "taken@example.org"}}}}
+		applied, err := s.ApplyCursor(ctx, skip, orgsync.Cursor{Position: "p2", Settled: settled})
+		if err != nil || len(applied.Skipped) == 0 {
+			t.Fatalf("want a skipped provision: %+v, %v", applied, err)
+		}
+		if got := mustCursor(t, s); got.Position != "p2" || got.Settled != nil {
+			t.Fatalf("after a skipped change: position %q, settled %+v (want p2, nil)", got.Position, got.Settled)
+		}
+	})
+}

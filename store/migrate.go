@@ -207,6 +207,8 @@ func migrateV4(tx *gorm.DB, d dialect) error {
 			config TEXT NOT NULL DEFAULT '',
 			full_at TIMESTAMP NULL,
 			state `+blob+` NULL,
+			until_at TIMESTAMP NULL,
+			settled TEXT NOT NULL DEFAULT '',
 			saved_at TIMESTAMP NOT NULL,
 			PRIMARY KEY (org_id, source))`,
 		`ALTER TABLE runs ADD COLUMN read_kind TEXT NOT NULL DEFAULT ''`,

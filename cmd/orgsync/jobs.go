@@ -49,10 +49,10 @@ func (t timedSource) OnProgress(f func(orgsync.Progress)) {
 // timedIncremental is a timedSource of a source that reads incrementally.
 type timedIncremental struct{ timedSource }
 
-func (t timedIncremental) SnapshotFrom(ctx context.Context, prev orgsync.Cursor, fullReason string) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
+func (t timedIncremental) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.timeout)
 	defer cancel()
-	return t.Source.(reconciler.Incremental).SnapshotFrom(ctx, prev, fullReason)
+	return t.Source.(reconciler.Incremental).SnapshotFrom(ctx, req)
 }
 
 // jobs builds the reconcile job of every source, or of the one named.

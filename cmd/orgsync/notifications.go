@@ -92,3 +92,11 @@ func (s notifyingStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsy
 	}
 	return cs.ApplyCursor(ctx, p, c)
 }
+
+func (s notifyingStore) StoreSeq(ctx context.Context) (int64, error) {
+	cs, ok := s.Store.(reconciler.CursorStore)
+	if !ok {
+		return 0, fmt.Errorf("the store keeps no cursors")
+	}
+	return cs.StoreSeq(ctx)
+}

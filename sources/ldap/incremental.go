@@ -31,10 +31,11 @@ func (e *staleError) Error() string { return e.reason }
 
 // SnapshotFrom reads the Snapshot incrementally from prev when it can, in
 // full otherwise (see the package doc, "Incremental reads").
-func (s *Source) SnapshotFrom(ctx context.Context, prev orgsync.Cursor, fullReason string) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
+func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
 	start := time.Now()
 	now := s.now()
-	read := orgsync.Read{Kind: orgsync.ReadFull, Reason: fullReason}
+	prev := req.Prev
+	read := orgsync.Read{Kind: orgsync.ReadFull, Reason: req.FullReason}
 	c, url, err := s.connect(ctx)
 	if err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
@@ -50,12 +51,22 @@ func (s *Source) SnapshotFrom(ctx context.Context, prev orgsync.Cursor, fullReas
 	if read.Reason == "" {
 		read.Reason, warn = pos.honour(position{pos: prev.Position, server: prev.Server, attr: pos.attr}, next.Config, prev.Config, now)
 	}
+	if read.Reason == "" && req.SkipUnchanged && pos.pos == prev.Position && (prev.Until.IsZero() || now.Before(prev.Until)) {
+		// Every write (a delete too) moves the position, and no account
+		// of the state expires before Until: the Snapshot is the cursor's.
+		next.State, next.Until = nil, prev.Until
+		s.log.Info().Dur("took", time.Since(start)).Msg("ldap source unchanged since the cursor")
+		return orgsync.Snapshot{}, next, orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "nothing changed since the cursor", Unchanged: true}, nil
+	}
 	if read.Reason == "" {
 		snap, inc, state, err := r.readSince(ctx, prev, pos)
 		var stale *staleError
 		switch {
 		case err == nil:
-			next.State = state
+			next.State, next.Until = state, r.until()
+			if state == nil {
+				next.Until = prev.Until
+			}
 			s.log.Info().Str("read", inc.Reason).Int("changed", inc.Changed).Int("listed", inc.Listed).
 				Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).Msg("ldap incremental snapshot read")
 			return snap, next, inc, nil
@@ -76,7 +87,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, prev orgsync.Cursor, fullReas
 	if warn {
 		snap.Warnings = append(snap.Warnings, "read in full, not incrementally: "+read.Reason)
 	}
-	next.FullAt = now
+	next.FullAt, next.Until = now, r.until()
 	if next.State, err = encodeState(r.users, r.groups); err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
@@ -90,6 +101,20 @@ func (s *Source) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// until is when the first account of what was read expires (AD's
+// accountExpires still in the future); zero when none does.
+func (r *reader) until() time.Time {
+	var first time.Time
+	for i := range r.users {
+		if e := r.users[i].expires; e != "" {
+			if t, ok, err := fileTime(e); err == nil && ok && t.After(r.now) && (first.IsZero() || t.Before(first)) {
+				first = t
+			}
+		}
+	}
+	return first
 }
 
 // listed is one entry of a keys-only listing.

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
 )
 
 func newTestSource(t *testing.T, cfg Config) *Source {
@@ -25,7 +26,7 @@ func snapshotFrom(t *testing.T, s *Source, prev orgsync.Cursor, reason string) (
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	snap, next, read, err := s.SnapshotFrom(ctx, prev, reason)
+	snap, next, read, err := s.SnapshotFrom(ctx, reconciler.ReadRequest{Prev: prev, FullReason: reason})
 	if err != nil {
 		t.Fatalf("SnapshotFrom: %v", err)
 	}
