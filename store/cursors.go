@@ -18,8 +18,9 @@ func (s *Store) Cursor(ctx context.Context, org, source string) (orgsync.Cursor,
 	c := orgsync.Cursor{Org: org, Source: source}
 	var fullAt, until sql.NullTime
 	var settled string
-	row := s.db.WithContext(ctx).Raw(`SELECT position, server, config, full_at, state, until_at, settled, saved_at FROM source_cursors
-		WHERE org_id = ? AND source = ?`, org, source).Row()
+	row := s.db.WithContext(ctx).Raw(`SELECT c.position, c.server, c.config, c.full_at, s.state, c.until_at, c.settled, c.saved_at
+		FROM source_cursors c LEFT JOIN source_states s ON s.org_id = c.org_id AND s.source = c.source
+		WHERE c.org_id = ? AND c.source = ?`, org, source).Row()
 	err := row.Scan(&c.Position, &c.Server, &c.Config, &fullAt, &c.State, &until, &settled, &c.SavedAt)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -85,9 +86,12 @@ func (s *Store) saveCursor(tx *gorm.DB, org, source string, c orgsync.Cursor) er
 	if !c.FullAt.IsZero() {
 		fullAt = s.stamp(c.FullAt.UTC())
 	}
-	var state, until any
+	var until any
 	if c.State != nil {
-		state = c.State
+		if err := tx.Exec(`INSERT INTO source_states (org_id, source, state) VALUES (?, ?, ?)
+			ON CONFLICT (org_id, source) DO UPDATE SET state = excluded.state`, org, source, c.State).Error; err != nil {
+			return err
+		}
 	}
 	if !c.Until.IsZero() {
 		until = s.stamp(c.Until.UTC())
@@ -101,19 +105,21 @@ func (s *Store) saveCursor(tx *gorm.DB, org, source string, c orgsync.Cursor) er
 		b, _ := json.Marshal(st)
 		settled = string(b)
 	}
-	return tx.Exec(`INSERT INTO source_cursors (org_id, source, position, server, config, full_at, state, until_at, settled, saved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	return tx.Exec(`INSERT INTO source_cursors (org_id, source, position, server, config, full_at, until_at, settled, saved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (org_id, source) DO UPDATE SET position = excluded.position, server = excluded.server,
-			config = excluded.config, full_at = excluded.full_at,
-			state = COALESCE(excluded.state, source_cursors.state), until_at = excluded.until_at,
+			config = excluded.config, full_at = excluded.full_at, until_at = excluded.until_at,
 			settled = excluded.settled, saved_at = excluded.saved_at`,
-		org, source, c.Position, c.Server, c.Config, fullAt, state, until, settled, s.stamp(s.Now().UTC())).Error
+		org, source, c.Position, c.Server, c.Config, fullAt, until, settled, s.stamp(s.Now().UTC())).Error
 }
 
 // DeleteCursor forgets the cursor of source in org: its next run reads in
 // full. Deleting a cursor that does not exist is not an error.
 func (s *Store) DeleteCursor(ctx context.Context, org, source string) error {
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`DELETE FROM source_states WHERE org_id = ? AND source = ?`, org, source).Error; err != nil {
+			return err
+		}
 		return tx.Exec(`DELETE FROM source_cursors WHERE org_id = ? AND source = ?`, org, source).Error
 	})
 	if err != nil {

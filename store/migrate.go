@@ -206,10 +206,15 @@ func migrateV4(tx *gorm.DB, d dialect) error {
 			server TEXT NOT NULL DEFAULT '',
 			config TEXT NOT NULL DEFAULT '',
 			full_at TIMESTAMP NULL,
-			state `+blob+` NULL,
 			until_at TIMESTAMP NULL,
 			settled TEXT NOT NULL DEFAULT '',
 			saved_at TIMESTAMP NOT NULL,
+			PRIMARY KEY (org_id, source))`,
+		// Apart, so that saving a position does not rewrite the state.
+		`CREATE TABLE source_states (
+			org_id TEXT NOT NULL,
+			source TEXT NOT NULL,
+			state `+blob+` NOT NULL,
 			PRIMARY KEY (org_id, source))`,
 		`ALTER TABLE runs ADD COLUMN read_kind TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE runs ADD COLUMN read_reason TEXT NOT NULL DEFAULT ''`,
