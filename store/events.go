@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
 	"github.com/orgsync/orgsync"
+	"gorm.io/gorm"
 )
 
 // Events returns up to limit events with a sequence number above after,
@@ -69,4 +72,52 @@ func imageOf(m *orgsync.Member) memberImage {
 	return memberImage{ID: m.ID, Org: m.Org, UserName: m.UserName, ExternalID: m.ExternalID, Emails: m.Emails, GivenName: m.GivenName,
 		FamilyName: m.FamilyName, DisplayName: m.DisplayName, Role: m.Role, Status: m.Status, Owner: m.Owner,
 		SetupCompletedAt: m.SetupCompletedAt, DeprovisionedAt: m.DeprovisionedAt, DeletedAt: m.DeletedAt, Version: m.Version}
+}
+
+// eventRow is one event about to be appended.
+type eventRow struct {
+	org, actor, kind, memberID, groupID string
+	before, after                       any
+}
+
+// appendEvents appends events in one statement.
+func (s *Store) appendEvents(ctx context.Context, tx *gorm.DB, evs []eventRow) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	now := s.stamp(s.Now())
+	rows := make([][]any, 0, len(evs))
+	for _, e := range evs {
+		rows = append(rows, []any{now, e.org, e.actor, e.kind, e.memberID, e.groupID, jsonText(e.before), jsonText(e.after)})
+	}
+	return s.insert(ctx, tx, "events", []string{"time", "org_id", "actor", "kind", "member_id", "group_id", "before", "after"}, rows, "")
+}
+
+// stamp is t as a statement argument. SQLite keeps times as text in the
+// driver's layout: formatting once for a batch of rows, rather than in the
+// driver for every row, writes the same text for less.
+func (s *Store) stamp(t time.Time) any {
+	if s.dialect.postgres {
+		return t
+	}
+	return t.Format(sqlite3.SQLiteTimestampFormats[0])
+}
+
+func jsonText(v any) string {
+	switch m := v.(type) {
+	case nil:
+		return ""
+	case *orgsync.Member:
+		if m == nil {
+			return ""
+		}
+		v = imageOf(m)
+	case orgsync.Member:
+		v = imageOf(&m)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }

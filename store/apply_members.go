@@ -1,0 +1,326 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/orgsync/orgsync"
+)
+
+func (a *applier) provision(cs []orgsync.Change) error {
+	keys := make([]string, 0, len(cs))
+	folds := make([]string, 0, len(cs))
+	for _, c := range cs {
+		if c.Member == nil || c.MemberKey == "" {
+			return fmt.Errorf("provision %q without member or key: %w", c.UserName, orgsync.ErrInvalid)
+		}
+		keys = append(keys, c.MemberKey)
+		folds = append(folds, orgsync.Fold(c.Member.UserName))
+	}
+	if err := a.lookup(`SELECT external_id, id FROM members WHERE org_id = ? AND owner = ? AND external_id IN`,
+		[]any{a.plan.Org, a.plan.Owner}, keys, func(scan func(...any) error) error {
+			var k, id string
+			if err := scan(&k, &id); err != nil {
+				return err
+			}
+			a.memberKeys[k] = id
+			return nil
+		}); err != nil {
+		return err
+	}
+	taken := map[string]string{}
+	if err := a.lookup(`SELECT user_name_fold, owner FROM members WHERE org_id = ? AND user_name_fold IN`,
+		[]any{a.plan.Org}, folds, func(scan func(...any) error) error {
+			var f, owner string
+			if err := scan(&f, &owner); err != nil {
+				return err
+			}
+			taken[f] = owner
+			return nil
+		}); err != nil {
+		return err
+	}
+	var memberRows, emailRows [][]any
+	for _, c := range cs {
+		if _, done := a.memberKeys[c.MemberKey]; done {
+			continue // provisioned by an earlier apply of this plan
+		}
+		if hasNUL(c.Member) {
+			a.skip(c, errNUL)
+			continue
+		}
+		fold := orgsync.Fold(c.Member.UserName)
+		if owner, ok := taken[fold]; ok {
+			a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
+			continue
+		}
+		m := *c.Member
+		m.ID, m.Org, m.Owner, m.ExternalID = newID(), a.plan.Org, a.plan.Owner, c.MemberKey
+		m.Status, m.Version, m.CreatedAt, m.UpdatedAt = orgsync.StatusPendingSetup, 1, a.now, a.now
+		m.SetupCompletedAt, m.DeprovisionedAt, m.DeletedAt, m.Groups = nil, nil, nil, nil
+		if m.Role == "" {
+			m.Role = a.defaultRole
+		}
+		taken[fold] = a.plan.Owner
+		a.memberKeys[c.MemberKey] = m.ID
+		a.created[m.ID] = true
+		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
+			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg})
+		emailRows = appendEmailRows(emailRows, &m)
+		a.out.Counts[orgsync.ActionProvision]++
+		a.out.Provisioned = append(a.out.Provisioned, m.UserName)
+		a.event(orgsync.EventMemberCreated, m.ID, "", nil, m)
+	}
+	if err := a.s.insert(a.ctx, a.tx, "members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
+		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at"}, memberRows, ""); err != nil {
+		return err
+	}
+	return a.s.insert(a.ctx, a.tx, "member_emails", emailCols, emailRows, "")
+}
+
+// errNUL is why a change carrying a NUL character is skipped: PostgreSQL
+// cannot store one in text, and no directory value legitimately has one.
+const errNUL = "a value contains a NUL character"
+
+func hasNUL(m *orgsync.Member) bool {
+	for _, v := range []string{m.UserName, m.ExternalID, m.GivenName, m.FamilyName, m.DisplayName, m.Role} {
+		if strings.IndexByte(v, 0) >= 0 {
+			return true
+		}
+	}
+	for _, e := range m.Emails {
+		if strings.IndexByte(e.Value, 0) >= 0 || strings.IndexByte(e.Type, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+var emailCols = []string{"member_id", "pos", "org_id", "value", "value_fold", "type", "is_primary"}
+
+func appendEmailRows(rows [][]any, m *orgsync.Member) [][]any {
+	for i, e := range m.Emails {
+		rows = append(rows, []any{m.ID, i, m.Org, e.Value, orgsync.Fold(e.Value), e.Type, e.Primary})
+	}
+	return rows
+}
+
+// loadMembers fetches the members the changes address by ID.
+func (a *applier) loadMembers(cs []orgsync.Change) error {
+	var ids []string
+	for _, c := range cs {
+		if c.MemberID != "" && a.members[c.MemberID] == nil {
+			ids = append(ids, c.MemberID)
+		}
+	}
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		rows, err := a.tx.Raw(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND id IN ?`, a.plan.Org, part).Rows()
+		if err != nil {
+			return err
+		}
+		ms, err := scanMembers(rows)
+		if err != nil {
+			return err
+		}
+		if err := a.s.attachEmails(a.ctx, a.tx, a.plan.Org, ms); err != nil {
+			return err
+		}
+		for i := range ms {
+			a.members[ms[i].ID] = &ms[i]
+		}
+	}
+	return nil
+}
+
+func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) error {
+	if err := a.loadMembers(cs); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		m := a.members[c.MemberID]
+		if m == nil {
+			a.skip(c, "member no longer exists")
+			continue
+		}
+		if c.Member != nil && hasNUL(c.Member) {
+			a.skip(c, errNUL)
+			continue
+		}
+		if err := orgsync.MayApply(a.plan.Owner, action, m); err != nil {
+			a.skip(c, err.Error())
+			continue
+		}
+		var err error
+		switch action {
+		case orgsync.ActionAdopt:
+			err = a.adopt(c, m)
+		case orgsync.ActionUpdate:
+			err = a.update(c, m)
+		case orgsync.ActionReactivate:
+			err = a.reactivate(c, m)
+		case orgsync.ActionDeprovision:
+			err = a.deprovision(c, m)
+		case orgsync.ActionPurge:
+			err = a.purge(c, m)
+		}
+		if err != nil {
+			return fmt.Errorf("member %q: %w", m.UserName, err)
+		}
+	}
+	return nil
+}
+
+// profile copies the attributes a source or IdP sets from src to dst and
+// reports whether anything differed.
+func profile(dst *orgsync.Member, src *orgsync.Member, defaultRole string) bool {
+	role := src.Role
+	if role == "" {
+		role = defaultRole
+	}
+	changed := dst.UserName != src.UserName || dst.GivenName != src.GivenName || dst.FamilyName != src.FamilyName ||
+		dst.DisplayName != src.DisplayName || dst.Role != role || !sameEmails(dst.Emails, src.Emails)
+	dst.UserName, dst.GivenName, dst.FamilyName, dst.DisplayName, dst.Role = src.UserName, src.GivenName, src.FamilyName, src.DisplayName, role
+	dst.Emails = append([]orgsync.Email(nil), src.Emails...)
+	return changed
+}
+
+func sameEmails(a, b []orgsync.Email) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// saveMember writes every mutable column of m and its emails.
+func (a *applier) saveMember(m *orgsync.Member) error {
+	return a.s.saveMember(a.ctx, a.tx, m)
+}
+
+func (s *Store) saveMember(ctx context.Context, tx *gorm.DB, m *orgsync.Member) error {
+	n, err := s.exec(ctx, tx, `UPDATE members SET user_name = ?, user_name_fold = ?, external_id = ?, email = ?, given_name = ?,
+		family_name = ?, display_name = ?, role = ?, status = ?, owner = ?, setup_completed_at = ?, deprovisioned_at = ?,
+		deleted_at = ?, version = ?, updated_at = ? WHERE id = ?`,
+		m.UserName, orgsync.Fold(m.UserName), m.ExternalID, m.Email(), m.GivenName, m.FamilyName, m.DisplayName, m.Role,
+		string(m.Status), m.Owner, nullTime(m.SetupCompletedAt), nullTime(m.DeprovisionedAt), nullTime(m.DeletedAt),
+		m.Version, m.UpdatedAt, m.ID)
+	if err != nil {
+		return translate(err)
+	}
+	if n == 0 {
+		return fmt.Errorf("member %q: %w", m.ID, orgsync.ErrNotFound)
+	}
+	if _, err := s.exec(ctx, tx, `DELETE FROM member_emails WHERE member_id = ?`, m.ID); err != nil {
+		return err
+	}
+	return s.insert(ctx, tx, "member_emails", emailCols, appendEmailRows(nil, m), "")
+}
+
+func (a *applier) nameTaken(m *orgsync.Member) (string, bool, error) {
+	var owner []string
+	err := a.tx.Raw(`SELECT owner FROM members WHERE org_id = ? AND user_name_fold = ? AND id <> ?`,
+		a.plan.Org, orgsync.Fold(m.UserName), m.ID).Scan(&owner).Error
+	if err != nil || len(owner) == 0 {
+		return "", false, err
+	}
+	return owner[0], true, nil
+}
+
+func (a *applier) adopt(c orgsync.Change, m *orgsync.Member) error {
+	if c.Member == nil || c.MemberKey == "" {
+		return fmt.Errorf("adopt without member or key: %w", orgsync.ErrInvalid)
+	}
+	before := *m
+	profile(m, c.Member, a.defaultRole)
+	if owner, taken, err := a.nameTaken(m); err != nil {
+		return err
+	} else if taken {
+		*m = before
+		a.skip(c, fmt.Sprintf("user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
+		return nil
+	}
+	m.Owner, m.ExternalID, m.Version, m.UpdatedAt = a.plan.Owner, c.MemberKey, m.Version+1, a.now
+	if err := a.saveMember(m); err != nil {
+		return err
+	}
+	a.memberKeys[c.MemberKey] = m.ID
+	a.out.Counts[orgsync.ActionAdopt]++
+	a.event(orgsync.EventMemberAdopted, m.ID, "", before, *m)
+	return nil
+}
+
+func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
+	if c.Member == nil {
+		return fmt.Errorf("update without member: %w", orgsync.ErrInvalid)
+	}
+	before := *m
+	if !profile(m, c.Member, a.defaultRole) {
+		return nil // already as desired
+	}
+	if owner, taken, err := a.nameTaken(m); err != nil {
+		return err
+	} else if taken {
+		*m = before
+		a.skip(c, fmt.Sprintf("new user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
+		return nil
+	}
+	m.Version, m.UpdatedAt = m.Version+1, a.now
+	if err := a.saveMember(m); err != nil {
+		return err
+	}
+	a.out.Counts[orgsync.ActionUpdate]++
+	a.event(orgsync.EventMemberUpdated, m.ID, "", before, *m)
+	return nil
+}
+
+func (a *applier) reactivate(c orgsync.Change, m *orgsync.Member) error {
+	before := *m
+	kind := m.Reactivate()
+	if kind == "" {
+		return nil
+	}
+	m.Version, m.UpdatedAt = m.Version+1, a.now
+	if c.Member != nil {
+		profile(m, c.Member, a.defaultRole)
+	}
+	if err := a.saveMember(m); err != nil {
+		return err
+	}
+	a.out.Counts[orgsync.ActionReactivate]++
+	a.event(kind, m.ID, "", before, *m)
+	return nil
+}
+
+func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
+	before := *m
+	kind := m.Deprovision(a.now)
+	if kind == "" {
+		return nil
+	}
+	m.Version, m.UpdatedAt = m.Version+1, a.now
+	if err := a.saveMember(m); err != nil {
+		return err
+	}
+	a.out.Counts[orgsync.ActionDeprovision]++
+	a.event(kind, m.ID, "", before, *m)
+	return nil
+}
+
+// purge deletes m, which MayApply let the plan purge.
+func (a *applier) purge(_ orgsync.Change, m *orgsync.Member) error {
+	if _, err := a.s.exec(a.ctx, a.tx, `DELETE FROM members WHERE id = ?`, m.ID); err != nil {
+		return err
+	}
+	delete(a.members, m.ID)
+	a.out.Counts[orgsync.ActionPurge]++
+	a.event(orgsync.EventMemberPurged, m.ID, "", *m, nil)
+	return nil
+}
