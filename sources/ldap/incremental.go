@@ -286,4 +286,3 @@ func (r *reader) collectGroups(ctx context.Context, s search) ([]group, error) {
 	}
 	return r.groups, nil
 }
-
