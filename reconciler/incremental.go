@@ -130,13 +130,18 @@ func fullReason(prev orgsync.Cursor, every time.Duration, now time.Time) string 
 }
 
 // applyPlan applies rep's plan, with its cursor when it has one. The
-// cursor is marked settled unless the store skips a change: only then does
-// the applied plan leave nothing to plan.
+// cursor is marked settled when the plan is clean (see below) and the
+// store skips no change: only then does the applied plan leave nothing to
+// plan or report.
 func (r *Runner) applyPlan(ctx context.Context, rep Report) (orgsync.Applied, error) {
 	if rep.cursor != nil {
 		if cs, ok := r.Store.(CursorStore); ok {
 			c := *rep.cursor
-			if c.Settled == nil {
+			// Settled only when the report of a run that plans nothing
+			// would have nothing to say: no conflict, held entry or warning
+			// (those are shown by every run, so every run must diff).
+			clean := len(rep.Plan.Conflicts) == 0 && len(rep.Plan.Warnings) == 0 && rep.Plan.Held == (orgsync.HeldCount{})
+			if c.Settled == nil && clean {
 				c.Settled = &orgsync.Settled{Job: rep.jobDigest, Users: rep.Plan.Read, Disabled: rep.Plan.Disabled}
 			}
 			return cs.ApplyCursor(ctx, rep.Plan, c)

@@ -211,19 +211,16 @@ func decodeState(b []byte) ([]user, []group, error) {
 	return users, groups, nil
 }
 
-// fingerprint identifies the parts of the config that decide what is read
-// and how it maps: state saved under another fingerprint is not reused.
-// It holds no secret (the bind DN, not its password).
+// fingerprint identifies the config the state was read with: any change
+// to it (a filter, a mapping, a read limit) makes the next read full. It
+// holds no secret (the password and its file are left out).
 func (s *Source) fingerprint() string {
+	c := s.cfg
+	c.BindPassword, c.BindPasswordFile = "", ""
 	b, _ := json.Marshal(struct {
-		Version      int
-		Flavor       string
-		BindDN       string
-		User         UserConfig
-		Group        GroupConfig
-		RequireGroup string
-		RoleMap      map[string]string
-	}{stateVersion, s.cfg.Flavor, s.cfg.BindDN, s.cfg.User, s.cfg.Group, s.cfg.RequireGroup, s.cfg.RoleMap})
+		Version int
+		Config  Config
+	}{stateVersion, c})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }

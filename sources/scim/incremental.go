@@ -158,17 +158,16 @@ func (s *Source) serviceConfig(ctx context.Context) (bool, time.Time, error) {
 	return cfg.Filter.Supported, date, nil
 }
 
-// fingerprint identifies the config that decides what is read and how it
-// maps (no secret).
+// fingerprint identifies the config the state was read with: any change
+// makes the next read full. It holds no secret (the token and its file are
+// left out).
 func (s *Source) fingerprint() string {
+	c := s.cfg
+	c.Token, c.TokenFile = "", ""
 	b, _ := json.Marshal(struct {
-		Layout                                int
-		UserFilter, GroupFilter               string
-		SkipGroups                            bool
-		ID, UserName, Email, Given, Fam, Disp string
-		RoleMap                               map[string]string
-	}{stateLayout, s.cfg.UserFilter, s.cfg.GroupFilter, s.cfg.SkipGroups, s.cfg.IDAttribute, s.cfg.UserNameAttribute,
-		s.cfg.EmailAttribute, s.cfg.GivenNameAttribute, s.cfg.FamilyNameAttribute, s.cfg.DisplayNameAttribute, s.cfg.RoleMap})
+		Layout int
+		Config Config
+	}{stateLayout, c})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }
