@@ -112,18 +112,3 @@ func (s *Store) saveCursor(tx *gorm.DB, org, source string, c orgsync.Cursor) er
 			settled = excluded.settled, saved_at = excluded.saved_at`,
 		org, source, c.Position, c.Server, c.Config, fullAt, until, settled, s.stamp(s.Now().UTC())).Error
 }
-
-// DeleteCursor forgets the cursor of source in org: its next run reads in
-// full. Deleting a cursor that does not exist is not an error.
-func (s *Store) DeleteCursor(ctx context.Context, org, source string) error {
-	err := s.write(ctx, func(tx *gorm.DB) error {
-		if err := tx.Exec(`DELETE FROM source_states WHERE org_id = ? AND source = ?`, org, source).Error; err != nil {
-			return err
-		}
-		return tx.Exec(`DELETE FROM source_cursors WHERE org_id = ? AND source = ?`, org, source).Error
-	})
-	if err != nil {
-		return fmt.Errorf("store: delete cursor of %q in org %q: %w", source, org, err)
-	}
-	return nil
-}

@@ -53,13 +53,6 @@ func TestCursorSavedOnlyWithAppliedPlan(t *testing.T) {
 		if m, err := s.Member(ctx, "acme", "a@example.org"); err != nil || m.Owner != "corp" {
 			t.Fatalf("member applied with the cursor: %+v, %v", m, err)
 		}
-
-		if err := s.DeleteCursor(ctx, "acme", "corp"); err != nil {
-			t.Fatal(err)
-		}
-		if got := mustCursor(t, s); !got.Zero() {
-			t.Fatalf("deleted cursor: got %+v", got)
-		}
 	})
 }
 
