@@ -49,5 +49,5 @@ func (d Duration) String() string {
 	return td.String()
 }
 
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
+// TimeDuration returns the value as a time.Duration.
+func (d Duration) TimeDuration() time.Duration { return time.Duration(d) }

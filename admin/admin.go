@@ -141,7 +141,7 @@ func (a *API) members(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]Member, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, View(m))
+		out = append(out, NewMember(m))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -165,7 +165,7 @@ func (a *API) setupComplete(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, View(m))
+	writeJSON(w, http.StatusOK, NewMember(m))
 }
 
 func (a *API) runs(w http.ResponseWriter, r *http.Request) {

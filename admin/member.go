@@ -28,8 +28,8 @@ type Member struct {
 	UpdatedAt        time.Time  `json:"updated_at"`
 }
 
-// View renders a member.
-func View(m orgsync.Member) Member {
+// NewMember is m as the admin API and `members list --format json` show it.
+func NewMember(m orgsync.Member) Member {
 	groups := m.Groups
 	if groups == nil {
 		groups = []string{}

@@ -64,8 +64,9 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// Validate lists every problem of the webhook. The URL is checked once it
-// is resolved (see Open), as it may come from a file.
+// Validate lists every problem of the webhook. The URL is a secret: it is
+// read and checked by Open, which only the commands that notify call (an
+// inline URL is checked here too).
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) {
@@ -73,9 +74,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Name == "" {
 		add("name: required")
-	}
-	if c.URL == "" && c.URLFile == "" {
-		add("url: required (or url_file)")
 	}
 	if c.URL != "" && c.URLFile != "" {
 		add("url and url_file: set one")

@@ -64,7 +64,10 @@ func Open(cfgs []Config, log zerolog.Logger) (*Notifier, error) {
 	var errs []error
 	for _, c := range cfgs {
 		u, err := orgsync.ResolveSecret(c.URL, c.URLFile)
-		if err == nil {
+		switch {
+		case err == nil && u == "" && c.URLFile == "":
+			err = fmt.Errorf("required (or url_file): %w", orgsync.ErrInvalid)
+		case err == nil:
 			err = checkURL(u.Reveal())
 		}
 		if err != nil {
@@ -179,7 +182,7 @@ func (n *Notifier) deliverAll(ctx context.Context, h *hook) {
 // deliver tries m until it is accepted, fails for good, or the attempts are
 // used up.
 func (n *Notifier) deliver(ctx context.Context, h *hook, m message) {
-	wait := h.cfg.Backoff.D()
+	wait := h.cfg.Backoff.TimeDuration()
 	for attempt := 1; ; attempt++ {
 		retryAfter, err := n.post(ctx, h, m)
 		if err == nil {
@@ -193,7 +196,7 @@ func (n *Notifier) deliver(ctx context.Context, h *hook, m message) {
 			return
 		}
 		d := max(wait, retryAfter)
-		d = min(d, h.cfg.MaxBackoff.D())
+		d = min(d, h.cfg.MaxBackoff.TimeDuration())
 		n.log.Warn().Str("webhook", h.cfg.Name).Str("event", m.event).Int("attempt", attempt).
 			Str("error", err.Error()).Dur("retry_in", d).Msg("notification failed; retrying")
 		t := time.NewTimer(d)
@@ -202,7 +205,7 @@ func (n *Notifier) deliver(ctx context.Context, h *hook, m message) {
 			t.Stop()
 		case <-t.C:
 		}
-		wait = min(2*wait, h.cfg.MaxBackoff.D())
+		wait = min(2*wait, h.cfg.MaxBackoff.TimeDuration())
 	}
 }
 
@@ -214,7 +217,7 @@ func (e *finalError) Error() string { return fmt.Sprintf("answered %d", e.status
 // post sends m once. It returns how long the receiver asked to wait
 // (Retry-After) with a retryable error. Errors never hold the URL.
 func (n *Notifier) post(ctx context.Context, h *hook, m message) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout.D())
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.Timeout.TimeDuration())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(m.body))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -330,7 +331,9 @@ func TestConfigValidate(t *testing.T) {
 			c := Config{Name: "x", URL: "https://hooks.example.org/secret123"}
 			c.SetDefaults()
 			tt.mod(&c)
-			err := c.Validate()
+			// The URL is Open's to read: its problems are listed with Validate's.
+			_, openErr := Open([]Config{c}, zerolog.Nop())
+			err := errors.Join(c.Validate(), openErr)
 			if len(tt.want) == 0 {
 				if err != nil {
 					t.Fatal(err)

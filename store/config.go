@@ -57,7 +57,7 @@ func (c *Config) busyTimeout() time.Duration {
 	if c.BusyTimeout <= 0 {
 		return DefaultBusyTimeout
 	}
-	return c.BusyTimeout.D()
+	return c.BusyTimeout.TimeDuration()
 }
 
 // SetDefaults fills the embedded SQLite default.
@@ -110,12 +110,12 @@ func (c *Config) Validate() error {
 	if c.MaxOpenConns < 1 {
 		errs = append(errs, errors.New("database.max_open_conns: must be at least 1"))
 	}
-	if c.BusyTimeout < 0 || c.BusyTimeout.D() > 10*time.Minute {
+	if c.BusyTimeout < 0 || c.BusyTimeout.TimeDuration() > 10*time.Minute {
 		errs = append(errs, errors.New("database.busy_timeout: must be between 0 (the default, 15s) and 10m"))
 	}
 	for key, d := range map[string]orgsync.Duration{"runs": c.Retention.Runs, "events": c.Retention.Events} {
-		if d > 0 && d.D() < time.Hour {
-			errs = append(errs, fmt.Errorf("database.retention.%s: %s is under an hour (negative: keep forever)", key, d.D()))
+		if d > 0 && d.TimeDuration() < time.Hour {
+			errs = append(errs, fmt.Errorf("database.retention.%s: %s is under an hour (negative: keep forever)", key, d.TimeDuration()))
 		}
 	}
 	return errors.Join(errs...)

@@ -2,13 +2,18 @@ package main
 
 import (
 	"net/http"
+	"net/netip"
 	"testing"
 )
 
 func TestClientAddr(t *testing.T) {
-	trusted, err := parsePrefixes([]string{"10.0.0.0/8", "192.0.2.7"})
-	if err != nil {
-		t.Fatal(err)
+	var trusted []netip.Prefix
+	for _, s := range []string{"10.0.0.0/8", "192.0.2.7"} {
+		p, err := parsePrefix(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		trusted = append(trusted, p)
 	}
 	tests := []struct {
 		name, remote, xff, want string
@@ -49,7 +54,7 @@ func TestClientAddr(t *testing.T) {
 			}
 		})
 	}
-	if _, err := parsePrefixes([]string{"10.0.0.0/33"}); err == nil {
+	if _, err := parsePrefix("10.0.0.0/33"); err == nil {
 		t.Fatal("bad CIDR accepted")
 	}
 }

@@ -45,7 +45,7 @@ func (a *app) membersCommand() *cobra.Command {
 			}
 			members = filterMembers(members, owner, includeDeleted || status == string(orgsync.StatusDeprovisioned))
 			if format == "json" {
-				return writeJSONArray(a.stdout, len(members), func(i int) any { return admin.View(members[i]) })
+				return writeJSONArray(a.stdout, len(members), func(i int) any { return admin.NewMember(members[i]) })
 			}
 			// Buffered: tabwriter writes cell by cell, a system call each
 			// on a bare stdout (most of listing 100k members).
@@ -131,7 +131,7 @@ func (a *app) memberShowCommand() *cobra.Command {
 				return err
 			}
 			if format == "json" {
-				return a.writeJSON(admin.View(m))
+				return a.writeJSON(admin.NewMember(m))
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }

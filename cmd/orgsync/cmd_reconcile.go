@@ -67,48 +67,6 @@ func reportOptions(f reportFlags, terminal, color bool, orphans []reconciler.Orp
 	return o
 }
 
-// eachJob runs fn on the job of every source (or the one named), renders
-// the reports as out says, and returns the errors of the runs that failed
-// and, separately, of those a guard blocked.
-func (a *app) eachJob(ctx context.Context, source string, out reportFlags, fn func(*reconciler.Runner, reconciler.Job) (reconciler.Report, error)) (failed, blocked error, reports []reconciler.Report, err error) {
-	if err := checkFormat(out.format, render.Formats...); err != nil {
-		return nil, nil, nil, err
-	}
-	jobs, err := a.jobs(source)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	runner, prog, err := a.runner(ctx)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if len(jobs) == 0 {
-		fmt.Fprintln(a.stderr, "orgsync: the config has no sources (see config.example.yaml): nothing to do")
-	}
-	for _, j := range jobs {
-		rep, err := fn(runner, j)
-		prog.done()
-		switch {
-		case errors.Is(err, orgsync.ErrGuard):
-			blocked = errors.Join(blocked, err)
-		case err != nil:
-			failed = errors.Join(failed, err)
-		}
-		reports = append(reports, rep)
-	}
-	// Owners no configured source is named after are shown with the
-	// reports of their org: nothing reconciles them any more.
-	orgs := map[string]bool{}
-	for _, j := range jobs {
-		orgs[j.Org] = true
-	}
-	orphans, err := a.orphans(ctx, a.st, orgs)
-	if err != nil {
-		failed = errors.Join(failed, fmt.Errorf("list orphaned owners: %w", err))
-	}
-	return failed, blocked, reports, render.Reports(a.stdout, reports, a.reportOptions(out, a.stdout, orphans))
-}
-
 func (a *app) planCommand() *cobra.Command {
 	var source string
 	var out reportFlags
@@ -118,16 +76,16 @@ func (a *app) planCommand() *cobra.Command {
 		Short: "Dry run: print the plan of each source (or one); nothing is written",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			failed, _, reports, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+			res, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
 				return r.Plan(cmd.Context(), j)
 			})
 			switch {
 			case err != nil:
 				return err
-			case failed != nil:
-				return failed
+			case res.Failed != nil:
+				return res.Failed
 			case detailed:
-				if code := reconciler.DetailedExitCode(reports); code != 0 {
+				if code := reconciler.DetailedExitCode(res.Reports); code != 0 {
 					return exitWith(code, errors.New(""))
 				}
 			}
@@ -153,17 +111,17 @@ func (a *app) reconcileCommand() *cobra.Command {
 			if cmd.Flags().Changed("max-deprovision") && maxDeprovision < 0 {
 				return fmt.Errorf("--max-deprovision %d: want 0 or more: %w", maxDeprovision, orgsync.ErrInvalid)
 			}
-			failed, blocked, _, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+			res, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
 				j.Guard = runGuard(j.Guard, allowEmpty, maxDeprovision)
 				return r.Run(cmd.Context(), j, force)
 			})
 			switch {
 			case err != nil:
 				return err
-			case failed != nil:
-				return failed
-			case blocked != nil:
-				return exitWith(3, fmt.Errorf("%w\nnothing was applied; review the plan and re-run with --force to override (a source that returned no users needs --allow-empty)", blocked))
+			case res.Failed != nil:
+				return res.Failed
+			case res.Blocked != nil:
+				return exitWith(3, fmt.Errorf("%w\nnothing was applied; review the plan and re-run with --force to override (a source that returned no users needs --allow-empty)", res.Blocked))
 			}
 			return nil
 		},
@@ -263,7 +221,7 @@ func (a *app) checkCommand() *cobra.Command {
 					failed = errors.Join(failed, fmt.Errorf("source %q failed its check", j.Name))
 					continue
 				}
-				a.printCheck(j, snap, time.Since(start), samples)
+				a.printCheck(j.Job, snap, time.Since(start), samples)
 			}
 			return failed
 		},

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/orgsync/orgsync/internal/yamlconf"
 )
 
 // fuzzSecret is what ${ORGSYNC_FUZZ_SECRET} expands to in fuzzed configs.
@@ -30,13 +32,16 @@ func FuzzDecodeConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		t.Setenv("ORGSYNC_FUZZ_SECRET", fuzzSecret)
 		var c Config
-		err := decodeConfig(data, &c)
+		_, err := yamlconf.Decode(data, &c)
 		var text strings.Builder
 		if err != nil {
 			text.WriteString(err.Error())
 		}
 		c.SetDefaults()
 		if err := c.Validate(); err != nil {
+			text.WriteString(err.Error())
+		}
+		if err := (&Loaded{Config: c}).checkSecrets(); err != nil {
 			text.WriteString(err.Error())
 		}
 		if out, err := c.Redacted(); err == nil {

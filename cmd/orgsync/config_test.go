@@ -16,7 +16,7 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
 	}
-	if len(cfg.Sources) != 2 || cfg.Sources[0].LDAP == nil || cfg.Sources[1].SCIM == nil || cfg.Orgs[0].PurgeAfter.D() != 720*time.Hour {
+	if len(cfg.Sources) != 2 || cfg.Sources[0].LDAP == nil || cfg.Sources[1].SCIM == nil || cfg.Orgs[0].PurgeAfter.TimeDuration() != 720*time.Hour {
 		t.Fatalf("decoded %+v", cfg.Config)
 	}
 	if got := cfg.Sources[0].LDAP.BindPassword.Reveal(); got != "bind-secret-42" {
@@ -52,6 +52,8 @@ func TestBadConfigs(t *testing.T) {
 			"sources[0] (corp-ldap): guard.max_group_delete_percent: 101 is not a percentage", "sources[0] (corp-ldap): guard.max_member_remove_percent: +Inf is not a percentage"}},
 		{"unset-env.bad.yaml", []string{"environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set"}},
 		{"bad-duration.bad.yaml", []string{`line 1: orgs[0].purge_after: duration "fortnight": want a value such as 30s, 720h or 30d`}},
+		{"proxies.bad.yaml", []string{`line 5: server.trusted_proxies[2]: "proxy.example.org" is not an address or CIDR`,
+			`line 6: server.trusted_proxies[3]: "10.0.0.0/33" is not an address or CIDR`}},
 		{"small-pool.bad.yaml", []string{"database.max_open_conns: 3 is too few for 3 scheduled jobs", "set at least 5"}},
 		{"all-at-once.bad.yaml", []string{
 			"line 3: environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set",
@@ -84,7 +86,7 @@ func TestEnvInDuration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.Orgs[0].PurgeAfter.D(); got != 720*time.Hour {
+	if got := cfg.Orgs[0].PurgeAfter.TimeDuration(); got != 720*time.Hour {
 		t.Fatalf("purge_after = %v, want 720h", got)
 	}
 }

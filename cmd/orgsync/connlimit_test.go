@@ -168,7 +168,7 @@ func TestLimitConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s := cfg.Server; s.MaxConnections != 4096 || s.MaxConnectionsPerClient != 128 || cfg.Database.BusyTimeout.D() != 15*time.Second {
+	if s := cfg.Server; s.MaxConnections != 4096 || s.MaxConnectionsPerClient != 128 || cfg.Database.BusyTimeout.TimeDuration() != 15*time.Second {
 		t.Fatalf("defaults: max_connections %d, per client %d, busy_timeout %v", s.MaxConnections, s.MaxConnectionsPerClient, cfg.Database.BusyTimeout)
 	}
 }

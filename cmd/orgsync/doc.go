@@ -8,4 +8,10 @@
 // the reconciler and the admin API into the CLI and the daemon. The daemon
 // serves the configured orgs only (orgscope.go): a token or admin request
 // for an org taken out of the config fails as for one that never existed.
+//
+// The config (config.go) is assembled from the components' own blocks:
+// internal/yamlconf decodes it strictly, every source type is registered
+// once in sourceTypes (sourcetypes.go; see internal/registry), and each
+// secret is read by the commands that use it (secrets.go): serve and
+// `config validate` check them all at load, listing every one missing.
 package main

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding"
 	"os"
 	"reflect"
 	"regexp"
@@ -159,6 +160,8 @@ func configKeys(t reflect.Type, prefix string, out *[]string, blocks map[string]
 			ft = ft.Elem()
 		}
 		switch {
+		case isText(ft) || ft.Kind() == reflect.Slice && isText(ft.Elem()):
+			*out = append(*out, path) // a value written as text (trusted_proxies)
 		case ft.Kind() == reflect.Struct:
 			*out = append(*out, path)
 			blocks[path] = true
@@ -171,6 +174,18 @@ func configKeys(t reflect.Type, prefix string, out *[]string, blocks map[string]
 			*out = append(*out, path)
 		}
 	}
+}
+
+// isText says whether values of t are written as text (UnmarshalText).
+func isText(t reflect.Type) bool {
+	return reflect.PointerTo(t).Implements(reflect.TypeFor[encoding.TextUnmarshaler]())
+}
+
+func joinKey(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
 
 func TestDocsConfigCoversEveryKey(t *testing.T) {

@@ -36,7 +36,7 @@ sources:
 	for _, j := range jobs {
 		got[j.Name] = j.Timeout
 	}
-	want := map[string]time.Duration{"slow": 2*time.Hour + applyAllowance, "quick": a.cfg.Sources[1].Timeout.D() + applyAllowance}
+	want := map[string]time.Duration{"slow": 2*time.Hour + applyAllowance, "quick": a.cfg.Sources[1].Timeout.TimeDuration() + applyAllowance}
 	if got["slow"] != want["slow"] || got["quick"] != want["quick"] || got["quick"] <= applyAllowance {
 		t.Errorf("job timeouts %v, want %v", got, want)
 	}

@@ -23,13 +23,13 @@ func TestWriteJSONArrayEqualsWholeSlice(t *testing.T) {
 		}
 		views := make([]admin.Member, 0, n)
 		for _, m := range members {
-			views = append(views, admin.View(m))
+			views = append(views, admin.NewMember(m))
 		}
 		var want, got bytes.Buffer
 		if err := (&app{stdout: &want}).writeJSON(views); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeJSONArray(&got, len(members), func(i int) any { return admin.View(members[i]) }); err != nil {
+		if err := writeJSONArray(&got, len(members), func(i int) any { return admin.NewMember(members[i]) }); err != nil {
 			t.Fatal(err)
 		}
 		if got.String() != want.String() {

@@ -48,6 +48,9 @@ func (a *app) runStore(ctx context.Context, st reconciler.Store) (reconciler.Sto
 		return st, nil
 	}
 	if a.notifier == nil {
+		if err := a.cfg.requireSecrets("notifications"); err != nil {
+			return nil, err
+		}
 		n, err := notify.Open(a.cfg.Notifications, a.log)
 		if err != nil {
 			return nil, err

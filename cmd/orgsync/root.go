@@ -50,7 +50,10 @@ type app struct {
 	// writingCommands): only they may upgrade its schema; noMigrate is
 	// serve --no-migrate.
 	writes, noMigrate bool
-	log               zerolog.Logger
+	// allSecrets is set for the commands that check every secret as the
+	// config is loaded (allSecretsCommands); the others read theirs on use.
+	allSecrets bool
+	log        zerolog.Logger
 }
 
 // run executes the CLI and returns the process exit code.
@@ -105,6 +108,7 @@ func (a *app) rootCommand() *cobra.Command {
 	a.registerCompletions(root)
 	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
 		a.writes = writingCommands[strings.TrimPrefix(cmd.CommandPath(), "orgsync ")]
+		a.allSecrets = allSecretsCommands[strings.TrimPrefix(cmd.CommandPath(), "orgsync ")]
 	}
 	return root
 }
@@ -127,7 +131,7 @@ func (a *app) config() (*Loaded, error) {
 		candidates = configCandidates
 	}
 	a.choice = discoverConfig(a.configPath, os.Getenv("ORGSYNC_CONFIG"), candidates)
-	cfg, err := LoadConfig(a.choice.Path, a.choice.Explicit)
+	cfg, err := loadConfig(a.choice.Path, a.choice.Explicit, a.allSecrets)
 	if err != nil {
 		if a.choice.Path != "" {
 			return nil, fmt.Errorf("invalid config %s (%s):\n%w", a.choice.Path, a.choice.From, err)
@@ -154,6 +158,9 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	}
 	cfg, err := a.config()
 	if err != nil {
+		return nil, err
+	}
+	if err := cfg.requireSecrets("database"); err != nil {
 		return nil, err
 	}
 	if f := cfg.Database.SQLiteFile(); f != "" && len(a.choice.Others) > 0 {

@@ -16,7 +16,7 @@ var scimPrefixes = []string{"/scim/v2", "/api/v1/scim"}
 // mountSCIM serves the SCIM receiver at every prefix, for the configured
 // orgs only.
 func mountSCIM(mux *http.ServeMux, st *store.Store, cfg *Loaded, log zerolog.Logger, onRequest func(receiver.Request)) {
-	trusted, _ := parsePrefixes(cfg.Server.TrustedProxies) // validated with the config
+	trusted := cfg.Server.trustedProxies()
 	srv := receiver.New(scopedSCIM{st, cfg.configuredOrgs()}, log.With().Str("component", "scim").Logger(), receiver.Options{
 		PublicURL:    cfg.Server.PublicURL,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,

@@ -41,6 +41,7 @@ func (a *app) serveCommand() *cobra.Command {
 // serve runs the daemon until ctx is cancelled (SIGINT/SIGTERM). When ready
 // is not nil it receives the listening address once the server accepts.
 func (a *app) serve(ctx context.Context, ready chan<- string) error {
+	a.allSecrets = true // serve uses them all: each is checked as the config loads
 	cfg, err := a.config()
 	if err != nil {
 		return err
@@ -50,9 +51,9 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		return err
 	}
 	log := a.log
-	adminToken, err := orgsync.ResolveSecret(cfg.Server.AdminToken, cfg.Server.AdminTokenFile)
+	adminToken, err := cfg.Server.adminToken() // checked as the config was loaded (allSecretsCommands)
 	if err != nil {
-		return fmt.Errorf("server.admin_token: %w", err)
+		return err
 	}
 	if adminToken == "" {
 		log.Warn().Msg("no server.admin_token set: the admin API (/api/v1 members, runs, events) refuses every request")
@@ -78,10 +79,10 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		locker = st // of several replicas, only one runs each job
 	}
 	sched := reconciler.NewScheduler(runner, locker, 0, log)
-	for i, j := range jobs {
-		if spec := cfg.Sources[i].Schedule; spec != "" {
-			if err := sched.AddSource(spec, j); err != nil {
-				return fmt.Errorf("sources[%d] (%s): schedule: %w", i, j.Name, err)
+	for _, j := range jobs {
+		if j.Schedule != "" {
+			if err := sched.AddSource(j.Schedule, j.Job); err != nil {
+				return fmt.Errorf("%s: schedule: %w", j.key, err)
 			}
 		}
 	}
@@ -105,17 +106,17 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	trusted, _ := parsePrefixes(cfg.Server.TrustedProxies) // validated with the config
+	trusted := cfg.Server.trustedProxies()
 	mux.Handle("/api/v1/", admin.New(scopedAdmin{adminStore{st}, cfg.configuredOrgs()}, adminToken, log, admin.Options{ClientAddr: clientAddr(trusted)}))
 	mountSCIM(mux, st, cfg, log, newSCIMMetrics(reg).observe)
 
 	srv := &http.Server{
 		Addr:              cfg.Server.Listen,
 		Handler:           mux,
-		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.D(),
-		ReadTimeout:       cfg.Server.ReadTimeout.D(),
-		WriteTimeout:      cfg.Server.WriteTimeout.D(),
-		IdleTimeout:       cfg.Server.IdleTimeout.D(),
+		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout.TimeDuration(),
+		ReadTimeout:       cfg.Server.ReadTimeout.TimeDuration(),
+		WriteTimeout:      cfg.Server.WriteTimeout.TimeDuration(),
+		IdleTimeout:       cfg.Server.IdleTimeout.TimeDuration(),
 		MaxHeaderBytes:    64 << 10,
 	}
 	raw, err := net.Listen("tcp", cfg.Server.Listen)
@@ -150,7 +151,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down: finishing requests and running jobs")
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.D())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout.TimeDuration())
 	defer cancel()
 	err = srv.Shutdown(sctx)
 	sched.Stop()
@@ -298,10 +299,10 @@ func pruneHistory(ctx context.Context, st *store.Store, r store.Retention, log z
 		now := time.Now()
 		var runs, events time.Time
 		if r.Runs > 0 {
-			runs = now.Add(-r.Runs.D())
+			runs = now.Add(-r.Runs.TimeDuration())
 		}
 		if r.Events > 0 {
-			events = now.Add(-r.Events.D())
+			events = now.Add(-r.Events.TimeDuration())
 		}
 		if !runs.IsZero() || !events.IsZero() {
 			p, err := st.Prune(ctx, runs, events)

@@ -194,7 +194,8 @@ func (c *Config) SetDefaults() {
 	set(&g.MemberAttribute, "member", "member")
 }
 
-// Validate returns every problem of the config, each naming its key.
+// Validate returns every problem of the config, each naming its key. The
+// bind password is not read: Open does, and checks it.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -236,12 +237,8 @@ func (c *Config) Validate() error {
 			bad("bind_dn", "%q is not a DN: %v", c.BindDN, err)
 		}
 	}
-	pw, err := orgsync.ResolveSecret(c.BindPassword, c.BindPasswordFile)
-	switch {
-	case err != nil:
-		bad("bind_password_file", "%v", err)
-	case c.BindDN != "" && pw == "":
-		bad("bind_password", "required with ldap.bind_dn (an empty password would be an unauthenticated bind that reads nothing)")
+	if c.BindPassword != "" && c.BindPasswordFile != "" {
+		bad("bind_password_file", "set together with ldap.bind_password: set one")
 	}
 	if c.PageSize < 1 {
 		bad("page_size", "must be at least 1, got %d", c.PageSize)
@@ -257,7 +254,7 @@ func (c *Config) Validate() error {
 		v   orgsync.Duration
 	}{{"dial_timeout", c.DialTimeout}, {"bind_timeout", c.BindTimeout}, {"search_timeout", c.SearchTimeout}} {
 		if d.v <= 0 {
-			bad(d.key, "must be positive, got %s", d.v.D())
+			bad(d.key, "must be positive, got %s", d.v.TimeDuration())
 		}
 	}
 	switch c.References {
@@ -344,4 +341,16 @@ func checkAttr(bad badFunc, key, attr string) {
 			return
 		}
 	}
+}
+
+// password reads the bind password (from its file) and checks it.
+func (c *Config) password() (orgsync.Secret, error) {
+	pw, err := orgsync.ResolveSecret(c.BindPassword, c.BindPasswordFile)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("ldap.bind_password_file: %w", err)
+	case c.BindDN != "" && pw == "":
+		return "", fmt.Errorf("ldap.bind_password: required with ldap.bind_dn (an empty password would be an unauthenticated bind that reads nothing): %w", orgsync.ErrInvalid)
+	}
+	return pw, nil
 }

@@ -30,7 +30,7 @@ type dialFunc func(ctx context.Context, rawURL string) (conn, error)
 // dialWire returns the dialFunc for cfg, TLS configured from tlsCfg.
 func dialWire(cfg *Config, tlsCfg *tls.Config) dialFunc {
 	opts := wire.Options{
-		DialTimeout:     cfg.DialTimeout.D(),
+		DialTimeout:     cfg.DialTimeout.TimeDuration(),
 		TLS:             tlsCfg,
 		StartTLS:        cfg.StartTLS,
 		MaxMessageBytes: int(min(cfg.MaxMessageBytes, maxMaxMessageBytes)),

@@ -151,8 +151,8 @@ func (p position) name() string {
 func (r *reader) base(ctx context.Context, dn string, attrs []string) (map[string][]string, error) {
 	out := map[string][]string{}
 	req := wire.SearchRequest{Base: dn, Scope: goldap.ScopeBaseObject, Filter: "(objectClass=*)", Attrs: attrs,
-		TimeLimit: int(r.cfg.SearchTimeout.D().Seconds())}
-	pctx, cancel := context.WithTimeout(ctx, r.cfg.SearchTimeout.D())
+		TimeLimit: int(r.cfg.SearchTimeout.TimeDuration().Seconds())}
+	pctx, cancel := context.WithTimeout(ctx, r.cfg.SearchTimeout.TimeDuration())
 	defer cancel()
 	_, err := r.c.Search(pctx, req, func(e *wire.Entry) error {
 		for _, a := range e.Attrs {

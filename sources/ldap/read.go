@@ -311,9 +311,9 @@ func (r *reader) readRanges(ctx context.Context) error {
 		for next := p.next; next >= 0; {
 			want := fmt.Sprintf("%s;range=%d-*", attr, next)
 			req := wire.SearchRequest{Base: p.dn, Scope: goldap.ScopeBaseObject, Filter: "(objectClass=*)",
-				Attrs: []string{want}, TimeLimit: int(r.cfg.SearchTimeout.D().Seconds())}
+				Attrs: []string{want}, TimeLimit: int(r.cfg.SearchTimeout.TimeDuration().Seconds())}
 			got := false
-			pctx, cancel := context.WithTimeout(ctx, r.cfg.SearchTimeout.D())
+			pctx, cancel := context.WithTimeout(ctx, r.cfg.SearchTimeout.TimeDuration())
 			_, err := r.c.Search(pctx, req, func(e *wire.Entry) error {
 				for _, a := range e.Attrs {
 					base, start, end, ok := parseRange(string(a.Name))

@@ -34,7 +34,7 @@ func (r *reader) paged(ctx context.Context, s search, fn func(*wire.Entry) error
 	cfg := r.s.cfg
 	req := wire.SearchRequest{
 		Base: s.base, Scope: goldap.ScopeWholeSubtree, Filter: s.filter, Attrs: s.attrs,
-		TimeLimit: int(cfg.SearchTimeout.D().Seconds()),
+		TimeLimit: int(cfg.SearchTimeout.TimeDuration().Seconds()),
 		Paging:    &wire.Paging{Size: uint32(cfg.PageSize)},
 	}
 	n := 0
@@ -50,7 +50,7 @@ func (r *reader) paged(ctx context.Context, s search, fn func(*wire.Entry) error
 		if err := ctx.Err(); err != nil {
 			return searchError(s.key, s.base, n, err)
 		}
-		pctx, cancel := context.WithTimeout(ctx, cfg.SearchTimeout.D())
+		pctx, cancel := context.WithTimeout(ctx, cfg.SearchTimeout.TimeDuration())
 		res, err := r.c.Search(pctx, req, count)
 		cancel()
 		if err != nil {

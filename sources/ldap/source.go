@@ -30,21 +30,28 @@ var _ interface {
 	Snapshot(context.Context) (orgsync.Snapshot, error)
 } = (*Source)(nil)
 
-// New returns the source called name. cfg gets its defaults and must be
-// valid; the bind password is read (from its file) now.
+// New returns the source called name (Open, its errors naming the source).
 func New(name string, cfg Config, log zerolog.Logger) (*Source, error) {
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
+	s, err := cfg.Open(name, log)
+	if err != nil {
 		return nil, fmt.Errorf("ldap source %q: %w", name, err)
 	}
-	pw, err := orgsync.ResolveSecret(cfg.BindPassword, cfg.BindPasswordFile)
-	if err != nil {
-		return nil, fmt.Errorf("ldap source %q: ldap.bind_password_file: %w", name, err)
+	return s, nil
+}
+
+// Open returns the source called name that cfg configures. cfg gets its
+// defaults and must be valid; the bind password is read (from its file) and
+// checked now. The error lists every problem, each naming its key.
+func (cfg Config) Open(name string, log zerolog.Logger) (*Source, error) {
+	cfg.SetDefaults()
+	pw, err := cfg.password()
+	if err := errors.Join(cfg.Validate(), err); err != nil {
+		return nil, err
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify}
 	if cfg.CAFile != "" {
 		if tlsCfg.RootCAs, err = tlsconf.CertPool(cfg.CAFile); err != nil {
-			return nil, fmt.Errorf("ldap source %q: ldap.ca_file: %w", name, err)
+			return nil, fmt.Errorf("ldap.ca_file: %w", err)
 		}
 	}
 	log = log.With().Str("source", name).Logger()
@@ -108,7 +115,7 @@ func (s *Source) connect(ctx context.Context) (conn, string, error) {
 			errs = append(errs, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: err})
 			continue
 		}
-		bctx, cancel := context.WithTimeout(ctx, s.cfg.BindTimeout.D())
+		bctx, cancel := context.WithTimeout(ctx, s.cfg.BindTimeout.TimeDuration())
 		err = c.Bind(bctx, s.cfg.BindDN, s.password)
 		cancel()
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/rs/zerolog"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/orgsync/orgsync"
@@ -142,6 +143,21 @@ func TestConfigValidate(t *testing.T) {
 	if err := func() error { c := valid(); return c.Validate() }(); err != nil {
 		t.Fatalf("valid config: %v", err)
 	}
+	// The password is Open's to read and check: a command that opens no
+	// source needs none (its ${VAR} may be unset, its file absent).
+	for _, mutate := range []func(*Config){
+		func(c *Config) { c.BindPassword = "" },
+		func(c *Config) { c.BindPassword, c.BindPasswordFile = "", "/nonexistent/pw" },
+	} {
+		c := valid()
+		mutate(&c)
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate checks the password: %v", err)
+		}
+		if _, err := c.Open("t", zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "ldap.bind_password") {
+			t.Errorf("Open without a readable password: %v", err)
+		}
+	}
 	for _, tc := range []struct {
 		name   string
 		mutate func(*Config)
@@ -170,9 +186,9 @@ func TestConfigValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := valid()
 			tc.mutate(&c)
-			err := c.Validate()
+			_, err := c.Open("t", zerolog.Nop())
 			if err == nil {
-				t.Fatal("Validate = nil")
+				t.Fatal("Open accepted the config")
 			}
 			if !errors.Is(err, orgsync.ErrInvalid) {
 				t.Errorf("error is not ErrInvalid")
@@ -212,8 +228,8 @@ role_map: {"cn=admins,dc=corp,dc=x": admin}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.DialTimeout.D() != 3*time.Second || c.SearchTimeout.D() != 2*time.Minute || c.BindTimeout != DefaultBindTimeout {
-		t.Errorf("timeouts = %v %v %v", c.DialTimeout.D(), c.SearchTimeout.D(), c.BindTimeout.D())
+	if c.DialTimeout.TimeDuration() != 3*time.Second || c.SearchTimeout.TimeDuration() != 2*time.Minute || c.BindTimeout != DefaultBindTimeout {
+		t.Errorf("timeouts = %v %v %v", c.DialTimeout.TimeDuration(), c.SearchTimeout.TimeDuration(), c.BindTimeout.TimeDuration())
 	}
 	if strings.Join(c.URLList(), " ") != "ldaps://dc1.corp.x ldaps://dc2.corp.x" || !c.Group.Nested {
 		t.Errorf("config = %+v", c)

@@ -130,7 +130,7 @@ func (s *Source) backoff(attempt int) time.Duration {
 
 // attempt is one request with its own timeout.
 func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
-	rctx, cancel := context.WithTimeoutCause(ctx, s.cfg.Timeout.D(), errAttemptTimeout)
+	rctx, cancel := context.WithTimeoutCause(ctx, s.cfg.Timeout.TimeDuration(), errAttemptTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -201,7 +201,7 @@ var errAttemptTimeout = errors.New("request timed out")
 // refused or reset connections) is worth retrying.
 func (s *Source) transportError(rctx context.Context, err error) error {
 	if errors.Is(context.Cause(rctx), errAttemptTimeout) {
-		return &retryable{err: fmt.Errorf("no complete answer within %s (scim.timeout)", s.cfg.Timeout.D())}
+		return &retryable{err: fmt.Errorf("no complete answer within %s (scim.timeout)", s.cfg.Timeout.TimeDuration())}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

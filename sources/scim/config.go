@@ -115,7 +115,8 @@ func (c *Config) SetDefaults() {
 }
 
 // Validate returns every problem of the (defaulted) config, each naming its
-// key relative to the source.
+// key relative to the source. The token is not read: Open does, and checks
+// it.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -139,20 +140,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Token != "" && c.TokenFile != "":
 		bad("token", "set either token or token_file, not both")
-	case c.Token == "" && c.TokenFile == "":
-		bad("token", "required (or token_file)")
-	case c.TokenFile != "":
-		if tok, err := orgsync.ResolveSecret("", c.TokenFile); err != nil {
-			bad("token_file", "%v", err)
-		} else if tok == "" {
-			bad("token_file", "file is empty")
-		} else if !headerSafe(tok.Reveal()) {
-			bad("token_file", "the token has spaces or control characters")
-		}
-	default:
-		if !headerSafe(c.Token.Reveal()) {
-			bad("token", "has spaces or control characters (a stray newline?)")
-		}
+	case !headerSafe(c.Token.Reveal()):
+		bad("token", "has spaces or control characters (a stray newline?)")
 	}
 
 	if c.PageSize < 1 || c.PageSize > maxPageSize {
@@ -227,6 +216,27 @@ func (c *Config) Validate() error {
 	}
 
 	return errors.Join(errs...)
+}
+
+// token reads the token (from its file) and checks it.
+func (c *Config) token() (orgsync.Secret, error) {
+	bad := func(key, format string, args ...any) (orgsync.Secret, error) {
+		return "", fmt.Errorf("scim.%s: %s: %w", key, fmt.Sprintf(format, args...), orgsync.ErrInvalid)
+	}
+	tok, err := orgsync.ResolveSecret(c.Token, c.TokenFile)
+	switch {
+	case c.Token != "" && c.TokenFile != "":
+		return "", nil // Validate says so
+	case c.Token == "" && c.TokenFile == "":
+		return bad("token", "required (or token_file)")
+	case err != nil:
+		return bad("token_file", "%v", err)
+	case tok == "":
+		return bad("token_file", "file is empty")
+	case c.TokenFile != "" && !headerSafe(tok.Reveal()):
+		return bad("token_file", "the token has spaces or control characters")
+	}
+	return tok, nil
 }
 
 // headerSafe reports whether a token can go into an Authorization header

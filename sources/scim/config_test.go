@@ -47,7 +47,7 @@ role_map: {"KMS Admins": admin}
 	if err := c.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	if c.Timeout.D() != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.GroupPageSize != 20 || c.RoleMap["KMS Admins"] != "admin" {
+	if c.Timeout.TimeDuration() != 45*time.Second || *c.MaxRetries != 0 || c.PageSize != 200 || c.GroupPageSize != 20 || c.RoleMap["KMS Admins"] != "admin" {
 		t.Errorf("decoded %+v", c)
 	}
 
@@ -66,7 +66,7 @@ role_map: {"KMS Admins": admin}
 func TestSetDefaults(t *testing.T) {
 	var c Config
 	c.SetDefaults()
-	if c.PageSize != DefaultPageSize || c.GroupPageSize != DefaultPageSize || c.Timeout.D() != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
+	if c.PageSize != DefaultPageSize || c.GroupPageSize != DefaultPageSize || c.Timeout.TimeDuration() != DefaultTimeout || c.MaxRetries == nil || *c.MaxRetries != DefaultMaxRetries ||
 		c.IDAttribute != "id" || c.UserNameAttribute != "userName" || c.EmailAttribute != "emails" {
 		t.Errorf("defaults %+v", c)
 	}
@@ -103,7 +103,6 @@ func TestValidate(t *testing.T) {
 			},
 			want: []string{
 				"scim.base_url: must be an absolute http(s) URL",
-				"scim.token: required (or token_file)",
 				"scim.page_size: must be between 1 and 10000",
 				"scim.timeout: must be positive",
 				"scim.max_retries: must be between 0 and 20",
@@ -115,6 +114,7 @@ func TestValidate(t *testing.T) {
 				"scim.role_map: empty group name",
 				`scim.role_map: group "Admins": empty role`,
 				`scim.role_map: "Admins" and "admins" are the same group`,
+				"scim.token: required (or token_file)",
 			},
 		},
 		{
@@ -151,11 +151,10 @@ func TestValidate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c := tc.cfg
-			c.SetDefaults()
-			err := c.Validate()
+			// Open lists Validate's problems, then the token's.
+			_, err := tc.cfg.Open("x", zerolog.Nop())
 			if err == nil {
-				t.Fatal("Validate accepted the config")
+				t.Fatal("Open accepted the config")
 			}
 			if !errors.Is(err, orgsync.ErrInvalid) {
 				t.Errorf("error is not ErrInvalid: %v", err)
@@ -176,5 +175,22 @@ func TestValidate(t *testing.T) {
 				t.Error("New accepted the config")
 			}
 		})
+	}
+}
+
+// The token is Open's to read and check: a command that opens no source
+// needs none (its ${VAR} may be unset, its file absent).
+func TestValidateLeavesTheTokenToOpen(t *testing.T) {
+	for _, c := range []Config{
+		{BaseURL: "https://idp.example.com/scim/v2"},
+		{BaseURL: "https://idp.example.com/scim/v2", TokenFile: "/nonexistent/token"},
+	} {
+		c.SetDefaults()
+		if err := c.Validate(); err != nil {
+			t.Errorf("Validate checks the token: %v", err)
+		}
+		if _, err := c.Open("x", zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "scim.token") {
+			t.Errorf("Open without a readable token: %v", err)
+		}
 	}
 }

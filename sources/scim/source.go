@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -46,25 +47,32 @@ type Source struct {
 	rand  func(n int64) int64
 }
 
-// New returns the source called name (the owner of what it provisions)
-// for cfg, after defaulting and validating it and resolving the token.
+// New returns the source called name (Open, its errors naming the source).
 func New(name string, cfg Config, log zerolog.Logger) (*Source, error) {
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
+	s, err := cfg.Open(name, log)
+	if err != nil {
 		return nil, fmt.Errorf("scim: source %q: %w", name, err)
 	}
-	token, err := orgsync.ResolveSecret(cfg.Token, cfg.TokenFile)
-	if err != nil {
-		return nil, fmt.Errorf("scim: source %q: scim.token_file: %w", name, err)
+	return s, nil
+}
+
+// Open returns the source called name (the owner of what it provisions)
+// for cfg, after defaulting and validating it and reading and checking the
+// token. The error lists every problem, each naming its key.
+func (cfg Config) Open(name string, log zerolog.Logger) (*Source, error) {
+	cfg.SetDefaults()
+	token, err := cfg.token()
+	if err := errors.Join(cfg.Validate(), err); err != nil {
+		return nil, err
 	}
 	base, _ := url.Parse(cfg.BaseURL) // checked by Validate
 	transport, err := newTransport(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("scim: source %q: %w", name, err)
+		return nil, err
 	}
 	m, err := newMapping(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("scim: source %q: %w", name, err)
+		return nil, err
 	}
 	s := &Source{
 		name: name, cfg: cfg, token: token, base: base, mapping: m,
