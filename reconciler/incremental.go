@@ -38,6 +38,17 @@ type ReadRequest struct {
 	// since, so if the source did not change either the plan is empty and
 	// the source need not build its Snapshot.
 	SkipUnchanged bool
+	// Changing, when set, is called (once or more, from the reading
+	// goroutine) as soon as the source knows it will return a Snapshot:
+	// the runner then starts reading the store alongside.
+	Changing func()
+}
+
+// Changed is for sources: it calls Changing when it is set.
+func (req ReadRequest) Changed() {
+	if req.Changing != nil {
+		req.Changing()
+	}
 }
 
 // CursorStore is implemented by stores that keep a cursor per source.

@@ -78,6 +78,7 @@ func (f *incSource) SnapshotFrom(_ context.Context, req ReadRequest) (orgsync.Sn
 		return orgsync.Snapshot{}, orgsync.Cursor{Position: prev.Position, FullAt: prev.FullAt},
 			orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "nothing changed", Unchanged: true}, nil
 	}
+	req.Changed()
 	read := orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "nothing changed"}
 	full := prev.FullAt
 	if reason != "" {
@@ -221,6 +222,19 @@ func TestRunnerSettledSkipsTheStore(t *testing.T) {
 		t.Fatal("a settled, unchanged run dropped Settled")
 	}
 	st.observeErr = nil
+
+	// Settled, but the source changed: it says so, the store is read
+	// alongside and the plan is Diff's.
+	src.unchanged = false
+	src.snap.Members = append(src.snap.Members, orgsync.Member{ExternalID: "c", UserName: "carol@example.org", Status: orgsync.StatusActive})
+	rep, err = r.Run(ctx, job, false)
+	if err != nil || !src.gotSkip || rep.Plan.Summary()[orgsync.ActionProvision] != 1 || rep.PendingSetup == nil {
+		t.Fatalf("settled, source changed: err %v, skip %v, summary %v, pending %v", err, src.gotSkip, rep.Plan.Summary(), rep.PendingSetup)
+	}
+	src.unchanged = true
+	if _, err := r.Run(ctx, job, false); err != nil || !src.gotSkip {
+		t.Fatalf("settled again after the change: err %v, skip %v", err, src.gotSkip)
+	}
 
 	// A write to the store (here: another owner's member) makes it diff.
 	if _, err := st.Apply(ctx, orgsync.Plan{Org: "acme", Owner: "other", Changes: []orgsync.Change{{Action: orgsync.ActionProvision,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -114,7 +115,8 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	// The source and the store are read at the same time: both reads are
 	// long for a large org and neither depends on the other. A failed
 	// source read cancels the store's. When the source may find nothing
-	// changed (and then the store need not be read), the store waits.
+	// changed (and then the store need not be read), the store's read
+	// starts once the source says it changed (ReadRequest.Changing).
 	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -122,20 +124,29 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 		obsErr   error
 		done     = make(chan struct{})
 	)
+	var started sync.Once
 	observe := func() {
-		defer close(done)
-		observed, obsErr = r.Store.Observed(readCtx, job.Org)
+		started.Do(func() {
+			go func() {
+				defer close(done)
+				observed, obsErr = r.Store.Observed(readCtx, job.Org)
+			}()
+		})
 	}
-	if !sr.req.SkipUnchanged {
-		go observe()
+	if sr.req.SkipUnchanged {
+		// The source says as soon as it knows it has changed.
+		sr.req.Changing = observe
+	} else {
+		observe()
 	}
 	desired, read, cursor, err := sr.read(ctx, job)
 	rep.Read, rep.cursor = read, cursor
-	if err != nil {
+	if err != nil || (read != nil && read.Unchanged) {
 		cancel()
-		if !sr.req.SkipUnchanged {
-			<-done
-		}
+		started.Do(func() { close(done) }) // never started: nothing to wait for
+		<-done
+	}
+	if err != nil {
 		r.Metrics.sourceError(job.Name)
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read source: %w", job.Name, err)
 	}
@@ -147,11 +158,8 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 		rep.ProvisionedPending = []string{}
 		return rep, orgsync.Snapshot{}, nil
 	}
-	if sr.req.SkipUnchanged {
-		observe()
-	} else {
-		<-done
-	}
+	observe()
+	<-done
 	if obsErr != nil {
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}

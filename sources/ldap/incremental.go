@@ -58,6 +58,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 		s.log.Info().Dur("took", time.Since(start)).Msg("ldap source unchanged since the cursor")
 		return orgsync.Snapshot{}, next, orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "nothing changed since the cursor", Unchanged: true}, nil
 	}
+	req.Changed() // a Snapshot will be returned: the store may be read alongside
 	if read.Reason == "" {
 		snap, inc, state, err := r.readSince(ctx, prev, pos)
 		var stale *staleError

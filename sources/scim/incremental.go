@@ -74,8 +74,11 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	if read.Reason == "" {
 		read.Reason, warn = honour(prev, next, supported, date)
 	}
+	if read.Reason != "" {
+		req.Changed() // a full read: the store may be read alongside
+	}
 	if read.Reason == "" {
-		snap, inc, state, err := s.readSince(ctx, prev, req.SkipUnchanged)
+		snap, inc, state, err := s.readSince(ctx, req)
 		var stale *staleError
 		switch {
 		case err == nil:
@@ -85,6 +88,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 			return snap, next, inc, nil
 		case errors.As(err, &stale):
 			read.Reason, warn = stale.reason, true
+			req.Changed()
 		default:
 			return orgsync.Snapshot{}, orgsync.Cursor{}, orgsync.Read{Kind: orgsync.ReadIncremental}, err
 		}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
 )
 
 type key struct{}
@@ -29,7 +30,8 @@ func and(a, b string) string {
 // readSince rebuilds the Snapshot from prev's state, the resources
 // modified since prev.Position and the keys-only listings. state is nil
 // when nothing changed.
-func (s *Source) readSince(ctx context.Context, prev orgsync.Cursor, skipUnchanged bool) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+func (s *Source) readSince(ctx context.Context, req reconciler.ReadRequest) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+	prev, skipUnchanged := req.Prev, req.SkipUnchanged
 	read := orgsync.Read{Kind: orgsync.ReadIncremental}
 	oldUsers, oldGroups, err := decodeState(prev.State)
 	if err != nil {
@@ -51,6 +53,9 @@ func (s *Source) readSince(ctx context.Context, prev orgsync.Cursor, skipUnchang
 	// The cursor's margin reads some resources again as they were.
 	read.Listed, read.Changed = len(userKeys), differing(changedUsers, oldUsers)
 	gone := moved(oldUsers, userKeys)
+	if read.Changed > 0 || gone {
+		req.Changed() // a Snapshot will be returned: the store may be read alongside
+	}
 	var groups []entry[scimGroup]
 	if !s.cfg.SkipGroups {
 		groupKeys, err := listAttrs(ctx, s, "Groups", s.cfg.GroupFilter, "id", s.cfg.GroupPageSize, decodeKey, nil)
