@@ -57,7 +57,17 @@ apply_secs() {
 	local took run
 	took=$(grep -o '"took":"[^"]*"' "$1" | head -1 | cut -d'"' -f4)
 	run=$(grep -o '"duration":"[^"]*"' "$1" | tail -1 | cut -d'"' -f4)
-	awk -v r="$run" -v t="$took" 'function s(d) { if (d ~ /ms$/) return d / 1000; if (d ~ /µs$/) return d / 1e6; return d + 0 }
+	awk -v r="$run" -v t="$took" '
+		# a Go duration (1h2m3.5s, 3m46.2s, 850ms, 12µs) in seconds
+		function s(d,   x) {
+			if (d ~ /ns$/) return d / 1e9
+			if (d ~ /µs$/) return d / 1e6
+			if (d ~ /ms$/) return d / 1000
+			x = 0
+			if (match(d, /^[0-9.]+h/)) { x += substr(d, 1, RLENGTH - 1) * 3600; d = substr(d, RLENGTH + 1) }
+			if (match(d, /^[0-9.]+m/)) { x += substr(d, 1, RLENGTH - 1) * 60; d = substr(d, RLENGTH + 1) }
+			return x + d
+		}
 		BEGIN { printf "%.3f", s(r) - s(t) }'
 }
 
