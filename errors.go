@@ -23,3 +23,8 @@ var (
 	// may succeed when retried a little later.
 	ErrUnavailable = errors.New("temporarily unavailable")
 )
+
+// ErrStale: a reviewed plan (a saved plan file, a blocked run to approve)
+// was computed from a source or org that has changed since; nothing was
+// applied. Plan again.
+var ErrStale = errors.New("stale plan")

@@ -90,6 +90,10 @@ type Member struct {
 	// Groups holds the display names of the member's groups when a read
 	// asked for them.
 	Groups []string `json:"groups,omitempty"`
+
+	// DN is where an LDAP source read the entry, so that reports can name
+	// it; "" for members of the store and of other sources.
+	DN string `json:"-"`
 }
 
 // Email returns the primary address, or the first one, or "".
@@ -129,6 +133,9 @@ type Group struct {
 	Owner       string   `json:"owner"`
 	Members     []string `json:"members,omitempty"`
 	Subgroups   []string `json:"subgroups,omitempty"`
+	// DN is where an LDAP source read the group (for reports); "" in the
+	// store.
+	DN string `json:"-"`
 
 	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`

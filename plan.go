@@ -6,8 +6,11 @@ type Action string
 // The actions of a Plan, in the order they are applied: creates before
 // deletes, so that a failed run never leaves the org with less than it had.
 const (
-	ActionGroupCreate  Action = "group_create"
-	ActionAdopt        Action = "adopt"
+	ActionGroupCreate Action = "group_create"
+	ActionAdopt       Action = "adopt"
+	// ActionRekey moves an owned member to the new key of its re-created
+	// source entry (see reconciler.RekeyRule); MemberKey is the new key.
+	ActionRekey        Action = "rekey"
 	ActionProvision    Action = "provision"
 	ActionReactivate   Action = "reactivate"
 	ActionUpdate       Action = "update"
@@ -21,7 +24,7 @@ const (
 
 // Actions lists every action in apply order.
 var Actions = []Action{
-	ActionGroupCreate, ActionAdopt, ActionProvision, ActionReactivate, ActionUpdate,
+	ActionGroupCreate, ActionAdopt, ActionRekey, ActionProvision, ActionReactivate, ActionUpdate,
 	ActionGroupUpdate, ActionMemberAdd, ActionMemberRemove, ActionDeprovision,
 	ActionGroupDelete, ActionPurge,
 }
@@ -72,6 +75,8 @@ type Conflict struct {
 	UserName string `json:"user_name,omitempty"`
 	Key      string `json:"external_id,omitempty"`
 	Reason   string `json:"reason"`
+	// DN names the LDAP entry involved, when the source is a directory.
+	DN string `json:"dn,omitempty"`
 }
 
 // Plan is the ordered list of Changes that turns the observed state of an

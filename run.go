@@ -28,9 +28,11 @@ type Decision struct {
 
 // Run is the record of one reconcile run of one source.
 type Run struct {
-	ID         int64     `json:"id"`
-	Org        string    `json:"org"`
-	Source     string    `json:"source"`
+	ID     int64  `json:"id"`
+	Org    string `json:"org"`
+	Source string `json:"source"`
+	// Target is set for the runs of a target (then Source names it too).
+	Target     string    `json:"target,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Result     RunResult `json:"result"`
@@ -40,6 +42,14 @@ type Run struct {
 	Error      string    `json:"error,omitempty"`
 	// Plan is the full plan, kept for review.
 	Plan *Plan `json:"plan,omitempty"`
+	// Digest identifies what the plan was computed from (nil for purges
+	// and runs recorded before digests were kept): a blocked run can be
+	// approved while it still matches (orgsync runs approve).
+	Digest *Digest `json:"digest,omitempty"`
+	// Approves is the id of the blocked run this run applied the plan of,
+	// 0 for other runs; Actor is who approved it ("cli", "admin-api").
+	Approves int64  `json:"approves,omitempty"`
+	Actor    string `json:"actor,omitempty"`
 	// Read says whether the source was read in full or incrementally, and
 	// why; omitted for runs of sources that only read in full (and purges).
 	Read *Read `json:"read,omitempty"`

@@ -36,6 +36,8 @@ type HeldEntry struct {
 	Email string `json:"email,omitempty"`
 	// Ref says where the entry is at the source (a DN, a list position).
 	Ref string `json:"ref,omitempty"`
+	// DN is the entry's DN when the source is a directory, "" otherwise.
+	DN string `json:"dn,omitempty"`
 	// Reason names the attribute at fault and what is wrong with it.
 	Reason string `json:"reason"`
 	// Status is StatusDeprovisioned when the source knows the user is

@@ -50,11 +50,16 @@ type Options struct {
 	ClientAddr func(*http.Request) string
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Approve applies the recorded plan of a run a guard blocked and
+	// returns the approval's own run record (see approve.go); nil: the
+	// route answers 501.
+	Approve ApproveFunc
 }
 
 // API serves /api/v1 (except /api/v1/scim, which is the receiver's).
 type API struct {
 	store   Store
+	approve ApproveFunc
 	log     zerolog.Logger
 	token   [32]byte // SHA-256 of the admin token; zero when none is set
 	set     bool
@@ -75,7 +80,7 @@ func New(st Store, adminToken orgsync.Secret, log zerolog.Logger, opts Options) 
 	if opts.ClientAddr == nil {
 		opts.ClientAddr = remoteHost
 	}
-	a := &API{store: st, log: log, mux: http.NewServeMux(), client: opts.ClientAddr,
+	a := &API{store: st, approve: opts.Approve, log: log, mux: http.NewServeMux(), client: opts.ClientAddr,
 		limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now)}
 	if adminToken != "" {
 		a.token, a.set = sha256.Sum256([]byte(adminToken.Reveal())), true
@@ -84,6 +89,7 @@ func New(st Store, adminToken orgsync.Secret, log zerolog.Logger, opts Options) 
 	a.mux.HandleFunc("POST /api/v1/orgs/{org}/members/{id}/setup-complete", a.setupComplete)
 	a.mux.HandleFunc("GET /api/v1/runs", a.runs)
 	a.mux.HandleFunc("GET /api/v1/runs/{id}", a.run)
+	a.mux.HandleFunc("POST /api/v1/runs/{id}/approve", a.approveRun)
 	a.mux.HandleFunc("GET /api/v1/events", a.events)
 	return a
 }

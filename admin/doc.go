@@ -1,7 +1,9 @@
 // Package admin is the operator and KMS facing HTTP API under /api/v1:
 // members of an org (with the pending_setup flag), marking a member's
 // master-key setup complete, reconcile runs (listed, or one with its plan),
-// and the membership event feed the KMS follows with an `after` cursor.
+// approving a run a guard blocked (Options.Approve applies its recorded
+// plan while it is current; 409 with a reason otherwise), and the
+// membership event feed the KMS follows with an `after` cursor.
 //
 // Every request needs `Authorization: Bearer {admin_token}`, compared in
 // constant time. SCIM tokens are not admin tokens and vice versa. A client

@@ -17,6 +17,8 @@ type Options struct {
 	// DefaultRole is the role of a desired member whose Role is "";
 	// orgsync.RoleMember when empty.
 	DefaultRole string
+	// Recreated is the source's rule for re-created entries (recreated.go).
+	Recreated RecreatedEntries
 }
 
 func (o Options) role(r string) string {
@@ -155,7 +157,7 @@ func newDiffer(observed orgsync.Snapshot, opts Options) *differ {
 
 func (d *differ) conflict(m *orgsync.Member, format string, args ...any) {
 	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{
-		UserName: m.UserName, Key: m.ExternalID, Reason: fmt.Sprintf(format, args...),
+		UserName: m.UserName, Key: m.ExternalID, DN: m.DN, Reason: fmt.Sprintf(format, args...),
 	})
 	d.plan.Held.Users++
 	if m.ExternalID != "" {
@@ -175,7 +177,7 @@ func (d *differ) holdEntry(h *orgsync.HeldEntry, why string) {
 	if why != "" {
 		reason += "; " + why
 	}
-	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{UserName: h.Name, Key: h.Key, Reason: reason})
+	d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{UserName: h.Name, Key: h.Key, DN: h.DN, Reason: reason})
 	d.plan.Held.Users++
 	switch {
 	case h.Key != "":

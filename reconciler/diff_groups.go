@@ -69,7 +69,7 @@ func (d *differ) diffGroups(desired []orgsync.Group, heldBack []orgsync.HeldEntr
 	seen := make(map[string]bool, len(desired))
 	groupConflict := func(g *orgsync.Group, format string, args ...any) {
 		d.plan.Conflicts = append(d.plan.Conflicts, orgsync.Conflict{
-			Key: g.ExternalID, Reason: fmt.Sprintf("group %q: ", g.DisplayName) + fmt.Sprintf(format, args...),
+			Key: g.ExternalID, DN: g.DN, Reason: fmt.Sprintf("group %q: ", g.DisplayName) + fmt.Sprintf(format, args...),
 		})
 		d.plan.Held.Groups++
 		heldGroups[g.ExternalID] = true
@@ -80,7 +80,7 @@ func (d *differ) diffGroups(desired []orgsync.Group, heldBack []orgsync.HeldEntr
 		if h.Ref != "" {
 			reason += h.Ref + ": "
 		}
-		groupConflict(&orgsync.Group{ExternalID: h.Key, DisplayName: h.Name}, "%s%s", reason, h.Reason)
+		groupConflict(&orgsync.Group{ExternalID: h.Key, DisplayName: h.Name, DN: h.DN}, "%s%s", reason, h.Reason)
 	}
 	for _, i := range order {
 		g := &desired[i]

@@ -183,10 +183,18 @@ func (d *differ) diffUser(ui int32, email string) {
 		}
 	}
 	if h := d.nameHolder(u.name, adoptee); h >= 0 {
-		if owner := d.obs[h].Owner; owner == "" {
+		owner := d.obs[h].Owner
+		switch {
+		case owner == "":
 			d.conflict(src, "user name %q belongs to a member with no owner and another email", src.UserName)
-		} else {
+		case owner != d.opts.Owner || !d.opts.Recreated.Rekey || adoptee >= 0:
 			d.conflict(src, "user name %q belongs to a member owned by %q", src.UserName, owner)
+		default:
+			if why := d.rekeyRefusal(src, h); why != "" {
+				d.conflict(src, "user name %q belongs to a member owned by %q; not re-keyed (recreated_entries): %s", src.UserName, owner, why)
+				return
+			}
+			d.rekey(ui, h)
 		}
 		return
 	}

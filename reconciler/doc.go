@@ -37,7 +37,10 @@
 // lists as enabled again is reactivated: active when setup was ever
 // completed, pending_setup otherwise. Profile and role drift is corrected by
 // update changes. Deleting members is the separate, guarded purge step
-// (PurgePlan), which never purges an admin.
+// (PurgePlan), which never purges an admin. An entry re-created at the
+// source (a new key, the same name) is a conflict, unless the source's
+// opt-in RecreatedEntries rule finds it is the same person by more than
+// the name: then the plan re-keys the member (ActionRekey).
 //
 // # Groups
 //
@@ -59,6 +62,16 @@
 // computes reports; package reconciler/render (which imports this one,
 // never the reverse) writes them as text, markdown or the JSON of the CLI
 // contract, with the orphaned owners (Orphan) of their orgs.
+//
+// # Reviewed plans
+//
+// Every plan carries the digests (Digests) of the source snapshot, of the
+// org as stored and of the plan itself; runs record them. RunReviewed
+// applies a plan reviewed earlier (a plan file, a blocked run's plan via
+// Approve) only when the digests computed now are the same, which makes it
+// that very plan, and otherwise writes nothing and returns orgsync.ErrStale.
+// The percentage guards weigh a plan only from GuardConfig.PercentMinCount
+// up.
 //
 // # Incremental reads
 //

@@ -18,6 +18,8 @@ const (
 	DefaultMaxMemberRemove        = 100
 	DefaultMaxMemberRemovePercent = 25.0
 	DefaultMaxAdminDemotions      = 1
+	DefaultPercentMinCount        = 10
+	DefaultMaxRekey               = 10
 )
 
 // GuardConfig is a source's `guard` block: the limits a plan must stay
@@ -48,6 +50,15 @@ type GuardConfig struct {
 	// from (an update, adoption or reactivation that changes the role from
 	// admin to another; deprovisions are guarded by the deprovision limits).
 	MaxAdminDemotions int `yaml:"max_admin_demotions"`
+	// PercentMinCount is the smallest base (owned members, groups or
+	// memberships) a percentage limit is weighed against: below it only
+	// the absolute limits apply, so that a 3-member source losing one
+	// member is not blocked by 33% alone. Negative: percentages always
+	// apply.
+	PercentMinCount int `yaml:"percent_min_count"`
+	// MaxRekey is the most members one run may move to the new key of a
+	// re-created entry (see the source's recreated_entries).
+	MaxRekey int `yaml:"max_rekey"`
 	// AllowEmpty lets a source that returns no users at all deprovision
 	// every member it owns (the deprovision limits still apply).
 	AllowEmpty bool `yaml:"allow_empty"`
@@ -55,7 +66,8 @@ type GuardConfig struct {
 
 // SetDefaults fills unset limits: 25 members and 10 percent deprovisioned,
 // 10 groups and 25 percent deleted, 100 memberships and 25 percent
-// removed, 1 admin demoted.
+// removed, 1 admin demoted, 10 rekeyed; percentages weighed from a base
+// of 10.
 func (g *GuardConfig) SetDefaults() {
 	setInt := func(v *int, def int) {
 		if *v == 0 {
@@ -74,6 +86,8 @@ func (g *GuardConfig) SetDefaults() {
 	setInt(&g.MaxMemberRemove, DefaultMaxMemberRemove)
 	setPct(&g.MaxMemberRemovePercent, DefaultMaxMemberRemovePercent)
 	setInt(&g.MaxAdminDemotions, DefaultMaxAdminDemotions)
+	setInt(&g.PercentMinCount, DefaultPercentMinCount)
+	setInt(&g.MaxRekey, DefaultMaxRekey)
 }
 
 // Validate reports every invalid setting, each prefixed with its key path.
@@ -105,15 +119,18 @@ func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decisi
 			"the source returned 0 users while %d members owned by %q are active; set guard.allow_empty: true (or reconcile --allow-empty) if that is intended",
 			p.Owned, p.Owner))
 	}
-	var deprovisions, groupDeletes, memberRemoves, demotions int
+	var deprovisions, groupDeletes, memberRemoves, demotions, rekeys int
 	for i := range p.Changes {
 		switch c := &p.Changes[i]; c.Action {
-		case orgsync.ActionDeprovision:
+		case orgsync.ActionDeprovision, orgsync.ActionPurge:
+			// A purge in a plan of Diff (a target's) removes access too.
 			deprovisions++
 		case orgsync.ActionGroupDelete:
 			groupDeletes++
 		case orgsync.ActionMemberRemove:
 			memberRemoves++
+		case orgsync.ActionRekey:
+			rekeys++
 		case orgsync.ActionUpdate, orgsync.ActionAdopt, orgsync.ActionReactivate:
 			if f, ok := c.Fields["role"]; ok && orgsync.IsAdminRole(f.From) && !orgsync.IsAdminRole(f.To) {
 				demotions++
@@ -126,7 +143,7 @@ func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decisi
 		}
 	}
 	share := func(n, of int, max float64, what, of_, key string) {
-		if max < 0 || of <= 0 {
+		if max < 0 || of <= 0 || (g.PercentMinCount > 0 && of < g.PercentMinCount) {
 			return
 		}
 		if pct := float64(n) * 100 / float64(of); pct > max {
@@ -141,6 +158,7 @@ func CheckGuards(p orgsync.Plan, desiredUsers int, g GuardConfig) orgsync.Decisi
 	limit(memberRemoves, g.MaxMemberRemove, "membership removals", "max_member_remove")
 	share(memberRemoves, p.OwnedMemberships, g.MaxMemberRemovePercent, "membership removals", "memberships of owned groups", "max_member_remove_percent")
 	limit(demotions, g.MaxAdminDemotions, "admin demotions", "max_admin_demotions")
+	limit(rekeys, g.MaxRekey, "rekeys of re-created entries", "max_rekey")
 	if len(reasons) == 0 {
 		return orgsync.Decision{}
 	}

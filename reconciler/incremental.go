@@ -68,7 +68,9 @@ type CursorStore interface {
 }
 
 // jobDigest is what besides the Snapshot a job's plan depends on.
-func jobDigest(job Job) string { return "default_role=" + job.DefaultRole }
+func jobDigest(job Job) string {
+	return fmt.Sprintf("default_role=%s recreated=%v", job.DefaultRole, job.Recreated)
+}
 
 // sourceRead is how a run reads its source: incrementally (inc set) or
 // in full.
@@ -81,7 +83,7 @@ type sourceRead struct {
 // prepareRead reads the cursor when both the source and the store can
 // read incrementally, and decides whether the source may skip an
 // unchanged Snapshot.
-func (r *Runner) prepareRead(ctx context.Context, job Job) (sourceRead, error) {
+func (r *Runner) prepareRead(ctx context.Context, job Job, skipUnchanged bool) (sourceRead, error) {
 	inc, ok := job.Source.(Incremental)
 	cs, csOK := r.Store.(CursorStore)
 	if !ok || !csOK {
@@ -92,7 +94,7 @@ func (r *Runner) prepareRead(ctx context.Context, job Job) (sourceRead, error) {
 		return sourceRead{}, fmt.Errorf("read cursor: %w", err)
 	}
 	sr := sourceRead{inc: inc, cs: cs, req: ReadRequest{Prev: prev, FullReason: fullReason(prev, job.FullEvery, r.now())}}
-	if sr.req.FullReason == "" && prev.Settled != nil && prev.Settled.Job == jobDigest(job) {
+	if skipUnchanged && sr.req.FullReason == "" && prev.Settled != nil && prev.Settled.Job == jobDigest(job) {
 		seq, err := cs.StoreSeq(ctx)
 		if err != nil {
 			return sourceRead{}, fmt.Errorf("read the store's last event: %w", err)

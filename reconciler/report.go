@@ -13,6 +13,8 @@ import (
 type Report struct {
 	Org    string
 	Source string
+	// Target is set (to Source) for the report of a target run.
+	Target string
 	Plan   orgsync.Plan
 	Guard  orgsync.Decision
 	// DryRun is set when the plan was only computed (orgsync plan).
@@ -30,6 +32,13 @@ type Report struct {
 	ProvisionedPending []string
 	// Error is why the run failed, "" if it did not.
 	Error string
+	// Digest identifies the source snapshot, the org and the plan (zero
+	// for a purge and a run that failed before both were read).
+	Digest orgsync.Digest
+	// Approves is the blocked run whose plan this run applied, Actor who
+	// approved it (see Runner.Approve); zero otherwise.
+	Approves int64
+	Actor    string
 	// Read says how the source was read (full or incremental, and why);
 	// nil for sources that only read in full, and for purges.
 	Read *orgsync.Read

@@ -46,10 +46,19 @@ type Job struct {
 	Org         string
 	DefaultRole string
 	Guard       GuardConfig
-	Source      Source
+	// Recreated is the source's recreated_entries rule.
+	Recreated RecreatedEntries
+	Source    Source
 	// Timeout bounds a scheduled run of the job, source read and apply
 	// together; 0: the scheduler's own.
 	Timeout time.Duration
+	// Target is set when the job converges a target (Store is then the
+	// target, Source orgsync's own store): runs are recorded with it.
+	Target string
+	// Refine, when set, adjusts the plan Diff computed before the guards
+	// see it (a target turns the deprovisions of purged members into
+	// purges). It must stay pure like Diff.
+	Refine func(desired, observed orgsync.Snapshot, p *orgsync.Plan)
 	// FullEvery is how often an Incremental source is read in full
 	// (0: DefaultFullEvery; negative: always).
 	FullEvery time.Duration
@@ -91,7 +100,7 @@ func (r *Runner) now() time.Time {
 // decision of job; it writes nothing. A blocked guard is not an error here:
 // the caller reads Report.Guard.
 func (r *Runner) Plan(ctx context.Context, job Job) (Report, error) {
-	rep, _, err := r.plan(ctx, job)
+	rep, _, err := r.plan(ctx, job, false)
 	rep.DryRun = true
 	rep.FinishedAt = r.now()
 	if err != nil {
@@ -102,12 +111,16 @@ func (r *Runner) Plan(ctx context.Context, job Job) (Report, error) {
 
 // plan does the read-only part of a run. The observed snapshot is returned
 // for the pending-setup projection.
-func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, error) {
-	rep := Report{Org: job.Org, Source: job.Name, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: job.Name, Changes: []orgsync.Change{}}}
+//
+// skipUnchanged lets a settled, unchanged source skip the store read and
+// Diff (Run only: dry runs and reviewed plans always compute the plan and
+// its digests).
+func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report, orgsync.Snapshot, error) {
+	rep := Report{Org: job.Org, Source: job.Name, Target: job.Target, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: job.Name, Changes: []orgsync.Change{}}}
 	if p, ok := job.Source.(Progresser); ok && r.Progress != nil {
 		p.OnProgress(func(pr orgsync.Progress) { r.Progress(job.Name, pr) })
 	}
-	sr, err := r.prepareRead(ctx, job)
+	sr, err := r.prepareRead(ctx, job, skipUnchanged)
 	if err != nil {
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: %w", job.Name, err)
 	}
@@ -161,12 +174,21 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 	observe()
 	<-done
 	if obsErr != nil {
+		if errors.Is(obsErr, orgsync.ErrGuard) {
+			// A store that refuses what it read (a target listing nobody
+			// while orgsync links members to it) blocks like an empty source.
+			rep.Guard = orgsync.Decision{Blocked: true, Empty: true, Reason: obsErr.Error()}
+		}
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, obsErr)
 	}
-	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole})
+	rep.Plan = Diff(desired, observed, Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated})
+	if job.Refine != nil {
+		job.Refine(desired, observed, &rep.Plan)
+	}
 	// Held users were returned too: a source whose every entry is held is
 	// not empty (and deprovisions nothing).
 	rep.Guard = CheckGuards(rep.Plan, len(desired.Members)+len(desired.HeldUsers), job.Guard)
+	rep.Digest = Digests(desired, observed, rep.Plan)
 	rep.PendingSetup = pendingAfter(observed, &rep.Plan, true)
 	rep.ProvisionedPending = plannedProvisions(&rep.Plan)
 	return rep, observed, nil
@@ -179,7 +201,7 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 // applies nothing.
 func (r *Runner) Run(ctx context.Context, job Job, force bool) (Report, error) {
 	log := r.Logger.With().Str("source", job.Name).Str("org", job.Org).Logger()
-	rep, observed, err := r.plan(ctx, job)
+	rep, observed, err := r.plan(ctx, job, true)
 	if err != nil {
 		return r.finish(ctx, log, rep, err)
 	}
@@ -271,9 +293,13 @@ func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, run
 	}
 	plan := rep.Plan
 	run := orgsync.Run{
-		Org: rep.Org, Source: rep.Source, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
+		Org: rep.Org, Source: rep.Source, Target: rep.Target, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
 		Result: result, Guard: rep.Guard, Summary: plan.Summary(), Applied: rep.Applied, Error: rep.Error, Plan: &plan,
-		Read: rep.Read,
+		Approves: rep.Approves, Actor: rep.Actor, Read: rep.Read,
+	}
+	if !rep.Digest.IsZero() {
+		d := rep.Digest
+		run.Digest = &d
 	}
 	// The run's own context may have expired (timeout, shutdown): record anyway.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)

@@ -95,6 +95,14 @@ func (s *Scheduler) AddPurge(spec string, job PurgeJob) error {
 	})
 }
 
+// AddFunc schedules run on spec under the lock key key (unique among the
+// scheduler's jobs) and the job name name of logs and metrics, bounded by
+// timeout (0: the scheduler's own). Targets use it for their runs and
+// their setup-status read-back.
+func (s *Scheduler) AddFunc(spec, key, name string, timeout time.Duration, run func(ctx context.Context)) error {
+	return s.add(spec, key, name, timeout, run)
+}
+
 func (s *Scheduler) add(spec, key, name string, timeout time.Duration, run func(ctx context.Context)) error {
 	if err := ValidateSchedule(spec); err != nil {
 		return fmt.Errorf("reconciler: schedule %s: %w", name, err)

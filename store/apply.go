@@ -96,7 +96,7 @@ func (a *applier) apply(action orgsync.Action, cs []orgsync.Change) error {
 	switch action {
 	case orgsync.ActionProvision:
 		return a.provision(cs)
-	case orgsync.ActionAdopt, orgsync.ActionUpdate, orgsync.ActionReactivate, orgsync.ActionDeprovision, orgsync.ActionPurge:
+	case orgsync.ActionAdopt, orgsync.ActionUpdate, orgsync.ActionReactivate, orgsync.ActionDeprovision, orgsync.ActionPurge, orgsync.ActionRekey:
 		return a.memberChanges(action, cs)
 	case orgsync.ActionGroupCreate:
 		return a.groupCreate(cs)

@@ -166,6 +166,8 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 			err = a.deprovision(c, m)
 		case orgsync.ActionPurge:
 			err = a.purge(c, m)
+		case orgsync.ActionRekey:
+			err = a.rekey(c, m)
 		}
 		if err != nil {
 			return fmt.Errorf("member %q: %w", m.UserName, err)

@@ -112,3 +112,35 @@ func (s *Store) saveCursor(tx *gorm.DB, org, source string, c orgsync.Cursor) er
 			settled = excluded.settled, saved_at = excluded.saved_at`,
 		org, source, c.Position, c.Server, c.Config, fullAt, until, settled, s.stamp(s.Now().UTC())).Error
 }
+
+// migrateV6 keeps one cursor per source (where its last applied read left
+// off, for incremental reads) and says in each run how it read its source.
+func migrateV6(tx *gorm.DB, d dialect) error {
+	blob := "BLOB"
+	if d.postgres {
+		blob = "BYTEA"
+	}
+	return execAll(tx,
+		`CREATE TABLE source_cursors (
+			org_id TEXT NOT NULL,
+			source TEXT NOT NULL,
+			position TEXT NOT NULL DEFAULT '',
+			server TEXT NOT NULL DEFAULT '',
+			config TEXT NOT NULL DEFAULT '',
+			full_at TIMESTAMP NULL,
+			until_at TIMESTAMP NULL,
+			settled TEXT NOT NULL DEFAULT '',
+			saved_at TIMESTAMP NOT NULL,
+			PRIMARY KEY (org_id, source))`,
+		// Apart, so that saving a position does not rewrite the state.
+		`CREATE TABLE source_states (
+			org_id TEXT NOT NULL,
+			source TEXT NOT NULL,
+			state `+blob+` NOT NULL,
+			PRIMARY KEY (org_id, source))`,
+		`ALTER TABLE runs ADD COLUMN read_kind TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE runs ADD COLUMN read_reason TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE runs ADD COLUMN read_changed INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE runs ADD COLUMN read_listed INTEGER NOT NULL DEFAULT 0`,
+	)
+}

@@ -24,7 +24,9 @@ var migrations = []migration{
 	{1, "core tables", migrateV1},
 	{2, "member emails", migrateV2},
 	{3, "schedule claims", migrateV3},
-	{4, "source cursors", migrateV4},
+	{4, "run digests and approvals", migrateV4},
+	{5, "target links", migrateV5},
+	{6, "source cursors", migrateV6},
 }
 
 // SchemaVersion is the schema version this build writes.
@@ -188,38 +190,6 @@ func migrateV3(tx *gorm.DB, _ dialect) error {
 			slot TIMESTAMP NOT NULL,
 			claimed_at TIMESTAMP NOT NULL,
 			PRIMARY KEY (job, slot))`,
-	)
-}
-
-// migrateV4 keeps one cursor per source (where its last applied read left
-// off, for incremental reads) and says in each run how it read its source.
-func migrateV4(tx *gorm.DB, d dialect) error {
-	blob := "BLOB"
-	if d.postgres {
-		blob = "BYTEA"
-	}
-	return execAll(tx,
-		`CREATE TABLE source_cursors (
-			org_id TEXT NOT NULL,
-			source TEXT NOT NULL,
-			position TEXT NOT NULL DEFAULT '',
-			server TEXT NOT NULL DEFAULT '',
-			config TEXT NOT NULL DEFAULT '',
-			full_at TIMESTAMP NULL,
-			until_at TIMESTAMP NULL,
-			settled TEXT NOT NULL DEFAULT '',
-			saved_at TIMESTAMP NOT NULL,
-			PRIMARY KEY (org_id, source))`,
-		// Apart, so that saving a position does not rewrite the state.
-		`CREATE TABLE source_states (
-			org_id TEXT NOT NULL,
-			source TEXT NOT NULL,
-			state `+blob+` NOT NULL,
-			PRIMARY KEY (org_id, source))`,
-		`ALTER TABLE runs ADD COLUMN read_kind TEXT NOT NULL DEFAULT ''`,
-		`ALTER TABLE runs ADD COLUMN read_reason TEXT NOT NULL DEFAULT ''`,
-		`ALTER TABLE runs ADD COLUMN read_changed INTEGER NOT NULL DEFAULT 0`,
-		`ALTER TABLE runs ADD COLUMN read_listed INTEGER NOT NULL DEFAULT 0`,
 	)
 }
 

@@ -54,3 +54,39 @@ func (s *Store) RekeyMember(ctx context.Context, org, id, owner, newKey string) 
 	}
 	return out, nil
 }
+
+// rekey applies a rekey change: the plan's owner moves its member m to the
+// new key of its re-created source entry (reconciler.RecreatedEntries). It
+// is skipped when m's key is no longer the one planned from, or another
+// member of the owner holds the new key. Recorded as member.updated, the
+// actor being the source.
+func (a *applier) rekey(c orgsync.Change, m *orgsync.Member) error {
+	if c.MemberKey == "" {
+		return fmt.Errorf("rekey without a new key: %w", orgsync.ErrInvalid)
+	}
+	if m.ExternalID == c.MemberKey {
+		return nil // already
+	}
+	if f, ok := c.Fields["external_id"]; ok && f.From != m.ExternalID {
+		a.skip(c, fmt.Sprintf("the member's key changed since the plan (now %q)", m.ExternalID))
+		return nil
+	}
+	var taken int
+	if err := a.tx.Raw(`SELECT COUNT(*) FROM members WHERE org_id = ? AND owner = ? AND external_id = ?`,
+		a.plan.Org, a.plan.Owner, c.MemberKey).Scan(&taken).Error; err != nil {
+		return err
+	}
+	if taken > 0 {
+		a.skip(c, fmt.Sprintf("another member already has the key %q", c.MemberKey))
+		return nil
+	}
+	before := *m
+	m.ExternalID, m.Version, m.UpdatedAt = c.MemberKey, m.Version+1, a.now
+	if err := a.saveMember(m); err != nil {
+		return err
+	}
+	a.memberKeys[c.MemberKey] = m.ID
+	a.out.Counts[orgsync.ActionRekey]++
+	a.event(orgsync.EventMemberUpdated, m.ID, "", before, *m)
+	return nil
+}

@@ -27,10 +27,11 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 			rd = *r.Read
 		}
 		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error,
-			read_kind, read_reason, read_changed, read_listed)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			digest, approves, actor, target, read_kind, read_reason, read_changed, read_listed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		args := []any{r.Org, r.Source, r.StartedAt.UTC(), r.FinishedAt.UTC(), string(r.Result), r.Guard.Blocked, r.Guard.Reason,
-			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, rd.Kind, rd.Reason, rd.Changed, rd.Listed}
+			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, digestColumn(r.Digest), r.Approves, r.Actor, r.Target,
+			rd.Kind, rd.Reason, rd.Changed, rd.Listed}
 		if s.dialect.postgres {
 			return tx.Raw(q+` RETURNING id`, args...).Scan(&id).Error
 		}
@@ -76,7 +77,7 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error,
+	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error, digest, approves, actor, target,
 		read_kind, read_reason, read_changed, read_listed`
 	if f.WithPlan {
 		cols += `, plan`
@@ -96,17 +97,17 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	out := []orgsync.Run{}
 	for rows.Next() {
 		var r orgsync.Run
-		var result, summary, applied, plan string
+		var result, summary, applied, plan, digest string
 		var rd orgsync.Read
 		dest := []any{&r.ID, &r.Org, &r.Source, &r.StartedAt, &r.FinishedAt, &result, &r.Guard.Blocked, &r.Guard.Reason,
-			&r.Guard.Forced, &summary, &applied, &r.Error, &rd.Kind, &rd.Reason, &rd.Changed, &rd.Listed}
+			&r.Guard.Forced, &summary, &applied, &r.Error, &digest, &r.Approves, &r.Actor, &r.Target, &rd.Kind, &rd.Reason, &rd.Changed, &rd.Listed}
 		if f.WithPlan {
 			dest = append(dest, &plan)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("store: list runs: %w", err)
 		}
-		r.Result = orgsync.RunResult(result)
+		r.Result, r.Digest = orgsync.RunResult(result), scanDigest(digest)
 		if rd.Kind != "" {
 			r.Read = &rd
 		}

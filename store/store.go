@@ -200,8 +200,17 @@ func sqliteDSN(dsn string, busy time.Duration) string {
 		sep = "&"
 	}
 	return dsn + sep + "_journal_mode=WAL&_busy_timeout=" + strconv.Itoa(int(busy.Milliseconds())) +
-		"&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_cache_size=-65536"
+		"&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL&_cache_size=-" + strconv.Itoa(sqliteCacheKiB)
 }
+
+// sqliteCacheKiB is the page cache of each SQLite connection, in KiB. It
+// is C memory, outside the Go heap and its GC, held by every connection of
+// the pool for as long as the connection lives: at 64 MiB, a first
+// reconcile of 100k members (a 200 MB database) peaked about 75 MB higher
+// in RSS for the same CPU time, since the time-ordered ids make its
+// inserts append to the indexes rather than revisit their pages, and the
+// operating system caches the file anyway.
+const sqliteCacheKiB = 16 << 10
 
 // DefaultBusyTimeout is how long a writer waits for another's lock
 // (database.busy_timeout).

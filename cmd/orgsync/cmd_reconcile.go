@@ -68,15 +68,32 @@ func reportOptions(f reportFlags, terminal, color bool, orphans []reconciler.Orp
 }
 
 func (a *app) planCommand() *cobra.Command {
-	var source string
+	var source, outFile string
+	var target targetFlags
 	var out reportFlags
-	var detailed bool
+	var detailed, allowEmpty bool
+	maxDeprovision := -1
 	cmd := &cobra.Command{
 		Use:   "plan",
-		Short: "Dry run: print the plan of each source (or one); nothing is written",
+		Short: "Dry run: print the plan of each source (or one); nothing is written (-out FILE saves one source's plan for reconcile FILE)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("max-deprovision") && maxDeprovision < 0 {
+				return fmt.Errorf("--max-deprovision %d: want 0 or more: %w", maxDeprovision, orgsync.ErrInvalid)
+			}
+			if target.name != "" {
+				if outFile != "" {
+					return fmt.Errorf("-out: saved plans are of sources only, not of --target: %w", orgsync.ErrInvalid)
+				}
+				return a.planTarget(cmd.Context(), target.name, out, detailed, allowEmpty, maxDeprovision)
+			}
+			if outFile != "" {
+				if err := a.oneSource(source); err != nil {
+					return err
+				}
+			}
 			res, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
+				j.Guard = runGuard(j.Guard, allowEmpty, maxDeprovision)
 				return r.Plan(cmd.Context(), j)
 			})
 			switch {
@@ -84,6 +101,13 @@ func (a *app) planCommand() *cobra.Command {
 				return err
 			case res.Failed != nil:
 				return res.Failed
+			}
+			if outFile != "" {
+				if err := a.savePlan(outFile, res.Reports[0], allowEmpty, maxDeprovision); err != nil {
+					return err
+				}
+			}
+			switch {
 			case detailed:
 				if code := reconciler.DetailedExitCode(res.Reports); code != 0 {
 					return exitWith(code, errors.New(""))
@@ -93,23 +117,39 @@ func (a *app) planCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	target.register(cmd)
 	out.register(cmd)
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 for no changes, 2 for changes, 3 when a guard would block")
+	cmd.Flags().StringVar(&outFile, "out", "", "save the plan of the one source (--source) to FILE for `orgsync reconcile FILE` (also -out FILE)")
+	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "plan as reconcile --allow-empty would (recorded in the -out file)")
+	cmd.Flags().IntVar(&maxDeprovision, "max-deprovision", -1, "plan as reconcile --max-deprovision N would (recorded in the -out file)")
 	return cmd
 }
 
 func (a *app) reconcileCommand() *cobra.Command {
 	var source string
+	var target targetFlags
 	var out reportFlags
 	var force, allowEmpty bool
 	maxDeprovision := -1
 	cmd := &cobra.Command{
-		Use:   "reconcile",
-		Short: "Run each source (or one) now: plan, guard, apply, print the report",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "reconcile [FILE]",
+		Short: "Run each source (or one) now: plan, guard, apply, print the report; with FILE apply exactly that saved plan",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				for _, f := range []string{"source", "target", "allow-empty", "max-deprovision"} {
+					if cmd.Flags().Changed(f) {
+						return fmt.Errorf("--%s does not go with a plan FILE: the file records the source and the overrides it was planned with (give them to plan -out): %w", f, orgsync.ErrInvalid)
+					}
+				}
+				return a.reconcileFile(cmd.Context(), args[0], out, force)
+			}
 			if cmd.Flags().Changed("max-deprovision") && maxDeprovision < 0 {
 				return fmt.Errorf("--max-deprovision %d: want 0 or more: %w", maxDeprovision, orgsync.ErrInvalid)
+			}
+			if target.name != "" {
+				return a.reconcileTarget(cmd.Context(), target.name, out, force, allowEmpty, maxDeprovision)
 			}
 			res, err := a.eachJob(cmd.Context(), source, out, func(r *reconciler.Runner, j reconciler.Job) (reconciler.Report, error) {
 				j.Guard = runGuard(j.Guard, allowEmpty, maxDeprovision)
@@ -127,6 +167,7 @@ func (a *app) reconcileCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	target.register(cmd)
 	out.register(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "apply even when a guard refuses (this run only; not an empty source: see --allow-empty)")
 	cmd.Flags().BoolVar(&allowEmpty, "allow-empty", false, "apply even when a source returns no users while it owns active members (this run only)")
@@ -194,12 +235,16 @@ func (a *app) purgeCommand() *cobra.Command {
 
 func (a *app) checkCommand() *cobra.Command {
 	var source string
+	var target targetFlags
 	var samples int
 	cmd := &cobra.Command{
 		Use:   "check",
-		Short: "Connect to each source (or one), bind, count users and groups, show a sample; changes nothing",
+		Short: "Connect to each source (or one, or a target), bind, count users and groups, show a sample; changes nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if target.name != "" {
+				return a.checkTarget(cmd.Context(), target.name)
+			}
 			jobs, err := a.jobs(source)
 			if err != nil {
 				return err
@@ -227,6 +272,7 @@ func (a *app) checkCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "only this source")
+	target.register(cmd)
 	cmd.Flags().IntVar(&samples, "samples", 5, "how many sample users to show")
 	return cmd
 }

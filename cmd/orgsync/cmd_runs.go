@@ -94,7 +94,7 @@ func (a *app) runsCommand() *cobra.Command {
 		},
 	}
 	show.Flags().StringVar(&showFormat, "format", "text", "text or json")
-	cmd.AddCommand(list, show)
+	cmd.AddCommand(list, show, a.runsApproveCommand())
 	return cmd
 }
 
@@ -130,6 +130,12 @@ func writeRun(w io.Writer, r orgsync.Run) error {
 	fmt.Fprintf(w, "  result   %s\n", runResult(r))
 	if r.Read != nil {
 		fmt.Fprintf(w, "  read     %s: %s\n", r.Read.Kind, render.SafeLines(r.Read.Reason))
+	}
+	if r.Approves != 0 {
+		fmt.Fprintf(w, "  approves run %d (approved by %s)\n", r.Approves, render.SafeText(r.Actor))
+	}
+	if r.Result == orgsync.RunBlocked && r.Digest != nil {
+		fmt.Fprintf(w, "  approve  orgsync runs approve %d (applies this plan while the source and the org still give it)\n", r.ID)
 	}
 	if r.Guard.Reason != "" {
 		fmt.Fprintf(w, "  guard    %s: %s\n", guardText(r.Guard), render.SafeLines(r.Guard.Reason))

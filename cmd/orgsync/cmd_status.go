@@ -137,8 +137,8 @@ func writeStatus(w io.Writer, s status) error {
 	for _, src := range s.Sources {
 		switch r := src.LastRun; {
 		case src.Blocked:
-			fmt.Fprintf(w, "  ! %s: run #%d was blocked by a guard, nothing applied: %s\n    review it: orgsync runs show %d; apply it once reviewed: orgsync reconcile --source %s --force\n",
-				q(src.Name), r.ID, render.SafeLines(r.Guard.Reason), r.ID, q(src.Name))
+			fmt.Fprintf(w, "  ! %s: run #%d was blocked by a guard, nothing applied: %s\n    review it: orgsync runs show %d; apply that plan once reviewed, while it is current: orgsync runs approve %d\n",
+				q(src.Name), r.ID, render.SafeLines(r.Guard.Reason), r.ID, r.ID)
 		case r != nil && r.Result == orgsync.RunFailed:
 			fmt.Fprintf(w, "  ! %s: run #%d failed: %s\n", q(src.Name), r.ID, render.SafeLines(r.Error))
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/orgsync/orgsync/internal/yamlconf"
 	"github.com/orgsync/orgsync/notify"
 	"github.com/orgsync/orgsync/store"
+	"github.com/orgsync/orgsync/targets"
 )
 
 // Config is the whole orgsync configuration. Each component owns its own
@@ -27,6 +28,9 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Orgs     []OrgConfig    `yaml:"orgs"`
 	Sources  []SourceConfig `yaml:"sources"`
+	// Targets are the downstream systems (KMS orgs) kept converged with
+	// the store; see targets.go.
+	Targets []targets.Config `yaml:"targets"`
 	// Notifications are the webhooks told of blocked, failed and forced runs.
 	Notifications []notify.Config `yaml:"notifications"`
 }
@@ -81,6 +85,7 @@ func (c *Config) SetDefaults() {
 	for i := range c.Notifications {
 		c.Notifications[i].SetDefaults()
 	}
+	c.setTargetDefaults()
 	for i := range c.Sources {
 		c.Sources[i].setDefaults()
 	}
@@ -120,6 +125,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, validateNotifications(c.Notifications, orgs)...)
 	errs = append(errs, validateSources(c.Sources, orgs)...)
+	errs = append(errs, c.validateTargets(orgs)...)
 	if err := c.checkPool(); err != nil {
 		errs = append(errs, err)
 	}
@@ -135,7 +141,7 @@ func (c *Config) checkPool() error {
 	if c.Database.Driver != store.DriverPostgres {
 		return nil
 	}
-	jobs := 0
+	jobs := c.scheduledTargetJobs()
 	for _, s := range c.Sources {
 		if s.Schedule != "" {
 			jobs++

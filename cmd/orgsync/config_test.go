@@ -12,6 +12,8 @@ func TestExampleConfigLoads(t *testing.T) {
 	t.Setenv("ORGSYNC_ADMIN_TOKEN", "admin-token-0123456789")
 	t.Setenv("LDAP_BIND_PASSWORD", "bind-secret-42")
 	t.Setenv("IDP_SCIM_TOKEN", "idp-secret-43")
+	t.Setenv("KMS_SCIM_TOKEN", "kms-secret-44")
+	t.Setenv("KMS_CLIENT_SECRET", "kms-secret-45")
 	cfg, err := LoadConfig("../../config.example.yaml", true)
 	if err != nil {
 		t.Fatalf("config.example.yaml: %v", err)
@@ -26,7 +28,10 @@ func TestExampleConfigLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, secret := range []string{"admin-token-0123456789", "bind-secret-42", "idp-secret-43"} {
+	if len(cfg.Targets) != 1 || cfg.Targets[0].SetupStatus == nil || cfg.Targets[0].Token.Reveal() != "kms-secret-44" {
+		t.Fatalf("decoded targets %+v", cfg.Targets)
+	}
+	for _, secret := range []string{"admin-token-0123456789", "bind-secret-42", "idp-secret-43", "kms-secret-44", "kms-secret-45"} {
 		if strings.Contains(string(out), secret) {
 			t.Errorf("printed config shows secret %q", secret)
 		}
@@ -50,6 +55,11 @@ func TestBadConfigs(t *testing.T) {
 		{"ldap-problems.bad.yaml", []string{"ldap.url", "ldap.user.filter", "ldap.user.base_dn: required"}},
 		{"guard-problems.bad.yaml", []string{"sources[0] (corp-ldap): guard.max_deprovision_percent: 150 is not a percentage",
 			"sources[0] (corp-ldap): guard.max_group_delete_percent: 101 is not a percentage", "sources[0] (corp-ldap): guard.max_member_remove_percent: +Inf is not a percentage"}},
+		{"target-problems.bad.yaml", []string{`targets[0] (corp-ldap): name: "corp-ldap" is used twice`, `targets[0] (corp-ldap): org: "nope" is not one of the orgs`,
+			`type: "vault" is not kms-scim or scim`, `url: "kms.example.com" is not an absolute http(s) URL`,
+			"concurrency: 500 is not between 1 and 64", "rate_limit: must not be negative", "guard.max_deprovision_percent: 150 is not a percentage",
+			`setup_status.type: "ldap" is not kms-admin`, "setup_status.client_id: required", "setup_status.client_secret: set either client_secret or client_secret_file, not both",
+			`targets[1] (kms): schedule: schedule "every day"`}},
 		{"unset-env.bad.yaml", []string{"environment variable ORGSYNC_TEST_SURELY_UNSET_VAR is not set"}},
 		{"bad-duration.bad.yaml", []string{`line 1: orgs[0].purge_after: duration "fortnight": want a value such as 30s, 720h or 30d`}},
 		{"proxies.bad.yaml", []string{`line 5: server.trusted_proxies[2]: "proxy.example.org" is not an address or CIDR`,

@@ -151,9 +151,10 @@ changetype: delete
 }
 
 // TestLDAPGuardsGroupsMembershipsAdmins: with the default guards (only the
-// deprovision limits opened), a real directory change that demotes two
-// admins, one that removes most memberships and one that deletes half the
-// groups are each refused (exit 3, nothing applied) until --force.
+// deprovision limits opened, and the percentages weighed however small the
+// directory: percent_min_count -1), a real directory change that demotes
+// two admins, one that removes most memberships and one that deletes half
+// the groups are each refused (exit 3, nothing applied) until --force.
 func TestLDAPGuardsGroupsMembershipsAdmins(t *testing.T) {
 	ldap := startSlapd(t, "testdata/e2e.ldif")
 	ldap.modify(t, `dn: cn=kms-admins,ou=groups,dc=example,dc=org
@@ -161,7 +162,7 @@ changetype: modify
 add: member
 member: uid=ben,ou=people,dc=example,dc=org
 `)
-	cfg := ldapConfig(t, ldap.url, "{max_deprovision: 100000, max_deprovision_percent: 100}")
+	cfg := ldapConfig(t, ldap.url, "{max_deprovision: 100000, max_deprovision_percent: 100, percent_min_count: -1}")
 	if code, out, errOut := cli(t, cfg, "reconcile"); code != 0 {
 		t.Fatalf("first reconcile: exit %d\n%s\n%s", code, out, errOut)
 	}

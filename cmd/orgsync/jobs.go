@@ -87,7 +87,7 @@ func (a *app) jobs(only string) ([]sourceJob, error) {
 			timed = timedIncremental{timedSource{Source: src, timeout: sc.Timeout.TimeDuration()}}
 		}
 		out = append(out, sourceJob{Schedule: sc.Schedule, key: sc.key(i), Job: reconciler.Job{
-			Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard,
+			Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard, Recreated: sc.RecreatedEntries,
 			Source: timed, Timeout: sc.Timeout.TimeDuration() + applyAllowance, FullEvery: sc.FullEvery.TimeDuration()}})
 	}
 	if only != "" && !found {

@@ -60,7 +60,7 @@ type app struct {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a := &app{stdout: stdout, stderr: stderr}
 	root := a.rootCommand()
-	root.SetArgs(args)
+	root.SetArgs(terraformFlags(args))
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
@@ -118,7 +118,7 @@ func (a *app) rootCommand() *cobra.Command {
 // and refuses to upgrade an existing one (`orgsync migrate` does).
 var writingCommands = map[string]bool{
 	"serve": true, "reconcile": true, "purge": true, "migrate": true,
-	"tokens create": true, "tokens revoke": true, "members complete-setup": true, "members rekey": true, "sources rename": true,
+	"tokens create": true, "tokens revoke": true, "members complete-setup": true, "members rekey": true, "sources rename": true, "runs approve": true,
 }
 
 // config loads and validates the config once.

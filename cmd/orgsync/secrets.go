@@ -64,6 +64,7 @@ func (l *Loaded) checkSecrets() error {
 			}
 		}
 	}
+	errs = append(errs, l.checkTargetSecrets()...)
 	for i, h := range l.Notifications {
 		if l.requireSecrets(fmt.Sprintf("notifications[%d]", i)) != nil || h.Validate() != nil {
 			continue

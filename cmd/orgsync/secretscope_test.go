@@ -17,7 +17,7 @@ import (
 // refuse, listing every missing secret, and serve starts nothing (no
 // database is created).
 func TestSecretsReadOnlyByTheirCommands(t *testing.T) {
-	for _, v := range []string{"ORGSYNC_ADMIN_TOKEN", "ORGSYNC_TEST_UNSET_SCIM_TOKEN", "ORGSYNC_TEST_UNSET_HOOK_URL"} {
+	for _, v := range []string{"ORGSYNC_ADMIN_TOKEN", "ORGSYNC_TEST_UNSET_SCIM_TOKEN", "ORGSYNC_TEST_UNSET_HOOK_URL", "ORGSYNC_TEST_UNSET_KMS_TOKEN"} {
 		t.Setenv(v, "")
 		os.Unsetenv(v)
 	}
@@ -48,8 +48,16 @@ sources:
     scim: {base_url: "https://idp.example.org/scim/v2", token: "${ORGSYNC_TEST_UNSET_SCIM_TOKEN}"}
 notifications:
   - {name: ops, url: "${ORGSYNC_TEST_UNSET_HOOK_URL}"}
+targets:
+  - name: kms
+    org: acme
+    type: kms-scim
+    url: https://kms.example.org
+    token: ${ORGSYNC_TEST_UNSET_KMS_TOKEN}
+    setup_status: {client_id: machine, client_secret_file: `+filepath.Join(dir, "no-client-secret")+`}
 `), 0o600)
-			every := []string{"server.admin_token", "no-bind-password", "ORGSYNC_TEST_UNSET_SCIM_TOKEN", "ORGSYNC_TEST_UNSET_HOOK_URL"}
+			every := []string{"server.admin_token", "no-bind-password", "ORGSYNC_TEST_UNSET_SCIM_TOKEN", "ORGSYNC_TEST_UNSET_HOOK_URL",
+				"ORGSYNC_TEST_UNSET_KMS_TOKEN"}
 
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -95,6 +103,10 @@ notifications:
 			}
 			if code, _, errOut := cli(t, cfg, "plan"); code != 1 || !strings.Contains(errOut, "no-bind-password") || !strings.Contains(errOut, "ORGSYNC_TEST_UNSET_SCIM_TOKEN") {
 				t.Errorf("plan of every source does not list both sources' secrets: exit %d\n%s", code, errOut)
+			}
+			code, _, targetErr := cli(t, cfg, "plan", "--target", "kms")
+			if code != 1 || !strings.Contains(targetErr, "ORGSYNC_TEST_UNSET_KMS_TOKEN") || strings.Contains(targetErr, "SCIM_TOKEN}") && strings.Contains(targetErr, "sources[") {
+				t.Errorf("plan of the target: exit %d\n%s", code, targetErr)
 			}
 		})
 	}

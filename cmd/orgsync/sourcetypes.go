@@ -16,17 +16,19 @@ import (
 // SourceConfig is one pull source: the fields every type shares, and the
 // block of its type (see sourceTypes).
 type SourceConfig struct {
-	Name     string           `yaml:"name"`
-	Org      string           `yaml:"org"`
-	Type     string           `yaml:"type"`
-	Schedule string           `yaml:"schedule"`
-	Timeout  orgsync.Duration `yaml:"timeout"`
+	Name     string                 `yaml:"name"`
+	Org      string                 `yaml:"org"`
+	Type     string                 `yaml:"type"`
+	Schedule string                 `yaml:"schedule"`
+	Timeout  orgsync.Duration       `yaml:"timeout"`
+	Guard    reconciler.GuardConfig `yaml:"guard"`
 	// FullEvery is how often a source that can read incrementally is read
 	// in full all the same (the safety net).
-	FullEvery orgsync.Duration       `yaml:"full_every"`
-	Guard     reconciler.GuardConfig `yaml:"guard"`
-	LDAP      *ldap.Config           `yaml:"ldap,omitempty"`
-	SCIM      *scim.Config           `yaml:"scim,omitempty"`
+	FullEvery orgsync.Duration `yaml:"full_every"`
+	// RecreatedEntries: see reconciler.RecreatedEntries (off by default).
+	RecreatedEntries reconciler.RecreatedEntries `yaml:"recreated_entries"`
+	LDAP             *ldap.Config                `yaml:"ldap,omitempty"`
+	SCIM             *scim.Config                `yaml:"scim,omitempty"`
 }
 
 // sourceTypes is every source type, the one place that knows them: their
@@ -106,6 +108,9 @@ func validateSources(sources []SourceConfig, orgs map[string]bool) []error {
 			bad("full_every: must be positive")
 		}
 		for _, e := range flatten(s.Guard.Validate()) {
+			bad("%s", e)
+		}
+		for _, e := range flatten(s.RecreatedEntries.Validate()) {
 			bad("%s", e)
 		}
 		for _, e := range flatten(sourceTypes.Validate(s.Type, s)) {

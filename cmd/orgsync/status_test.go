@@ -52,7 +52,7 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("status: %d %s", code, errOut)
 	}
 	for _, want := range []string{
-		"corp-ldap", "blocked", "review it: orgsync runs show", "orgsync reconcile --source corp-ldap --force",
+		"corp-ldap", "blocked", "review it: orgsync runs show", "orgsync runs approve ",
 		"by hand only", "okta-soon", "acme: 2 (of 2 pending_setup, 0 active, 0 deprovisioned)", "beta: 0",
 	} {
 		if !strings.Contains(out, want) {

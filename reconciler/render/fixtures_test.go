@@ -32,7 +32,7 @@ func sampleReports() []reconciler.Report {
 			fixture.User("k3", "carol@example.org"),
 			fixture.User("k4", "dan@example.org", fixture.Disabled),
 			fixture.User("k6", "frank@example.org"),
-			fixture.User("k7", "grace@example.org", fixture.Email("dup@example.org")),
+			fixture.User("k7", "grace@example.org", fixture.Email("dup@example.org"), func(m *orgsync.Member) { m.DN = "uid=grace,ou=people,dc=example,dc=org" }),
 			fixture.User("k8", "heidi@example.org", fixture.Email("DUP@example.org")),
 			fixture.User("k9", "ivan@example.org"),
 		},

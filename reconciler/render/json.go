@@ -29,6 +29,7 @@ type jsonDoc struct {
 type jsonRun struct {
 	Org            string             `json:"org"`
 	Source         string             `json:"source"`
+	Target         string             `json:"target,omitempty"`
 	Summary        map[string]int     `json:"summary"`
 	Changes        []jsonChange       `json:"changes"`
 	Conflicts      []orgsync.Conflict `json:"conflicts,omitempty"`
@@ -194,7 +195,7 @@ func (w *jsonWriter) run(r *reconciler.Report, prefix string) error {
 // toJSON is the report of one run; its lists left empty unless whole.
 func toJSON(r *reconciler.Report, whole bool) jsonRun {
 	out := jsonRun{
-		Org: r.Org, Source: r.Source, Summary: summaryMap(r.Plan.Summary()),
+		Org: r.Org, Source: r.Source, Target: r.Target, Summary: summaryMap(r.Plan.Summary()),
 		Changes: []jsonChange{}, Conflicts: r.Plan.Conflicts, Held: r.Plan.Held, Read: r.Plan.Read, Disabled: r.Plan.Disabled, Warnings: r.Plan.Warnings,
 		Guard:   jsonGuard(r.Guard),
 		Applied: r.Applied != nil, DryRun: r.DryRun, RunID: r.RunID, Error: r.Error,
@@ -250,7 +251,7 @@ func summaryMap(s orgsync.Summary) map[string]int {
 func isMemberAction(a orgsync.Action) bool {
 	switch a {
 	case orgsync.ActionProvision, orgsync.ActionAdopt, orgsync.ActionUpdate,
-		orgsync.ActionDeprovision, orgsync.ActionReactivate, orgsync.ActionPurge:
+		orgsync.ActionDeprovision, orgsync.ActionReactivate, orgsync.ActionPurge, orgsync.ActionRekey:
 		return true
 	}
 	return false

@@ -26,7 +26,11 @@ func writeMarkdown(out io.Writer, reports []reconciler.Report, o Options) error 
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		fmt.Fprintf(w, "## Source %s → org %s (%s)\n\n", mdCode(r.Source), mdCode(r.Org), state(r))
+		arrow := "→"
+		if r.Target != "" {
+			arrow = "←" // the target is converged from the org
+		}
+		fmt.Fprintf(w, "## %s %s %s org %s (%s)\n\n", kind(r), mdCode(r.Source), arrow, mdCode(r.Org), state(r))
 		if line := madeLine(r, o); line != "" {
 			fmt.Fprintf(w, "_%s_\n\n", line)
 		}

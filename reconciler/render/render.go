@@ -255,6 +255,11 @@ func conflictText(c orgsync.Conflict, q, text func(string) string) string {
 	if c.Key != "" {
 		who = append(who, "(key "+q(c.Key)+")")
 	}
+	// The directory entry involved, unless the reason names it already
+	// (an entry the source held says where it is).
+	if c.DN != "" && !strings.Contains(c.Reason, c.DN) {
+		who = append(who, "at "+q(c.DN))
+	}
 	if len(who) == 0 {
 		return text(c.Reason)
 	}
@@ -312,5 +317,16 @@ func noChanges(r *reconciler.Report) string {
 	if r.Source == orgsync.OwnerPurge {
 		return "nothing to purge: no member has been deprovisioned for longer than the org's purge_after"
 	}
+	if r.Target != "" {
+		return "no changes: the target already matches the org"
+	}
 	return "no changes: the org already matches the source"
+}
+
+// kind is how a report's heading names what it is of.
+func kind(r *reconciler.Report) string {
+	if r.Target != "" {
+		return "Target"
+	}
+	return "Source"
 }

@@ -36,7 +36,7 @@ func actionLook(a orgsync.Action) (mark, style string) {
 		return "+", ansiGreen
 	case orgsync.ActionReactivate:
 		return "↑", ansiGreen
-	case orgsync.ActionUpdate, orgsync.ActionGroupUpdate:
+	case orgsync.ActionUpdate, orgsync.ActionGroupUpdate, orgsync.ActionRekey:
 		return "~", ansiYellow
 	}
 	return "-", ansiRed
@@ -51,12 +51,12 @@ func writeText(out io.Writer, reports []reconciler.Report, o Options) error {
 			fmt.Fprintln(w)
 		}
 		n := len(r.Plan.Changes)
-		fmt.Fprintf(w, "%s %s · org %s · %s · %d %s\n", p.paint(ansiBold, "Source"), p.paint(ansiBold, SafeText(r.Source)),
+		fmt.Fprintf(w, "%s %s · org %s · %s · %d %s\n", p.paint(ansiBold, kind(r)), p.paint(ansiBold, SafeText(r.Source)),
 			SafeText(r.Org), state(r), n, plural(n, "change", "changes"))
 		if failed(r) {
 			fmt.Fprintf(w, "%s %s\n", p.paint(ansiRed+ansiBold, "error:"), textLine(r.Error))
 		}
-		if rt := readText(r.Plan); rt != "" {
+		if rt := readText(r.Plan); rt != "" && r.Target == "" {
 			fmt.Fprintf(w, "  %s\n", rt)
 		}
 		if n == 0 && r.Error == "" {

@@ -30,3 +30,12 @@ best_ldapsearch() {
 	done
 	echo "$best"
 }
+
+# ldapsearch_all_bytes prints the size in bytes of one ldapsearch_all dump.
+ldapsearch_all_bytes() {
+	{
+		ldapsearch -x -LLL -H "$URL" -D "cn=sync,$SUFFIX" -w sync -E pr=1000/noprompt -b "ou=people,$SUFFIX" '(&(objectClass=inetOrgPerson)(employeeType=disabled))' 1.1
+		ldapsearch -x -LLL -H "$URL" -D "cn=sync,$SUFFIX" -w sync -E pr=1000/noprompt -b "ou=people,$SUFFIX" '(objectClass=inetOrgPerson)' entryUUID mail givenName sn cn uid
+		ldapsearch -x -LLL -H "$URL" -D "cn=sync,$SUFFIX" -w sync -E pr=1000/noprompt -b "ou=groups,$SUFFIX" '(objectClass=groupOfNames)' entryUUID cn member
+	} | wc -c
+}

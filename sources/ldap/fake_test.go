@@ -221,13 +221,13 @@ func TestSnapshotMapping(t *testing.T) {
 	if _, ok := groups["noid"]; ok || groups["Same"].ExternalID != "guuid-Same" || groups["same"].ExternalID != "guuid-same2" {
 		t.Errorf("groups = %v: want noid held and both Same and same kept", keysG(groups))
 	}
-	wantHeldGroups := []orgsync.HeldEntry{{Name: "noid", Ref: `group "cn=noid,ou=groups,dc=x"`, Reason: "no entryUUID (ldap.group.id_attribute)"}}
+	wantHeldGroups := []orgsync.HeldEntry{{Name: "noid", Ref: `group "cn=noid,ou=groups,dc=x"`, DN: "cn=noid,ou=groups,dc=x", Reason: "no entryUUID (ldap.group.id_attribute)"}}
 	if !reflect.DeepEqual(snap.HeldGroups, wantHeldGroups) {
 		t.Errorf("held groups = %+v, want %+v", snap.HeldGroups, wantHeldGroups)
 	}
 	// A user without a user name is held by its key (noid is out of scope:
 	// not in kms).
-	wantHeldUsers := []orgsync.HeldEntry{{Key: "uuid-nomail", Ref: `user "uid=nomail,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)"}}
+	wantHeldUsers := []orgsync.HeldEntry{{Key: "uuid-nomail", Ref: `user "uid=nomail,ou=people,dc=x"`, DN: "uid=nomail,ou=people,dc=x", Reason: "no mail (ldap.user.user_name_attribute)"}}
 	if !reflect.DeepEqual(snap.HeldUsers, wantHeldUsers) {
 		t.Errorf("held users = %+v, want %+v", snap.HeldUsers, wantHeldUsers)
 	}
@@ -458,17 +458,17 @@ func TestSnapshotHoldsWhatItCannotUse(t *testing.T) {
 		t.Errorf("members = %q, want %q (duplicates kept for the reconciler)", names, want)
 	}
 	wantUsers := []orgsync.HeldEntry{
-		{Name: "nokey@x.org", Email: "nokey@x.org", Ref: `user "uid=nokey,ou=people,dc=x"`, Reason: "no entryUUID (ldap.user.id_attribute)"},
-		{Key: "uuid-noname", Ref: `user "uid=noname,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)"},
-		{Key: "uuid-off", Ref: `user "uid=off,ou=people,dc=x"`, Reason: "no mail (ldap.user.user_name_attribute)", Status: orgsync.StatusDeprovisioned},
+		{Name: "nokey@x.org", Email: "nokey@x.org", Ref: `user "uid=nokey,ou=people,dc=x"`, DN: "uid=nokey,ou=people,dc=x", Reason: "no entryUUID (ldap.user.id_attribute)"},
+		{Key: "uuid-noname", Ref: `user "uid=noname,ou=people,dc=x"`, DN: "uid=noname,ou=people,dc=x", Reason: "no mail (ldap.user.user_name_attribute)"},
+		{Key: "uuid-off", Ref: `user "uid=off,ou=people,dc=x"`, DN: "uid=off,ou=people,dc=x", Reason: "no mail (ldap.user.user_name_attribute)", Status: orgsync.StatusDeprovisioned},
 	}
 	if !reflect.DeepEqual(snap.HeldUsers, wantUsers) {
 		t.Errorf("held users:\n got %+v\nwant %+v", snap.HeldUsers, wantUsers)
 	}
 	wantGroups := []orgsync.HeldEntry{
-		{Name: "keyless", Ref: `group "cn=keyless,ou=groups,dc=x"`, Reason: "no entryUUID (ldap.group.id_attribute)"},
-		{Key: "guuid-mid", Name: "mid", Ref: `group "cn=mid,ou=groups,dc=x"`, Reason: `nests the group "cn=keyless,ou=groups,dc=x", which is held (no entryUUID (ldap.group.id_attribute))`},
-		{Key: "guuid-unnamed", Ref: `group "cn=unnamed,ou=groups,dc=x"`, Reason: "no cn (ldap.group.name_attribute)"},
+		{Name: "keyless", Ref: `group "cn=keyless,ou=groups,dc=x"`, DN: "cn=keyless,ou=groups,dc=x", Reason: "no entryUUID (ldap.group.id_attribute)"},
+		{Key: "guuid-mid", Name: "mid", Ref: `group "cn=mid,ou=groups,dc=x"`, DN: "cn=mid,ou=groups,dc=x", Reason: `nests the group "cn=keyless,ou=groups,dc=x", which is held (no entryUUID (ldap.group.id_attribute))`},
+		{Key: "guuid-unnamed", Ref: `group "cn=unnamed,ou=groups,dc=x"`, DN: "cn=unnamed,ou=groups,dc=x", Reason: "no cn (ldap.group.name_attribute)"},
 	}
 	if !reflect.DeepEqual(snap.HeldGroups, wantGroups) {
 		t.Errorf("held groups:\n got %+v\nwant %+v", snap.HeldGroups, wantGroups)

@@ -94,7 +94,12 @@ func TestSlapdIncrementalFallsBack(t *testing.T) {
 	blindPrev := c1
 	blindPrev.Config = blind.fingerprint()
 	skewed := newTestSource(t, cfg)
-	skewed.Now = func() time.Time { return time.Now().Add(-time.Hour) }
+	// This host's clock an hour behind the server's last change.
+	last, ok := csnTime(c1.Position)
+	if !ok {
+		t.Fatalf("contextCSN %q does not parse", c1.Position)
+	}
+	skewed.Now = func() time.Time { return last.Add(-time.Hour) }
 
 	for _, tc := range []struct {
 		name   string

@@ -71,7 +71,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 				return orgsync.Snapshot{}, fmt.Errorf("user %q: %s, and no %s (ldap.user.user_name_attribute) either: the entry names no member, so none can be kept for it; nothing was synced: %w",
 					u.dn, u.held, r.cfg.User.UserNameAttribute, orgsync.ErrInvalid)
 			}
-			h := orgsync.HeldEntry{Key: u.id, Name: u.name, Email: u.email, Ref: fmt.Sprintf("user %q", u.dn), Reason: u.held}
+			h := orgsync.HeldEntry{Key: u.id, Name: u.name, Email: u.email, Ref: fmt.Sprintf("user %q", u.dn), DN: u.dn, Reason: u.held}
 			if u.disabled {
 				h.Status = orgsync.StatusDeprovisioned // disabled all the same: suspended
 			}
@@ -81,7 +81,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		m := orgsync.Member{
 			ExternalID: u.id, UserName: u.name,
 			GivenName: u.given, FamilyName: u.family, DisplayName: u.display,
-			Role: roles[int32(i)], Status: orgsync.StatusActive,
+			Role: roles[int32(i)], Status: orgsync.StatusActive, DN: u.dn,
 		}
 		if u.email != "" {
 			m.Emails = []orgsync.Email{{Value: u.email, Type: "work", Primary: true}}
@@ -107,10 +107,10 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 				return orgsync.Snapshot{}, fmt.Errorf("group %q: %s, and no %s (ldap.group.name_attribute) either: the entry names no group, so none can be kept for it; nothing was synced: %w",
 					g.dn, g.held, r.cfg.Group.NameAttribute, orgsync.ErrInvalid)
 			}
-			snap.HeldGroups = append(snap.HeldGroups, orgsync.HeldEntry{Key: g.id, Name: g.name, Ref: fmt.Sprintf("group %q", g.dn), Reason: g.held})
+			snap.HeldGroups = append(snap.HeldGroups, orgsync.HeldEntry{Key: g.id, Name: g.name, Ref: fmt.Sprintf("group %q", g.dn), DN: g.dn, Reason: g.held})
 			continue
 		}
-		og := orgsync.Group{ExternalID: g.id, DisplayName: g.name}
+		og := orgsync.Group{ExternalID: g.id, DisplayName: g.name, DN: g.dn}
 		for _, ui := range g.users {
 			if inScope[ui] && r.users[ui].held == "" {
 				og.Members = append(og.Members, r.users[ui].id)

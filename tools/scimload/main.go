@@ -29,9 +29,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
-	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,6 +47,13 @@ type config struct {
 	check                                bool
 	profile                              *os.File
 	loads                                string
+	// url and token: drive a server already running (orgsync serve, or
+	// the floor of tools/scimfloor) instead of seeding and serving one.
+	url, token string
+	posts      int
+
+	blockProfile, mutexProfile string
+	logRequests                bool
 }
 
 func (c config) runs(name string) bool { return strings.Contains(","+c.loads+",", ","+name+",") }
@@ -63,7 +68,13 @@ func main() {
 	flag.StringVar(&c.dir, "dir", "", "directory for the SQLite database (default: a temporary one)")
 	flag.BoolVar(&c.check, "check", true, "exit 1 when a target is missed")
 	flag.StringVar(&c.loads, "loads", "lookup,external,email,create,add", "loads to run, comma-separated")
+	flag.StringVar(&c.url, "url", "", "SCIM base URL of a running server (e.g. http://127.0.0.1:8080/scim/v2): POST -posts users, then run the lookup load on them; nothing is seeded")
+	flag.StringVar(&c.token, "token", "", "with -url: the bearer token (default $SCIMLOAD_TOKEN)")
+	flag.IntVar(&c.posts, "posts", 20_000, "with -url: users POSTed before the lookups (0: the server has them already)")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the loads to this file")
+	flag.StringVar(&c.blockProfile, "blockprofile", "", "in-process: write a block profile (waits on channels, locks, the SQLite pool) of the loads to this file")
+	flag.StringVar(&c.mutexProfile, "mutexprofile", "", "in-process: write a mutex contention profile of the loads to this file")
+	flag.BoolVar(&c.logRequests, "log", true, "in-process: the receiver writes its per-request log line (JSON, discarded) as orgsync serve does")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -72,6 +83,13 @@ func main() {
 			os.Exit(1)
 		}
 		c.profile = f
+	}
+	run := run
+	if c.url != "" {
+		run = runRemote
+		if c.token == "" {
+			c.token = os.Getenv("SCIMLOAD_TOKEN")
+		}
 	}
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "scimload:", err)
@@ -113,7 +131,11 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	h := receiver.New(st, zerolog.Nop(), receiver.Options{PublicURL: base})
+	log := zerolog.Nop()
+	if c.logRequests {
+		log = zerolog.New(io.Discard).Level(zerolog.InfoLevel).With().Timestamp().Logger()
+	}
+	h := receiver.New(st, log, receiver.Options{PublicURL: base})
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
 	srv := &http.Server{Handler: mux, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -130,6 +152,11 @@ func run(ctx context.Context, c config) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	ok := true
 	if c.runs("lookup") {
 		lookup := load(c.workers, c.duration, func(rng *rand.Rand) error {
@@ -281,100 +308,4 @@ func (c *client) expect(method, path string, body []byte, status int, contains s
 		return fmt.Errorf("%s %s: %d %.200s", method, path, resp.StatusCode, raw)
 	}
 	return nil
-}
-
-var errDone = fmt.Errorf("done")
-
-type result struct {
-	n, errors int
-	firstErr  error
-	elapsed   time.Duration
-	lat       []time.Duration
-}
-
-// load runs fn from workers goroutines until d has passed (or fn returns
-// errDone) and collects every latency.
-func load(workers int, d time.Duration, fn func(*rand.Rand) error) result {
-	var (
-		mu  sync.Mutex
-		res result
-		wg  sync.WaitGroup
-	)
-	deadline := time.Now().Add(d)
-	start := time.Now()
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(seed uint64) {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(seed, seed*7919))
-			var lat []time.Duration
-			errs := 0
-			var first error
-			for time.Now().Before(deadline) {
-				t := time.Now()
-				err := fn(rng)
-				if err == errDone {
-					break
-				}
-				lat = append(lat, time.Since(t))
-				if err != nil {
-					errs++
-					if first == nil {
-						first = err
-					}
-				}
-			}
-			mu.Lock()
-			res.lat = append(res.lat, lat...)
-			res.errors += errs
-			if res.firstErr == nil {
-				res.firstErr = first
-			}
-			mu.Unlock()
-		}(uint64(w + 1))
-	}
-	wg.Wait()
-	res.elapsed = time.Since(start)
-	res.n = len(res.lat)
-	sort.Slice(res.lat, func(i, j int) bool { return res.lat[i] < res.lat[j] })
-	return res
-}
-
-func (r result) pct(p float64) time.Duration {
-	if len(r.lat) == 0 {
-		return 0
-	}
-	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
-}
-
-// report prints one load's figures and checks its targets (0: none).
-func report(name string, r result, minRate float64, maxP99, maxMedian time.Duration) bool {
-	rate := float64(r.n) / r.elapsed.Seconds()
-	fmt.Printf("%-45s %7d req in %6.2fs = %8.0f req/s  p50 %7s  p90 %7s  p99 %7s  max %7s  errors %d\n",
-		name, r.n, r.elapsed.Seconds(), rate, round(r.pct(0.50)), round(r.pct(0.90)), round(r.pct(0.99)), round(r.pct(1)), r.errors)
-	ok := r.errors == 0 && r.n > 0
-	if r.firstErr != nil {
-		fmt.Printf("  first error: %v\n", r.firstErr)
-	}
-	check := func(what string, pass bool) {
-		verdict := "ok"
-		if !pass {
-			verdict, ok = "MISSED", false
-		}
-		fmt.Printf("  target %-28s %s\n", what, verdict)
-	}
-	if minRate > 0 {
-		check(fmt.Sprintf(">= %.0f req/s", minRate), rate >= minRate)
-	}
-	if maxP99 > 0 {
-		check(fmt.Sprintf("p99 <= %s", maxP99), r.pct(0.99) <= maxP99)
-	}
-	if maxMedian > 0 {
-		check(fmt.Sprintf("median <= %s", maxMedian), r.pct(0.50) <= maxMedian)
-	}
-	return ok
-}
-
-func round(d time.Duration) string {
-	return d.Round(10 * time.Microsecond).String()
 }
