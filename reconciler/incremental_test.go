@@ -99,7 +99,7 @@ func TestRunnerCursor(t *testing.T) {
 	now := t0
 	r := &Runner{Store: st, Logger: zerolog.Nop(), Now: func() time.Time { return now }}
 	src := &incSource{snap: orgsync.Snapshot{Members: []orgsync.Member{alice, bob}}, next: "p1", fullAtNext: now}
-	job := Job{Name: "corp", Org: "acme", DefaultRole: orgsync.RoleMember, Guard: GuardConfig{}, Source: src, FullEvery: time.Hour}
+	job := Job{Name: "corp", Org: "acme", DefaultRole: orgsync.RoleMember, Guard: GuardConfig{PercentMinCount: 1}, Source: src, FullEvery: time.Hour}
 	job.Guard.SetDefaults()
 
 	cursor := func() orgsync.Cursor { return st.cursors["acme/corp"] }
