@@ -78,14 +78,11 @@ func (c *Config) SetDefaults() {
 	}
 }
 
-// Validate lists every problem; names and orgs are checked by the caller
-// (it knows the other entries). Secrets are not read: see Secrets.
+// Validate lists every problem; the type, names and orgs are checked by
+// the caller (it knows the registered types and the other entries). Secrets are not read: see Secrets.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if c.Type != TypeKMS && c.Type != TypeSCIM {
-		bad("type: %q is not kms-scim or scim", c.Type)
-	}
 	if !httpURL(c.URL) {
 		bad("url: %q is not an absolute http(s) URL", c.URL)
 	}

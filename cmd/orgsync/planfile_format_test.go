@@ -76,7 +76,9 @@ func TestPlanFileFormat(t *testing.T) {
 		"a change gone": func(s string) string {
 			return strings.Replace(s, `"action": "deprovision"`, `"action": "update"`, 1)
 		},
-		"an unknown key":  func(s string) string { return strings.Replace(s, `"format_version": 1,`, `"format_version": 1, "extra": 1,`, 1) },
+		"an unknown key": func(s string) string {
+			return strings.Replace(s, `"format_version": 1,`, `"format_version": 1, "extra": 1,`, 1)
+		},
 		"another version": func(s string) string { return strings.Replace(s, `"format_version": 1,`, `"format_version": 2,`, 1) },
 	} {
 		p := filepath.Join(dir, "edited.plan")

@@ -74,6 +74,9 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 		return err
 	}
 	runner := &reconciler.Runner{Store: runStore, Logger: log, Metrics: reconciler.NewMetrics(reg)}
+	// The first read is done before serve answers, so a scrape right after
+	// start-up already sees the restored gauge; later reads run behind.
+	refreshLastSuccess(ctx, st, runner.Metrics, log)
 	go restoreLastSuccess(ctx, st, runner.Metrics, log)
 	go pruneHistory(ctx, st, cfg.Database.Retention, log)
 
@@ -286,18 +289,23 @@ const lastSuccessEvery = 30 * time.Second
 // not empty, and on a replica that did not run a job it still moves.
 func restoreLastSuccess(ctx context.Context, st *store.Store, m *reconciler.Metrics, log zerolog.Logger) {
 	for {
-		last, err := st.LastSuccess(ctx)
-		if err != nil && ctx.Err() == nil {
-			log.Warn().Err(err).Msg("metrics: the last successful runs were not read")
-		}
-		for src, at := range last {
-			m.SetLastSuccess(src, at)
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(lastSuccessEvery):
 		}
+		refreshLastSuccess(ctx, st, m, log)
+	}
+}
+
+// refreshLastSuccess reads the recorded runs' last successes into m once.
+func refreshLastSuccess(ctx context.Context, st *store.Store, m *reconciler.Metrics, log zerolog.Logger) {
+	last, err := st.LastSuccess(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Warn().Err(err).Msg("metrics: the last successful runs were not read")
+	}
+	for src, at := range last {
+		m.SetLastSuccess(src, at)
 	}
 }
 

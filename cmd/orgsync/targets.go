@@ -18,7 +18,7 @@ import (
 // setTargetDefaults fills the defaults of every target block.
 func (c *Config) setTargetDefaults() {
 	for i := range c.Targets {
-		c.Targets[i].SetDefaults()
+		targetTypes.SetDefaults(c.Targets[i].Type, &c.Targets[i])
 	}
 }
 
@@ -31,7 +31,8 @@ func (c *Config) validateTargets(orgs map[string]bool) []error {
 	for _, s := range c.Sources {
 		names[s.Name] = true
 	}
-	for i, t := range c.Targets {
+	for i := range c.Targets {
+		t := &c.Targets[i]
 		p := targetKey(i, t.Name) + ": "
 		switch {
 		case !idPattern.MatchString(t.Name):
@@ -45,7 +46,7 @@ func (c *Config) validateTargets(orgs map[string]bool) []error {
 		if !orgs[t.Org] {
 			errs = append(errs, fmt.Errorf("%sorg: %q is not one of the orgs", p, t.Org))
 		}
-		if err := t.Validate(); err != nil {
+		if err := targetTypes.Validate(t.Type, t); err != nil {
 			for _, e := range flatten(err) {
 				errs = append(errs, fmt.Errorf("%s%s", p, e))
 			}
@@ -140,7 +141,11 @@ func (a *app) targets(ctx context.Context, only string) ([]*targets.Target, erro
 		if err := cfg.requireSecrets(fmt.Sprintf("targets[%d]", i)); err != nil {
 			return nil, err
 		}
-		t, err := tc.Open(targetStore{Store: st, a: a}, a.log)
+		open, err := targetTypes.Open(tc.Type, tc, a.log)
+		var t *targets.Target
+		if err == nil {
+			t, err = open(targetStore{Store: st, a: a})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", targetKey(i, tc.Name), err)
 		}

@@ -20,7 +20,8 @@
 //     another type as `b: only for type b`; a missing block as `a: required
 //     for type a`; then every problem of the block's own Validate, each as
 //     the block says it (its key path, such as "ldap.url: …"). The caller
-//     prefixes the entry.
+//     prefixes the entry. An Inline (flat) entry of an unknown type still
+//     has its own keys validated, by the first Inline type's block.
 //   - SetDefaults defaults the block of the entry's type, when both exist;
 //     Open is called on valid, defaulted entries only.
 //   - Register panics on an empty or repeated name: types are registered

@@ -93,6 +93,18 @@ func (r *Registry[E, T]) Validate(typ string, e *E) error {
 			errs = append(errs, fmt.Errorf("%s: only for type %s", name, name))
 		}
 	}
+	if !ok {
+		// A flat entry is its own block whatever its type: its keys are
+		// still checked, so one start-up lists every problem.
+		for _, name := range r.Names() {
+			if other := r.types[name]; other.Inline {
+				if b := other.Block(e); b != nil {
+					errs = append(errs, b.Validate())
+				}
+				break
+			}
+		}
+	}
 	if ok {
 		if b := t.Block(e); b == nil {
 			errs = append(errs, fmt.Errorf("%s: required for type %s", typ, typ))

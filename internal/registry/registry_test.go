@@ -137,7 +137,7 @@ func TestInlineTypes(t *testing.T) {
 	for typ, want := range map[string]string{
 		"kms":  "<nil>",
 		"scim": "url: required",
-		"ldap": `type: "ldap" is not kms or scim`,
+		"ldap": "type: \"ldap\" is not kms or scim\nurl: required", // the flat keys are still checked
 	} {
 		f := flat{Dialect: typ}
 		if typ == "kms" {
