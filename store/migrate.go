@@ -26,6 +26,7 @@ var migrations = []migration{
 	{3, "schedule claims", migrateV3},
 	{4, "run digests and approvals", migrateV4},
 	{5, "target links", migrateV5},
+	{6, "source cursors", migrateV6},
 }
 
 // SchemaVersion is the schema version this build writes.
