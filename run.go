@@ -50,6 +50,9 @@ type Run struct {
 	// 0 for other runs; Actor is who approved it ("cli", "admin-api").
 	Approves int64  `json:"approves,omitempty"`
 	Actor    string `json:"actor,omitempty"`
+	// Read says whether the source was read in full or incrementally, and
+	// why; omitted for runs of sources that only read in full (and purges).
+	Read *Read `json:"read,omitempty"`
 }
 
 // Duration is how long the run took.

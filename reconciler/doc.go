@@ -73,6 +73,19 @@
 // The percentage guards weigh a plan only from GuardConfig.PercentMinCount
 // up.
 //
+// # Incremental reads
+//
+// A Source that also implements Incremental, run against a Store that
+// implements CursorStore, is read from the cursor its last applied run
+// saved: the source returns the complete Snapshot all the same (rebuilt
+// from what changed), so Diff, the guards and the Plan are those of a
+// full read. The cursor is read before the source and saved by
+// ApplyCursor in the transaction that applies the plan (an empty one too);
+// a dry run, a blocked or a failed run leaves it where it was. Job.FullEvery
+// (default DefaultFullEvery) forces a full read that long after the last
+// one; the first run reads in full. Each run records how it read
+// (orgsync.Read: kind and reason).
+//
 // # Scheduling
 //
 // Scheduler runs each source on its cron spec, never twice at once, with a

@@ -39,6 +39,16 @@ type Report struct {
 	// approved it (see Runner.Approve); zero otherwise.
 	Approves int64
 	Actor    string
+	// Read says how the source was read (full or incremental, and why);
+	// nil for sources that only read in full, and for purges.
+	Read *orgsync.Read
+	// cursor is what to save with the applied plan of an incremental
+	// source (nil: nothing); jobDigest marks it settled.
+	cursor    *orgsync.Cursor
+	jobDigest string
+	// storeUnread: the source was unchanged and the store settled, so
+	// neither the store was read nor Diff run (PendingSetup stays nil).
+	storeUnread bool
 	// RunID is the id of the recorded run, 0 for a dry run.
 	RunID      int64
 	StartedAt  time.Time

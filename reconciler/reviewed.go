@@ -31,7 +31,7 @@ type Reviewed struct {
 // holds the plan computed now.
 func (r *Runner) RunReviewed(ctx context.Context, job Job, rv Reviewed) (Report, error) {
 	log := r.Logger.With().Str("source", job.Name).Str("org", job.Org).Logger()
-	rep, observed, err := r.plan(ctx, job)
+	rep, observed, err := r.plan(ctx, job, false)
 	if err != nil {
 		return r.finish(ctx, log, rep, err)
 	}

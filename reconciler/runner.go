@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -58,6 +59,9 @@ type Job struct {
 	// see it (a target turns the deprovisions of purged members into
 	// purges). It must stay pure like Diff.
 	Refine func(desired, observed orgsync.Snapshot, p *orgsync.Plan)
+	// FullEvery is how often an Incremental source is read in full
+	// (0: DefaultFullEvery; negative: always).
+	FullEvery time.Duration
 }
 
 // PurgeJob is the purge step of one org.
@@ -96,7 +100,7 @@ func (r *Runner) now() time.Time {
 // decision of job; it writes nothing. A blocked guard is not an error here:
 // the caller reads Report.Guard.
 func (r *Runner) Plan(ctx context.Context, job Job) (Report, error) {
-	rep, _, err := r.plan(ctx, job)
+	rep, _, err := r.plan(ctx, job, false)
 	rep.DryRun = true
 	rep.FinishedAt = r.now()
 	if err != nil {
@@ -107,14 +111,25 @@ func (r *Runner) Plan(ctx context.Context, job Job) (Report, error) {
 
 // plan does the read-only part of a run. The observed snapshot is returned
 // for the pending-setup projection.
-func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, error) {
+//
+// skipUnchanged lets a settled, unchanged source skip the store read and
+// Diff (Run only: dry runs and reviewed plans always compute the plan and
+// its digests).
+func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report, orgsync.Snapshot, error) {
 	rep := Report{Org: job.Org, Source: job.Name, Target: job.Target, StartedAt: r.now(), Plan: orgsync.Plan{Org: job.Org, Owner: job.Name, Changes: []orgsync.Change{}}}
 	if p, ok := job.Source.(Progresser); ok && r.Progress != nil {
 		p.OnProgress(func(pr orgsync.Progress) { r.Progress(job.Name, pr) })
 	}
+	sr, err := r.prepareRead(ctx, job, skipUnchanged)
+	if err != nil {
+		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: %w", job.Name, err)
+	}
+	rep.jobDigest = jobDigest(job)
 	// The source and the store are read at the same time: both reads are
 	// long for a large org and neither depends on the other. A failed
-	// source read cancels the store's.
+	// source read cancels the store's. When the source may find nothing
+	// changed (and then the store need not be read), the store's read
+	// starts once the source says it changed (ReadRequest.Changing).
 	readCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -122,17 +137,41 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 		obsErr   error
 		done     = make(chan struct{})
 	)
-	go func() {
-		defer close(done)
-		observed, obsErr = r.Store.Observed(readCtx, job.Org)
-	}()
-	desired, err := job.Source.Snapshot(ctx)
-	if err != nil {
+	var started sync.Once
+	observe := func() {
+		started.Do(func() {
+			go func() {
+				defer close(done)
+				observed, obsErr = r.Store.Observed(readCtx, job.Org)
+			}()
+		})
+	}
+	if sr.req.SkipUnchanged {
+		// The source says as soon as it knows it has changed.
+		sr.req.Changing = observe
+	} else {
+		observe()
+	}
+	desired, read, cursor, err := sr.read(ctx, job)
+	rep.Read, rep.cursor = read, cursor
+	if err != nil || (read != nil && read.Unchanged) {
 		cancel()
+		started.Do(func() { close(done) }) // never started: nothing to wait for
 		<-done
+	}
+	if err != nil {
 		r.Metrics.sourceError(job.Name)
 		return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read source: %w", job.Name, err)
 	}
+	if read != nil && read.Unchanged {
+		// Settled at the cursor, unchanged since on both sides: the plan
+		// Diff would make is empty.
+		rep.storeUnread = true
+		rep.Plan.Read, rep.Plan.Disabled = sr.req.Prev.Settled.Users, sr.req.Prev.Settled.Disabled
+		rep.ProvisionedPending = []string{}
+		return rep, orgsync.Snapshot{}, nil
+	}
+	observe()
 	<-done
 	if obsErr != nil {
 		if errors.Is(obsErr, orgsync.ErrGuard) {
@@ -162,7 +201,7 @@ func (r *Runner) plan(ctx context.Context, job Job) (Report, orgsync.Snapshot, e
 // applies nothing.
 func (r *Runner) Run(ctx context.Context, job Job, force bool) (Report, error) {
 	log := r.Logger.With().Str("source", job.Name).Str("org", job.Org).Logger()
-	rep, observed, err := r.plan(ctx, job)
+	rep, observed, err := r.plan(ctx, job, true)
 	if err != nil {
 		return r.finish(ctx, log, rep, err)
 	}
@@ -213,13 +252,12 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 		rep.Guard.Forced = true
 		log.Warn().Str("reason", rep.Guard.Reason).Msg("guard overridden by --force")
 	}
-	applied := orgsync.Applied{Counts: orgsync.Plan{}.Summary(), Provisioned: []string{}}
-	var err error
-	if !rep.Plan.Empty() {
-		applied, err = r.Store.Apply(ctx, rep.Plan)
-		if applied.Counts == nil {
-			applied.Counts = orgsync.Plan{}.Summary()
-		}
+	applied, err := r.applyPlan(ctx, rep)
+	if applied.Counts == nil {
+		applied.Counts = orgsync.Plan{}.Summary()
+	}
+	if applied.Provisioned == nil {
+		applied.Provisioned = []string{}
 	}
 	rep.ProvisionedPending = append([]string{}, applied.Provisioned...)
 	if err != nil {
@@ -233,6 +271,9 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 	}
 	rep.Applied = &applied
 	rep.PendingSetup = pendingApplied(observed, &rep.Plan, applied.Provisioned)
+	if rep.storeUnread {
+		rep.PendingSetup = nil
+	}
 	return r.finish(ctx, log, rep, nil)
 }
 
@@ -254,7 +295,7 @@ func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, run
 	run := orgsync.Run{
 		Org: rep.Org, Source: rep.Source, Target: rep.Target, StartedAt: rep.StartedAt, FinishedAt: rep.FinishedAt,
 		Result: result, Guard: rep.Guard, Summary: plan.Summary(), Applied: rep.Applied, Error: rep.Error, Plan: &plan,
-		Approves: rep.Approves, Actor: rep.Actor,
+		Approves: rep.Approves, Actor: rep.Actor, Read: rep.Read,
 	}
 	if !rep.Digest.IsZero() {
 		d := rep.Digest
@@ -282,6 +323,9 @@ func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, run
 		Dur("duration", rep.FinishedAt.Sub(rep.StartedAt)).Int64("run_id", id)
 	if rep.Applied != nil {
 		ev = ev.Int("applied", rep.Applied.Total())
+	}
+	if rep.Read != nil {
+		ev = ev.Str("read", rep.Read.Kind).Str("read_reason", rep.Read.Reason)
 	}
 	ev.Msg("reconcile run finished")
 	return rep, runErr

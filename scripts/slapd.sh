@@ -13,7 +13,8 @@
 # Directory: suffix dc=example,dc=org; rootdn cn=admin,dc=example,dc=org /
 # admin; read-only service account cn=sync,dc=example,dc=org / sync without
 # size limit; cn=reader,dc=example,dc=org / reader with the default size
-# limit of 500 entries.
+# limit of 500 entries; cn=nocsn,dc=example,dc=org / nocsn, which cannot read
+# entryCSN and contextCSN. The syncprov overlay keeps contextCSN current.
 set -euo pipefail
 
 SUFFIX="dc=example,dc=org"
@@ -66,6 +67,7 @@ modulepath $MODULEPATH
 moduleload back_mdb
 moduleload memberof
 moduleload refint
+moduleload syncprov
 
 include $SCHEMA/core.schema
 include $SCHEMA/cosine.schema
@@ -92,10 +94,17 @@ multival member 500,100
 index objectClass eq
 index uid,mail eq
 index member,uniqueMember eq
+index entryCSN eq
 limits dn.exact="cn=sync,$SUFFIX" size=unlimited time=unlimited
+limits dn.exact="cn=nocsn,$SUFFIX" size=unlimited time=unlimited
 
 access to attrs=userPassword
 	by anonymous auth
+	by * none
+access to attrs=entryCSN,contextCSN
+	by dn.exact="cn=nocsn,$SUFFIX" none
+	by dn.exact="cn=sync,$SUFFIX" read
+	by users read
 	by * none
 access to *
 	by dn.exact="cn=sync,$SUFFIX" read
@@ -110,6 +119,11 @@ memberof-refint TRUE
 
 overlay refint
 refint_attributes member uniqueMember
+
+# syncprov keeps the suffix's contextCSN current: incremental reads ask
+# for what changed since it (entryCSN >= the stored contextCSN).
+overlay syncprov
+syncprov-checkpoint 100 5
 EOF
 }
 
@@ -135,6 +149,13 @@ cn: reader
 userPassword: reader
 description: ordinary account with the default size limit (500)
 
+dn: cn=nocsn,$SUFFIX
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: nocsn
+userPassword: nocsn
+description: account that cannot read entryCSN or contextCSN
+
 EOF
 }
 
@@ -150,11 +171,11 @@ start() {
 	[ -f "$dir/tls/server.pem" ] || make_certs "$dir/tls"
 	write_conf "$dir"
 	write_base "$dir/base.ldif"
-	/usr/sbin/slapadd -q -f "$dir/slapd.conf" -l "$dir/base.ldif"
+	/usr/sbin/slapadd -q -w -f "$dir/slapd.conf" -l "$dir/base.ldif"
 	local f
 	for f in "$@"; do
 		[ -r "$f" ] || die "cannot read LDIF $f"
-		/usr/sbin/slapadd -q -f "$dir/slapd.conf" -l "$f"
+		/usr/sbin/slapadd -q -w -f "$dir/slapd.conf" -l "$f"
 	done
 	local tlsport=$((port + 1))
 	# slapd sizes its descriptor table from the limit; containers may report ~1e9.

@@ -40,5 +40,8 @@ go vet ./...
 step "go test -race"
 go test -race -count=1 -timeout 15m "$@" ./...
 
+step "incremental-read benchmarks, CI-sized (scripts/bench-incremental.sh runs the full scale)"
+go test -run XXX -bench 'Incremental|BenchmarkState' -benchtime 3x ./sources/ldap/
+
 step "fuzz (5 s per target; scripts/fuzz.sh SECONDS for longer runs)"
 ORGSYNC_FUZZ_SECONDS=5 scripts/fuzz.sh

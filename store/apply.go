@@ -26,44 +26,50 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 		return applied, nil
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
-		a := &applier{s: s, tx: tx, ctx: s.quiet(ctx), plan: p, out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
-			events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, created: map[string]bool{}, createdIn: map[memberPair]bool{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
-		a.c = s.on(a.ctx, tx)
-		a.now = s.Now()
-		a.nowArg = s.stamp(a.now)
-		if _, err := a.c.row(`SELECT default_role FROM orgs WHERE id = ?`, []any{p.Org}, &a.defaultRole); err != nil {
-			return err
-		}
-		if a.defaultRole == "" {
-			return fmt.Errorf("org %q: %w", p.Org, orgsync.ErrNotFound)
-		}
-		// Runs of one action are applied a batch at a time, each batch's
-		// events written right after it: memory stays bounded however
-		// large the plan, and the events keep the plan's order.
-		for i := 0; i < len(p.Changes); {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			j := i
-			for j < len(p.Changes) && j-i < applyBatch && p.Changes[j].Action == p.Changes[i].Action {
-				j++
-			}
-			if err := a.apply(p.Changes[i].Action, p.Changes[i:j]); err != nil {
-				return fmt.Errorf("%s: %w", p.Changes[i].Action, err)
-			}
-			if err := s.appendEvents(a.ctx, tx, a.events); err != nil {
-				return err
-			}
-			a.events = a.events[:0]
-			i = j
-		}
-		applied = *a.out
-		return nil
+		var err error
+		applied, err = s.applyIn(ctx, tx, p)
+		return err
 	})
 	if err != nil {
 		return orgsync.Applied{Counts: orgsync.Plan{}.Summary()}, fmt.Errorf("store: apply plan of %q to org %q: %w", p.Owner, p.Org, err)
 	}
 	return applied, nil
+}
+
+// applyIn applies p in the transaction tx (see Apply).
+func (s *Store) applyIn(ctx context.Context, tx *gorm.DB, p orgsync.Plan) (orgsync.Applied, error) {
+	a := &applier{s: s, tx: tx, ctx: s.quiet(ctx), plan: p, out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
+		events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, created: map[string]bool{}, createdIn: map[memberPair]bool{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
+	a.c = s.on(a.ctx, tx)
+	a.now = s.Now()
+	a.nowArg = s.stamp(a.now)
+	if _, err := a.c.row(`SELECT default_role FROM orgs WHERE id = ?`, []any{p.Org}, &a.defaultRole); err != nil {
+		return orgsync.Applied{}, err
+	}
+	if a.defaultRole == "" {
+		return orgsync.Applied{}, fmt.Errorf("org %q: %w", p.Org, orgsync.ErrNotFound)
+	}
+	// Runs of one action are applied a batch at a time, each batch's
+	// events written right after it: memory stays bounded however
+	// large the plan, and the events keep the plan's order.
+	for i := 0; i < len(p.Changes); {
+		if err := ctx.Err(); err != nil {
+			return orgsync.Applied{}, err
+		}
+		j := i
+		for j < len(p.Changes) && j-i < applyBatch && p.Changes[j].Action == p.Changes[i].Action {
+			j++
+		}
+		if err := a.apply(p.Changes[i].Action, p.Changes[i:j]); err != nil {
+			return orgsync.Applied{}, fmt.Errorf("%s: %w", p.Changes[i].Action, err)
+		}
+		if err := s.appendEvents(a.ctx, tx, a.events); err != nil {
+			return orgsync.Applied{}, err
+		}
+		a.events = a.events[:0]
+		i = j
+	}
+	return *a.out, nil
 }
 
 type applier struct {

@@ -41,6 +41,14 @@
 // members and groups to another in one transaction (owners.go): a source is
 // known by its name, so renaming it in the config needs that hand-over.
 //
+// Cursor and ApplyCursor keep one cursor per source (cursors.go): where its
+// last applied read left off, for incremental reads. The cursor is opaque
+// here (its state, in source_states, too) and only ever saved by the
+// transaction that applies a run's plan, an empty plan included; a failed
+// apply leaves it as it was. Its Settled part gets the store's last event
+// Seq (StoreSeq) in that transaction, and is dropped when the apply skipped
+// a change.
+//
 // Errors are translated at this edge to the domain kinds of package orgsync:
 // ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),
 // ErrInvalid, ErrUnavailable (SQLite's lock not had in time).

@@ -26,7 +26,8 @@ var migrations = []migration{
 	{3, "schedule claims", migrateV3},
 	{4, "run digests and approvals", migrateV4},
 	{5, "target links", migrateV5},
-	{6, "member documents", migrateMemberDocs},
+	{6, "source cursors", migrateV6},
+	{7, "member documents", migrateMemberDocs},
 }
 
 // SchemaVersion is the schema version this build writes.

@@ -22,11 +22,16 @@ func (s *Store) RecordRun(ctx context.Context, r orgsync.Run) (int64, error) {
 	}
 	var id int64
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		var rd orgsync.Read
+		if r.Read != nil {
+			rd = *r.Read
+		}
 		q := `INSERT INTO runs (org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, plan, error,
-			digest, approves, actor, target)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			digest, approves, actor, target, read_kind, read_reason, read_changed, read_listed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		args := []any{r.Org, r.Source, r.StartedAt.UTC(), r.FinishedAt.UTC(), string(r.Result), r.Guard.Blocked, r.Guard.Reason,
-			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, digestColumn(r.Digest), r.Approves, r.Actor, r.Target}
+			r.Guard.Forced, string(summary), string(applied), string(plan), r.Error, digestColumn(r.Digest), r.Approves, r.Actor, r.Target,
+			rd.Kind, rd.Reason, rd.Changed, rd.Listed}
 		c := s.in(tx)
 		if s.dialect.postgres {
 			_, err := c.row(q+` RETURNING id`, args, &id)
@@ -75,7 +80,8 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
-	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error, digest, approves, actor, target`
+	cols := `id, org_id, source, started_at, finished_at, result, guard_blocked, guard_reason, forced, summary, applied, error, digest, approves, actor, target,
+		read_kind, read_reason, read_changed, read_listed`
 	if f.WithPlan {
 		cols += `, plan`
 	}
@@ -95,8 +101,9 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 	for rows.Next() {
 		var r orgsync.Run
 		var result, summary, applied, plan, digest string
+		var rd orgsync.Read
 		dest := []any{&r.ID, &r.Org, &r.Source, &r.StartedAt, &r.FinishedAt, &result, &r.Guard.Blocked, &r.Guard.Reason,
-			&r.Guard.Forced, &summary, &applied, &r.Error, &digest, &r.Approves, &r.Actor, &r.Target}
+			&r.Guard.Forced, &summary, &applied, &r.Error, &digest, &r.Approves, &r.Actor, &r.Target, &rd.Kind, &rd.Reason, &rd.Changed, &rd.Listed}
 		if f.WithPlan {
 			dest = append(dest, &plan)
 		}
@@ -104,6 +111,9 @@ func (s *Store) Runs(ctx context.Context, f RunFilter) ([]orgsync.Run, error) {
 			return nil, fmt.Errorf("store: list runs: %w", err)
 		}
 		r.Result, r.Digest = orgsync.RunResult(result), scanDigest(digest)
+		if rd.Kind != "" {
+			r.Read = &rd
+		}
 		r.StartedAt, r.FinishedAt = r.StartedAt.UTC(), r.FinishedAt.UTC()
 		if summary != "" {
 			_ = json.Unmarshal([]byte(summary), &r.Summary)

@@ -24,7 +24,7 @@ import (
 // first, with its own answer).
 const maxDocBytes = 64 << 10
 
-// migrateMemberDocs (schema 6) adds the members' documents and their
+// migrateMemberDocs (schema 7) adds the members' documents and their
 // digests.
 func migrateMemberDocs(tx *gorm.DB, d dialect) error {
 	typ := "TEXT"

@@ -128,6 +128,9 @@ func writeRun(w io.Writer, r orgsync.Run) error {
 	fmt.Fprintf(w, "run %d: source %s, org %s\n", r.ID, render.SafeText(r.Source), render.SafeText(r.Org))
 	fmt.Fprintf(w, "  started  %s, took %s\n", r.StartedAt.Format(time.RFC3339), r.Duration().Round(time.Millisecond))
 	fmt.Fprintf(w, "  result   %s\n", runResult(r))
+	if r.Read != nil {
+		fmt.Fprintf(w, "  read     %s: %s\n", r.Read.Kind, render.SafeLines(r.Read.Reason))
+	}
 	if r.Approves != 0 {
 		fmt.Fprintf(w, "  approves run %d (approved by %s)\n", r.Approves, render.SafeText(r.Actor))
 	}

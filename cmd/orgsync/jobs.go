@@ -33,6 +33,15 @@ func (t timedSource) OnProgress(f func(orgsync.Progress)) {
 	}
 }
 
+// timedIncremental is a timedSource of a source that reads incrementally.
+type timedIncremental struct{ timedSource }
+
+func (t timedIncremental) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
+	ctx, cancel := context.WithTimeout(ctx, t.timeout)
+	defer cancel()
+	return t.Source.(reconciler.Incremental).SnapshotFrom(ctx, req)
+}
+
 // sourceJob is the reconcile job of one source, with its schedule.
 type sourceJob struct {
 	reconciler.Job
@@ -73,10 +82,13 @@ func (a *app) jobs(only string) ([]sourceJob, error) {
 			continue
 		}
 		org, _ := cfg.Org(sc.Org)
+		var timed reconciler.Source = timedSource{Source: src, timeout: sc.Timeout.TimeDuration()}
+		if _, ok := src.(reconciler.Incremental); ok {
+			timed = timedIncremental{timedSource{Source: src, timeout: sc.Timeout.TimeDuration()}}
+		}
 		out = append(out, sourceJob{Schedule: sc.Schedule, key: sc.key(i), Job: reconciler.Job{
 			Name: sc.Name, Org: sc.Org, DefaultRole: org.DefaultRole, Guard: sc.Guard, Recreated: sc.RecreatedEntries,
-			Source:  timedSource{Source: src, timeout: sc.Timeout.TimeDuration()},
-			Timeout: sc.Timeout.TimeDuration() + applyAllowance}})
+			Source: timed, Timeout: sc.Timeout.TimeDuration() + applyAllowance, FullEvery: sc.FullEvery.TimeDuration()}})
 	}
 	if only != "" && !found {
 		return nil, fmt.Errorf("--source %q: no such source in the config (%s): %w", only, cfg.sourceNames(), orgsync.ErrNotFound)

@@ -78,3 +78,28 @@ func (s notifyingStore) RecordRun(ctx context.Context, r orgsync.Run) (int64, er
 	s.n.Notify(r)
 	return id, err
 }
+
+// Cursor and ApplyCursor pass through to the store when it keeps cursors.
+func (s notifyingStore) Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error) {
+	cs, ok := s.Store.(reconciler.CursorStore)
+	if !ok {
+		return orgsync.Cursor{Org: org, Source: source}, nil
+	}
+	return cs.Cursor(ctx, org, source)
+}
+
+func (s notifyingStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Cursor) (orgsync.Applied, error) {
+	cs, ok := s.Store.(reconciler.CursorStore)
+	if !ok {
+		return s.Store.Apply(ctx, p)
+	}
+	return cs.ApplyCursor(ctx, p, c)
+}
+
+func (s notifyingStore) StoreSeq(ctx context.Context) (int64, error) {
+	cs, ok := s.Store.(reconciler.CursorStore)
+	if !ok {
+		return 0, fmt.Errorf("the store keeps no cursors")
+	}
+	return cs.StoreSeq(ctx)
+}

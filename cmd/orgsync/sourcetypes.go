@@ -22,6 +22,9 @@ type SourceConfig struct {
 	Schedule string                 `yaml:"schedule"`
 	Timeout  orgsync.Duration       `yaml:"timeout"`
 	Guard    reconciler.GuardConfig `yaml:"guard"`
+	// FullEvery is how often a source that can read incrementally is read
+	// in full all the same (the safety net).
+	FullEvery orgsync.Duration `yaml:"full_every"`
 	// RecreatedEntries: see reconciler.RecreatedEntries (off by default).
 	RecreatedEntries reconciler.RecreatedEntries `yaml:"recreated_entries"`
 	LDAP             *ldap.Config                `yaml:"ldap,omitempty"`
@@ -55,6 +58,9 @@ func (s *SourceConfig) setDefaults() {
 	s.Guard.SetDefaults()
 	if s.Timeout == 0 {
 		s.Timeout = orgsync.Duration(defaultSourceTimeout)
+	}
+	if s.FullEvery == 0 {
+		s.FullEvery = orgsync.Duration(reconciler.DefaultFullEvery)
 	}
 	sourceTypes.SetDefaults(s.Type, s)
 }
@@ -97,6 +103,9 @@ func validateSources(sources []SourceConfig, orgs map[string]bool) []error {
 		}
 		if s.Timeout <= 0 {
 			bad("timeout: must be positive")
+		}
+		if s.FullEvery <= 0 {
+			bad("full_every: must be positive")
 		}
 		for _, e := range flatten(s.Guard.Validate()) {
 			bad("%s", e)

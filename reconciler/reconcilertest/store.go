@@ -142,3 +142,7 @@ func (s *Store) Apply(_ context.Context, p orgsync.Plan) (orgsync.Applied, error
 	s.Members, s.Groups, s.seq = tx.members, tx.groups, tx.seq
 	return out, nil
 }
+
+// Seq is the store's change counter: it grows with every applied change
+// (what a real store's event sequence stands for in cursor tests).
+func (s *Store) Seq() int { return s.seq }

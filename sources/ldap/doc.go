@@ -33,6 +33,49 @@
 //     cycle-safe.
 //   - Every error names the source and the config key to look at.
 //
+// # Incremental reads
+//
+// Source also implements reconciler.Incremental (SnapshotFrom). The design
+// keeps the reconciler's contract whole: an incremental read still returns
+// the complete Snapshot, so the reconciler diffs, guards and plans exactly
+// as after a full read, and an incremental plan is by construction the plan
+// a full read would make of the same directory. What changes is how the
+// Snapshot is obtained:
+//
+//   - The cursor's State is the raw directory as last read (users and
+//     groups in server order, member values unresolved, the disabled_filter
+//     and userAccountControl verdicts, AD's raw accountExpires), deflated
+//     gob. The Snapshot is always computed from such a raw state by the same
+//     code (link, then snapshot: nesting, require_group, role_map,
+//     duplicates, held entries), whether it was read whole or merged.
+//   - The position is read first: OpenLDAP's contextCSN of the naming
+//     context holding user.base_dn (kept by the syncprov overlay), AD's
+//     highestCommittedUSN with the DC's dnsHostName and invocationId. An
+//     unchanged position means nothing at all changed: the stored state is
+//     used as is, without a search.
+//   - Otherwise: the disabled_filter listing (DNs only), a keys-only
+//     listing of the users and the groups (DN and id attribute, nothing
+//     else: the deletion check), and the entries changed since the cursor
+//     ((entryCSN>=cursor) or (uSNChanged>=cursor), ANDed with the filters).
+//     The merged state is the listing, in its order, each entry taken from
+//     the changed ones or else from the stored state. A listed entry in
+//     neither (brought into scope by a filter on memberOf, whose changes do
+//     not touch the entry) is read on its own, up to 500 of them. When a
+//     stored entry is gone, renamed or re-created, all groups are read
+//     again: referential integrity (refint, AD's links) rewrites the member
+//     values naming it without the groups showing a change. Nested groups
+//     need nothing more: flattening runs on the whole merged state.
+//   - The read is full instead, with a warning in the Snapshot when it is a
+//     fault, when: the reconciler asks (first run, full_every); the config
+//     or the server changed; the position cannot be read (no syncprov, an
+//     ACL hiding contextCSN or entryCSN: the latter is probed on one entry,
+//     as a filter on an unreadable attribute matches nothing); the server's
+//     position is older than the stored one (a restored backup, another
+//     DC); the contextCSN is more than 5 minutes ahead of this host's clock;
+//     the stored state does not decode or disagrees with the listing.
+//   - A failed search fails the read, as for a full read: the reconciler
+//     applies nothing and the stored cursor stays where it was.
+//
 // Results are streamed page by page and mapped at once to small structs, so
 // memory grows with the number of users, not with the response sizes.
 //

@@ -21,6 +21,12 @@ type user struct {
 	given, family, display, uid string
 	extra                       *extra // the enterprise attributes, when any is configured and set
 	disabled                    bool
+	// The parts of disabled, kept apart because an incremental read
+	// re-derives it: filterOff (matched disabled_filter), uacOff (AD's
+	// userAccountControl) and expires (AD's raw accountExpires, which
+	// passes without the entry changing).
+	filterOff, uacOff bool
+	expires           string
 	// held says why the entry cannot be used (an attribute missing or
 	// unreadable): it goes to Snapshot.HeldUsers, never just left out.
 	held string
@@ -29,10 +35,14 @@ type user struct {
 // group is the compact form of a group entry.
 type group struct {
 	dn, id, name string
-	users        []int32  // direct members that are users (indexes into reader.users)
-	other        []string // normalised member DNs that are not users: maybe groups
-	subs         []int32  // resolved member groups
-	held         string   // as for user.held: Snapshot.HeldGroups
+	// vals are the member values as read: normalised DNs, or trimmed
+	// uids with memberUid. link resolves them into users and other.
+	vals     []string
+	users    []int32  // direct members that are users (indexes into reader.users)
+	other    []string // normalised member DNs that are not users: maybe groups
+	subs     []int32  // resolved member groups
+	readHeld string   // why the entry itself cannot be used
+	held     string   // readHeld or what link found: Snapshot.HeldGroups
 }
 
 // pendingRange is a group whose member attribute came back ranged and not
@@ -215,29 +225,16 @@ func (r *reader) addUser(e *wire.Entry) error {
 		usr.held = fmt.Sprintf("no %s (ldap.user.user_name_attribute)", u.UserNameAttribute)
 	}
 	if _, ok := r.disabled[usr.dn]; ok {
-		usr.disabled = true
+		usr.filterOff = true
 	}
 	if r.cfg.Flavor == FlavorAD && usr.held == "" {
-		off, err := adDisabled(string(v[uUAC]), string(v[uExpires]), r.now)
-		if err != nil {
+		if _, err := adDisabled(string(v[uUAC]), string(v[uExpires]), r.now); err != nil {
 			usr.held = err.Error()
 		}
-		usr.disabled = usr.disabled || off
+		usr.uacOff, _ = adDisabled(string(v[uUAC]), "", r.now)
+		usr.expires = string(v[uExpires])
 	}
-	i := int32(len(r.users))
 	r.users = append(r.users, usr)
-	if _, dup := r.byDN[usr.dn]; !dup {
-		r.byDN[usr.dn] = i
-	}
-	if r.byUID != nil && usr.uid != "" {
-		if j, dup := r.byUID[usr.uid]; !dup {
-			r.byUID[usr.uid] = i
-		} else if j >= 0 {
-			r.byUID[usr.uid] = -1 // ambiguous: a group with a memberUid naming it is held
-			r.warn("users %q and %q share the %s %q: groups with a memberUid naming it are held (ldap.user.uid_attribute)",
-				r.users[j].dn, usr.dn, r.cfg.User.UIDAttribute, usr.uid)
-		}
-	}
 	return nil
 }
 
@@ -296,36 +293,23 @@ func (r *reader) addGroup(e *wire.Entry) error {
 	if grp.name == "" && grp.held == "" {
 		grp.held = fmt.Sprintf("no %s (ldap.group.name_attribute)", g.NameAttribute)
 	}
+	grp.readHeld = grp.held
 	r.groups = append(r.groups, grp)
 	return nil
 }
 
-// addMembers files member values as users or, when nesting matters, as
-// candidate group DNs.
+// addMembers keeps member values in their comparison form.
 func (r *reader) addMembers(g *group, values [][]byte) {
-	keepOther := r.cfg.Group.Nested && !r.uidStyle
 	for _, v := range values {
 		if r.uidStyle {
-			i, ok := r.byUID[string(bytes.TrimSpace(v))]
-			switch {
-			case ok && i >= 0:
-				g.users = append(g.users, i)
-			case ok && g.held == "":
-				// Several users have this uid: dropping the value would
-				// take the member out of the group.
-				g.held = fmt.Sprintf("%s value %q names several users (ldap.user.uid_attribute)", r.cfg.Group.MemberAttribute, bytes.TrimSpace(v))
-			}
+			g.vals = append(g.vals, string(bytes.TrimSpace(v)))
 			continue
 		}
 		if r.uniqueStyle {
 			v = stripUID(v)
 		}
 		r.scratch = appendNormDN(r.scratch[:0], v)
-		if i, ok := r.byDN[string(r.scratch)]; ok {
-			g.users = append(g.users, i)
-		} else if keepOther {
-			g.other = append(g.other, string(r.scratch))
-		}
+		g.vals = append(g.vals, string(r.scratch))
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 // (Snapshot.HeldUsers, HeldGroups), duplicates kept and warned about for
 // the reconciler to hold. An entry with neither id nor name fails it.
 func (r *reader) snapshot() (orgsync.Snapshot, error) {
+	r.link()
 	r.warnDuplicateUsers()
 	r.warnDuplicateGroups()
 	byGroupDN := make(map[string]int32, len(r.groups))

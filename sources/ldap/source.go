@@ -77,7 +77,7 @@ func (s *Source) Name() string { return s.name }
 // Snapshot reads every in-scope user and every group, or fails.
 func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 	start := time.Now()
-	c, err := s.connect(ctx)
+	c, _, err := s.connect(ctx)
 	if err != nil {
 		return orgsync.Snapshot{}, s.wrap(err)
 	}
@@ -97,8 +97,9 @@ func (s *Source) wrap(err error) error {
 	return fmt.Errorf("ldap source %q: %w", s.name, err)
 }
 
-// connect dials the URLs in order until one answers, then binds.
-func (s *Source) connect(ctx context.Context) (conn, error) {
+// connect dials the URLs in order until one answers, then binds; it
+// returns the URL that answered.
+func (s *Source) connect(ctx context.Context) (conn, string, error) {
 	var errs []error
 	for i, u := range s.cfg.URLList() {
 		key := "ldap.url"
@@ -108,7 +109,7 @@ func (s *Source) connect(ctx context.Context) (conn, error) {
 		c, err := s.dial(ctx, u)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: ctx.Err()}
+				return nil, "", &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: ctx.Err()}
 			}
 			s.log.Warn().Str("url", u).Err(err).Msg("ldap server not reachable")
 			errs = append(errs, &ldapError{op: fmt.Sprintf("connect to %s (%s)", u, key), err: err})
@@ -119,10 +120,10 @@ func (s *Source) connect(ctx context.Context) (conn, error) {
 		cancel()
 		if err != nil {
 			c.Close()
-			return nil, bindError(s.cfg.BindDN, err)
+			return nil, "", bindError(s.cfg.BindDN, err)
 		}
 		s.log.Debug().Str("url", u).Msg("ldap bound")
-		return c, nil
+		return c, u, nil
 	}
-	return nil, errors.Join(errs...)
+	return nil, "", errors.Join(errs...)
 }

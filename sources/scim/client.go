@@ -157,6 +157,11 @@ func (s *Source) attempt(ctx context.Context, u *url.URL) ([]byte, error) {
 
 	switch code := resp.StatusCode; {
 	case code == http.StatusOK:
+		if d, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			s.mu.Lock()
+			s.lastDate = d
+			s.mu.Unlock()
+		}
 		return body, nil
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		return nil, fmt.Errorf("HTTP %d: the server refused the token (check %s)%s: %w",

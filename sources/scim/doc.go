@@ -52,6 +52,21 @@
 // the ExternalIDs of the users read; members of type Group (or whose value
 // is a group id) become Subgroups.
 //
+// Incremental reads (SnapshotFrom, reconciler.Incremental): when the
+// provider's ServiceProviderConfig says filter.supported, a read after the
+// first lists the users and groups with meta.lastModified gt the cursor
+// (ANDed with user_filter and group_filter), lists every id
+// (attributes=id, the deletion check), and merges the two into the state
+// stored with the cursor; the Snapshot is then assembled from it exactly as
+// from a full read. The cursor is the provider's own clock: the Date header
+// of its ServiceProviderConfig answer, less two minutes (resources stamped
+// by a host a little behind are read again, not missed). A listed id that
+// is neither changed nor stored fails over to a full read, and so does a
+// provider whose clock is behind the stored cursor (with a warning); a
+// resource gone from the listing re-reads every group, as providers may
+// drop members without touching a group's meta.lastModified. Without
+// filter support every read is full.
+//
 // Configuration (the `scim:` block of a source; only base_url and a token
 // are required):
 //

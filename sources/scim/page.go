@@ -42,6 +42,12 @@ type entry[T any] struct {
 // against what the server sends: see the package documentation.
 func list[T any](ctx context.Context, s *Source, endpoint, filter string, pageSize int,
 	decode func(raw json.RawMessage) entry[T], progress func(n int)) ([]entry[T], error) {
+	return listAttrs(ctx, s, endpoint, filter, "", pageSize, decode, progress)
+}
+
+// listAttrs is list asking for the attributes attrs only ("": all).
+func listAttrs[T any](ctx context.Context, s *Source, endpoint, filter, attrs string, pageSize int,
+	decode func(raw json.RawMessage) entry[T], progress func(n int)) ([]entry[T], error) {
 
 	var (
 		out   []entry[T]
@@ -55,6 +61,11 @@ func list[T any](ctx context.Context, s *Source, endpoint, filter string, pageSi
 		}
 		start := len(out) + 1
 		u := s.pageURL(endpoint, filter, start, pageSize)
+		if attrs != "" {
+			q := u.Query()
+			q.Set("attributes", attrs)
+			u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+		}
 		body, err := s.get(ctx, u)
 		if err != nil {
 			return nil, err

@@ -35,6 +35,9 @@ type Source struct {
 
 	mu       sync.Mutex
 	progress func(orgsync.Progress)
+	// lastDate is the Date header of the last answer (the server's clock,
+	// for incremental reads).
+	lastDate time.Time
 
 	// Now is the clock (for Retry-After dates) and Sleep waits between
 	// attempts, returning early with an error when ctx ends. New sets them
@@ -115,26 +118,9 @@ func (s *Source) report(p orgsync.Progress) {
 // documentation for what counts as a failure.
 func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 	started := s.Now()
-	var prog orgsync.Progress
-	users, err := list(ctx, s, "Users", s.cfg.UserFilter, s.cfg.PageSize, s.decodeUser, func(n int) {
-		prog.Users = n
-		s.report(prog)
-	})
+	users, groups, err := s.readAll(ctx)
 	if err != nil {
 		return orgsync.Snapshot{}, err
-	}
-	var groups []entry[scimGroup]
-	if !s.cfg.SkipGroups {
-		groups, err = list(ctx, s, "Groups", s.cfg.GroupFilter, s.cfg.GroupPageSize, s.decodeGroup, func(n int) {
-			prog.Groups = n
-			s.report(prog)
-		})
-		if err != nil {
-			return orgsync.Snapshot{}, err
-		}
-		if err := s.completeGroups(ctx, groups); err != nil {
-			return orgsync.Snapshot{}, fmt.Errorf("scim: source %q: %w", s.name, err)
-		}
 	}
 	snap, err := assemble(users, groups, s.cfg.RoleMap, s.cfg.UserFilter != "")
 	if err != nil {
@@ -144,6 +130,32 @@ func (s *Source) Snapshot(ctx context.Context) (orgsync.Snapshot, error) {
 		Int("held_users", len(snap.HeldUsers)).Int("held_groups", len(snap.HeldGroups)).
 		Int("warnings", len(snap.Warnings)).Dur("took", s.Now().Sub(started)).Msg("scim snapshot read")
 	return snap, nil
+}
+
+// readAll lists every user and group (groups completed), or fails.
+func (s *Source) readAll(ctx context.Context) ([]entry[user], []entry[scimGroup], error) {
+	var prog orgsync.Progress
+	users, err := list(ctx, s, "Users", s.cfg.UserFilter, s.cfg.PageSize, s.decodeUser, func(n int) {
+		prog.Users = n
+		s.report(prog)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	var groups []entry[scimGroup]
+	if !s.cfg.SkipGroups {
+		groups, err = list(ctx, s, "Groups", s.cfg.GroupFilter, s.cfg.GroupPageSize, s.decodeGroup, func(n int) {
+			prog.Groups = n
+			s.report(prog)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.completeGroups(ctx, groups); err != nil {
+			return nil, nil, fmt.Errorf("scim: source %q: %w", s.name, err)
+		}
+	}
+	return users, groups, nil
 }
 
 func (s *Source) decodeUser(raw json.RawMessage) entry[user] {

@@ -1,0 +1,82 @@
+package orgsync
+
+import "time"
+
+// Cursor is where the last applied read of one source left off, so that
+// the next read can ask the server only for what changed since.
+//
+// A source owns everything in it but Org, Source and SavedAt: the store
+// keeps it opaque and replaces it only in the transaction that applies a
+// run of the source (a failed or blocked run leaves it as it was).
+type Cursor struct {
+	Org    string
+	Source string
+	// Position is the server's change position when the applied read
+	// began (OpenLDAP's contextCSN, AD's highestCommittedUSN, a SCIM
+	// upstream's newest meta.lastModified).
+	Position string
+	// Server names the server Position belongs to (a URL, an AD DC's
+	// dnsHostName and invocation id): another server's position is not
+	// honoured.
+	Server string
+	// Config fingerprints the source's config: State read under another
+	// config is not reused.
+	Config string
+	// FullAt is when the last full read that was applied began.
+	FullAt time.Time
+	// State is the source's own encoding of the desired state at
+	// Position, which an incremental read merges what changed into. In a
+	// cursor handed to the store, nil keeps the stored State.
+	State []byte
+	// Until is when the Snapshot of State stops holding by itself (the
+	// first AD account to expire); zero: until the server changes.
+	Until time.Time
+	// Settled is the reconciler's: set when the run that saved the cursor
+	// applied its whole plan (nothing skipped), nil otherwise.
+	Settled *Settled
+	// SavedAt is when the store saved the cursor.
+	SavedAt time.Time
+}
+
+// Settled says that the org was converged to the cursor's desired state
+// when the cursor was saved: while the server reports no change and the
+// store no write (StoreSeq), a run of the same job would plan nothing.
+type Settled struct {
+	// Job fingerprints what besides the Snapshot the plan depends on
+	// (the job's default role).
+	Job string `json:"job"`
+	// StoreSeq is the store's last event Seq when the cursor was saved;
+	// the store sets it, in the same transaction.
+	StoreSeq int64 `json:"store_seq"`
+	// Users and Disabled are the plan's counts of the users read and of
+	// those disabled at the source (Plan.Read, Plan.Disabled).
+	Users    int `json:"users"`
+	Disabled int `json:"disabled"`
+}
+
+// Zero reports whether c holds no position (no applied run yet).
+func (c Cursor) Zero() bool { return c.Position == "" && len(c.State) == 0 }
+
+// Read kinds: how a run read its source.
+const (
+	ReadFull        = "full"
+	ReadIncremental = "incremental"
+)
+
+// Read says how a run read its source and why: recorded with the run.
+type Read struct {
+	// Kind is ReadFull or ReadIncremental.
+	Kind string `json:"kind"`
+	// Reason says why a read was full (first run, full_every elapsed, a
+	// cursor the server no longer honours), or what an incremental read
+	// found ("nothing changed", "N entries changed").
+	Reason string `json:"reason,omitempty"`
+	// Changed counts the entries an incremental read fetched as changed.
+	Changed int `json:"changed,omitempty"`
+	// Listed counts the keys of its deletion check (keys-only listing).
+	Listed int `json:"listed,omitempty"`
+	// Unchanged: the server reported no change since the cursor, and the
+	// source returned no Snapshot (it was allowed to; see
+	// reconciler.ReadRequest.SkipUnchanged).
+	Unchanged bool `json:"-"`
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Benchmark of incremental pulls (issue 13) against the ldapsearch dump of
+# the same directory, on a throwaway slapd (syncprov keeps its contextCSN):
+#
+#   scripts/bench-incremental.sh [USERS] [GROUPS] [MEMBERS]   (default 100000 1000 200)
+#
+# Prints, each as time and ratio to the ldapsearch dump measured in the
+# same run:
+#   - the first (full) reconcile into an empty SQLite store
+#   - an incremental reconcile with nothing changed          (target <= 0.1x)
+#   - an incremental reconcile after 1% of the users changed (target <= 0.25x),
+#     which must write only the changed rows (one update event each)
+#   - the keys-only deletion listing on its own (ldapsearch, entryUUID only),
+#     and the source's own incremental read time from its log line
+#   - peak RSS of each run                                  (target <= 150 MB
+#     for the incremental runs)
+# Exits 1 when a target is missed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+USERS=${1:-100000}
+GROUPS_N=${2:-1000}
+MEMBERS=${3:-200}
+PORT=${BENCH_INCREMENTAL_PORT:-20689}
+SUFFIX="dc=example,dc=org"
+URL="ldap://127.0.0.1:$PORT"
+WORK=$(mktemp -d /tmp/orgsync-bench-incremental.XXXXXX)
+trap 'scripts/slapd.sh stop "$WORK/slapd" || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
+. scripts/lib/bench.sh
+
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }; }
+need sqlite3 sqlite3
+[ -x /usr/bin/time ] || need /usr/bin/time time
+
+go build -o "$WORK/ldifgen" ./tools/ldifgen
+go build -o "$WORK/orgsync" ./cmd/orgsync
+"$WORK/ldifgen" -mode bench -users "$USERS" -groups "$GROUPS_N" -members "$MEMBERS" >"$WORK/bench.ldif"
+scripts/slapd.sh start "$WORK/slapd" "$PORT" "$WORK/bench.ldif" >/dev/null
+best_ls=$(best_ldapsearch)
+
+# The keys-only listing of the deletion check, as ldapsearch does it.
+keys_only() {
+	ldap_search -b "ou=people,$SUFFIX" '(&(objectClass=inetOrgPerson)(employeeType=disabled))' 1.1
+	ldap_search -b "ou=people,$SUFFIX" '(objectClass=inetOrgPerson)' entryUUID
+	ldap_search -b "ou=groups,$SUFFIX" '(objectClass=groupOfNames)' entryUUID
+}
+keys_only
+a=$(now)
+keys_only
+keys_s=$(elapsed "$a" "$(now)")
+
+cat >"$WORK/orgsync.yaml" <<YAML
+database: {driver: sqlite, dsn: $WORK/orgsync.db}
+log: {level: info, format: json}
+orgs: [{id: acme, name: Acme}]
+sources:
+  - name: bench-ldap
+    org: acme
+    type: ldap
+    full_every: 24h
+    guard: {max_deprovision: 0, max_deprovision_percent: 0}
+    ldap:
+      url: $URL
+      bind_dn: cn=sync,$SUFFIX
+      bind_password: sync
+      page_size: 1000
+      user: {base_dn: "ou=people,$SUFFIX", disabled_filter: "(employeeType=disabled)"}
+      group: {base_dn: "ou=groups,$SUFFIX", nested: true}
+YAML
+chmod 600 "$WORK/orgsync.yaml"
+
+# run NAME: one timed reconcile; sets secs, rss_mb, kind (the run record's
+# read kind) and read_s (the source's own read time, from its log line).
+run() {
+	/usr/bin/time -f '%e %M' -o "$WORK/$1.time" "$WORK/orgsync" --config "$WORK/orgsync.yaml" reconcile --format json >"$WORK/$1.json" 2>"$WORK/$1.log"
+	read -r secs rss_kb <"$WORK/$1.time"
+	rss_mb=$((rss_kb / 1024))
+	kind=$(sqlite3 "$WORK/orgsync.db" "SELECT read_kind || ': ' || read_reason FROM runs ORDER BY id DESC LIMIT 1")
+	run_s=$(sqlite3 "$WORK/orgsync.db" "SELECT printf('%.3f', (julianday(finished_at) - julianday(started_at)) * 86400) FROM runs ORDER BY id DESC LIMIT 1")
+	read_s=$(grep -o '"took":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4)
+}
+events() { sqlite3 "$WORK/orgsync.db" "SELECT COUNT(*) FROM events"; }
+
+run first
+first_s=$secs first_rss=$rss_mb first_kind=$kind
+
+run noop
+noop_s=$secs noop_rss=$rss_mb noop_kind=$kind noop_read=$read_s noop_run=$run_s
+
+changed=$((USERS / 100))
+awk -v n="$USERS" -v c="$changed" -v s="$SUFFIX" 'BEGIN {
+	for (i = 0; i < c; i++) {
+		u = sprintf("user%06d", int(i * n / c) + 1)
+		printf "dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: sn\nsn: changed-%s\n\n", u, s, u
+	}
+}' >"$WORK/changes.ldif"
+ldapmodify -x -H "$URL" -D "cn=admin,$SUFFIX" -w admin -f "$WORK/changes.ldif" >/dev/null
+ev_before=$(events)
+run changed
+inc_s=$secs inc_rss=$rss_mb inc_kind=$kind inc_read=$read_s inc_run=$run_s
+written=$(($(events) - ev_before))
+
+ok=1
+check() { if less "$2" "$1"; then ok=0; echo "  MISSED: $3"; fi; }
+printf 'directory: %s users, %s groups x %s members; %s users changed\n' "$USERS" "$GROUPS_N" "$MEMBERS" "$changed"
+printf 'ldapsearch dump            %7.2fs\n' "$best_ls"
+printf 'keys-only listing          %7.2fs  %5.2fx  (ldapsearch: disabled DNs, entryUUID of users and groups)\n' "$keys_s" "$(ratio "$keys_s" "$best_ls")"
+printf 'first reconcile (full)     %7.2fs  %5.2fx  peak RSS %4d MB   [%s]\n' "$first_s" "$(ratio "$first_s" "$best_ls")" "$first_rss" "$first_kind"
+printf 'nothing changed            %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.1x, <= 150 MB) [%s]\n' "$noop_s" "$(ratio "$noop_s" "$best_ls")" "$noop_rss" "$noop_read" "$noop_kind"
+printf '1%% changed                 %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.25x, <= 150 MB) [%s]\n' "$inc_s" "$(ratio "$inc_s" "$best_ls")" "$inc_rss" "$inc_read" "$inc_kind"
+printf 'the runs alone (run record, without process start and report): nothing changed %ss (%sx), 1%% changed %ss (%sx)\n' \
+	"$noop_run" "$(ratio "$noop_run" "$best_ls")" "$inc_run" "$(ratio "$inc_run" "$best_ls")"
+printf '1%% changed wrote %d events (want %d: one update per changed user)\n' "$written" "$changed"
+check "$(ratio "$noop_s" "$best_ls")" 0.1 "nothing-changed ratio"
+check "$(ratio "$inc_s" "$best_ls")" 0.25 "1% changed ratio"
+check "$noop_rss" 150 "nothing-changed RSS"
+check "$inc_rss" 150 "1% changed RSS"
+case $noop_kind in incremental*) ;; *) ok=0; echo "  MISSED: the nothing-changed run was not incremental" ;; esac
+case $inc_kind in incremental*) ;; *) ok=0; echo "  MISSED: the 1% changed run was not incremental" ;; esac
+[ "$written" = "$changed" ] || { ok=0; echo "  MISSED: the 1% changed run wrote $written events, not $changed"; }
+[ "$ok" = 1 ] || exit 1

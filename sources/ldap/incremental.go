@@ -1,0 +1,289 @@
+package ldap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/sources/ldap/internal/wire"
+)
+
+var _ reconciler.Incremental = (*Source)(nil)
+
+// maxFetched bounds the entries an incremental read fetches one by one
+// (in scope now, unchanged since the cursor, not in the stored state: a
+// filter on memberOf, whose changes do not touch the entry); past it the
+// read is full.
+const maxFetched = 500
+
+// staleError: the stored state and what the server shows disagree in a
+// way that only a full read resolves. The incremental read is dropped.
+type staleError struct{ reason string }
+
+func (e *staleError) Error() string { return e.reason }
+
+// SnapshotFrom reads the Snapshot incrementally from prev when it can, in
+// full otherwise (see the package doc, "Incremental reads").
+func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (orgsync.Snapshot, orgsync.Cursor, orgsync.Read, error) {
+	start := time.Now()
+	now := s.now()
+	prev := req.Prev
+	read := orgsync.Read{Kind: orgsync.ReadFull, Reason: req.FullReason}
+	c, url, err := s.connect(ctx)
+	if err != nil {
+		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
+	}
+	defer c.Close()
+	r := newReader(s, c)
+	pos, err := r.readPosition(ctx, url)
+	if err != nil {
+		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
+	}
+	next := orgsync.Cursor{Position: pos.pos, Server: pos.server, Config: s.fingerprint(), FullAt: prev.FullAt}
+	warn := false
+	if read.Reason == "" {
+		read.Reason, warn = pos.honour(position{pos: prev.Position, server: prev.Server, attr: pos.attr}, next.Config, prev.Config, now)
+	}
+	if read.Reason == "" && req.SkipUnchanged && pos.pos == prev.Position && (prev.Until.IsZero() || now.Before(prev.Until)) {
+		// Every write (a delete too) moves the position, and no account
+		// of the state expires before Until: the Snapshot is the cursor's.
+		next.State, next.Until = nil, prev.Until
+		s.log.Info().Dur("took", time.Since(start)).Msg("ldap source unchanged since the cursor")
+		return orgsync.Snapshot{}, next, orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "nothing changed since the cursor", Unchanged: true}, nil
+	}
+	req.Changed() // a Snapshot will be returned: the store may be read alongside
+	if read.Reason == "" {
+		snap, inc, state, err := r.readSince(ctx, prev, pos)
+		var stale *staleError
+		switch {
+		case err == nil:
+			next.State, next.Until = state, r.until()
+			if state == nil {
+				next.Until = prev.Until
+			}
+			s.log.Info().Str("read", inc.Reason).Int("changed", inc.Changed).Int("listed", inc.Listed).
+				Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).Msg("ldap incremental snapshot read")
+			return snap, next, inc, nil
+		case errors.As(err, &stale):
+			read.Reason, warn = stale.reason, true
+			r = newReader(s, c)
+		default:
+			return orgsync.Snapshot{}, orgsync.Cursor{}, orgsync.Read{Kind: orgsync.ReadIncremental}, s.wrap(err)
+		}
+	}
+	if warn {
+		s.log.Warn().Str("reason", read.Reason).Msg("incremental read not possible: reading in full")
+	}
+	snap, err := r.read(ctx)
+	if err != nil {
+		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
+	}
+	if warn {
+		snap.Warnings = append(snap.Warnings, "read in full, not incrementally: "+read.Reason)
+	}
+	next.FullAt, next.Until = now, r.until()
+	if next.State, err = encodeState(r.users, r.groups); err != nil {
+		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
+	}
+	s.log.Info().Str("reason", read.Reason).Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
+		Dur("took", time.Since(start)).Msg("ldap full snapshot read")
+	return snap, next, read, nil
+}
+
+func (s *Source) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// until is when the first account of what was read expires (AD's
+// accountExpires still in the future); zero when none does.
+func (r *reader) until() time.Time {
+	var first time.Time
+	for i := range r.users {
+		if e := r.users[i].expires; e != "" {
+			if t, ok, err := fileTime(e); err == nil && ok && t.After(r.now) && (first.IsZero() || t.Before(first)) {
+				first = t
+			}
+		}
+	}
+	return first
+}
+
+// listed is one entry of a keys-only listing.
+type listed struct {
+	dn, id string
+}
+
+// readSince rebuilds the Snapshot from prev's state and what changed at
+// the server since prev.Position. state is nil when nothing changed (the
+// stored state stays).
+func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos position) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+	read := orgsync.Read{Kind: orgsync.ReadIncremental}
+	oldUsers, oldGroups, err := decodeState(prev.State)
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, &staleError{err.Error()}
+	}
+	if pos.pos == prev.Position {
+		// Every write (a delete too) moves the position: nothing changed.
+		r.users, r.groups = oldUsers, oldGroups
+		snap, err := r.snapshot()
+		read.Reason = "nothing changed since the cursor"
+		return snap, read, nil, err
+	}
+	since := fmt.Sprintf("(%s>=%s)", pos.attr, goldap.EscapeFilter(prev.Position))
+	if err := r.readDisabled(ctx); err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	u := r.cfg.User
+	userKeys, err := r.listKeys(ctx, search{key: "user.base_dn", base: u.BaseDN, filter: u.Filter, attrs: []string{u.IDAttribute}}, r.guidUser)
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	if len(userKeys) > 0 {
+		if err := r.probe(ctx, userKeys[0].dn, pos.attr); err != nil {
+			return orgsync.Snapshot{}, read, nil, err
+		}
+	}
+	changedUsers, err := r.collectUsers(ctx, search{key: "user.base_dn", base: u.BaseDN, filter: "(&" + u.Filter + since + ")", attrs: r.userAttrs.request()})
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	read.Listed, read.Changed = len(userKeys), len(changedUsers)
+	users, fetched, err := r.mergeUsers(ctx, userKeys, changedUsers, oldUsers)
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	var groups []group
+	regrouped := false
+	if g := r.cfg.Group; g.BaseDN != "" {
+		groupKeys, err := r.listKeys(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: g.Filter, attrs: []string{g.IDAttribute}}, r.guidGroup)
+		if err != nil {
+			return orgsync.Snapshot{}, read, nil, err
+		}
+		read.Listed += len(groupKeys)
+		if moved(userDNs(oldUsers), userKeys) || moved(groupDNs(oldGroups), groupKeys) {
+			// An entry was deleted, renamed or re-created: the server's
+			// referential integrity rewrites the member values naming it
+			// without the groups showing a change. Read them all again.
+			regrouped = true
+			if groups, err = r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: g.Filter, attrs: r.groupAttrs.request()}); err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			read.Changed += len(groups)
+		} else {
+			changedGroups, err := r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: "(&" + g.Filter + since + ")", attrs: r.groupAttrs.request()})
+			if err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			read.Changed += len(changedGroups)
+			byDN := make(map[string]group, len(changedGroups))
+			for _, g := range changedGroups {
+				byDN[g.dn] = g
+			}
+			var n int
+			if groups, n, err = r.mergeGroups(ctx, groupKeys, byDN, oldGroups); err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			fetched += n
+		}
+	}
+	read.Changed += fetched
+	r.users, r.groups = users, groups
+	read.Reason = fmt.Sprintf("%d entries changed since the cursor; %d keys listed for deletions", read.Changed, read.Listed)
+	if regrouped {
+		read.Reason += "; all groups read again (entries were deleted or renamed)"
+	}
+	state, err := encodeState(r.users, r.groups)
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	snap, err := r.snapshot()
+	return snap, read, state, err
+}
+
+// listKeys lists the DN and key of every entry s finds, nothing else: the
+// deletion check.
+func (r *reader) listKeys(ctx context.Context, s search, guid bool) ([]listed, error) {
+	var out []listed
+	err := r.paged(ctx, s, func(e *wire.Entry) error {
+		r.scratch = appendNormDN(r.scratch[:0], e.DN)
+		l := listed{dn: string(r.scratch)}
+		for _, a := range e.Attrs {
+			if len(a.Values) > 0 && strings.EqualFold(string(a.Name), s.attrs[0]) {
+				l.id = keyOf(a.Values[0], guid)
+			}
+		}
+		out = append(out, l)
+		return nil
+	}, nil)
+	return out, err
+}
+
+// keyOf is the key an entry's id value reads as ("" when unusable: the
+// entry is then held, and compared as such).
+func keyOf(v []byte, guid bool) string {
+	if guid {
+		id, err := guidString(v)
+		if err != nil {
+			return ""
+		}
+		return id
+	}
+	if len(bytes.TrimSpace(v)) == 0 {
+		return ""
+	}
+	return string(v)
+}
+
+// probe checks that the bind user can read attr on the entry dn: a
+// filter on an attribute it cannot read matches nothing, which would read
+// as "nothing changed".
+func (r *reader) probe(ctx context.Context, dn, attr string) error {
+	e, err := r.base(ctx, dn, []string{attr})
+	if err != nil {
+		return err
+	}
+	if len(e[strings.ToLower(attr)]) == 0 {
+		return &staleError{fmt.Sprintf("the bind user cannot read %s of %q: changes cannot be told apart", attr, dn)}
+	}
+	return nil
+}
+
+// collectUsers runs s and returns the users it found, by DN.
+func (r *reader) collectUsers(ctx context.Context, s search) (map[string]user, error) {
+	saved := r.users
+	r.users = nil
+	defer func() { r.users = saved }()
+	if err := r.paged(ctx, s, r.addUser, nil); err != nil {
+		return nil, err
+	}
+	out := make(map[string]user, len(r.users))
+	for _, u := range r.users {
+		out[u.dn] = u
+	}
+	return out, nil
+}
+
+// collectGroups runs s, completes ranged member lists, and returns the
+// groups it found, in the server's order.
+func (r *reader) collectGroups(ctx context.Context, s search) ([]group, error) {
+	saved := r.groups
+	r.groups, r.pending = nil, nil
+	defer func() { r.groups, r.pending = saved, nil }()
+	if err := r.paged(ctx, s, r.addGroup, nil); err != nil {
+		return nil, err
+	}
+	if err := r.readRanges(ctx); err != nil {
+		return nil, err
+	}
+	return r.groups, nil
+}

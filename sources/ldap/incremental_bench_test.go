@@ -1,0 +1,88 @@
+package ldap
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/testenv"
+	"github.com/orgsync/orgsync/reconciler"
+)
+
+// BenchmarkSlapdIncremental reads the fixture directory of the test slapd
+// (3,000-odd users) in full, then from its own cursor: with nothing
+// changed and the store settled (no Snapshot built), and with nothing
+// changed but the Snapshot rebuilt from the stored state.
+func BenchmarkSlapdIncremental(b *testing.B) {
+	url := os.Getenv(testenv.LDAPURLVar)
+	if url == "" {
+		b.Skip("no test slapd (" + testenv.LDAPURLVar + ")")
+	}
+	cfg := Config{URL: url, BindDN: syncDN, BindPassword: "sync", PageSize: 1000,
+		User:  UserConfig{BaseDN: "ou=people," + suffix, DisabledFilter: "(employeeType=disabled)"},
+		Group: GroupConfig{BaseDN: "ou=groups," + suffix, Nested: true}}
+	s, err := New("bench", cfg, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	_, c, _, err := s.SnapshotFrom(ctx, reconciler.ReadRequest{FullReason: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		req  reconciler.ReadRequest
+		kind string
+	}{
+		{"full", reconciler.ReadRequest{Prev: c, FullReason: "bench"}, orgsync.ReadFull},
+		{"unchanged-settled", reconciler.ReadRequest{Prev: c, SkipUnchanged: true}, orgsync.ReadIncremental},
+		{"unchanged-rebuilt", reconciler.ReadRequest{Prev: c}, orgsync.ReadIncremental},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _, read, err := s.SnapshotFrom(ctx, bc.req)
+				if err != nil || read.Kind != bc.kind {
+					b.Fatalf("read %+v, err %v", read, err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkMergeIncremental is the CPU part of an incremental read of 10k
+// users and 100 groups with 1% of the users changed: merging the listing,
+// the changed entries and the stored state, then building the Snapshot.
+func BenchmarkMergeIncremental(b *testing.B) {
+	users, groups := stateFixture(10000, 100, 200)
+	keys := make([]listed, len(users))
+	changed := map[string]user{}
+	for i, u := range users {
+		keys[i] = listed{dn: u.dn, id: u.id}
+		if i%100 == 1 {
+			u.display = "changed"
+			changed[u.dn] = u
+		}
+	}
+	s, err := New("bench", Config{URL: "ldap://x", User: UserConfig{BaseDN: "dc=example,dc=org"}, Group: GroupConfig{BaseDN: "dc=example,dc=org", Nested: true}}, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		r := newReader(s, nil)
+		merged, _, err := r.mergeUsers(context.Background(), keys, changed, users)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r.users, r.groups = merged, append([]group(nil), groups...)
+		snap, err := r.snapshot()
+		if err != nil || len(snap.Members) == 0 {
+			b.Fatalf("%d members, %v", len(snap.Members), err)
+		}
+	}
+}
