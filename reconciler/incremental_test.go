@@ -53,7 +53,6 @@ func (s *cursorStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync
 	return out, nil
 }
 
-
 // incSource is an Incremental fake: it returns snap and, as next cursor,
 // position next; it records what it was asked.
 type incSource struct {
