@@ -59,3 +59,36 @@ func TestCheckTargetTLS(t *testing.T) {
 		})
 	}
 }
+
+// Plan files hold a source's plan: with --target, both ends refuse at
+// once (exit 1, nothing written, the target never asked).
+func TestPlanFileRefusesTarget(t *testing.T) {
+	kms := newKMS(t, kmsfake.Options{})
+	t.Setenv("KMS_SCIM_TOKEN", kmsToken)
+	cfg := writeConfig(t, "targets:\n  - {name: kms, org: acme, type: kms-scim, url: "+kms.URL+", token: ${KMS_SCIM_TOKEN}}\n")
+	plan := filepath.Join(t.TempDir(), "kms.plan")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"plan -out", []string{"plan", "--target", "kms", "-out", plan}, "saved plans are of sources only, not of --target"},
+		{"plan --out=", []string{"plan", "--target", "kms", "--out=" + plan}, "saved plans are of sources only"},
+		{"reconcile FILE", []string{"reconcile", plan, "--target", "kms"}, "--target does not go with a plan FILE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kms.ResetCounts()
+			before := kms.Requests()
+			code, out, errOut := cli(t, cfg, tc.args...)
+			if code != 1 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stderr %q, want 1 and %q\n%s", code, errOut, tc.want, out)
+			}
+			if _, err := os.Stat(plan); !os.IsNotExist(err) {
+				t.Errorf("a plan file was written: %v", err)
+			}
+			if n := kms.Requests() - before; n != 0 {
+				t.Errorf("the target was asked %d times", n)
+			}
+		})
+	}
+}
