@@ -21,8 +21,11 @@ func fixture(d *dir) {
 		d.add(dn, append(attrs, extra...)...)
 		return dn
 	}
-	alice := person("uid=alice", "alice", "Alice", "Archer", "alice@example.org")
-	bob := person("uid=bob", "bob", "Bob", "Baker", "bob@example.org")
+	// alice and bob carry the enterprise attributes a source can map
+	// (title, employeeNumber, departmentNumber, manager).
+	alice := person("uid=alice", "alice", "Alice", "Archer", "alice@example.org",
+		"title", "Head of Ops", "employeeNumber", "7", "departmentNumber", "Ops")
+	bob := person("uid=bob", "bob", "Bob", "Baker", "bob@example.org", "title", "Engineer", "manager", alice)
 	carol := person("uid=carol", "carol", "Carol", "Cole", "carol@example.org", "employeeType", "disabled")
 	dave := person("uid=dave", "dave", "Dave", "Dunn", "") // no mail: skipped with a warning
 	eve := person("uid=eve", "eve", "Eve", "Evans", "dup@example.org")
