@@ -50,6 +50,15 @@ const (
 	SubValue   = "value"
 	SubType    = "type"
 	SubPrimary = "primary"
+
+	// AttrDocument names a value of the member's Attributes document:
+	// Filter.Path holds its object keys, outermost first. Under FilterAny,
+	// Path names an array of objects and the children (AttrDocument too)
+	// have Paths relative to one element. A string compares
+	// case-insensitively unless Filter.CaseExact; a bool Value compares a
+	// JSON boolean; an absent value is "" (or false), and pr asks whether
+	// it is present.
+	AttrDocument = "attributes"
 )
 
 // Filter is a store-neutral query predicate over members or groups: a tree
@@ -60,6 +69,9 @@ type Filter struct {
 	Attr     string
 	Value    any
 	Children []Filter
+	// Path and CaseExact qualify AttrDocument.
+	Path      []string
+	CaseExact bool
 }
 
 // Query selects one page of a filtered, stably ordered list.

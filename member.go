@@ -1,6 +1,9 @@
 package orgsync
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"strings"
 	"time"
 )
@@ -71,6 +74,18 @@ type Member struct {
 	GivenName   string `json:"given_name,omitempty"`
 	FamilyName  string `json:"family_name,omitempty"`
 	DisplayName string `json:"display_name,omitempty"`
+
+	// Attributes holds the SCIM attributes of a SCIM-owned member beyond
+	// the fields above (RFC 7643 §4.1 and the enterprise extension, §4.3):
+	// one JSON object in the canonical form of the receiver, or empty for
+	// none. The store keeps it as it is and returns it only from its SCIM
+	// reads; snapshots, lists and the reconciler never read it.
+	Attributes json.RawMessage `json:"attributes,omitempty"`
+	// AttributesDigest is AttributesDigestOf the stored Attributes, set on
+	// the members of a snapshot the store reads (which leave Attributes
+	// out), so that a source's attributes can be compared without reading
+	// or parsing any document.
+	AttributesDigest string `json:"-"`
 
 	Role   string `json:"role"`
 	Status Status `json:"status"`
@@ -164,4 +179,15 @@ type Token struct {
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
+}
+
+// AttributesDigestOf identifies a member's Attributes document: "" for
+// none, else a hash of its bytes (documents are compared in the form
+// their writer encodes them, sorted keys).
+func AttributesDigestOf(doc json.RawMessage) string {
+	if len(doc) == 0 {
+		return ""
+	}
+	sum := sha256.Sum256(doc)
+	return hex.EncodeToString(sum[:16])
 }

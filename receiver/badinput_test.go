@@ -2,6 +2,7 @@ package receiver_test
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +68,7 @@ func TestBadInput(t *testing.T) {
 		{"group member that does not exist", "POST", "/Groups", nil, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"x","members":[{"value":"nope"}]}`, 400, "invalidValue"},
 
 		{"filter syntax", "GET", filterOf(`userName eq`), nil, "", 400, "invalidFilter"},
-		{"filter unknown attribute", "GET", filterOf(`nickName eq "x"`), nil, "", 400, "invalidFilter"},
+		{"filter unknown attribute", "GET", filterOf(`favouriteColour eq "x"`), nil, "", 400, "invalidFilter"},
 		{"filter unquoted value", "GET", filterOf(`externalId eq jyoung`), nil, "", 400, "invalidFilter"},
 		{"filter gt on a boolean", "GET", filterOf(`active gt true`), nil, "", 400, "invalidFilter"},
 		{"filter bad dateTime", "GET", filterOf(`meta.lastModified gt "yesterday"`), nil, "", 400, "invalidFilter"},
@@ -259,10 +260,29 @@ func TestDiscovery(t *testing.T) {
 	for _, s := range r.body["Resources"].([]any) {
 		ids = append(ids, s.(map[string]any)["id"].(string))
 	}
-	want := "urn:ietf:params:scim:schemas:core:2.0:User urn:ietf:params:scim:schemas:core:2.0:Group " +
+	want := "urn:ietf:params:scim:schemas:core:2.0:User urn:ietf:params:scim:schemas:extension:enterprise:2.0:User " +
+		"urn:ietf:params:scim:schemas:core:2.0:Group " +
 		"urn:hanzo:params:scim:schemas:extension:kms:2.0:User urn:hanzo:params:scim:schemas:extension:kms:2.0:Group"
-	if strings.Join(ids, " ") != want || r.body["totalResults"] != float64(4) {
+	if strings.Join(ids, " ") != want || r.body["totalResults"] != float64(5) {
 		t.Fatalf("schemas = %v", ids)
+	}
+	r = e.do("GET", "/ResourceTypes/User", nil, nil)
+	if ext, _ := lookup(r.body, "schemaExtensions/0"); !reflect.DeepEqual(ext, map[string]any{
+		"schema": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", "required": false}) {
+		t.Fatalf("ResourceTypes/User = %s", r.raw)
+	}
+	r = e.do("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User", nil, nil)
+	var names []string
+	for _, a := range r.body["attributes"].([]any) {
+		names = append(names, a.(map[string]any)["name"].(string))
+	}
+	if got := strings.Join(names, " "); got != "userName externalId name displayName emails active nickName profileUrl title userType "+
+		"preferredLanguage locale timezone phoneNumbers ims photos addresses roles entitlements x509Certificates" {
+		t.Fatalf("User schema attributes = %s", got)
+	}
+	r = e.do("GET", "/Schemas/urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", nil, nil)
+	if sub, _ := lookup(r.body, "attributes/5/subAttributes/1/name"); sub != "$ref" {
+		t.Fatalf("enterprise schema = %s", r.raw)
 	}
 	r = e.do("GET", "/ResourceTypes/Group", nil, nil)
 	if r.body["endpoint"] != "/Groups" {

@@ -51,7 +51,7 @@ func newLookupBench(b *testing.B, n int, log zerolog.Logger) lookupBench {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := receiver.New(st, log, receiver.Options{PublicURL: "http://127.0.0.1:8080"})
+	srv := receiver.New(st.SCIM(), log, receiver.Options{PublicURL: "http://127.0.0.1:8080"})
 	return lookupBench{h: srv.Mount("/scim/v2"), token: token, n: n}
 }
 
@@ -132,7 +132,7 @@ func TestLookupStartsNoGoroutine(t *testing.T) {
 	if r := e.do("POST", "/Users", nil, []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"g@example.org"}`)); r.status != 201 {
 		t.Fatal(r.status, string(r.raw))
 	}
-	h := receiver.New(e.st, zerolog.Nop(), receiver.Options{PublicURL: "http://127.0.0.1:8080"}).Mount("/scim/v2")
+	h := receiver.New(e.st.SCIM(), zerolog.Nop(), receiver.Options{PublicURL: "http://127.0.0.1:8080"}).Mount("/scim/v2")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	r, err := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:8080/scim/v2/Users?filter="+url.QueryEscape(`userName eq "g@example.org"`), nil)

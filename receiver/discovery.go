@@ -3,6 +3,8 @@ package receiver
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // Discovery documents describe exactly what the receiver supports; they
@@ -30,17 +32,20 @@ func (s *Server) serviceProviderConfig(base string) map[string]any {
 }
 
 func resourceTypes(base string) []map[string]any {
-	rt := func(id, endpoint, schema, ext, desc string) map[string]any {
+	rt := func(id, endpoint, schema, desc string, exts ...string) map[string]any {
+		list := make([]any, 0, len(exts))
+		for _, ext := range exts {
+			list = append(list, map[string]any{"schema": ext, "required": false})
+		}
 		return map[string]any{
 			"schemas": []string{schemaResType}, "id": id, "name": id, "endpoint": "/" + endpoint,
-			"description": desc, "schema": schema,
-			"schemaExtensions": []any{map[string]any{"schema": ext, "required": false}},
-			"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/" + id},
+			"description": desc, "schema": schema, "schemaExtensions": list,
+			"meta": map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/" + id},
 		}
 	}
 	return []map[string]any{
-		rt(typeUser, resourceUsers, schemaUser, schemaKMSUser, "A member of the organisation"),
-		rt(typeGroup, resourceGroups, schemaGroup, schemaKMSGroup, "A group of members"),
+		rt(typeUser, resourceUsers, schemaUser, "A member of the organisation", schemaEnterprise, schemaKMSUser),
+		rt(typeGroup, resourceGroups, schemaGroup, "A group of members", schemaKMSGroup),
 	}
 }
 
@@ -66,6 +71,29 @@ var (
 
 func subs(sa ...map[string]any) func(map[string]any) { return set("subAttributes", sa) }
 
+// docAttrs are the definitions of document attributes.
+func docAttrs(list []scimattr.Attr) []map[string]any {
+	out := make([]map[string]any, 0, len(list))
+	for _, a := range list {
+		opts := []func(map[string]any){set("caseExact", a.CaseExact)}
+		if a.Multi {
+			opts = append(opts, multi)
+		}
+		if len(a.Subs) > 0 {
+			opts = append(opts, subs(docAttrs(a.Subs)...))
+		}
+		if a.Type == scimattr.TypeReference {
+			rt := "external"
+			if a.Name == "$ref" {
+				rt = typeUser
+			}
+			opts = append(opts, set("referenceTypes", []string{rt}))
+		}
+		out = append(out, attr(a.Name, a.Type, a.Desc, opts...))
+	}
+	return out
+}
+
 func schemas(base string) []map[string]any {
 	sc := func(id, name, desc string, attrs ...map[string]any) map[string]any {
 		return map[string]any{
@@ -74,18 +102,20 @@ func schemas(base string) []map[string]any {
 		}
 	}
 	return []map[string]any{
-		sc(schemaUser, typeUser, "A member of the organisation; only these attributes are kept",
+		sc(schemaUser, typeUser, "A member of the organisation; these attributes are kept, others are ignored", append([]map[string]any{
 			attr("userName", "string", "Unique identifier of the user, case-insensitive; usually the email address", required, set("uniqueness", "server")),
-			attr("name", "complex", "The user's name", subs(
+			attr("externalId", "string", "The IdP's identifier of the user", set("caseExact", true)),
+			attr("name", "complex", "The user's name", subs(append([]map[string]any{
 				attr("givenName", "string", "Given name"),
-				attr("familyName", "string", "Family name"))),
+				attr("familyName", "string", "Family name")}, docAttrs(scimattr.Find(scimattr.UserDoc, "name").Subs)...)...)),
 			attr("displayName", "string", "Name shown to other members"),
 			attr("emails", "complex", "Email addresses", multi, subs(
 				attr("value", "string", "Email address"),
 				attr("type", "string", "work, home or other", set("canonicalValues", []string{"work", "home", "other"})),
 				attr("primary", "boolean", "The primary address"))),
 			attr("active", "boolean", "false deprovisions the member (access revoked, data kept); true reactivates"),
-		),
+		}, docAttrs(scimattr.UserDoc[1:])...)...),
+		sc(schemaEnterprise, "EnterpriseUser", "Enterprise User extension (RFC 7643 §4.3); optional", docAttrs(scimattr.EnterpriseDoc)...),
 		sc(schemaGroup, typeGroup, "A group of members",
 			attr("displayName", "string", "Unique name of the group, case-insensitive", required, set("uniqueness", "server")),
 			attr("members", "complex", "Members of the group. A list carries the members of its leading groups while they fit maxListMembers (ServiceProviderConfig, "+schemaKMSConfig+"); the groups after come without members: read those with GET /Groups/{id}", multi, subs(

@@ -32,8 +32,17 @@
 //   - DELETE of a user keeps it as a tombstone (404 to SCIM) and drops
 //     its group memberships; a POST of its userName revives it only with
 //     the same externalId, otherwise it is a new pending_setup user.
+//   - Users are lossless: every attribute of the core User schema and of
+//     the enterprise extension (internal/scimattr.UserDoc, EnterpriseDoc)
+//     is stored (the core columns, the rest in the member's document),
+//     returned, filtered, projected and patched; schemas lists the
+//     enterprise URN when the user carries it. A wrong type is 400
+//     invalidValue naming the attribute, with nothing written; a PATCH
+//     path naming an unknown attribute is 400 invalidPath (a path-less
+//     value's unknown keys, like a body's, are ignored). A multi-valued
+//     attribute holds at most 100 values, a document at most 64 KiB (413).
 //   - password is accepted and dropped; unknown attributes and schema URNs
-//     (including the enterprise extension) are ignored, never stored.
+//     are ignored, never stored; id, meta and groups are read-only.
 //   - Sorting is not supported (declared so); lists have a stable order
 //     across pages (users by userName, or by id when filtered; groups by
 //     displayName).

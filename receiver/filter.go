@@ -9,6 +9,7 @@ import (
 	filter "github.com/scim2/filter-parser/v2"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 const maxFilterLen = 4096
@@ -26,6 +27,10 @@ type attrSpec struct {
 	multi     bool              // a multi-valued complex attribute (FilterAny)
 	subs      map[string]string // its sub-attributes, lower case → canonical
 	isTime    bool
+	// doc is the definition of a User document attribute (sub-attribute
+	// for a complex one), at docPath in the document.
+	doc     *scimattr.Attr
+	docPath []string
 }
 
 var emailSubs = map[string]string{"value": orgsync.SubValue, "type": orgsync.SubType, "primary": orgsync.SubPrimary}

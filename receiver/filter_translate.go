@@ -58,6 +58,9 @@ func (t *filterTranslator) expr(e filter.Expression, within *attrSpec) (orgsync.
 		if err != nil {
 			return orgsync.Filter{}, err
 		}
+		if spec.doc != nil {
+			return orgsync.Filter{Op: orgsync.FilterAny, Attr: orgsync.AttrDocument, Path: spec.docPath, Children: []orgsync.Filter{c}}, nil
+		}
 		return orgsync.Filter{Op: orgsync.FilterAny, Attr: spec.canonical, Children: []orgsync.Filter{c}}, nil
 	case *filter.AttributeExpression:
 		return t.compare(x, within)
@@ -75,6 +78,11 @@ func (t *filterTranslator) attr(p filter.AttributePath) (attrSpec, error) {
 		switch {
 		case strings.EqualFold(uri, coreURN[t.resource]):
 		case strings.EqualFold(uri, extURN[t.resource]) && (name == "setupstatus" || name == "setupcompleted"):
+		case t.resource == resourceUsers && strings.EqualFold(uri, schemaEnterprise):
+			if spec, ok := docSpec(p); ok {
+				return spec, nil
+			}
+			return attrSpec{}, invalidFilter("unsupported attribute %s", p)
 		default:
 			return attrSpec{}, invalidFilter("unsupported attribute %s", p)
 		}
@@ -90,6 +98,11 @@ func (t *filterTranslator) attr(p filter.AttributePath) (attrSpec, error) {
 			if _, ok := spec.subs[strings.ToLower(*p.SubAttribute)]; ok {
 				return spec, nil
 			}
+		}
+	}
+	if t.resource == resourceUsers {
+		if spec, ok := docSpec(p); ok {
+			return spec, nil
 		}
 	}
 	return attrSpec{}, invalidFilter("unsupported attribute %s", p)
@@ -114,6 +127,9 @@ func (t *filterTranslator) compare(x *filter.AttributeExpression, within *attrSp
 		if x.AttributePath.SubAttribute != nil || x.AttributePath.URIPrefix != nil {
 			return orgsync.Filter{}, invalidFilter("unsupported attribute %s in a value filter", x.AttributePath)
 		}
+		if within.doc != nil {
+			return docElementCompare(within, &x.AttributePath.AttributeName, op, value)
+		}
 		sub, ok := within.subs[strings.ToLower(x.AttributePath.AttributeName)]
 		if !ok {
 			return orgsync.Filter{}, invalidFilter("unsupported sub-attribute %s of %s", x.AttributePath.AttributeName, within.canonical)
@@ -123,6 +139,16 @@ func (t *filterTranslator) compare(x *filter.AttributeExpression, within *attrSp
 	spec, err := t.attr(x.AttributePath)
 	if err != nil {
 		return orgsync.Filter{}, err
+	}
+	if spec.doc != nil && spec.multi {
+		c, err := docElementCompare(&spec, x.AttributePath.SubAttribute, op, value)
+		if err != nil {
+			return orgsync.Filter{}, err
+		}
+		return orgsync.Filter{Op: orgsync.FilterAny, Attr: orgsync.AttrDocument, Path: spec.docPath, Children: []orgsync.Filter{c}}, nil
+	}
+	if spec.doc != nil {
+		return docCompare(spec.doc, spec.docPath, op, value, spec.canonical)
 	}
 	if spec.multi { // emails eq "x" and emails.value eq "x" compare the value
 		sub := orgsync.SubValue

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/scimattr"
 )
 
 // badRequestOnly fails unless err is nil or a SCIM error with a 4xx status.
@@ -25,7 +26,10 @@ func badRequestOnly(t *testing.T, err error) {
 func FuzzParseFilter(f *testing.F) {
 	for _, s := range append(simpleSeeds, `emails[type eq "work"].value eq "x"`, `emails[type eq "work" and value co "@"]`,
 		`meta.lastModified gt "2026-01-01T00:00:00Z" or not (active eq false)`, `members[value eq "x"]`,
-		`urn:hanzo:params:scim:schemas:extension:kms:2.0:User:setupStatus eq "pending_setup"`, `((((userName pr))))`) {
+		`urn:hanzo:params:scim:schemas:extension:kms:2.0:User:setupStatus eq "pending_setup"`, `((((userName pr))))`,
+		`title pr`, `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "2"`,
+		`addresses[type eq "work"].locality eq "Oslo"`, `phoneNumbers[primary eq true and value sw "+47"]`,
+		`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "m"`, `x509Certificates.value eq "MII"`) {
 		f.Add(resourceUsers, s)
 		f.Add(resourceGroups, s)
 	}
@@ -48,6 +52,10 @@ var patchSeeds = []string{
 	`{"Operations":[{"op":"remove","path":"emails[value co \"@\"]"},{"op":"remove","path":"members","value":[{"value":"a"}]}]}`,
 	`{"Operations":[{"op":"replace","path":"members","value":[]},{"op":"replace","value":{"id":"g","displayName":"n"}}]}`,
 	`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"a\" or value eq \"b\"]"}]}`,
+	`{"Operations":[{"op":"Add","path":"phoneNumbers[type eq \"work\"].value","value":"1"},{"op":"Replace","path":"phoneNumbers[type eq \"mobile\"].primary","value":"True"}]}`,
+	`{"Operations":[{"op":"replace","value":{"title":"T","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":"D","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m"}}}]}`,
+	`{"Operations":[{"op":"add","path":"addresses","value":[{"type":"work","primary":true},{"type":"home","primary":true}]},{"op":"remove","path":"addresses[type eq \"home\"].primary"}]}`,
+	`{"Operations":[{"op":"Add","path":"manager","value":[{"$ref":"../Users/x","value":"x"}]},{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager"}]}`,
 }
 
 // FuzzPatch: PATCH bodies of any shape are applied or refused with a 4xx,
@@ -80,6 +88,16 @@ func FuzzPatch(f *testing.F) {
 		if err == nil && primaries > 1 {
 			t.Fatalf("%d primary emails: %+v", primaries, m.Emails)
 		}
+		// What a PATCH leaves is a valid document, as a POST of it would be.
+		if err == nil && len(m.Attributes) > 0 {
+			stored, derr := scimattr.Decode(m.Attributes)
+			if derr != nil {
+				t.Fatalf("the document does not decode: %v", derr)
+			}
+			if _, verr := scimattr.ReadUser(stored); verr != nil {
+				t.Fatalf("the document left by a PATCH is invalid: %v\n%s", verr, m.Attributes)
+			}
+		}
 		_, err = groupPatch(ops)
 		badRequestOnly(t, err)
 	})
@@ -90,6 +108,8 @@ func FuzzUserBody(f *testing.F) {
 	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","emails":[{"value":"a@b","primary":"True"}],"active":"false"}`))
 	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"g","members":[{"value":"a"},"b"]}`))
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]`))
+	f.Add([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a","title":"t","phoneNumbers":[{"value":"1","primary":"True"}],` +
+		`"addresses":[{"locality":"x","primary":false}],"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"manager":"m","employeeNumber":"1"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r := httptest.NewRequest(http.MethodPost, "/Users", bytes.NewReader(body))
 		doc, err := readBody(r, 1<<20)
@@ -97,8 +117,18 @@ func FuzzUserBody(f *testing.F) {
 			badRequestOnly(t, err)
 			return
 		}
-		_, err = parseUser(doc)
+		in, err := parseUser(doc)
 		badRequestOnly(t, err)
+		if err == nil && len(in.m.Attributes) > 0 {
+			again, derr := scimattr.Decode(in.m.Attributes)
+			if derr != nil {
+				t.Fatalf("the document does not decode: %v", derr)
+			}
+			re, verr := scimattr.ReadUser(again) // a stored document reads back as itself
+			if verr != nil || !bytes.Equal(scimattr.Encode(re), in.m.Attributes) {
+				t.Fatalf("the stored document does not read back as itself: %v\n%s\n%s", verr, in.m.Attributes, scimattr.Encode(re))
+			}
+		}
 		_, err = parseGroup(doc)
 		badRequestOnly(t, err)
 	})

@@ -12,7 +12,7 @@ import (
 func (s *Server) groups(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
 	s.dispatch(ctx, w, r, base, org, id, handlers{
 		list: s.listGroups, create: s.createGroup, get: s.getGroup, replace: s.replaceGroup, patch: s.patchGroup,
-		remove: s.st.SCIMDeleteGroup,
+		remove: s.st.DeleteGroup,
 	})
 }
 
@@ -22,7 +22,7 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	groups, _, total, err := s.st.SCIMGroups(ctx, org, p.query, false)
+	groups, _, total, err := s.st.Groups(ctx, org, p.query, false)
 	if errors.Is(err, orgsync.ErrInvalid) {
 		err = invalidFilter("%v", err)
 	}
@@ -42,7 +42,7 @@ func (s *Server) listGroups(ctx context.Context, w http.ResponseWriter, r *http.
 		for i, g := range groups {
 			ids[i] = g.ID
 		}
-		if members, err = s.st.SCIMGroupsMembers(ctx, org, ids, s.opts.MaxListMembers); err != nil {
+		if members, err = s.st.GroupsMembers(ctx, org, ids, s.opts.MaxListMembers); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -73,27 +73,18 @@ func groupDoc(base string, g orgsync.Group, members []orgsync.Member, withMember
 	return groupJSON(base, g, briefs, true)
 }
 
-// sendGroup reads the group back (members only when the projection wants
-// them: Entra asks for excludedAttributes=members on every read) and
-// answers with it. A group of more than MaxGroupMembers is answered
-// without its members.
-func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string, status int) {
+// sendGroup answers with g, as a read or a write returned it, with its
+// members when the projection wants them (Entra asks for
+// excludedAttributes=members on every read). A group of more than
+// MaxGroupMembers is answered without its members.
+func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string, g orgsync.Group, status int) {
 	q := r.URL.Query()
 	proj, err := parseProjection(resourceGroups, q.Get("attributes"), q.Get("excludedAttributes"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	g, _, err := s.st.SCIMGroup(ctx, org, id, false)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if status == http.StatusOK && r.Method == http.MethodGet && notModified(r, g.Version) {
-		w.Header().Set("ETag", etag(g.Version))
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
+	id := g.ID
 	var members []orgsync.Member
 	fits := false
 	if proj.wants("members") {
@@ -109,7 +100,7 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 			}
 			defer release()
 		}
-		got, err := s.st.SCIMGroupsMembers(ctx, org, []string{id}, s.opts.MaxGroupMembers)
+		got, err := s.st.GroupsMembers(ctx, org, []string{id}, s.opts.MaxGroupMembers)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -130,7 +121,21 @@ func (s *Server) sendGroup(ctx context.Context, w http.ResponseWriter, r *http.R
 }
 
 func (s *Server) getGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	s.sendGroup(ctx, w, r, base, org, id, http.StatusOK)
+	if _, err := parseProjection(resourceGroups, r.URL.Query().Get("attributes"), r.URL.Query().Get("excludedAttributes")); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	g, _, err := s.st.Group(ctx, org, id, false)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if notModified(r, g.Version) {
+		w.Header().Set("ETag", etag(g.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusOK)
 }
 
 func (s *Server) createGroup(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string) {
@@ -138,12 +143,12 @@ func (s *Server) createGroup(ctx context.Context, w http.ResponseWriter, r *http
 	if !ok {
 		return
 	}
-	g, err := s.st.SCIMCreateGroup(ctx, org, orgsync.Group{DisplayName: in.displayName, ExternalID: in.externalID, Members: in.members})
+	g, err := s.st.CreateGroup(ctx, org, orgsync.Group{DisplayName: in.displayName, ExternalID: in.externalID, Members: in.members})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.sendGroup(ctx, w, r, base, org, g.ID, http.StatusCreated)
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusCreated)
 }
 
 // replaceGroup is PUT: displayName and externalId take the body's values;
@@ -158,11 +163,12 @@ func (s *Server) replaceGroup(ctx context.Context, w http.ResponseWriter, r *htt
 	if in.hasMembers {
 		p.Membership = []orgsync.MembershipOp{{Action: orgsync.MembershipReplace, MemberIDs: in.members}}
 	}
-	if _, err := s.st.SCIMUpdateGroup(ctx, org, id, ifVersion(r), p); err != nil {
+	g, err := s.st.UpdateGroup(ctx, org, id, ifVersion(r), p)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.sendGroup(ctx, w, r, base, org, id, http.StatusOK)
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusOK)
 }
 
 // patchGroup answers 204 (what Entra expects), or 200 with the group when
@@ -177,7 +183,7 @@ func (s *Server) patchGroup(ctx context.Context, w http.ResponseWriter, r *http.
 		s.fail(w, r, err)
 		return
 	}
-	g, err := s.st.SCIMUpdateGroup(ctx, org, id, ifVersion(r), p)
+	g, err := s.st.UpdateGroup(ctx, org, id, ifVersion(r), p)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -188,5 +194,5 @@ func (s *Server) patchGroup(ctx context.Context, w http.ResponseWriter, r *http.
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	s.sendGroup(ctx, w, r, base, org, id, http.StatusOK)
+	s.sendGroup(ctx, w, r, base, org, g, http.StatusOK)
 }

@@ -23,7 +23,7 @@ import (
 )
 
 // The store's methods satisfy the receiver's interface.
-var _ receiver.Store = (*store.Store)(nil)
+var _ receiver.OwnerView = store.OwnerView{}
 
 // env is a real receiver on a real store, served over HTTP on loopback,
 // mounted like the daemon mounts it.
@@ -80,7 +80,7 @@ func newEnv(t testing.TB, cfg store.Config, opts receiver.Options) *env {
 	e.srv.Start()
 	t.Cleanup(e.srv.Close)
 	opts.PublicURL = e.srv.URL
-	h := receiver.New(st, zerolog.Nop(), opts)
+	h := receiver.New(st.SCIM(), zerolog.Nop(), opts)
 	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
 	mux.Handle("/api/v1/scim/", h.Mount("/api/v1/scim"))
 	e.base = e.srv.URL + "/scim/v2"

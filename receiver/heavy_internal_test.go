@@ -20,10 +20,10 @@ import (
 // groupStore is a hand-written fake of the group reads: every org has
 // groups g0..g{n-1}, each with size members; tokens name their org.
 type groupStore struct {
-	Store // the rest is not called
-	n     int
-	size  int
-	fail  string // SCIMGroupsMembers fails when it meets this group
+	OwnerView // the rest is not called
+	n         int
+	size      int
+	fail      string // GroupsMembers fails when it meets this group
 }
 
 func (f *groupStore) Authenticate(_ context.Context, token string) (orgsync.Token, error) {
@@ -34,9 +34,9 @@ func (f *groupStore) group(org string, i int) orgsync.Group {
 	return orgsync.Group{ID: fmt.Sprintf("g%d", i), Org: org, DisplayName: fmt.Sprintf("group %d", i), Version: 1}
 }
 
-func (f *groupStore) SCIMGroup(_ context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error) {
+func (f *groupStore) Group(_ context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error) {
 	if members {
-		return orgsync.Group{}, nil, errors.New("the receiver reads members with SCIMGroupsMembers")
+		return orgsync.Group{}, nil, errors.New("the receiver reads members with GroupsMembers")
 	}
 	var i int
 	if _, err := fmt.Sscanf(id, "g%d", &i); err != nil || i >= f.n {
@@ -45,9 +45,9 @@ func (f *groupStore) SCIMGroup(_ context.Context, org, id string, members bool) 
 	return f.group(org, i), nil, nil
 }
 
-func (f *groupStore) SCIMGroups(_ context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error) {
+func (f *groupStore) Groups(_ context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error) {
 	if members {
-		return nil, nil, 0, errors.New("the receiver reads members with SCIMGroupsMembers")
+		return nil, nil, 0, errors.New("the receiver reads members with GroupsMembers")
 	}
 	var out []orgsync.Group
 	for i := q.StartIndex - 1; i < f.n && len(out) < q.Count; i++ {
@@ -56,9 +56,9 @@ func (f *groupStore) SCIMGroups(_ context.Context, org string, q orgsync.Query, 
 	return out, nil, f.n, nil
 }
 
-// SCIMGroupsMembers keeps the store's contract: the leading groups while
+// GroupsMembers keeps the store's contract: the leading groups while
 // their members fit budget.
-func (f *groupStore) SCIMGroupsMembers(_ context.Context, org string, ids []string, budget int) (map[string][]orgsync.Member, error) {
+func (f *groupStore) GroupsMembers(_ context.Context, org string, ids []string, budget int) (map[string][]orgsync.Member, error) {
 	out := map[string][]orgsync.Member{}
 	for _, id := range ids {
 		if id == f.fail {
@@ -77,7 +77,7 @@ func (f *groupStore) SCIMGroupsMembers(_ context.Context, org string, ids []stri
 	return out, nil
 }
 
-func (f *groupStore) SCIMUpdateGroup(_ context.Context, org, id string, _ int64, _ orgsync.GroupPatch) (orgsync.Group, error) {
+func (f *groupStore) UpdateGroup(_ context.Context, org, id string, _ int64, _ orgsync.GroupPatch) (orgsync.Group, error) {
 	return f.group(org, 1), nil
 }
 

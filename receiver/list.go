@@ -98,9 +98,16 @@ func parseAttrList(resource, list string) []attrRef {
 			continue
 		}
 		core, ext := strings.ToLower(coreURN[resource]), strings.ToLower(extURN[resource])
+		ent := strings.ToLower(schemaEnterprise)
 		switch {
 		case strings.HasPrefix(item, core+":"):
 			item = strings.TrimPrefix(item, core+":")
+		case resource == resourceUsers && item == ent:
+			out = append(out, attrRef{top: ent})
+			continue
+		case resource == resourceUsers && strings.HasPrefix(item, ent+":"):
+			out = append(out, attrRef{top: ent, sub: strings.TrimPrefix(item, ent+":")})
+			continue
 		case item == ext:
 			out = append(out, attrRef{top: ext})
 			continue
@@ -182,11 +189,18 @@ func (p projection) apply(res map[string]any) map[string]any {
 // pick keeps only sub-attribute sub of a complex value (or of every element
 // of a multi-valued one).
 func pick(v any, sub string) any {
+	first, rest, nested := strings.Cut(sub, ".")
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if strings.ToLower(k) == sub {
+			if strings.ToLower(k) != first {
+				continue
+			}
+			if !nested {
 				return map[string]any{k: val}
+			}
+			if p := pick(val, rest); p != nil {
+				return map[string]any{k: p}
 			}
 		}
 	case []any:
@@ -233,10 +247,14 @@ func merge(have, add any) any {
 func drop(v any, sub string) any {
 	switch x := v.(type) {
 	case map[string]any:
+		first, rest, nested := strings.Cut(sub, ".")
 		out := map[string]any{}
 		for k, val := range x {
-			if strings.ToLower(k) != sub {
+			switch {
+			case strings.ToLower(k) != first:
 				out[k] = val
+			case nested:
+				out[k] = drop(val, rest)
 			}
 		}
 		return out

@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	filter "github.com/scim2/filter-parser/v2"
-
-	"github.com/orgsync/orgsync"
 )
 
 // patchOp is one operation of a PATCH request, its op in lower case.
@@ -132,79 +130,6 @@ func pathlessKeys(value any, core string) ([][2]any, error) {
 	return out, nil
 }
 
-// applyUserPatch applies ops to m in order (the store saves the result
-// only if every op succeeds).
-func applyUserPatch(m *orgsync.Member, ops []patchOp) error {
-	for _, op := range ops {
-		if op.path == "" {
-			if op.op == "remove" {
-				return badRequest(typeNoTarget, "remove needs a path")
-			}
-			pairs, err := pathlessKeys(op.value, schemaUser)
-			if err != nil {
-				return err
-			}
-			for _, kv := range pairs {
-				if err := applyUserPath(m, op.op, kv[0].(string), kv[1], true); err != nil {
-					return err
-				}
-			}
-			continue
-		}
-		if err := applyUserPath(m, op.op, op.path, op.value, op.hasValue); err != nil {
-			return err
-		}
-	}
-	m.Emails = normalEmails(m.Emails)
-	return nil
-}
-
-func applyUserPath(m *orgsync.Member, op, path string, value any, hasValue bool) error {
-	t, err := target(path, schemaUser)
-	if err != nil || t.ignore {
-		return err
-	}
-	if t.filter != nil && t.name != "emails" {
-		return nil // a value filter on an attribute orgsync does not keep (addresses, phoneNumbers)
-	}
-	set := op != "remove"
-	switch t.name {
-	case "username":
-		if !set {
-			return badRequest(typeMutability, "userName is required and cannot be removed")
-		}
-		s, err := str("userName", value)
-		if err != nil {
-			return err
-		}
-		if strings.TrimSpace(s) == "" {
-			return badRequest(typeInvalidValue, "userName is required")
-		}
-		m.UserName = s
-	case "externalid":
-		return setString(&m.ExternalID, "externalId", set, value)
-	case "displayname":
-		return setString(&m.DisplayName, "displayName", set, value)
-	case "active":
-		if !set {
-			return nil
-		}
-		b, err := boolean("active", value)
-		if err != nil {
-			return err
-		}
-		m.Status = orgsync.StatusActive
-		if !b {
-			m.Status = orgsync.StatusDeprovisioned
-		}
-	case "name":
-		return applyName(m, t.sub, set, value)
-	case "emails":
-		return applyEmails(m, op, t, value, hasValue)
-	}
-	return nil // id, meta, groups, password, roles and unknown attributes
-}
-
 func setString(dst *string, name string, set bool, value any) error {
 	if !set {
 		*dst = ""
@@ -216,32 +141,4 @@ func setString(dst *string, name string, set bool, value any) error {
 	}
 	*dst = s
 	return nil
-}
-
-func applyName(m *orgsync.Member, sub string, set bool, value any) error {
-	switch sub {
-	case "givenname":
-		return setString(&m.GivenName, "name.givenName", set, value)
-	case "familyname":
-		return setString(&m.FamilyName, "name.familyName", set, value)
-	case "":
-		if !set || value == nil {
-			m.GivenName, m.FamilyName = "", ""
-			return nil
-		}
-		obj, ok := value.(map[string]any)
-		if !ok {
-			return badRequest(typeInvalidValue, "name must be an object")
-		}
-		f := fieldsOf(obj)
-		if f.has("givenName") {
-			if err := setString(&m.GivenName, "name.givenName", true, f.get("givenName")); err != nil {
-				return err
-			}
-		}
-		if f.has("familyName") {
-			return setString(&m.FamilyName, "name.familyName", true, f.get("familyName"))
-		}
-	}
-	return nil // formatted, middleName, …: not kept
 }

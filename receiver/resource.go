@@ -1,8 +1,6 @@
 package receiver
 
 import (
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,68 +30,7 @@ const (
 	statusAttribute = "setupStatus"
 )
 
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
-// ifVersion reads If-Match: 0 for none or "*", -1 for a tag that can never
-// match (so the write fails with 412), else the version it names.
-func ifVersion(r *http.Request) int64 {
-	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" || h == "*" {
-		return 0
-	}
-	tag := strings.TrimSpace(strings.Split(h, ",")[0])
-	tag = strings.TrimPrefix(tag, "W/")
-	v, err := strconv.ParseInt(strings.Trim(tag, `"`), 10, 64)
-	if err != nil || v <= 0 {
-		return -1
-	}
-	return v
-}
-
 func stamp(t time.Time) string { return t.UTC().Format(timeFormat) }
-
-// userJSON is the SCIM representation of a member.
-func userJSON(base string, m orgsync.Member) map[string]any {
-	u := map[string]any{
-		"schemas":  []string{schemaUser, schemaKMSUser},
-		"id":       m.ID,
-		"userName": m.UserName,
-		"active":   m.Status != orgsync.StatusDeprovisioned,
-		"meta": map[string]any{
-			"resourceType": typeUser, "created": stamp(m.CreatedAt), "lastModified": stamp(m.UpdatedAt),
-			"location": base + "/Users/" + m.ID, "version": etag(m.Version),
-		},
-		schemaKMSUser: map[string]any{statusAttribute: string(m.Status), "setupCompleted": m.SetupCompletedAt != nil},
-	}
-	if m.ExternalID != "" {
-		u["externalId"] = m.ExternalID
-	}
-	if m.DisplayName != "" {
-		u["displayName"] = m.DisplayName
-	}
-	if m.GivenName != "" || m.FamilyName != "" {
-		name := map[string]any{}
-		if m.GivenName != "" {
-			name["givenName"] = m.GivenName
-		}
-		if m.FamilyName != "" {
-			name["familyName"] = m.FamilyName
-		}
-		u["name"] = name
-	}
-	if len(m.Emails) > 0 {
-		emails := make([]any, 0, len(m.Emails))
-		for _, e := range m.Emails {
-			em := map[string]any{"value": e.Value, "primary": e.Primary}
-			if e.Type != "" {
-				em["type"] = e.Type
-			}
-			emails = append(emails, em)
-		}
-		u["emails"] = emails
-	}
-	return u
-}
 
 // groupJSON is the SCIM representation of a group; with members, its
 // members and, under the KMS extension, those still pending setup.
@@ -285,6 +222,11 @@ func parseUser(doc map[string]any) (userInput, error) {
 		return in, err
 	}
 	in.m.Emails = normalEmails(in.m.Emails)
+	attrs, err := scimattr.ReadUser(doc)
+	if err != nil {
+		return in, docError(err)
+	}
+	in.m.Attributes = scimattr.Encode(attrs)
 	if v := f.get("active"); v != nil {
 		b, err := boolean("active", v)
 		if err != nil {

@@ -18,28 +18,29 @@ import (
 	"github.com/orgsync/orgsync/internal/authlimit"
 )
 
-// Store is what the receiver needs of the store. Every method acts only on
-// what owner "scim" owns in org; see package store for the contracts.
-// Errors are the kinds of package orgsync.
-type Store interface {
+// OwnerView is what the receiver needs of the store: an owner-scoped
+// view, in which every method acts only on what owner "scim" owns in org
+// (store.OwnerView, from Store.SCIM; see package store for the
+// contracts). Errors are the kinds of package orgsync.
+type OwnerView interface {
 	// Authenticate returns the token's record (its Org) or ErrUnauthorized.
 	Authenticate(ctx context.Context, token string) (orgsync.Token, error)
 
-	SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error)
-	SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error)
-	SCIMCreateMember(ctx context.Context, org string, m orgsync.Member) (orgsync.Member, error)
-	SCIMUpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error)
-	SCIMDeleteMember(ctx context.Context, org, id string, ifVersion int64) error
+	Member(ctx context.Context, org, id string) (orgsync.Member, error)
+	Members(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error)
+	CreateMember(ctx context.Context, org string, m orgsync.Member) (orgsync.Member, error)
+	UpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error)
+	DeleteMember(ctx context.Context, org, id string, ifVersion int64) error
 
-	SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
-	SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
-	// SCIMGroupsMembers returns the members (as SCIMGroup attaches them,
-	// by userName) of the leading groups of groupIDs while they fit budget
+	Group(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
+	Groups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
+	// GroupsMembers returns the members (as Group attaches them, by
+	// userName) of the leading groups of groupIDs while they fit budget
 	// together; the groups from the first that does not fit on are absent.
-	SCIMGroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error)
-	SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
-	SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
-	SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error
+	GroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error)
+	CreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
+	UpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
+	DeleteGroup(ctx context.Context, org, id string, ifVersion int64) error
 }
 
 // Options tune the receiver. Zero values take the defaults.
@@ -125,7 +126,7 @@ func (o *Options) setDefaults() {
 // Server is the SCIM service provider. It serves paths relative to the
 // SCIM base ("/Users", "/Groups/{id}", "/Schemas", …).
 type Server struct {
-	st      Store
+	st      OwnerView
 	log     zerolog.Logger
 	opts    Options
 	limiter *authlimit.Limiter
@@ -133,7 +134,7 @@ type Server struct {
 }
 
 // New returns the SCIM receiver over st.
-func New(st Store, log zerolog.Logger, opts Options) *Server {
+func New(st OwnerView, log zerolog.Logger, opts Options) *Server {
 	opts.setDefaults()
 	return &Server{st: st, log: log, opts: opts, limiter: authlimit.New(opts.FailedAuthLimit, opts.FailedAuthWindow, opts.Now),
 		heavy: newHeavySlots(opts.HeavyPerOrg, opts.HeavyWait)}

@@ -14,7 +14,7 @@ import (
 func (s *Server) users(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
 	s.dispatch(ctx, w, r, base, org, id, handlers{
 		list: s.listUsers, create: s.createUser, get: s.getUser, replace: s.replaceUser, patch: s.patchUser,
-		remove: s.st.SCIMDeleteMember,
+		remove: s.st.DeleteMember,
 	})
 }
 
@@ -107,7 +107,7 @@ func (s *Server) listUsers(ctx context.Context, w http.ResponseWriter, r *http.R
 		s.fail(w, r, err)
 		return
 	}
-	members, total, err := s.st.SCIMMembers(ctx, org, p.query)
+	members, total, err := s.st.Members(ctx, org, p.query)
 	if errors.Is(err, orgsync.ErrInvalid) {
 		err = invalidFilter("%v", err)
 	}
@@ -140,7 +140,7 @@ func (s *Server) sendUser(w http.ResponseWriter, r *http.Request, base string, s
 }
 
 func (s *Server) getUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org, id string) {
-	m, err := s.st.SCIMMember(ctx, org, id)
+	m, err := s.st.Member(ctx, org, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -153,22 +153,6 @@ func (s *Server) getUser(ctx context.Context, w http.ResponseWriter, r *http.Req
 	s.sendUser(w, r, base, http.StatusOK, m)
 }
 
-// notModified reports whether If-None-Match names the current version.
-func notModified(r *http.Request, version int64) bool {
-	h := r.Header.Get("If-None-Match")
-	if h == "" {
-		return false
-	}
-	cur := strings.TrimPrefix(etag(version), "W/")
-	for _, tag := range strings.Split(h, ",") {
-		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
-		if tag == "*" || tag == cur {
-			return true
-		}
-	}
-	return false
-}
-
 func (s *Server) createUser(ctx context.Context, w http.ResponseWriter, r *http.Request, base, org string) {
 	in, ok := readAs(s, w, r, parseUser)
 	if !ok {
@@ -178,7 +162,7 @@ func (s *Server) createUser(ctx context.Context, w http.ResponseWriter, r *http.
 	if in.active != nil && !*in.active {
 		m.Status = orgsync.StatusDeprovisioned
 	}
-	created, err := s.st.SCIMCreateMember(ctx, org, m)
+	created, err := s.st.CreateMember(ctx, org, m)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -193,9 +177,10 @@ func (s *Server) replaceUser(ctx context.Context, w http.ResponseWriter, r *http
 	if !ok {
 		return
 	}
-	m, err := s.st.SCIMUpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
+	m, err := s.st.UpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
 		m.UserName, m.ExternalID, m.DisplayName = in.m.UserName, in.m.ExternalID, in.m.DisplayName
 		m.GivenName, m.FamilyName, m.Emails = in.m.GivenName, in.m.FamilyName, in.m.Emails
+		m.Attributes = in.m.Attributes
 		if in.active != nil {
 			m.Status = activity(*in.active)
 		}
@@ -222,7 +207,7 @@ func (s *Server) patchUser(ctx context.Context, w http.ResponseWriter, r *http.R
 	if !ok {
 		return
 	}
-	m, err := s.st.SCIMUpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
+	m, err := s.st.UpdateMember(ctx, org, id, ifVersion(r), func(m *orgsync.Member) error {
 		return applyUserPatch(m, ops)
 	})
 	if err != nil {

@@ -34,6 +34,9 @@ func randomState(r *rand.Rand) orgsync.Snapshot {
 		if r.IntN(5) == 0 {
 			m.Status = orgsync.StatusDeprovisioned
 		}
+		if n := r.IntN(3); n > 0 { // a source's extra attributes: none, or one of two documents
+			m.Attributes = []byte(fmt.Sprintf(`{"title":"T%d","urn:ietf:params:scim:schemas:extension:enterprise:2.0:User":{"department":"D"}}`, n))
+		}
 		s.Members = append(s.Members, m)
 	}
 	r.Shuffle(len(s.Members), func(i, j int) { s.Members[i], s.Members[j] = s.Members[j], s.Members[i] })

@@ -322,6 +322,7 @@ func (d *differ) fill(m *orgsync.Member, src *orgsync.Member, id string, status 
 		ID: id, Org: d.opts.Org, UserName: src.UserName, ExternalID: src.ExternalID,
 		Emails:    emails,
 		GivenName: src.GivenName, FamilyName: src.FamilyName, DisplayName: src.DisplayName,
+		Attributes: src.Attributes, AttributesDigest: orgsync.AttributesDigestOf(src.Attributes),
 		Role: d.opts.role(src.Role), Status: status, Owner: d.opts.Owner,
 	}
 }
@@ -346,6 +347,11 @@ func (d *differ) fields(have, src *orgsync.Member) map[string]orgsync.FieldChang
 	set("family_name", have.FamilyName, src.FamilyName)
 	set("display_name", have.DisplayName, src.DisplayName)
 	set("role", have.Role, d.opts.role(src.Role))
+	// The snapshot carries the stored document's digest only: the change
+	// shows the new document, not the old one.
+	if have.AttributesDigest != orgsync.AttributesDigestOf(src.Attributes) {
+		set("attributes", "(changed)", string(src.Attributes))
+	}
 	return f
 }
 

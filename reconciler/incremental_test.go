@@ -10,12 +10,13 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
 
-// cursorStore is the memStore with a cursor per source, saved only when
+// cursorStore is the reconcilertest fake with a cursor per source, saved only when
 // the plan applies.
 type cursorStore struct {
-	*memStore
+	*reconcilertest.Store
 	cursors map[string]orgsync.Cursor
 }
 
@@ -29,11 +30,11 @@ func (s *cursorStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync
 	out := orgsync.Applied{Counts: orgsync.Plan{}.Summary()}
 	if !p.Empty() {
 		var err error
-		if out, err = s.memStore.Apply(ctx, p); err != nil {
+		if out, err = s.Store.Apply(ctx, p); err != nil {
 			return out, err
 		}
-	} else if s.applyErr != nil {
-		return out, s.applyErr
+	} else if s.ApplyErr != nil {
+		return out, s.ApplyErr
 	}
 	prev := s.cursors[p.Org+"/"+p.Owner]
 	if c.State == nil {
@@ -41,7 +42,7 @@ func (s *cursorStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync
 	}
 	if c.Settled != nil {
 		st := *c.Settled
-		st.StoreSeq = int64(s.seq)
+		st.StoreSeq, _ = s.Store.StoreSeq(ctx)
 		c.Settled = &st
 		if len(out.Skipped) > 0 {
 			c.Settled = nil
@@ -51,8 +52,6 @@ func (s *cursorStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync
 	s.cursors[p.Org+"/"+p.Owner] = c
 	return out, nil
 }
-
-func (s *cursorStore) StoreSeq(context.Context) (int64, error) { return int64(s.seq), nil }
 
 // incSource is an Incremental fake: it returns snap and, as next cursor,
 // position next; it records what it was asked.
@@ -95,7 +94,7 @@ func TestRunnerCursor(t *testing.T) {
 	ctx := context.Background()
 	alice := orgsync.Member{ExternalID: "a", UserName: "alice@example.org", Status: orgsync.StatusActive}
 	bob := orgsync.Member{ExternalID: "b", UserName: "bob@example.org", Status: orgsync.StatusActive}
-	st := &cursorStore{memStore: newMemStore(nil, nil), cursors: map[string]orgsync.Cursor{}}
+	st := &cursorStore{Store: reconcilertest.NewStore(nil, nil), cursors: map[string]orgsync.Cursor{}}
 	now := t0
 	r := &Runner{Store: st, Logger: zerolog.Nop(), Now: func() time.Time { return now }}
 	src := &incSource{snap: orgsync.Snapshot{Members: []orgsync.Member{alice, bob}}, next: "p1", fullAtNext: now}
@@ -103,7 +102,7 @@ func TestRunnerCursor(t *testing.T) {
 	job.Guard.SetDefaults()
 
 	cursor := func() orgsync.Cursor { return st.cursors["acme/corp"] }
-	lastRead := func() *orgsync.Read { return st.runs[len(st.runs)-1].Read }
+	lastRead := func() *orgsync.Read { return st.Runs[len(st.Runs)-1].Read }
 
 	// 1. First run: full, cursor saved with the apply.
 	if _, err := r.Run(ctx, job, false); err != nil {
@@ -135,11 +134,11 @@ func TestRunnerCursor(t *testing.T) {
 	// 4. A failed apply keeps the cursor.
 	src.snap = orgsync.Snapshot{Members: []orgsync.Member{alice}}
 	job.Guard.MaxDeprovision, job.Guard.MaxDeprovisionPercent = 10, 100
-	st.applyErr = errors.New("disk full")
+	st.ApplyErr = errors.New("disk full")
 	if _, err := r.Run(ctx, job, false); err == nil || cursor().Position != "p1" {
 		t.Fatalf("failed apply: err %v, cursor %q", err, cursor().Position)
 	}
-	st.applyErr = nil
+	st.ApplyErr = nil
 
 	// 5. A failed read keeps it too.
 	src.err = errors.New("connection reset")
@@ -200,7 +199,7 @@ func TestFullReason(t *testing.T) {
 func TestRunnerSettledSkipsTheStore(t *testing.T) {
 	ctx := context.Background()
 	alice := orgsync.Member{ExternalID: "a", UserName: "alice@example.org", Status: orgsync.StatusActive}
-	st := &cursorStore{memStore: newMemStore(nil, nil), cursors: map[string]orgsync.Cursor{}}
+	st := &cursorStore{Store: reconcilertest.NewStore(nil, nil), cursors: map[string]orgsync.Cursor{}}
 	r := &Runner{Store: st, Logger: zerolog.Nop(), Now: func() time.Time { return t0 }}
 	src := &incSource{snap: orgsync.Snapshot{Members: []orgsync.Member{alice}}, next: "p1", fullAtNext: t0, unchanged: true}
 	job := Job{Name: "corp", Org: "acme", DefaultRole: orgsync.RoleMember, Source: src, FullEvery: time.Hour}
@@ -209,11 +208,14 @@ func TestRunnerSettledSkipsTheStore(t *testing.T) {
 	if _, err := r.Run(ctx, job, false); err != nil || src.gotSkip {
 		t.Fatalf("first run: err %v, skip allowed %v", err, src.gotSkip)
 	}
-	if c := st.cursors["acme/corp"]; c.Settled == nil || c.Settled.Users != 1 || c.Settled.StoreSeq != int64(st.seq) {
-		t.Fatalf("first run's cursor: settled %+v (store seq %d)", c.Settled, st.seq)
+	if seq, _ := st.StoreSeq(ctx); seq == 0 {
+		t.Fatal("the first run provisioned alice, yet the store's seq did not move")
+	}
+	if c, seq := st.cursors["acme/corp"], must(st.StoreSeq(ctx)); c.Settled == nil || c.Settled.Users != 1 || c.Settled.StoreSeq != seq {
+		t.Fatalf("first run's cursor: settled %+v (store seq %d)", c.Settled, seq)
 	}
 
-	st.observeErr = errors.New("the store must not be read")
+	st.ObserveErr = errors.New("the store must not be read")
 	rep, err := r.Run(ctx, job, false)
 	if err != nil || !src.gotSkip || !rep.Plan.Empty() || rep.Plan.Read != 1 || rep.PendingSetup != nil {
 		t.Fatalf("settled run: err %v, skip %v, %d changes, read %d, pending %v", err, src.gotSkip, len(rep.Plan.Changes), rep.Plan.Read, rep.PendingSetup)
@@ -221,7 +223,7 @@ func TestRunnerSettledSkipsTheStore(t *testing.T) {
 	if c := st.cursors["acme/corp"]; c.Settled == nil {
 		t.Fatal("a settled, unchanged run dropped Settled")
 	}
-	st.observeErr = nil
+	st.ObserveErr = nil
 
 	// Settled, but the source changed: it says so, the store is read
 	// alongside and the plan is Diff's.
@@ -253,3 +255,6 @@ func TestRunnerSettledSkipsTheStore(t *testing.T) {
 		t.Fatalf("another default role: err %v, skip allowed %v", err, src.gotSkip)
 	}
 }
+
+// must is v, failing nothing: the fake's StoreSeq never errs.
+func must(v int64, _ error) int64 { return v }

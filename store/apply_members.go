@@ -43,13 +43,17 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		}); err != nil {
 		return err
 	}
-	var memberRows, emailRows [][]any
+	var memberRows, emailRows, docRows [][]any
 	for _, c := range cs {
 		if _, done := a.memberKeys[c.MemberKey]; done {
 			continue // provisioned by an earlier apply of this plan
 		}
 		if hasNUL(c.Member) {
 			a.skip(c, errNUL)
+			continue
+		}
+		if err := checkDoc(c.Member.Attributes); err != nil {
+			a.skip(c, err.Error())
 			continue
 		}
 		fold := orgsync.Fold(c.Member.UserName)
@@ -68,14 +72,21 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		a.memberKeys[c.MemberKey] = m.ID
 		a.created[m.ID] = true
 		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
-			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg})
+			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg, orgsync.AttributesDigestOf(m.Attributes)})
+		if len(m.Attributes) > 0 {
+			docRows = append(docRows, []any{m.ID, string(m.Attributes)})
+		}
 		emailRows = appendEmailRows(emailRows, &m)
 		a.out.Counts[orgsync.ActionProvision]++
 		a.out.Provisioned = append(a.out.Provisioned, m.UserName)
 		a.event(orgsync.EventMemberCreated, m.ID, "", nil, m)
 	}
 	if err := a.c.insert("members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
-		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at"}, memberRows, ""); err != nil {
+		"given_name", "family_name", "display_name", "role", "status", "owner", "version", "created_at", "updated_at", "doc_sum"},
+		memberRows, ""); err != nil {
+		return err
+	}
+	if err := a.c.insert("member_docs", []string{"member_id", "doc"}, docRows, ""); err != nil {
 		return err
 	}
 	return a.c.insert("member_emails", emailCols, emailRows, "")
@@ -252,6 +263,9 @@ func (a *applier) adopt(c orgsync.Change, m *orgsync.Member) error {
 		return nil
 	}
 	m.Owner, m.ExternalID, m.Version, m.UpdatedAt = a.plan.Owner, c.MemberKey, m.Version+1, a.now
+	if _, err := a.saveDoc(c, m); err != nil {
+		return err
+	}
 	if err := a.saveMember(m); err != nil {
 		return err
 	}
@@ -266,15 +280,22 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 		return fmt.Errorf("update without member: %w", orgsync.ErrInvalid)
 	}
 	before := *m
-	if !profile(m, c.Member, a.defaultRole) {
-		return nil // already as desired
+	changed := profile(m, c.Member, a.defaultRole)
+	if changed {
+		if owner, taken, err := a.nameTaken(m); err != nil {
+			return err
+		} else if taken {
+			*m = before
+			a.skip(c, fmt.Sprintf("new user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
+			return nil
+		}
 	}
-	if owner, taken, err := a.nameTaken(m); err != nil {
+	docChanged, err := a.saveDoc(c, m)
+	if err != nil {
 		return err
-	} else if taken {
-		*m = before
-		a.skip(c, fmt.Sprintf("new user name is taken by a member owned by %q", orgsync.OwnerName(owner)))
-		return nil
+	}
+	if !changed && !docChanged {
+		return nil // already as desired
 	}
 	m.Version, m.UpdatedAt = m.Version+1, a.now
 	if err := a.saveMember(m); err != nil {
@@ -294,6 +315,9 @@ func (a *applier) reactivate(c orgsync.Change, m *orgsync.Member) error {
 	m.Version, m.UpdatedAt = m.Version+1, a.now
 	if c.Member != nil {
 		profile(m, c.Member, a.defaultRole)
+		if _, err := a.saveDoc(c, m); err != nil {
+			return err
+		}
 	}
 	if err := a.saveMember(m); err != nil {
 		return err
@@ -327,4 +351,19 @@ func (a *applier) purge(_ orgsync.Change, m *orgsync.Member) error {
 	a.out.Counts[orgsync.ActionPurge]++
 	a.event(orgsync.EventMemberPurged, m.ID, "", *m, nil)
 	return nil
+}
+
+// saveDoc writes the document (a source's extra attributes) of c's member
+// to m when its digest differs (the members Apply loads carry none) and
+// reports whether it did.
+func (a *applier) saveDoc(c orgsync.Change, m *orgsync.Member) (bool, error) {
+	if err := checkDoc(c.Member.Attributes); err != nil {
+		return false, err
+	}
+	changed, err := a.s.updateDoc(a.ctx, a.tx, m.ID, c.Member.Attributes)
+	if err != nil {
+		return false, err
+	}
+	m.Attributes = c.Member.Attributes
+	return changed, nil
 }

@@ -60,6 +60,7 @@ type memberImage struct {
 	GivenName        string          `json:"given_name,omitempty"`
 	FamilyName       string          `json:"family_name,omitempty"`
 	DisplayName      string          `json:"display_name,omitempty"`
+	Attributes       json.RawMessage `json:"attributes,omitempty"`
 	Role             string          `json:"role"`
 	Status           orgsync.Status  `json:"status"`
 	Owner            string          `json:"owner,omitempty"`
@@ -71,7 +72,7 @@ type memberImage struct {
 
 func imageOf(m *orgsync.Member) memberImage {
 	return memberImage{ID: m.ID, Org: m.Org, UserName: m.UserName, ExternalID: m.ExternalID, Emails: m.Emails, GivenName: m.GivenName,
-		FamilyName: m.FamilyName, DisplayName: m.DisplayName, Role: m.Role, Status: m.Status, Owner: m.Owner,
+		FamilyName: m.FamilyName, DisplayName: m.DisplayName, Attributes: m.Attributes, Role: m.Role, Status: m.Status, Owner: m.Owner,
 		SetupCompletedAt: m.SetupCompletedAt, DeprovisionedAt: m.DeprovisionedAt, DeletedAt: m.DeletedAt, Version: m.Version}
 }
 

@@ -39,9 +39,11 @@ type multi struct {
 type filterSchema struct {
 	cols  map[string]column
 	multi map[string]multi
+	doc   bool // the table has the document column doc (AttrDocument)
 }
 
 var memberSchema = filterSchema{
+	doc: true,
 	cols: map[string]column{
 		orgsync.AttrID:             {"m.id", kindExact},
 		orgsync.AttrUserName:       {"m.user_name_fold", kindFold},
@@ -117,6 +119,7 @@ type sqlFilter struct {
 	b      strings.Builder
 	args   []any
 	nodes  int
+	elem   string // the element of a document array under FilterAny, or ""
 }
 
 func (d dialect) translateFilter(org string, schema filterSchema, f *orgsync.Filter) (string, []any, error) {
@@ -166,6 +169,9 @@ func (t *sqlFilter) node(f *orgsync.Filter, cols map[string]column) error {
 		t.b.WriteByte(')')
 		return nil
 	case orgsync.FilterAny:
+		if f.Attr == orgsync.AttrDocument && t.elem == "" && t.schema.doc {
+			return t.docAny(f)
+		}
 		mv, ok := t.schema.multi[f.Attr]
 		if !ok || len(f.Children) != 1 {
 			return invalidf("unsupported multi-valued attribute %q", f.Attr)
@@ -178,6 +184,13 @@ func (t *sqlFilter) node(f *orgsync.Filter, cols map[string]column) error {
 		}
 		t.b.WriteString("))")
 		return nil
+	}
+	if f.Attr == orgsync.AttrDocument && t.schema.doc {
+		base := docOf
+		if t.elem != "" {
+			base = t.elem
+		}
+		return t.docNode(base, f)
 	}
 	col, ok := cols[f.Attr]
 	if !ok {

@@ -157,6 +157,7 @@ func (s *Store) joinedMembers(c conn, org string, size int) ([]orgsync.Member, e
 		if m.Version, err = strconv.ParseInt(f[12], 10, 64); err != nil {
 			return errUnjoinable
 		}
+		m.AttributesDigest = f[13]
 		idx[m.ID] = len(out)
 		out = append(out, m)
 		return nil

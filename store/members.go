@@ -49,7 +49,7 @@ func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
 // the bookkeeping timestamps (CreatedAt, UpdatedAt), whose parsing was a
 // third of reading a large org.
 var observedFields = []string{"id", "user_name", "external_id", "given_name", "family_name", "display_name",
-	"role", "status", "owner", "setup_completed_at", "deprovisioned_at", "deleted_at", "version"}
+	"role", "status", "owner", "setup_completed_at", "deprovisioned_at", "deleted_at", "version", "doc_sum"}
 
 var observedCols = strings.Join(observedFields, ", ")
 
@@ -63,7 +63,7 @@ func scanObserved(rows *sql.Rows, org string, size int) ([]orgsync.Member, error
 			setup, deprov, deletedAt sql.NullTime
 		)
 		if err := rows.Scan(&m.ID, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName, &m.DisplayName,
-			&m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version); err != nil {
+			&m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version, &m.AttributesDigest); err != nil {
 			return nil, err
 		}
 		m.Org, m.Status = org, orgsync.Status(status)

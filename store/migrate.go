@@ -27,6 +27,7 @@ var migrations = []migration{
 	{4, "run digests and approvals", migrateV4},
 	{5, "target links", migrateV5},
 	{6, "source cursors", migrateV6},
+	{7, "member documents", migrateMemberDocs},
 }
 
 // SchemaVersion is the schema version this build writes.

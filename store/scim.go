@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -36,11 +37,11 @@ func checkVersion(kind, id string, current, want int64) error {
 // SCIMMember returns a live SCIM-owned member by ID. Unknown, deleted or
 // owned by someone else: ErrNotFound.
 func (s *Store) SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error) {
-	rows, err := s.pool(ctx).query(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.pool(ctx).query(`SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
 	}
-	ms, err := scanMembers(rows)
+	ms, err := scanMembersDoc(rows)
 	if err != nil {
 		return orgsync.Member{}, fmt.Errorf("store: member %q: %w", id, err)
 	}
@@ -110,7 +111,7 @@ func (s *Store) SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([
 		if q.Filter != nil {
 			order = "m.id"
 		}
-		rows, err := s.pool(ctx).query(`SELECT `+memberColsM+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
+		rows, err := s.pool(ctx).query(`SELECT `+memberColsM+`, `+docOf+`, e.value, e.type, e.is_primary FROM (SELECT m.*`+from+
 			` ORDER BY `+order+` LIMIT ? OFFSET ?) m LEFT JOIN member_emails e ON e.member_id = m.id ORDER BY `+order+`, e.pos`,
 			append(args, q.Count, start-1)...)
 		if err != nil {
@@ -148,16 +149,20 @@ func scanMembersEmails(rows *sql.Rows) ([]orgsync.Member, error) {
 			setup, deprov, deletedAt sql.NullTime
 			value, typ               sql.NullString
 			primary                  sql.NullBool
+			doc                      []byte
 		)
 		if err := rows.Scan(&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
 			&m.DisplayName, &m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version,
-			&m.CreatedAt, &m.UpdatedAt, &value, &typ, &primary); err != nil {
+			&m.CreatedAt, &m.UpdatedAt, &doc, &value, &typ, &primary); err != nil {
 			return nil, err
 		}
 		if n := len(out); n == 0 || out[n-1].ID != m.ID {
 			m.Status = orgsync.Status(status)
 			m.SetupCompletedAt, m.DeprovisionedAt, m.DeletedAt = timePtr(setup), timePtr(deprov), timePtr(deletedAt)
 			m.CreatedAt, m.UpdatedAt = m.CreatedAt.UTC(), m.UpdatedAt.UTC()
+			if len(doc) > 0 {
+				m.Attributes = json.RawMessage(doc)
+			}
 			out = append(out, m)
 		}
 		if value.Valid {

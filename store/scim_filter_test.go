@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -70,6 +71,7 @@ func seedRandomMembers(t *testing.T, s *store.Store, rng *rand.Rand, n int) []or
 		for j := rng.IntN(4); j > 0; j-- {
 			m.Emails = append(m.Emails, orgsync.Email{Value: word(rng, 1+rng.IntN(2)) + "@" + word(rng, 1), Type: types[rng.IntN(len(types))], Primary: rng.IntN(3) == 0})
 		}
+		m.Attributes = randomDoc(rng)
 		created := mustCreate(t, s, "acme", m)
 		if rng.IntN(3) == 0 {
 			var err error
@@ -100,7 +102,15 @@ func randomFilter(rng *rand.Rand, depth int) orgsync.Filter {
 			return orgsync.Filter{Op: orgsync.FilterOr, Children: []orgsync.Filter{randomFilter(rng, depth-1), randomFilter(rng, depth-1)}}
 		}
 	}
-	switch rng.IntN(5) {
+	switch rng.IntN(8) {
+	case 5, 6:
+		return randomDocTerm(rng)
+	case 7:
+		sub := randomAddressTerm(rng)
+		if rng.IntN(2) == 0 {
+			sub = orgsync.Filter{Op: orgsync.FilterAnd, Children: []orgsync.Filter{sub, randomAddressTerm(rng)}}
+		}
+		return orgsync.Filter{Op: orgsync.FilterAny, Attr: orgsync.AttrDocument, Path: []string{"addresses"}, Children: []orgsync.Filter{sub}}
 	case 0:
 		return orgsync.Filter{Op: []orgsync.FilterOp{orgsync.FilterEq, orgsync.FilterNe}[rng.IntN(2)], Attr: orgsync.AttrActive, Value: rng.IntN(2) == 0}
 	case 1, 2:
@@ -134,6 +144,9 @@ func evalFilter(f *orgsync.Filter, m *orgsync.Member) bool {
 	case orgsync.FilterNot:
 		return !evalFilter(&f.Children[0], m)
 	case orgsync.FilterAny:
+		if f.Attr == orgsync.AttrDocument {
+			return evalDocAny(f, m)
+		}
 		for _, e := range m.Emails {
 			if evalEmail(&f.Children[0], e) {
 				return true
@@ -142,6 +155,10 @@ func evalFilter(f *orgsync.Filter, m *orgsync.Member) bool {
 		return false
 	}
 	switch f.Attr {
+	case orgsync.AttrDocument:
+		var doc map[string]any
+		_ = json.Unmarshal(m.Attributes, &doc)
+		return evalDocTerm(f, doc)
 	case orgsync.AttrActive:
 		return (m.Status != orgsync.StatusDeprovisioned) == (f.Op == orgsync.FilterEq) == f.Value.(bool)
 	case orgsync.AttrUserName:
@@ -258,7 +275,10 @@ func show(f *orgsync.Filter) string {
 	case orgsync.FilterNot:
 		return "not(" + show(&f.Children[0]) + ")"
 	case orgsync.FilterAny:
-		return f.Attr + "[" + show(&f.Children[0]) + "]"
+		return f.Attr + fmt.Sprint(f.Path) + "[" + show(&f.Children[0]) + "]"
+	}
+	if f.Attr == orgsync.AttrDocument {
+		return fmt.Sprintf("%v (exact %v) %s %q", f.Path, f.CaseExact, f.Op, fmt.Sprint(f.Value))
 	}
 	return fmt.Sprintf("%s %s %q", f.Attr, f.Op, fmt.Sprint(f.Value))
 }

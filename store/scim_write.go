@@ -13,11 +13,11 @@ import (
 
 // loadSCIMMember reads a live SCIM-owned member inside tx.
 func (s *Store) loadSCIMMember(ctx context.Context, tx *gorm.DB, org, id string) (orgsync.Member, error) {
-	rows, err := s.on(ctx, tx).query(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
+	rows, err := s.on(ctx, tx).query(`SELECT `+memberDocCols+` FROM members m WHERE org_id = ? AND id = ? AND owner = ? AND deleted_at IS NULL`, org, id, scimOwner)
 	if err != nil {
 		return orgsync.Member{}, err
 	}
-	ms, err := scanMembers(rows)
+	ms, err := scanMembersDoc(rows)
 	if err != nil {
 		return orgsync.Member{}, err
 	}
@@ -92,6 +92,9 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 	if err := validUserName(&m); err != nil {
 		return orgsync.Member{}, err
 	}
+	if err := checkDoc(m.Attributes); err != nil {
+		return orgsync.Member{}, err
+	}
 	var out orgsync.Member
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		var role string
@@ -119,15 +122,20 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		if claim == orgsync.ClaimFree {
 			out = orgsync.Member{ID: newID(), Org: org, UserName: m.UserName, ExternalID: m.ExternalID,
 				Emails: append([]orgsync.Email(nil), m.Emails...), GivenName: m.GivenName, FamilyName: m.FamilyName,
-				DisplayName: m.DisplayName, Role: role, Status: orgsync.StatusPendingSetup, Owner: scimOwner,
+				DisplayName: m.DisplayName, Attributes: m.Attributes, Role: role, Status: orgsync.StatusPendingSetup, Owner: scimOwner,
 				Version: 1, CreatedAt: now, UpdatedAt: now}
 			out.SetActive(now, wantActive)
 			if err := s.on(ctx, tx).insert("members", []string{"id", "org_id", "user_name", "user_name_fold", "external_id", "email",
-				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at"},
+				"given_name", "family_name", "display_name", "role", "status", "owner", "deprovisioned_at", "version", "created_at", "updated_at", "doc_sum"},
 				[][]any{{out.ID, org, out.UserName, orgsync.Fold(out.UserName), out.ExternalID, out.Email(), out.GivenName,
 					out.FamilyName, out.DisplayName, out.Role, string(out.Status), out.Owner, nullTime(out.DeprovisionedAt),
-					out.Version, now, now}}, ""); err != nil {
+					out.Version, now, now, orgsync.AttributesDigestOf(out.Attributes)}}, ""); err != nil {
 				return translate(err)
+			}
+			if len(out.Attributes) > 0 { // a new member: no row to replace
+				if err := s.on(ctx, tx).insert("member_docs", []string{"member_id", "doc"}, [][]any{{out.ID, string(out.Attributes)}}, ""); err != nil {
+					return err
+				}
 			}
 			if err := s.on(ctx, tx).insert("member_emails", emailCols, appendEmailRows(nil, &out), ""); err != nil {
 				return err
@@ -154,9 +162,13 @@ func (s *Store) SCIMCreateMember(ctx context.Context, org string, m orgsync.Memb
 		out = copyMember(*holder)
 		out.UserName, out.ExternalID, out.GivenName, out.FamilyName, out.DisplayName = m.UserName, m.ExternalID, m.GivenName, m.FamilyName, m.DisplayName
 		out.Emails = append([]orgsync.Email(nil), m.Emails...)
+		out.Attributes = m.Attributes
 		kind := out.Revive(now, wantActive)
 		out.Version, out.UpdatedAt = out.Version+1, now
 		if err := s.saveMember(ctx, tx, &out); err != nil {
+			return err
+		}
+		if err := s.writeDoc(ctx, tx, out.ID, out.Attributes); err != nil {
 			return err
 		}
 		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: out.ID, before: before, after: out}))
@@ -254,11 +266,17 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 		if err := validUserName(&edit); err != nil {
 			return err
 		}
+		if err := checkDoc(edit.Attributes); err != nil {
+			return err
+		}
 		edit.Role = cur.Role
 		next := copyMember(cur)
 		profileChanged := profile(&next, &edit, cur.Role)
 		next.ExternalID = edit.ExternalID
 		profileChanged = profileChanged || cur.ExternalID != next.ExternalID
+		docChanged := !sameDoc(cur.Attributes, edit.Attributes)
+		next.Attributes = edit.Attributes
+		profileChanged = profileChanged || docChanged
 		now := s.Now()
 		kind := next.SetActive(now, edit.Status != orgsync.StatusDeprovisioned)
 		if kind == "" {
@@ -289,6 +307,11 @@ func (s *Store) SCIMUpdateMember(ctx context.Context, org, id string, ifVersion 
 		next.Version, next.UpdatedAt = cur.Version+1, now
 		if err := s.saveMember(ctx, tx, &next); err != nil {
 			return err
+		}
+		if docChanged {
+			if err := s.writeDoc(ctx, tx, id, next.Attributes); err != nil {
+				return err
+			}
 		}
 		out = next
 		return s.appendEvents(ctx, tx, append(evs, eventRow{org: org, actor: scimOwner, kind: kind, memberID: id, before: cur, after: next}))

@@ -28,12 +28,12 @@ func (c *Config) configuredOrgs() map[string]bool {
 // is not configured fails like an unknown one (ErrUnauthorized), so the
 // answer tells a caller nothing about which tokens once existed.
 type scopedSCIM struct {
-	*store.Store
+	store.OwnerView
 	orgs map[string]bool
 }
 
 func (s scopedSCIM) Authenticate(ctx context.Context, token string) (orgsync.Token, error) {
-	t, err := s.Store.Authenticate(ctx, token)
+	t, err := s.OwnerView.Authenticate(ctx, token)
 	if err != nil {
 		return orgsync.Token{}, err
 	}

@@ -17,7 +17,7 @@ var scimPrefixes = []string{"/scim/v2", "/api/v1/scim"}
 // orgs only.
 func mountSCIM(mux *http.ServeMux, st *store.Store, cfg *Loaded, log zerolog.Logger, onRequest func(receiver.Request)) {
 	trusted := cfg.Server.trustedProxies()
-	srv := receiver.New(scopedSCIM{st, cfg.configuredOrgs()}, log.With().Str("component", "scim").Logger(), receiver.Options{
+	srv := receiver.New(scopedSCIM{st.SCIM(), cfg.configuredOrgs()}, log.With().Str("component", "scim").Logger(), receiver.Options{
 		PublicURL:    cfg.Server.PublicURL,
 		MaxBodyBytes: cfg.Server.MaxBodyBytes,
 		ClientAddr:   clientAddr(trusted),

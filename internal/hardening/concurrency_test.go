@@ -120,7 +120,7 @@ func runConcurrency(t *testing.T, st *store.Store) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	h := receiver.New(st, zerolog.Nop(), receiver.Options{PublicURL: srv.URL})
+	h := receiver.New(st.SCIM(), zerolog.Nop(), receiver.Options{PublicURL: srv.URL})
 	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
 	c := &client{t: t, base: srv.URL + "/scim/v2", token: token, http: &http.Client{Timeout: 60 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 100}}}

@@ -73,7 +73,7 @@ func FuzzSCIMFilterOverHTTP(f *testing.F) {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	f.Cleanup(srv.Close)
-	h := receiver.New(st, zerolog.Nop(), receiver.Options{PublicURL: srv.URL, FailedAuthLimit: 1 << 30})
+	h := receiver.New(st.SCIM(), zerolog.Nop(), receiver.Options{PublicURL: srv.URL, FailedAuthLimit: 1 << 30})
 	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
 
 	f.Fuzz(func(t *testing.T, filter string) {

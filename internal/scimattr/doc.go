@@ -17,6 +17,13 @@
 //     "True"); anything else, an absent value included, is not a boolean.
 //     What a caller does with a non-boolean (a 400, a held entry) is its
 //     own rule.
+//   - UserDoc and EnterpriseDoc define the User attributes kept beyond the
+//     store's core columns (RFC 7643 §4.1, §4.3). ReadUser reads them from
+//     a resource into a canonical document (canonical names, unknown
+//     sub-attributes dropped, null/""/[] unassigned, booleans as JSON
+//     booleans, at most one primary), or names the attribute with a wrong
+//     value (*ValueError); a document read back reads as itself. Encode
+//     sorts keys, so equal documents encode equally.
 //   - The URN constants are the schemas of RFC 7643/7644 and orgsync's KMS
 //     extension, spelled as they are sent; compare received ones with
 //     strings.EqualFold.

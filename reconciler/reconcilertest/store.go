@@ -27,6 +27,9 @@ type Store struct {
 	Members map[string]*orgsync.Member
 	Groups  map[string]*orgsync.Group
 	seq     int
+	// writes counts the changes committed, as the SQL store's event seq
+	// does (see StoreSeq).
+	writes int64
 
 	// Runs are the recorded runs; Applies counts the calls of Apply.
 	Runs    []orgsync.Run
@@ -140,5 +143,16 @@ func (s *Store) Apply(_ context.Context, p orgsync.Plan) (orgsync.Applied, error
 		}
 	}
 	s.Members, s.Groups, s.seq = tx.members, tx.groups, tx.seq
+	for _, n := range out.Counts {
+		s.writes += int64(n)
+	}
 	return out, nil
+}
+
+// StoreSeq is the number of changes committed so far: like the SQL
+// store's last event seq, it moves with every write and only then.
+func (s *Store) StoreSeq(context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes, nil
 }

@@ -75,6 +75,9 @@ func (tx *memTx) profile(dst, src *orgsync.Member) bool {
 		dst.DisplayName != src.DisplayName || dst.Role != r || !slices.Equal(dst.Emails, src.Emails)
 	dst.UserName, dst.GivenName, dst.FamilyName, dst.DisplayName, dst.Role = src.UserName, src.GivenName, src.FamilyName, src.DisplayName, r
 	dst.Emails = slices.Clone(src.Emails)
+	sum := orgsync.AttributesDigestOf(src.Attributes)
+	changed = changed || dst.AttributesDigest != sum
+	dst.Attributes, dst.AttributesDigest = src.Attributes, sum
 	return changed
 }
 

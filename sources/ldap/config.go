@@ -93,6 +93,15 @@ type UserConfig struct {
 	// UIDAttribute is the user attribute that posixGroup memberUid values
 	// name (default uid; sAMAccountName with flavor ad).
 	UIDAttribute string `yaml:"uid_attribute"`
+	// The optional enterprise attributes (kept in the member's SCIM
+	// document, RFC 7643 §4.1/§4.3): title, employeeNumber, department,
+	// and the manager, an attribute holding the manager's DN (the manager
+	// must be one of the users read; manager.value is its id attribute).
+	// Empty: not read.
+	TitleAttribute          string `yaml:"title_attribute"`
+	EmployeeNumberAttribute string `yaml:"employee_number_attribute"`
+	DepartmentAttribute     string `yaml:"department_attribute"`
+	ManagerAttribute        string `yaml:"manager_attribute"`
 	// DisabledFilter selects the users that are disabled at the source; it
 	// is evaluated by the server, ANDed with Filter.
 	DisabledFilter string `yaml:"disabled_filter"`
@@ -274,6 +283,14 @@ func (c *Config) Validate() error {
 		{"user.uid_attribute", u.UIDAttribute},
 	} {
 		checkAttr(bad, a[0], a[1])
+	}
+	for _, a := range [][2]string{
+		{"user.title_attribute", u.TitleAttribute}, {"user.employee_number_attribute", u.EmployeeNumberAttribute},
+		{"user.department_attribute", u.DepartmentAttribute}, {"user.manager_attribute", u.ManagerAttribute},
+	} {
+		if a[1] != "" {
+			checkAttr(bad, a[0], a[1])
+		}
 	}
 
 	g := &c.Group

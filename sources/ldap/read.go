@@ -19,6 +19,7 @@ type user struct {
 	dn                          string // normalised
 	id, name, email             string
 	given, family, display, uid string
+	extra                       *extra // the enterprise attributes, when any is configured and set
 	disabled                    bool
 	// The parts of disabled, kept apart because an incremental read
 	// re-derives it: filterOff (matched disabled_filter), uacOff (AD's
@@ -61,6 +62,10 @@ const (
 	uFamily
 	uDisplay
 	uUID
+	uTitle
+	uEmployeeNumber
+	uDepartment
+	uManager
 	uUAC
 	uExpires
 	uSlots
@@ -109,7 +114,8 @@ func newReader(s *Source, c conn) *reader {
 	r := &reader{
 		s: s, c: c, cfg: cfg, now: now(),
 		userAttrs: newAttrMap(u.IDAttribute, u.UserNameAttribute, u.EmailAttribute, u.GivenNameAttribute,
-			u.FamilyNameAttribute, u.DisplayNameAttribute, u.UIDAttribute, uac, expires),
+			u.FamilyNameAttribute, u.DisplayNameAttribute, u.UIDAttribute,
+			u.TitleAttribute, u.EmployeeNumberAttribute, u.DepartmentAttribute, u.ManagerAttribute, uac, expires),
 		groupAttrs:  newAttrMap(g.IDAttribute, g.NameAttribute, g.MemberAttribute),
 		uidStyle:    strings.EqualFold(g.MemberAttribute, "memberUid"),
 		uniqueStyle: strings.EqualFold(g.MemberAttribute, "uniqueMember"),
@@ -195,6 +201,12 @@ func (r *reader) addUser(e *wire.Entry) error {
 		family:  string(v[uFamily]),
 		display: string(v[uDisplay]),
 		uid:     string(v[uUID]),
+	}
+	if v[uTitle] != nil || v[uEmployeeNumber] != nil || v[uDepartment] != nil || v[uManager] != nil {
+		usr.extra = &extra{title: string(v[uTitle]), employeeNumber: string(v[uEmployeeNumber]), department: string(v[uDepartment])}
+		if v[uManager] != nil {
+			usr.extra.managerDN = string(appendNormDN(nil, v[uManager]))
+		}
 	}
 	u := &r.cfg.User
 	switch {

@@ -81,7 +81,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		m := orgsync.Member{
 			ExternalID: u.id, UserName: u.name,
 			GivenName: u.given, FamilyName: u.family, DisplayName: u.display,
-			Role: roles[int32(i)], Status: orgsync.StatusActive, DN: u.dn,
+			Role: roles[int32(i)], Status: orgsync.StatusActive, DN: u.dn, Attributes: r.document(u.extra),
 		}
 		if u.email != "" {
 			m.Emails = []orgsync.Email{{Value: u.email, Type: "work", Primary: true}}

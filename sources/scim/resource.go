@@ -165,6 +165,14 @@ func (m mapping) user(res map[string]any) (u user, problem string) {
 			mem.Status = orgsync.StatusDeprovisioned
 		}
 	}
+	// The attributes beyond the mapped ones (RFC 7643 §4.1, the enterprise
+	// extension) are read as the receiver reads them; a wrong type holds
+	// the entry, as a malformed active does.
+	doc, err := scimattr.ReadUser(res)
+	if err != nil {
+		return u, err.Error()
+	}
+	mem.Attributes = scimattr.Encode(doc)
 	switch {
 	case u.remoteID == "":
 		return u, "no id"

@@ -10,7 +10,6 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
-	"github.com/orgsync/orgsync/receiver"
 	"github.com/orgsync/orgsync/reconciler"
 )
 
@@ -56,7 +55,7 @@ func implements(s Store, c Capability) bool {
 	var ok bool
 	switch c {
 	case SCIM:
-		_, ok = s.(receiver.Store)
+		_, ok = s.(SCIMStore)
 	case Admin:
 		_, ok = s.(admin.Store)
 	case Claims:
@@ -105,7 +104,7 @@ func (s target) sub(t *testing.T, name string, fn func(t *testing.T), caps ...Ca
 	})
 }
 
-func (s target) scim() receiver.Store       { return s.Store.(receiver.Store) }
+func (s target) scim() SCIMStore            { return s.Store.(SCIMStore) }
 func (s target) admin() admin.Store         { return s.Store.(admin.Store) }
 func (s target) claims() reconciler.Claimer { return s.Store.(reconciler.Claimer) }
 func (s target) operator() OperatorStore    { return s.Store.(OperatorStore) }
@@ -300,4 +299,20 @@ func testLifecycle(t *testing.T, s target) {
 	if got := byName["robert@example.org"]; got.Status != orgsync.StatusPendingSetup || got.DeprovisionedAt != nil {
 		t.Errorf("bob (never set up) reactivated to %s, want pending_setup", got.Status)
 	}
+}
+
+// SCIMStore is the SCIM capability: the owner-"scim" methods of the store
+// (what store.OwnerView, the receiver's view, forwards to).
+type SCIMStore interface {
+	SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error)
+	SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error)
+	SCIMCreateMember(ctx context.Context, org string, m orgsync.Member) (orgsync.Member, error)
+	SCIMUpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error)
+	SCIMDeleteMember(ctx context.Context, org, id string, ifVersion int64) error
+	SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
+	SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
+	SCIMGroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error)
+	SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
+	SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
+	SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error
 }

@@ -16,6 +16,8 @@
 package main
 
 import (
+	"database/sql"
+
 	"bytes"
 	"context"
 	"flag"
@@ -33,6 +35,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	_ "github.com/mattn/go-sqlite3"
+
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
@@ -47,6 +51,7 @@ type config struct {
 	check                                bool
 	profile                              *os.File
 	loads                                string
+	rich, seedDocs                       bool
 	// url and token: drive a server already running (orgsync serve, or
 	// the floor of tools/scimfloor) instead of seeding and serving one.
 	url, token string
@@ -68,6 +73,8 @@ func main() {
 	flag.StringVar(&c.dir, "dir", "", "directory for the SQLite database (default: a temporary one)")
 	flag.BoolVar(&c.check, "check", true, "exit 1 when a target is missed")
 	flag.StringVar(&c.loads, "loads", "lookup,external,email,create,add", "loads to run, comma-separated")
+	flag.BoolVar(&c.rich, "rich", false, "created users carry the enterprise extension and two phone numbers")
+	flag.BoolVar(&c.seedDocs, "seed-docs", false, "seeded members carry that document too (seedDoc; schema 4 and later)")
 	flag.StringVar(&c.url, "url", "", "SCIM base URL of a running server (e.g. http://127.0.0.1:8080/scim/v2): POST -posts users, then run the lookup load on them; nothing is seeded")
 	flag.StringVar(&c.token, "token", "", "with -url: the bearer token (default $SCIMLOAD_TOKEN)")
 	flag.IntVar(&c.posts, "posts", 20_000, "with -url: users POSTed before the lookups (0: the server has them already)")
@@ -135,7 +142,7 @@ func run(ctx context.Context, c config) error {
 	if c.logRequests {
 		log = zerolog.New(io.Discard).Level(zerolog.InfoLevel).With().Timestamp().Logger()
 	}
-	h := receiver.New(st, log, receiver.Options{PublicURL: base})
+	h := receiver.New(st.SCIM(), log, receiver.Options{PublicURL: base})
 	mux := http.NewServeMux()
 	mux.Handle("/scim/v2/", h.Mount("/scim/v2"))
 	srv := &http.Server{Handler: mux, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
@@ -202,6 +209,12 @@ func createLoad(cl *client, c config) bool {
 		n := seq.Add(1)
 		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"load%09d@example.org",`+
 			`"name":{"givenName":"Load","familyName":"Test"},"emails":[{"value":"load%09d@example.org","type":"work","primary":true}],"active":true}`, n, n)
+		if c.rich {
+			body = fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User",%q],"userName":"load%09d@example.org",`+
+				`"name":{"givenName":"Load","familyName":"Test"},"emails":[{"value":"load%09d@example.org","type":"work","primary":true}],"active":true,`+
+				`"phoneNumbers":[{"type":"work","value":"+1 555 0100","primary":true},{"type":"mobile","value":"+1 555 0101"}],`+
+				`%q:{"employeeNumber":"%d","department":"Load","manager":{"value":"m-1"}}}`, enterpriseURN, n, n, enterpriseURN, n)
+		}
 		return cl.expect("POST", "/Users", []byte(body), 201, "")
 	})
 	return report("POST /Users", create, 1000, 0, 0)
@@ -236,6 +249,11 @@ func addLoad(ctx context.Context, st *store.Store, cl *client, c config, groupID
 	return ok, nil
 }
 
+const enterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+const seedDoc = `{"phoneNumbers":[{"primary":true,"type":"work","value":"+1 555 0100"},{"type":"mobile","value":"+1 555 0101"}],` +
+	`"` + enterpriseURN + `":{"department":"Load","employeeNumber":"1","manager":{"value":"m-1"}}}`
+
 func userName(i int) string { return fmt.Sprintf("user%07d@example.org", i) }
 
 // seed provisions the members as owner "scim" and the big group, in one
@@ -258,6 +276,11 @@ func seed(ctx context.Context, st *store.Store, c config) (string, error) {
 	}
 	if _, err := st.Apply(ctx, p); err != nil {
 		return "", err
+	}
+	if c.seedDocs {
+		if err := seedDocs(ctx, filepath.Join(c.dir, "orgsync.db")); err != nil {
+			return "", fmt.Errorf("seed documents: %w", err)
+		}
 	}
 	f := orgsync.Filter{Op: orgsync.FilterEq, Attr: orgsync.AttrDisplayName, Value: "big"}
 	gs, _, _, err := st.SCIMGroups(ctx, "acme", orgsync.Query{Filter: &f, StartIndex: 1, Count: 1}, false)
@@ -308,4 +331,19 @@ func (c *client) expect(method, path string, body []byte, status int, contains s
 		return fmt.Errorf("%s %s: %d %.200s", method, path, resp.StatusCode, raw)
 	}
 	return nil
+}
+
+// seedDocs gives every member seedDoc, writing the database file directly
+// (the store has no bulk path for documents).
+func seedDocs(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite3", path+"?_busy_timeout=10000")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `INSERT INTO member_docs (member_id, doc) SELECT id, ? FROM members`, seedDoc); err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `UPDATE members SET doc_sum = ?`, orgsync.AttributesDigestOf([]byte(seedDoc)))
+	return err
 }
