@@ -160,15 +160,11 @@ func (c conn) exec(q string, args ...any) (int64, error) {
 }
 
 // eachIn runs head + " (?, ?, …)" + tail over keys in chunks, calling fn for
-// every row. In a PostgreSQL write transaction each chunk is planned for
-// its keys (freshPlan).
+// every row.
 func (c conn) eachIn(head string, args []any, keys []string, tail string, fn func(scan func(...any) error) error) error {
 	for start := 0; start < len(keys); start += chunk {
 		part := keys[start:min(start+chunk, len(keys))]
 		all := append(append([]any{}, args...), toAny(part)...)
-		if _, ok := c.pool.(*copyTx); ok {
-			all = append([]any{freshPlan}, all...)
-		}
 		if err := c.each(head+" ("+placeholders(len(part))+")"+tail, all, fn); err != nil {
 			return err
 		}
@@ -231,17 +227,6 @@ func (c conn) insert(table string, cols []string, rows [][]any, suffix string) e
 	}
 	return nil
 }
-
-// freshPlan, as a statement's first argument, has pgx run it as an unnamed
-// statement, which the server plans for the arguments it is given. A
-// statement pgx prepares and keeps would soon run on one generic plan,
-// made for the tables as the transaction found them: a first apply finds
-// them empty, and its lookups by key then scanned the tables it was
-// filling, each batch a longer scan (225 s for 100k members, where a plan
-// per lookup uses the index). Only the lookups are planned afresh, not the
-// whole transaction (plan_cache_mode): that would plan the foreign-key
-// check of every row COPY writes, which cost more than it saved.
-const freshPlan = pgx.QueryExecModeExec
 
 // copyMin is the fewest rows insert COPYs: for fewer, one multi-row INSERT
 // costs the same round trip without COPY's own work.
