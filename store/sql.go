@@ -249,7 +249,7 @@ func (c copyConn) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPo
 }
 
 // copyTx is a PostgreSQL write transaction whose bulk inserts go as COPY:
-// a 100k-member first apply writes about 400k rows, and COPY sends them as
+// a 100k-member first apply writes half a million rows, and COPY sends them as
 // a stream the server loads without parsing, planning and executing an
 // INSERT per chunk. Its statements are the transaction's (gorm commits
 // and rolls it back as any other).
