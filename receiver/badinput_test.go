@@ -58,6 +58,7 @@ func TestBadInput(t *testing.T) {
 		{"NUL in a string", "POST", "/Users", nil, fmt.Sprintf(user, `,"displayName":"a\u0000b"`), 400, "invalidValue"},
 		{"attribute over 1 KiB", "POST", "/Users", nil, fmt.Sprintf(user, `,"displayName":"`+strings.Repeat("y", 1025)+`"`), 400, "invalidValue"},
 		{"too many emails", "POST", "/Users", nil, fmt.Sprintf(user, `,"emails":[`+strings.TrimSuffix(strings.Repeat(`{"value":"a@b"},`, 101), ",")+`]`), 400, "invalidValue"},
+		{"two primary emails", "POST", "/Users", nil, fmt.Sprintf(user, `,"emails":[{"value":"a@example.org","primary":true},{"value":"b@example.org","primary":"True"}]`), 400, "invalidValue"},
 		{"body over 1 MiB", "POST", "/Users", nil, big, 413, ""},
 		{"PATCH body over 1 MiB", "PATCH", "/Groups/" + gid, nil, big, 413, ""},
 		{"deeply nested body", "POST", "/Users", nil, nested, 400, "invalidSyntax"},

@@ -127,6 +127,17 @@ func emailsOf(v any) ([]orgsync.Email, error) {
 			out = append(out, e)
 		}
 	}
+	// RFC 7643 §2.4: at most one value of a multi-valued attribute is
+	// primary. Two in one body is a bad request, not a choice to make.
+	primaries := 0
+	for _, e := range out {
+		if e.Primary {
+			primaries++
+		}
+	}
+	if primaries > 1 {
+		return nil, badRequest(typeInvalidValue, "emails.primary: %d values are primary; at most one may be", primaries)
+	}
 	return out, nil
 }
 

@@ -22,6 +22,7 @@ targets=(
 	"./store FuzzSCIMFilterReference"   # filter → SQL selects exactly what the Go reference selects, org-scoped
 	"./internal/hardening FuzzSCIMFilterOverHTTP" # filters over HTTP: 200 own org only, or 400 invalidFilter
 	"./cmd/orgsync FuzzDecodeConfig"    # config decoding: no panic, no secret in errors
+	"./internal/yamlconf FuzzDecode"    # strict YAML decoding with ${VAR}: errors, never a panic or an expanded secret
 	"./sources/ldap FuzzEntryMapping"   # LDAP messages → entries → Snapshot
 	"./sources/ldap/internal/wire FuzzDecode" # LDAP responses decoded in place, views into the buffer
 	"./sources/scim FuzzPage"           # SCIM ListResponse pages → Snapshot

@@ -3,7 +3,6 @@ package targets
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"time"
 
@@ -42,7 +41,9 @@ type Config struct {
 	AllowPurge bool `yaml:"allow_purge"`
 	// SkipGroups pushes users only: for a KMS whose plan or build has no
 	// groups (its SCIM Groups then refuse every call).
-	SkipGroups  bool         `yaml:"skip_groups"`
+	SkipGroups bool `yaml:"skip_groups"`
+	// TLS verifies the server of URL.
+	TLS         TLSConfig    `yaml:"tls"`
 	SetupStatus *SetupConfig `yaml:"setup_status,omitempty"`
 }
 
@@ -56,6 +57,8 @@ type SetupConfig struct {
 	// Schedule is the read-back's own, shorter schedule (each target run
 	// reads it too); "" only with the runs.
 	Schedule string `yaml:"schedule"`
+	// TLS verifies the server of URL; unset, the target's tls applies.
+	TLS *TLSConfig `yaml:"tls,omitempty"`
 }
 
 // SetDefaults fills unset values.
@@ -75,6 +78,10 @@ func (c *Config) SetDefaults() {
 	}
 	if c.SetupStatus != nil && c.SetupStatus.URL == "" {
 		c.SetupStatus.URL = c.URL
+	}
+	if c.SetupStatus != nil && c.SetupStatus.TLS == nil {
+		tc := c.TLS
+		c.SetupStatus.TLS = &tc
 	}
 }
 
@@ -111,6 +118,7 @@ func (c *Config) Validate() error {
 	if err := c.Guard.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.TLS.validate("tls")...)
 	if s := c.SetupStatus; s != nil {
 		if s.Type != "kms-admin" {
 			bad("setup_status.type: %q is not kms-admin", s.Type)
@@ -128,6 +136,9 @@ func (c *Config) Validate() error {
 			if err := reconciler.ValidateSchedule(s.Schedule); err != nil {
 				bad("setup_status.schedule: %v", err)
 			}
+		}
+		if s.TLS != nil && *s.TLS != c.TLS {
+			errs = append(errs, s.TLS.validate("setup_status.tls")...)
 		}
 	}
 	return errors.Join(errs...)
@@ -171,16 +182,37 @@ func (c *Config) Open(st Store, log zerolog.Logger) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{Timeout: 2 * time.Minute}
+	hc, err := c.TLS.httpClient("tls")
+	if err != nil {
+		return nil, err
+	}
+	log = log.With().Str("target", c.Name).Logger()
 	t := &Target{
 		Name: c.Name, Org: c.Org, Type: c.Type, Store: st, Guard: c.Guard, AllowPurge: c.AllowPurge, SkipGroups: c.SkipGroups,
 		Concurrency: c.Concurrency, Timeout: c.Timeout.TimeDuration(), Schedule: c.Schedule,
 		Client: scim.New(scim.Options{BaseURL: c.URL, Token: tok, Dialect: c.Type, PageSize: c.PageSize, RateLimit: c.RateLimit, HTTP: hc}),
-		Log:    log.With().Str("target", c.Name).Logger(),
+		Log:    log,
+	}
+	if c.TLS.InsecureSkipVerify {
+		t.Insecure = append(t.Insecure, "tls.insecure_skip_verify")
 	}
 	if s := c.SetupStatus; s != nil {
-		t.Setup = &kmsadmin.Client{URL: s.URL, ClientID: s.ClientID, ClientSecret: sec, HTTP: hc}
+		st := c.TLS
+		if s.TLS != nil {
+			st = *s.TLS
+		}
+		shc, err := st.httpClient("setup_status.tls")
+		if err != nil {
+			return nil, err
+		}
+		t.Setup = &kmsadmin.Client{URL: s.URL, ClientID: s.ClientID, ClientSecret: sec, HTTP: shc}
 		t.SetupSchedule = s.Schedule
+		if st.InsecureSkipVerify {
+			t.Insecure = append(t.Insecure, "setup_status.tls.insecure_skip_verify")
+		}
+	}
+	for _, k := range t.Insecure {
+		log.Warn().Str("setting", k).Msg(k + " is set: the target's TLS certificate is not verified, so anyone on the path can read its token and answer in its place")
 	}
 	return t, nil
 }

@@ -9,12 +9,13 @@ import (
 
 // TestDeps keeps targets an adapter like the sources: it speaks the domain
 // types, the reconciler and its own clients, never the store, a source or
-// the receiver (the store is reached through the Store interface). The
+// the receiver (the store is reached through the Store interface); TLS
+// settings are the sources' (internal/tlsconf). The
 // clients know only the root.
 func TestDeps(t *testing.T) {
 	const mod = "github.com/orgsync/orgsync"
 	for pkg, allowed := range map[string][]string{
-		".":          {mod, mod + "/targets", mod + "/reconciler", mod + "/targets/scim", mod + "/targets/kmsadmin"},
+		".":          {mod, mod + "/targets", mod + "/reconciler", mod + "/targets/scim", mod + "/targets/kmsadmin", mod + "/internal/tlsconf"},
 		"./scim":     {mod, mod + "/targets/scim"},
 		"./kmsadmin": {mod, mod + "/targets/kmsadmin"},
 	} {

@@ -32,4 +32,12 @@
 // (orgsync.ErrGuard) unless guard.allow_empty is set: a wrong token or org
 // looks the same. With setup_status, members the KMS reports as accepted
 // become active in orgsync, with the target as the event actor.
+//
+// # TLS
+//
+// The target's URL and setup_status's are HTTPS servers verified as the
+// sources' are (TLSConfig, through internal/tlsconf): a refused
+// certificate is a CertError naming the setting to change, never retried;
+// insecure_skip_verify is logged as a warning whenever the target opens.
+// Redirects are followed only within the URL's origin.
 package targets

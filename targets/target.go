@@ -48,6 +48,9 @@ type Target struct {
 	Concurrency int
 	Timeout     time.Duration
 	Log         zerolog.Logger
+	// Insecure lists the settings that turn TLS verification off for this
+	// target ("tls.insecure_skip_verify"), for check to show.
+	Insecure []string
 }
 
 // unmanaged is the owner given to target resources orgsync did not make

@@ -114,6 +114,9 @@ func (a *app) checkTarget(ctx context.Context, name string) error {
 	}
 	fmt.Fprintf(a.stdout, "OK   %s (org %s, %s at %s): %d users (%d active), %d groups, %d links, read in %s\n",
 		t.Name, t.Org, t.Type, render.SafeText(t.Client.Base()), len(users), active, len(groups), len(links), time.Since(start).Round(time.Millisecond))
+	for _, k := range t.Insecure {
+		fmt.Fprintf(a.stdout, "     warning: %s is set: the TLS certificate is not verified (for tests only)\n", k)
+	}
 	if t.Setup == nil {
 		fmt.Fprintln(a.stdout, "     setup status: not configured (members become active with `orgsync members complete-setup`)")
 		return nil
@@ -134,6 +137,10 @@ func (a *app) checkTarget(ctx context.Context, name string) error {
 
 // remedy says what to change for a failed check.
 func remedy(t *targets.Target, err error) string {
+	var ce *targets.CertError
+	if errors.As(err, &ce) {
+		return ce.Hint()
+	}
 	var se *scim.StatusError
 	if !errors.As(err, &se) {
 		if errors.Is(err, orgsync.ErrUnauthorized) {

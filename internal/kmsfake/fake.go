@@ -3,6 +3,8 @@ package kmsfake
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -29,6 +31,9 @@ type Options struct {
 	PatchDelay time.Duration
 	// Latency delays every answer (a slow KMS, to kill a run mid-apply).
 	Latency time.Duration
+	// TLS serves HTTPS with httptest's self-signed certificate (its
+	// Certificate is then the CA to trust).
+	TLS bool
 }
 
 // Membership is one org membership (a SCIM user).
@@ -77,7 +82,13 @@ func New(o Options) *Server {
 	if o.RateLimit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(o.RateLimit), max(1, int(o.RateLimit)))
 	}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if o.TLS {
+		s.Config.ErrorLog = log.New(io.Discard, "", 0) // handshakes a test refuses
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	return s
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,6 +75,9 @@ func (c *Client) Login(ctx context.Context) (orgsync.Secret, error) {
 		AccessToken string `json:"accessToken"`
 	}
 	if err := c.call(ctx, "POST", LoginPath, "", body, &out); err != nil {
+		if errors.Is(err, orgsync.ErrUnauthorized) {
+			return "", fmt.Errorf("%w (the KMS refused the client id and secret: check setup_status.client_id and client_secret, a universal-auth client secret of the machine identity)", err)
+		}
 		return "", err
 	}
 	if out.AccessToken == "" {
@@ -93,6 +97,7 @@ func (c *Client) Memberships(ctx context.Context) (map[string]Membership, error)
 		limit = 100
 	}
 	out := map[string]Membership{}
+	seen := map[string]bool{}
 	for offset := 0; ; {
 		var page struct {
 			Organizations []orgDoc `json:"organizations"`
@@ -100,15 +105,27 @@ func (c *Client) Memberships(ctx context.Context) (map[string]Membership, error)
 		}
 		q := url.Values{"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(limit)}}
 		if err := c.call(ctx, "GET", OrgsPath+"?"+q.Encode(), tok.Reveal(), nil, &page); err != nil {
+			if errors.Is(err, orgsync.ErrUnauthorized) {
+				return nil, fmt.Errorf("%w (logged in, but the machine identity may not list organizations: give it the instance super-admin role)", err)
+			}
 			return nil, err
 		}
+		fresh := false
 		for _, o := range page.Organizations {
+			if !seen[o.ID] {
+				seen[o.ID], fresh = true, true
+			}
 			for _, m := range o.Members {
 				if m.MembershipID == "" {
 					return nil, fmt.Errorf("kms admin: organizations: a member of %s without membershipId: %w", o.ID, orgsync.ErrInvalid)
 				}
 				out[m.MembershipID] = Membership{ID: m.MembershipID, Status: m.Status, UserName: m.User.Username, Email: m.User.Email}
 			}
+		}
+		// A page of organizations all listed before is an API that ignores
+		// offset: stop rather than ask for the same page for ever.
+		if len(page.Organizations) > 0 && !fresh {
+			return nil, fmt.Errorf("kms admin: organizations: the page at offset %d repeats organizations already listed (offset not honoured?): %w", offset, orgsync.ErrUnavailable)
 		}
 		offset += len(page.Organizations)
 		if len(page.Organizations) < limit || (page.Total != nil && offset >= *page.Total) {
@@ -146,12 +163,31 @@ func (c *Client) call(ctx context.Context, method, path, bearer string, body []b
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("kms admin: %s %s: HTTP %d (is the machine identity a super-admin with universal auth?): %w", method, path, resp.StatusCode, orgsync.ErrUnauthorized)
+		return fmt.Errorf("kms admin: %s %s: HTTP %d: %w", method, path, resp.StatusCode, orgsync.ErrUnauthorized)
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
-		return fmt.Errorf("kms admin: %s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(data[:min(len(data), 300)])))
+		err := fmt.Errorf("kms admin: %s %s: HTTP %d: %s", method, path, resp.StatusCode, c.redact(string(data), bearer))
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			err = fmt.Errorf("%w: %w", err, orgsync.ErrUnavailable)
+		}
+		return err
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("kms admin: %s %s: decode: %w", method, path, err)
 	}
 	return nil
+}
+
+// redact drops from an error body the secrets a server might echo back:
+// the client secret of a login, the access token of a listing.
+func (c *Client) redact(body, bearer string) string {
+	for _, s := range []string{c.ClientSecret.Reveal(), bearer} {
+		if s != "" {
+			body = strings.ReplaceAll(body, s, "<redacted>")
+		}
+	}
+	// Cut after redacting, so no prefix of a secret is left behind.
+	if body = strings.TrimSpace(body); len(body) > 300 {
+		body = strings.ToValidUTF8(body[:300], "") + "…"
+	}
+	return body
 }

@@ -9,4 +9,14 @@
 // exists. The listing (paged by offset and limit, at most 100) is read
 // whole or not at all. Its shape, organizations[].members[] with
 // membershipId and status, is the one the KMS's admin router declares.
+//
+// Errors: a refused login or listing is orgsync.ErrUnauthorized and says
+// which setting to change (the client id and secret, or the super-admin
+// role); a 5xx or 429 and an unreachable KMS are orgsync.ErrUnavailable; a
+// member without membershipId is orgsync.ErrInvalid. An error body is
+// quoted (300 bytes at most) with the client secret and access token cut
+// out. A listing that stops short of its total, or whose next page repeats
+// the organizations already listed (offset ignored), fails: never an
+// endless loop, never a partial map. Nothing is retried; the caller's
+// schedule is the retry.
 package kmsadmin

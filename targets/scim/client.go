@@ -168,7 +168,7 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 	c.calls.Add(1)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return read && ctx.Err() == nil, 0, fmt.Errorf("scim target: %s %s: %w: %w", method, path, err, orgsync.ErrUnavailable)
+		return read && ctx.Err() == nil && !permanent(err), 0, fmt.Errorf("scim target: %s %s: %w: %w", method, path, err, orgsync.ErrUnavailable)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -191,6 +191,13 @@ func (c *Client) once(ctx context.Context, method, path string, payload []byte, 
 		return read, 0, se
 	}
 	return false, 0, se
+}
+
+// permanent says whether a transport error carries its own verdict that
+// a retry would meet the same failure (an untrusted certificate).
+func permanent(err error) bool {
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 // retryAfter reads a Retry-After header: seconds or an HTTP date.
