@@ -89,12 +89,16 @@ type applier struct {
 	groupKeys   map[string]string   // owner's ExternalID → group ID
 	members     map[string]*orgsync.Member
 	ownedGroups map[string]bool // group ID → owned by the plan's owner, as checked
+	stats       memberStats
 }
 
 func (a *applier) apply(action orgsync.Action, cs []orgsync.Change) error {
 	switch action {
 	case orgsync.ActionProvision:
-		return a.provision(cs)
+		if err := a.provision(cs); err != nil {
+			return err
+		}
+		return a.provisioned()
 	case orgsync.ActionAdopt, orgsync.ActionUpdate, orgsync.ActionReactivate, orgsync.ActionDeprovision, orgsync.ActionPurge, orgsync.ActionRekey:
 		return a.memberChanges(action, cs)
 	case orgsync.ActionGroupCreate:

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"fmt"
-	"strings"
 
 	"github.com/orgsync/orgsync"
 )
@@ -19,31 +18,40 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 	if err := a.resolveGroups(keys); err != nil {
 		return err
 	}
+	folds := make([]string, 0, len(cs))
 	for _, c := range cs {
+		folds = append(folds, orgsync.Fold(c.Group.DisplayName))
+	}
+	taken := map[string]string{} // display_name_fold → owner
+	if err := a.lookup(`SELECT display_name_fold, owner FROM org_groups WHERE org_id = ? AND display_name_fold IN`,
+		[]any{a.plan.Org}, folds, func(scan func(...any) error) error {
+			var f, owner string
+			if err := scan(&f, &owner); err != nil {
+				return err
+			}
+			taken[f] = owner
+			return nil
+		}); err != nil {
+		return err
+	}
+	var rows [][]any
+	for i, c := range cs {
 		if _, done := a.groupKeys[c.GroupKey]; done {
 			continue
 		}
-		var owner string
-		taken, err := a.c.row(`SELECT owner FROM org_groups WHERE org_id = ? AND display_name_fold = ?`,
-			[]any{a.plan.Org, orgsync.Fold(c.Group.DisplayName)}, &owner)
-		if err != nil {
-			return err
-		}
-		if taken {
+		if owner, ok := taken[folds[i]]; ok {
 			a.skip(c, fmt.Sprintf("group name is taken by a group owned by %q", orgsync.OwnerName(owner)))
 			continue
 		}
 		g := orgsync.Group{ID: newID(), Org: a.plan.Org, DisplayName: c.Group.DisplayName, ExternalID: c.GroupKey,
 			Owner: a.plan.Owner, Version: 1, CreatedAt: a.now, UpdatedAt: a.now}
 		a.groupKeys[c.GroupKey] = g.ID
-		row := []any{g.ID, g.Org, g.DisplayName, orgsync.Fold(g.DisplayName), g.ExternalID, g.Owner, g.Version, a.nowArg, a.nowArg}
-		if err := a.c.insert("org_groups", groupCols, [][]any{row}, ""); err != nil {
-			return err
-		}
+		taken[folds[i]] = g.Owner
+		rows = append(rows, []any{g.ID, g.Org, g.DisplayName, folds[i], g.ExternalID, g.Owner, g.Version, a.nowArg, a.nowArg})
 		a.out.Counts[orgsync.ActionGroupCreate]++
 		a.event(orgsync.EventGroupCreated, "", g.ID, nil, g)
 	}
-	return nil
+	return a.c.insert("org_groups", groupCols, rows, "")
 }
 
 var groupCols = []string{"id", "org_id", "display_name", "display_name_fold", "external_id", "owner", "version", "created_at", "updated_at"}
@@ -251,7 +259,7 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 		a.event(orgsync.EventGroupMemberAdded, mid, gid, nil, membershipState{c.GroupName, c.UserName})
 	}
 	err := a.c.insert("group_members", []string{"group_id", "member_id", "org_id", "created_at"}, rows, "")
-	if err != nil && strings.Contains(err.Error(), "FOREIGN KEY") {
+	if foreignKeyViolation(err) {
 		return fmt.Errorf("a member or group vanished: %w", orgsync.ErrConflict)
 	}
 	return err

@@ -6,7 +6,9 @@
 // PostgreSQL (for several replicas). gorm owns the connections and the
 // transactions; every statement goes through the one helper layer of
 // sql.go, which writes placeholders for the dialect and keeps the pool's
-// statements prepared. Every write happens in a transaction
+// statements prepared; on PostgreSQL a write transaction's bulk inserts go
+// as COPY, and an apply that fills the members table analyses it in its
+// transaction (apply_stats.go). Every write happens in a transaction
 // that also appends its events, so the feed never misses or invents a
 // change. Writes are serialised per database (an in-process lock and
 // BEGIN IMMEDIATE on SQLite, an advisory transaction lock on PostgreSQL),

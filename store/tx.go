@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,9 +20,8 @@ import (
 // write runs fn in a write transaction. Writers are serialised so that
 // event sequence numbers commit in order.
 //
-// A writer that cannot get the lock within the busy timeout (another
-// write of this process, or another process holding SQLite's lock) fails
-// with orgsync.ErrUnavailable having written nothing.
+// On PostgreSQL the transaction runs on a connection of its own, so that
+// its bulk inserts can go as COPY (copyTx).
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if !s.dialect.postgres {
 		if err := s.lockWriter(ctx); err != nil {
@@ -29,17 +29,33 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		}
 		defer func() { <-s.wlock }()
 	}
-	err := s.db.WithContext(s.quiet(ctx)).Transaction(func(tx *gorm.DB) error {
-		if s.dialect.postgres {
-			if _, err := s.in(tx).exec(`SELECT pg_advisory_xact_lock(?)`, writeLockKey); err != nil {
+	run := func(db *gorm.DB) error {
+		return db.Transaction(func(tx *gorm.DB) error {
+			if s.dialect.postgres {
+				if _, err := s.in(tx).exec(`SELECT pg_advisory_xact_lock(?)`, writeLockKey); err != nil {
+					return err
+				}
+			}
+			if err := fn(tx); err != nil {
 				return err
 			}
-		}
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return ctx.Err() // cancelled while writing: roll back
-	})
+			return ctx.Err() // cancelled while writing: roll back
+		})
+	}
+	db := s.db.WithContext(s.quiet(ctx))
+	var err error
+	if s.dialect.postgres {
+		err = db.Connection(func(one *gorm.DB) error {
+			c, ok := one.Statement.ConnPool.(*sql.Conn)
+			if !ok {
+				return fmt.Errorf("store: write: gorm gave a %T, not a connection", one.Statement.ConnPool)
+			}
+			one.Statement.ConnPool = copyConn{c}
+			return run(one)
+		})
+	} else {
+		err = run(db)
+	}
 	if err == nil {
 		s.wrote()
 	}
@@ -118,6 +134,19 @@ func translate(err error) error {
 		return fmt.Errorf("%w: %v", orgsync.ErrConflict, err)
 	}
 	return err
+}
+
+// foreignKeyViolation reports whether err is a row referring to one that
+// is not there (SQLite's and PostgreSQL's own words for it).
+func foreignKeyViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	return strings.Contains(err.Error(), "FOREIGN KEY")
 }
 
 // newID returns a new random identifier.
