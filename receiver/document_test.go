@@ -162,3 +162,31 @@ func TestDeletedMemberIsDeprovisionedAndRevives(t *testing.T) {
 		})
 	}
 }
+
+// TestReplaceOfMissingSubAttributeAdds: a replace (or add) of a
+// sub-attribute path without a filter, on a user who has no element of
+// that attribute yet, adds one element holding it (RFC 7644 §3.5.2.3: a
+// replace of an attribute that does not exist is an add), on every backend.
+func TestReplaceOfMissingSubAttributeAdds(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			cfg, _ := b.cfg(t)
+			e := newEnv(t, cfg, receiver.Options{})
+			for i, op := range []string{"replace", "Add"} {
+				created := e.do("POST", "/Users", nil, []byte(fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"np%d@example.org"}`, i)))
+				if created.status != 201 {
+					t.Fatalf("POST = %d: %s", created.status, created.raw)
+				}
+				id := created.body["id"].(string)
+				patch := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":%q,"path":"phoneNumbers.value","value":"+1 555 0100"}]}`, op)
+				if r := e.do("PATCH", "/Users/"+id, nil, []byte(patch)); r.status != 200 {
+					t.Fatalf("%s phoneNumbers.value = %d: %s", op, r.status, r.raw)
+				}
+				got, _ := lookup(e.do("GET", "/Users/"+id, nil, nil).body, "phoneNumbers/0/value")
+				if got != "+1 555 0100" {
+					t.Errorf("%s: phoneNumbers[0].value = %#v after the PATCH", op, got)
+				}
+			}
+		})
+	}
+}

@@ -218,9 +218,17 @@ func patchMulti(parent map[string]any, a *scimattr.Attr, op string, sub *scimatt
 		return nil
 	}
 	if !found {
-		e, err := elementTemplate(f, a)
-		if err != nil {
-			return err
+		// Nothing to set the value on. With a filter, the element its eq
+		// terms describe is created (Entra); without one (phoneNumbers.value
+		// on a user with no phone numbers) the attribute does not exist yet,
+		// and an add or replace of it is an add of one element (RFC 7644
+		// §3.5.2.3).
+		e := map[string]any{}
+		if f != nil {
+			var err error
+			if e, err = elementTemplate(f, a); err != nil {
+				return err
+			}
 		}
 		list, matches = append(list, e), append(matches, true)
 	}
