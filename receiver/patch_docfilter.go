@@ -77,6 +77,13 @@ func compareString(op, have string, want any, caseExact bool) (bool, error) {
 	if !caseExact {
 		h, w = strings.ToLower(h), strings.ToLower(w)
 	}
+	return stringOp(op, h, w)
+}
+
+// stringOp applies the comparison operator op to h (the attribute's
+// value) and w (the filter's), both already folded when the attribute is
+// not caseExact: the one operator table of the PATCH value filters.
+func stringOp(op, h, w string) (bool, error) {
 	switch op {
 	case "eq":
 		return h == w, nil

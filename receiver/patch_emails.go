@@ -200,27 +200,7 @@ func compareText(op, have string, want any) (bool, error) {
 		return false, badRequest(typeInvalidPath, "emails value filters compare strings")
 	}
 	h, w := orgsync.Fold(have), orgsync.Fold(w)
-	switch op {
-	case "eq":
-		return h == w, nil
-	case "ne":
-		return h != w, nil
-	case "co":
-		return strings.Contains(h, w), nil
-	case "sw":
-		return strings.HasPrefix(h, w), nil
-	case "ew":
-		return strings.HasSuffix(h, w), nil
-	case "gt":
-		return h > w, nil
-	case "ge":
-		return h >= w, nil
-	case "lt":
-		return h < w, nil
-	case "le":
-		return h <= w, nil
-	}
-	return false, badRequest(typeInvalidPath, "unsupported operator %q", op)
+	return stringOp(op, h, w)
 }
 
 // emailTemplate builds the element a value filter of eq terms joined by
