@@ -139,3 +139,16 @@ func (a *applier) actor() string {
 func (a *applier) lookup(query string, args []any, keys []string, fn func(scan func(...any) error) error) error {
 	return a.c.eachIn(query, args, keys, "", fn)
 }
+
+// lookupPairs runs a lookup of two string columns and puts each row's
+// first column to its second in into.
+func (a *applier) lookupPairs(query string, args []any, keys []string, into map[string]string) error {
+	return a.lookup(query, args, keys, func(scan func(...any) error) error {
+		var k, v string
+		if err := scan(&k, &v); err != nil {
+			return err
+		}
+		into[k] = v
+		return nil
+	})
+}

@@ -23,15 +23,8 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 		folds = append(folds, orgsync.Fold(c.Group.DisplayName))
 	}
 	taken := map[string]string{} // display_name_fold → owner
-	if err := a.lookup(`SELECT display_name_fold, owner FROM org_groups WHERE org_id = ? AND display_name_fold IN`,
-		[]any{a.plan.Org}, folds, func(scan func(...any) error) error {
-			var f, owner string
-			if err := scan(&f, &owner); err != nil {
-				return err
-			}
-			taken[f] = owner
-			return nil
-		}); err != nil {
+	if err := a.lookupPairs(`SELECT display_name_fold, owner FROM org_groups WHERE org_id = ? AND display_name_fold IN`,
+		[]any{a.plan.Org}, folds, taken); err != nil {
 		return err
 	}
 	var rows [][]any
@@ -64,15 +57,8 @@ func (a *applier) resolveGroups(keys []string) error {
 			missing = append(missing, k)
 		}
 	}
-	return a.lookup(`SELECT external_id, id FROM org_groups WHERE org_id = ? AND owner = ? AND external_id IN`,
-		[]any{a.plan.Org, a.plan.Owner}, missing, func(scan func(...any) error) error {
-			var k, id string
-			if err := scan(&k, &id); err != nil {
-				return err
-			}
-			a.groupKeys[k] = id
-			return nil
-		})
+	return a.lookupPairs(`SELECT external_id, id FROM org_groups WHERE org_id = ? AND owner = ? AND external_id IN`,
+		[]any{a.plan.Org, a.plan.Owner}, missing, a.groupKeys)
 }
 
 // resolveMembers maps the owner's member keys to IDs.
@@ -83,15 +69,8 @@ func (a *applier) resolveMembers(keys []string) error {
 			missing = append(missing, k)
 		}
 	}
-	return a.lookup(`SELECT external_id, id FROM members WHERE org_id = ? AND owner = ? AND external_id IN`,
-		[]any{a.plan.Org, a.plan.Owner}, missing, func(scan func(...any) error) error {
-			var k, id string
-			if err := scan(&k, &id); err != nil {
-				return err
-			}
-			a.memberKeys[k] = id
-			return nil
-		})
+	return a.lookupPairs(`SELECT external_id, id FROM members WHERE org_id = ? AND owner = ? AND external_id IN`,
+		[]any{a.plan.Org, a.plan.Owner}, missing, a.memberKeys)
 }
 
 type groupRow struct {

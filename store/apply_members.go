@@ -20,27 +20,12 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		keys = append(keys, c.MemberKey)
 		folds = append(folds, orgsync.Fold(c.Member.UserName))
 	}
-	if err := a.lookup(`SELECT external_id, id FROM members WHERE org_id = ? AND owner = ? AND external_id IN`,
-		[]any{a.plan.Org, a.plan.Owner}, keys, func(scan func(...any) error) error {
-			var k, id string
-			if err := scan(&k, &id); err != nil {
-				return err
-			}
-			a.memberKeys[k] = id
-			return nil
-		}); err != nil {
+	if err := a.resolveMembers(keys); err != nil {
 		return err
 	}
 	taken := map[string]string{}
-	if err := a.lookup(`SELECT user_name_fold, owner FROM members WHERE org_id = ? AND user_name_fold IN`,
-		[]any{a.plan.Org}, folds, func(scan func(...any) error) error {
-			var f, owner string
-			if err := scan(&f, &owner); err != nil {
-				return err
-			}
-			taken[f] = owner
-			return nil
-		}); err != nil {
+	if err := a.lookupPairs(`SELECT user_name_fold, owner FROM members WHERE org_id = ? AND user_name_fold IN`,
+		[]any{a.plan.Org}, folds, taken); err != nil {
 		return err
 	}
 	var memberRows, emailRows, docRows [][]any
