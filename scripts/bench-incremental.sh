@@ -28,9 +28,8 @@ WORK=$(mktemp -d /tmp/orgsync-bench-incremental.XXXXXX)
 trap 'scripts/slapd.sh stop "$WORK/slapd" || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 . scripts/lib/bench.sh
 
-need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }; }
 need sqlite3 sqlite3
-[ -x /usr/bin/time ] || need /usr/bin/time time
+need /usr/bin/time time
 
 go build -o "$WORK/ldifgen" ./tools/ldifgen
 go build -o "$WORK/orgsync" ./cmd/orgsync

@@ -30,7 +30,6 @@ WORK=$(mktemp -d /tmp/orgsync-bench-reconcile.XXXXXX)
 trap 'scripts/slapd.sh stop "$WORK/slapd" || true; rm -rf "$WORK"' EXIT
 . scripts/lib/bench.sh
 
-need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }; }
 need sqlite3 sqlite3
 need /usr/bin/time time
 

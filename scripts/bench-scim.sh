@@ -38,7 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . scripts/lib/bench.sh
-command -v /usr/bin/time >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time >/dev/null; }
+need /usr/bin/time time
 
 go build -o "$WORK/orgsync" ./cmd/orgsync
 go build -o "$WORK/scimload" ./tools/scimload

@@ -28,7 +28,7 @@ WORK=$(mktemp -d /tmp/orgsync-bench-store.XXXXXX)
 chmod 755 "$WORK"
 trap 'scripts/slapd.sh stop "$WORK/slapd" || true; scripts/postgres.sh stop "$WORK/pg" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 . scripts/lib/bench.sh
-command -v sqlite3 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sqlite3 >/dev/null; }
+need sqlite3 sqlite3
 
 go build -o "$WORK/ldifgen" ./tools/ldifgen
 go build -o "$WORK/orgsync" ./cmd/orgsync

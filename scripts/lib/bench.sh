@@ -1,6 +1,9 @@
 # Shared by the benchmark scripts: timing helpers and the ldapsearch dump
 # that is the yardstick of every LDAP figure. Source it; set URL and SUFFIX.
 
+# need COMMAND PACKAGE installs Debian's PACKAGE when COMMAND is missing.
+need() { command -v "$1" >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null; }; }
+
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 less() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
