@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/receiver"
 	"github.com/orgsync/orgsync/store"
 	"github.com/orgsync/orgsync/store/storetest"
 )
@@ -37,7 +38,8 @@ func TestConformance(t *testing.T) {
 					}
 					return store.AdminView{Store: s}
 				},
-				Has: []storetest.Capability{storetest.SCIM, storetest.Admin, storetest.Claims, storetest.Operator},
+				Has:  []storetest.Capability{storetest.SCIM, storetest.Admin, storetest.Claims, storetest.Operator},
+				SCIM: func(s storetest.Store) receiver.OwnerView { return s.(store.AdminView).SCIM() },
 			})
 		})
 	}

@@ -3,7 +3,7 @@
 // the store's consumer interfaces passes. It is written against those
 // interfaces, never a concrete store: Store (reconciler.Store, what the
 // runs need) for every backend, and the capabilities a backend declares
-// besides (SCIM: receiver.Store; Admin: admin.Store; Claims:
+// besides (SCIM: receiver.OwnerView, through Backend.SCIM; Admin: admin.Store; Claims:
 // reconciler.Claimer; Operator: what orgsync's commands use directly). A
 // subtest, or a part of one, that needs a capability the backend does not
 // declare is skipped and says which; a declared capability the store does

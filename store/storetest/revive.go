@@ -23,17 +23,17 @@ func scimMember(name, externalID string) orgsync.Member {
 // SCIM-deletes her.
 func setUpDeletedAdmin(t *testing.T, s target, name, externalID string) (alice orgsync.Member, admins orgsync.Group) {
 	t.Helper()
-	alice, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember(name, externalID))
+	alice, err := s.scim().CreateMember(ctx, "acme", scimMember(name, externalID))
 	if err != nil {
 		t.Fatalf("create alice: %v", err)
 	}
 	if alice, err = s.admin().CompleteSetup(ctx, "acme", alice.ID, "kms"); err != nil || alice.SetupCompletedAt == nil {
 		t.Fatalf("complete setup: %+v, %v", alice, err)
 	}
-	if admins, err = s.scim().SCIMCreateGroup(ctx, "acme", orgsync.Group{DisplayName: "admins-" + name, Members: []string{alice.ID}}); err != nil {
+	if admins, err = s.scim().CreateGroup(ctx, "acme", orgsync.Group{DisplayName: "admins-" + name, Members: []string{alice.ID}}); err != nil {
 		t.Fatalf("create admins: %v", err)
 	}
-	if err := s.scim().SCIMDeleteMember(ctx, "acme", alice.ID, 0); err != nil {
+	if err := s.scim().DeleteMember(ctx, "acme", alice.ID, 0); err != nil {
 		t.Fatalf("delete alice: %v", err)
 	}
 	return alice, admins
@@ -97,7 +97,7 @@ func testSCIMDeleteDropsMemberships(t *testing.T, s target) {
 func testSCIMRecreateOtherIdentity(t *testing.T, s target) {
 	old, admins := setUpDeletedAdmin(t, s, "alice@example.org", "X")
 	// Somebody else, with alice's userName (differently cased).
-	bob, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember("Alice@Example.org", "Y"))
+	bob, err := s.scim().CreateMember(ctx, "acme", scimMember("Alice@Example.org", "Y"))
 	if err != nil {
 		t.Fatalf("re-POST with another externalId: %v", err)
 	}
@@ -107,10 +107,10 @@ func testSCIMRecreateOtherIdentity(t *testing.T, s target) {
 	if ms := groupMembers(t, s, admins.ID); len(ms) != 0 {
 		t.Fatalf("admins holds %v; the newcomer must not inherit alice's groups", ms)
 	}
-	if got, err := s.scim().SCIMMember(ctx, "acme", bob.ID); err != nil || got.UserName != "Alice@Example.org" {
+	if got, err := s.scim().Member(ctx, "acme", bob.ID); err != nil || got.UserName != "Alice@Example.org" {
 		t.Fatalf("newcomer via SCIM = %+v, %v", got, err)
 	}
-	if _, err := s.scim().SCIMMember(ctx, "acme", old.ID); !errors.Is(err, orgsync.ErrNotFound) {
+	if _, err := s.scim().Member(ctx, "acme", old.ID); !errors.Is(err, orgsync.ErrNotFound) {
 		t.Fatalf("old tombstone visible to SCIM: %v", err)
 	}
 	// The old member is kept (deprovisioned, its setup record intact)
@@ -143,10 +143,10 @@ func testSCIMRecreateOtherIdentity(t *testing.T, s target) {
 	// Setup of the newcomer is its own: completing it does not touch the
 	// tombstone, and the newcomer's DELETE and re-POST with "Y" revives
 	// the newcomer, not alice.
-	if err := s.scim().SCIMDeleteMember(ctx, "acme", bob.ID, 0); err != nil {
+	if err := s.scim().DeleteMember(ctx, "acme", bob.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	again, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember("alice@example.org", "Y"))
+	again, err := s.scim().CreateMember(ctx, "acme", scimMember("alice@example.org", "Y"))
 	if err != nil || again.ID != bob.ID || again.Status != orgsync.StatusPendingSetup || again.SetupCompletedAt != nil {
 		t.Fatalf("re-POST of Y = %+v, %v; want the newcomer %s revived, still pending_setup", again, err, bob.ID)
 	}
@@ -159,17 +159,17 @@ func testSCIMRecreateExternalIDChanges(t *testing.T, s target) {
 		{"a@example.org", "X", ""},
 		{"b@example.org", "", "Y"},
 	} {
-		m, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember(tc.name, tc.old))
+		m, err := s.scim().CreateMember(ctx, "acme", scimMember(tc.name, tc.old))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.admin().CompleteSetup(ctx, "acme", m.ID, "kms"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.scim().SCIMDeleteMember(ctx, "acme", m.ID, 0); err != nil {
+		if err := s.scim().DeleteMember(ctx, "acme", m.ID, 0); err != nil {
 			t.Fatal(err)
 		}
-		n, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember(tc.name, tc.new))
+		n, err := s.scim().CreateMember(ctx, "acme", scimMember(tc.name, tc.new))
 		if err != nil || n.ID == m.ID || n.Status != orgsync.StatusPendingSetup || n.SetupCompletedAt != nil {
 			t.Fatalf("case %d: externalId %q then %q: %+v, %v; want a new pending_setup member", i, tc.old, tc.new, n, err)
 		}
@@ -179,7 +179,7 @@ func testSCIMRecreateExternalIDChanges(t *testing.T, s target) {
 func testSCIMReviveSameIdentity(t *testing.T, s target) {
 	for _, tc := range []struct{ name, ext string }{{"alice@example.org", "X"}, {"dave@example.org", ""}} {
 		old, admins := setUpDeletedAdmin(t, s, tc.name, tc.ext)
-		back, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember(tc.name, tc.ext))
+		back, err := s.scim().CreateMember(ctx, "acme", scimMember(tc.name, tc.ext))
 		if err != nil {
 			t.Fatalf("externalId %q: re-POST: %v", tc.ext, err)
 		}
@@ -187,7 +187,7 @@ func testSCIMReviveSameIdentity(t *testing.T, s target) {
 		if back.ID != old.ID || back.Status != orgsync.StatusActive || back.SetupCompletedAt == nil || back.DeletedAt != nil || back.DeprovisionedAt != nil {
 			t.Fatalf("externalId %q: revived = %+v; want %s active", tc.ext, back, old.ID)
 		}
-		if got, err := s.scim().SCIMMember(ctx, "acme", old.ID); err != nil || got.Status != orgsync.StatusActive {
+		if got, err := s.scim().Member(ctx, "acme", old.ID); err != nil || got.Status != orgsync.StatusActive {
 			t.Fatalf("externalId %q: revived member via SCIM = %+v, %v", tc.ext, got, err)
 		}
 		// The DELETE dropped the memberships: the revival starts without.
@@ -204,17 +204,17 @@ func testSCIMReviveSameIdentity(t *testing.T, s target) {
 // but not deleted is still a visible resource: a POST of its userName with
 // another externalId is a conflict, with the same one a reactivation.
 func testSCIMRecreateOverSuspended(t *testing.T, s target) {
-	m, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember("carol@example.org", "X"))
+	m, err := s.scim().CreateMember(ctx, "acme", scimMember("carol@example.org", "X"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.scim().SCIMUpdateMember(ctx, "acme", m.ID, 0, func(m *orgsync.Member) error { m.Status = orgsync.StatusDeprovisioned; return nil }); err != nil {
+	if _, err := s.scim().UpdateMember(ctx, "acme", m.ID, 0, func(m *orgsync.Member) error { m.Status = orgsync.StatusDeprovisioned; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember("carol@example.org", "Y")); !errors.Is(err, orgsync.ErrConflict) {
+	if _, err := s.scim().CreateMember(ctx, "acme", scimMember("carol@example.org", "Y")); !errors.Is(err, orgsync.ErrConflict) {
 		t.Fatalf("POST over a suspended member with another externalId: %v, want ErrConflict", err)
 	}
-	back, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember("carol@example.org", "X"))
+	back, err := s.scim().CreateMember(ctx, "acme", scimMember("carol@example.org", "X"))
 	if err != nil || back.ID != m.ID || back.Status != orgsync.StatusPendingSetup {
 		t.Fatalf("POST with the same externalId = %+v, %v; want %s reactivated", back, err, m.ID)
 	}
@@ -224,11 +224,11 @@ func testSCIMRecreateOverSuspended(t *testing.T, s target) {
 // userName takes the name; the tombstone is retired, not revived or merged.
 func testSCIMRenameOntoTombstone(t *testing.T, s target) {
 	old, _ := setUpDeletedAdmin(t, s, "alice@example.org", "X")
-	eve, err := s.scim().SCIMCreateMember(ctx, "acme", scimMember("eve@example.org", "E"))
+	eve, err := s.scim().CreateMember(ctx, "acme", scimMember("eve@example.org", "E"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.scim().SCIMUpdateMember(ctx, "acme", eve.ID, 0, func(m *orgsync.Member) error { m.UserName = "Alice@example.org"; return nil })
+	got, err := s.scim().UpdateMember(ctx, "acme", eve.ID, 0, func(m *orgsync.Member) error { m.UserName = "Alice@example.org"; return nil })
 	if err != nil || got.ID != eve.ID || got.UserName != "Alice@example.org" || got.Status != orgsync.StatusPendingSetup || got.SetupCompletedAt != nil {
 		t.Fatalf("rename onto a tombstone's name = %+v, %v", got, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/admin"
+	"github.com/orgsync/orgsync/receiver"
 	"github.com/orgsync/orgsync/reconciler"
 )
 
@@ -24,7 +25,8 @@ type Capability string
 
 // The capabilities.
 const (
-	// SCIM is the SCIM receiver's view (receiver.Store).
+	// SCIM is the SCIM receiver's view (receiver.OwnerView), given by
+	// Backend.SCIM.
 	SCIM Capability = "scim"
 	// Admin is the admin API's view (admin.Store): members, setup
 	// completion, runs and the event feed.
@@ -50,12 +52,12 @@ type OperatorStore interface {
 	Authenticate(ctx context.Context, token string) (orgsync.Token, error)
 }
 
-// implements says whether s has the view c names.
-func implements(s Store, c Capability) bool {
+// implements says whether s, of backend b, has the view c names.
+func implements(b Backend, s Store, c Capability) bool {
 	var ok bool
 	switch c {
 	case SCIM:
-		_, ok = s.(SCIMStore)
+		ok = b.SCIM != nil
 	case Admin:
 		_, ok = s.(admin.Store)
 	case Claims:
@@ -76,12 +78,16 @@ type Backend struct {
 	// Has declares the capabilities of the store: Run fails when the
 	// store lacks a declared one.
 	Has []Capability
+	// SCIM returns the SCIM receiver's view of a store Open returned (the
+	// view serve gives the receiver); nil when the store has none.
+	SCIM func(s Store) receiver.OwnerView
 }
 
 // target is the store of one subtest with its declared capabilities.
 type target struct {
 	Store
-	has []Capability
+	has  []Capability
+	view func(Store) receiver.OwnerView
 }
 
 // need skips t, saying why, unless the store has every one of caps.
@@ -104,7 +110,7 @@ func (s target) sub(t *testing.T, name string, fn func(t *testing.T), caps ...Ca
 	})
 }
 
-func (s target) scim() SCIMStore            { return s.Store.(SCIMStore) }
+func (s target) scim() receiver.OwnerView   { return s.view(s.Store) }
 func (s target) admin() admin.Store         { return s.Store.(admin.Store) }
 func (s target) claims() reconciler.Claimer { return s.Store.(reconciler.Claimer) }
 func (s target) operator() OperatorStore    { return s.Store.(OperatorStore) }
@@ -146,9 +152,9 @@ func Run(t *testing.T, b Backend) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := target{Store: b.Open(t), has: b.Has}
+			s := target{Store: b.Open(t), has: b.Has, view: b.SCIM}
 			for _, c := range b.Has {
-				if !implements(s.Store, c) {
+				if !implements(b, s.Store, c) {
 					t.Fatalf("the store declares the %s capability but does not implement it", c)
 				}
 			}
@@ -299,20 +305,4 @@ func testLifecycle(t *testing.T, s target) {
 	if got := byName["robert@example.org"]; got.Status != orgsync.StatusPendingSetup || got.DeprovisionedAt != nil {
 		t.Errorf("bob (never set up) reactivated to %s, want pending_setup", got.Status)
 	}
-}
-
-// SCIMStore is the SCIM capability: the owner-"scim" methods of the store
-// (what store.OwnerView, the receiver's view, forwards to).
-type SCIMStore interface {
-	SCIMMember(ctx context.Context, org, id string) (orgsync.Member, error)
-	SCIMMembers(ctx context.Context, org string, q orgsync.Query) ([]orgsync.Member, int, error)
-	SCIMCreateMember(ctx context.Context, org string, m orgsync.Member) (orgsync.Member, error)
-	SCIMUpdateMember(ctx context.Context, org, id string, ifVersion int64, change func(*orgsync.Member) error) (orgsync.Member, error)
-	SCIMDeleteMember(ctx context.Context, org, id string, ifVersion int64) error
-	SCIMGroup(ctx context.Context, org, id string, members bool) (orgsync.Group, map[string]orgsync.Member, error)
-	SCIMGroups(ctx context.Context, org string, q orgsync.Query, members bool) ([]orgsync.Group, map[string]orgsync.Member, int, error)
-	SCIMGroupsMembers(ctx context.Context, org string, groupIDs []string, budget int) (map[string][]orgsync.Member, error)
-	SCIMCreateGroup(ctx context.Context, org string, g orgsync.Group) (orgsync.Group, error)
-	SCIMUpdateGroup(ctx context.Context, org, id string, ifVersion int64, p orgsync.GroupPatch) (orgsync.Group, error)
-	SCIMDeleteGroup(ctx context.Context, org, id string, ifVersion int64) error
 }
