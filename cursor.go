@@ -75,8 +75,24 @@ type Read struct {
 	Changed int `json:"changed,omitempty"`
 	// Listed counts the keys of its deletion check (keys-only listing).
 	Listed int `json:"listed,omitempty"`
+	// Scope, when set, says which entries an incremental read found
+	// changed: everything of the Snapshot it does not name is exactly as
+	// in the Snapshot of the cursor it read from. Nil for a full read, or
+	// when the source cannot tell (the reconciler then diffs everything).
+	Scope *Scope `json:"-"`
 	// Unchanged: the server reported no change since the cursor, and the
 	// source returned no Snapshot (it was allowed to; see
 	// reconciler.ReadRequest.SkipUnchanged).
 	Unchanged bool `json:"-"`
+}
+
+// Scope lists the keys (ExternalIDs) of the desired users and groups an
+// incremental read found added, modified or removed since its cursor; for
+// an entry that changed its key, both keys. A user or group of the
+// Snapshot whose key is not listed (and the resolved members of a group
+// not listed) are exactly as they were in the cursor's Snapshot, so the
+// reconciler may diff only what the scope reaches (reconciler.Scoped).
+type Scope struct {
+	Users  []string
+	Groups []string
 }
