@@ -96,3 +96,22 @@ type Scope struct {
 	Users  []string
 	Groups []string
 }
+
+// ScopeTx reads parts of one org in one consistent view: what a scoped
+// plan needs of the store (reconciler.ScopeReader).
+type ScopeTx interface {
+	// Members returns the members (tombstones included, with emails) that
+	// owner owns under one of keys, whose folded user name is one of
+	// folded, that have an email whose folded value is one of folded, or
+	// whose ID is one of ids. Each member once, in any order.
+	Members(owner string, keys, folded, ids []string) ([]Member, error)
+	// Groups returns every group of the org without its members.
+	Groups() ([]Group, error)
+	// Memberships returns, by group ID, the member IDs of the groups
+	// groupIDs (all their members) and the memberships of the members
+	// memberIDs (in any group).
+	Memberships(groupIDs, memberIDs []string) (map[string][]string, error)
+	// Owned counts owner's members that are neither deprovisioned nor
+	// deleted, and the memberships of owner's groups.
+	Owned(owner string) (members, memberships int, err error)
+}

@@ -146,10 +146,16 @@ func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report,
 			}()
 		})
 	}
-	if sr.req.SkipUnchanged {
+	scoper, scoped := r.Store.(ScopeReader)
+	scoped = scoped && sr.req.SkipUnchanged && job.Refine == nil
+	switch {
+	case scoped:
+		// Settled at the cursor: the source's scope may spare reading the
+		// whole org (see scopedPlan), so the store is read after the source.
+	case sr.req.SkipUnchanged:
 		// The source says as soon as it knows it has changed.
 		sr.req.Changing = observe
-	} else {
+	default:
 		observe()
 	}
 	desired, read, cursor, err := sr.read(ctx, job)
@@ -170,6 +176,12 @@ func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report,
 		rep.Plan.Read, rep.Plan.Disabled = sr.req.Prev.Settled.Users, sr.req.Prev.Settled.Disabled
 		rep.ProvisionedPending = []string{}
 		return rep, orgsync.Snapshot{}, nil
+	}
+	if scoped && read != nil && read.Scope != nil {
+		if ok, err := r.planScoped(ctx, job, scoper, desired, &rep); ok || err != nil {
+			started.Do(func() { close(done) })
+			return rep, orgsync.Snapshot{}, err
+		}
 	}
 	observe()
 	<-done

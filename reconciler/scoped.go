@@ -1,0 +1,398 @@
+package reconciler
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/orgsync/orgsync"
+)
+
+// ScopeReader is implemented by stores that can read the part of an org a
+// scoped plan needs (see scopedPlan) instead of the whole org.
+type ScopeReader interface {
+	// ReadScope calls fn with one consistent read-only view of org; the
+	// view is not valid after fn returns.
+	ReadScope(ctx context.Context, org string, fn func(orgsync.ScopeTx) error) error
+}
+
+// scopedPlan computes the plan of a run whose source read says what
+// changed (scope) while the org was settled at the cursor: the last plan
+// of the job was applied whole and clean (no conflict, held entry or
+// warning), and nothing has written to the store since. Then every user
+// and group the scope does not reach plans nothing, and Diff over the part
+// it reaches, with the counts of the whole org, is the full plan.
+//
+// The part reached: the desired users the scope lists, those of the
+// changed groups and of the groups nesting them, and, until nothing more
+// is found, the observed members sharing a key, folded user name or email
+// with one of them, and the desired users sharing one with those. Every
+// group is diffed (names, creations, deletions), with its desired members
+// as listed, and its observed members restricted to the members read
+// (all of them for the changed groups): a membership of a user outside
+// the part is unchanged, and plans nothing either way.
+//
+// ok is false when the scoped plan cannot be trusted to be the full one:
+// the desired state holds entries back or carries warnings, or the plan
+// found a conflict. The caller then diffs the whole org.
+func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Scope, opts Options) (p orgsync.Plan, ok bool, err error) {
+	if len(desired.HeldUsers)+len(desired.HeldGroups)+len(desired.Warnings) > 0 {
+		return orgsync.Plan{}, false, nil
+	}
+	groups, err := tx.Groups()
+	if err != nil {
+		return orgsync.Plan{}, false, err
+	}
+	part := newScopePart(desired, scope)
+	fullGroups := part.changedGroups(groups, opts.Owner)
+	ms, err := tx.Memberships(fullGroups, nil)
+	if err != nil {
+		return orgsync.Plan{}, false, err
+	}
+	for _, ids := range ms {
+		part.addIDs(ids)
+	}
+	var members []orgsync.Member
+	for {
+		keys, folded, ids := part.pending()
+		if len(keys)+len(folded)+len(ids) == 0 {
+			break
+		}
+		found, err := tx.Members(opts.Owner, keys, folded, ids)
+		if err != nil {
+			return orgsync.Plan{}, false, err
+		}
+		for i := range found {
+			if part.observe(&found[i], opts.Owner) {
+				members = append(members, found[i])
+			}
+		}
+		part.selectDesired()
+	}
+	ids := make([]string, len(members))
+	for i := range members {
+		ids[i] = members[i].ID
+	}
+	if ms, err = tx.Memberships(fullGroups, ids); err != nil {
+		return orgsync.Plan{}, false, err
+	}
+	for i := range groups {
+		groups[i].Members = ms[groups[i].ID]
+	}
+	owned, memberships, err := tx.Owned(opts.Owner)
+	if err != nil {
+		return orgsync.Plan{}, false, err
+	}
+	sub := orgsync.Snapshot{Members: part.selected(), Groups: desired.Groups}
+	p = Diff(sub, orgsync.Snapshot{Members: members, Groups: groups}, opts)
+	if len(p.Conflicts) > 0 || len(p.Warnings) > 0 || p.Held != (orgsync.HeldCount{}) {
+		return orgsync.Plan{}, false, nil
+	}
+	p.Read, p.Disabled = len(desired.Members), 0
+	for i := range desired.Members {
+		if desired.Members[i].Status == orgsync.StatusDeprovisioned {
+			p.Disabled++
+		}
+	}
+	p.Owned, p.OwnedMemberships = owned, memberships
+	return p, true, nil
+}
+
+// scopePart is the part of an org a scoped plan reaches, grown until it is
+// closed: every key, folded name and email and member ID seen is looked up
+// in the store once, and every desired user sharing one is selected.
+type scopePart struct {
+	desired []orgsync.Member
+	groups  []orgsync.Group
+	scope   *orgsync.Scope
+
+	keys, folded, ids map[string]bool // seen; false: not looked up yet
+	sel               []bool          // by index in desired
+	seenMember        map[string]bool
+
+	// The desired users by key and by folded name and email (built on
+	// first use), and the keys and folded values already looked up there
+	// (folded ones prefixed with a NUL).
+	byKey, byFolded map[string][]int32
+	visited         map[string]bool
+}
+
+func newScopePart(desired orgsync.Snapshot, scope *orgsync.Scope) *scopePart {
+	p := &scopePart{
+		desired: desired.Members, groups: desired.Groups, scope: scope,
+		keys: map[string]bool{}, folded: map[string]bool{}, ids: map[string]bool{},
+		sel: make([]bool, len(desired.Members)), seenMember: map[string]bool{},
+	}
+	for _, k := range scope.Users {
+		p.addKey(k)
+	}
+	return p
+}
+
+func (p *scopePart) addKey(k string) {
+	if _, ok := p.keys[k]; !ok && k != "" {
+		p.keys[k] = false
+	}
+}
+
+func (p *scopePart) addFolded(v string) {
+	if _, ok := p.folded[v]; !ok && v != "" {
+		p.folded[v] = false
+	}
+}
+
+func (p *scopePart) addIDs(ids []string) {
+	for _, id := range ids {
+		if _, ok := p.ids[id]; !ok && id != "" {
+			p.ids[id] = false
+		}
+	}
+}
+
+// changedGroups returns the IDs of the observed groups (owned by owner)
+// that the scope lists or that nest one it lists, and selects the keys of
+// their desired members. A listed group the store does not have yet is
+// created with its members, which are selected too.
+func (p *scopePart) changedGroups(observed []orgsync.Group, owner string) []string {
+	if len(p.scope.Groups) == 0 {
+		return nil
+	}
+	changed := map[string]bool{}
+	for _, k := range p.scope.Groups {
+		changed[k] = true
+	}
+	// Close over nesting: a group nesting a changed group changes too.
+	for grew := true; grew; {
+		grew = false
+		for i := range p.groups {
+			g := &p.groups[i]
+			if changed[g.ExternalID] {
+				continue
+			}
+			if slices.ContainsFunc(g.Subgroups, func(s string) bool { return changed[s] }) {
+				changed[g.ExternalID], grew = true, true
+			}
+		}
+	}
+	flat := orgsync.Flatten(p.groups)
+	for i := range p.groups {
+		g := &p.groups[i]
+		if !changed[g.ExternalID] {
+			continue
+		}
+		for _, k := range g.Members {
+			p.addKey(k)
+		}
+		for k := range flat[g.ExternalID] {
+			p.addKey(k)
+		}
+	}
+	var ids []string
+	for i := range observed {
+		if g := &observed[i]; g.Owner == owner && changed[g.ExternalID] {
+			ids = append(ids, g.ID)
+		}
+	}
+	return ids
+}
+
+// pending returns what has been seen but not looked up yet, and marks it
+// looked up.
+func (p *scopePart) pending() (keys, folded, ids []string) {
+	take := func(m map[string]bool) []string {
+		var out []string
+		for v, done := range m {
+			if !done {
+				out = append(out, v)
+				m[v] = true
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	p.selectDesired()
+	return take(p.keys), take(p.folded), take(p.ids)
+}
+
+// observe takes in a member the store returned; false when it was already
+// in.
+func (p *scopePart) observe(m *orgsync.Member, owner string) bool {
+	if p.seenMember[m.ID] {
+		return false
+	}
+	p.seenMember[m.ID] = true
+	p.addIDs([]string{m.ID})
+	p.addFolded(orgsync.Fold(m.UserName))
+	for _, e := range m.Emails {
+		p.addFolded(orgsync.Fold(e.Value))
+	}
+	if m.Owner == owner {
+		p.addKey(m.ExternalID)
+	}
+	return true
+}
+
+// selectDesired selects the desired users sharing a key, name or email
+// with the part, and adds theirs, until no more are found.
+func (p *scopePart) selectDesired() {
+	if p.byKey == nil {
+		p.index()
+	}
+	for {
+		var next []int32
+		for k := range p.keys {
+			if !p.visited[k] {
+				p.visited[k] = true
+				next = append(next, p.byKey[k]...)
+			}
+		}
+		for v := range p.folded {
+			if !p.visited["\x00"+v] {
+				p.visited["\x00"+v] = true
+				next = append(next, p.byFolded[v]...)
+			}
+		}
+		grew := false
+		for _, i := range next {
+			if p.sel[i] {
+				continue
+			}
+			p.sel[i], grew = true, true
+			m := &p.desired[i]
+			p.addKey(m.ExternalID)
+			p.addFolded(orgsync.Fold(m.UserName))
+			for _, e := range m.Emails {
+				p.addFolded(orgsync.Fold(e.Value))
+			}
+		}
+		if !grew {
+			return
+		}
+	}
+}
+
+// index maps the desired users' keys, folded names and emails to their
+// indexes.
+func (p *scopePart) index() {
+	n := len(p.desired)
+	p.byKey = make(map[string][]int32, n)
+	p.byFolded = make(map[string][]int32, n)
+	p.visited = map[string]bool{}
+	for i := range p.desired {
+		m, i := &p.desired[i], int32(i)
+		p.byKey[m.ExternalID] = append(p.byKey[m.ExternalID], i)
+		name := orgsync.Fold(m.UserName)
+		p.byFolded[name] = append(p.byFolded[name], i)
+		for _, e := range m.Emails {
+			if v := orgsync.Fold(e.Value); v != "" && v != name {
+				p.byFolded[v] = append(p.byFolded[v], i)
+			}
+		}
+	}
+}
+
+// selected returns the selected desired users, in the source's order.
+func (p *scopePart) selected() []orgsync.Member {
+	var out []orgsync.Member
+	for i := range p.desired {
+		if p.sel[i] {
+			out = append(out, p.desired[i])
+		}
+	}
+	return out
+}
+
+// SnapshotScope is an orgsync.ScopeTx over an org held whole in memory (observed,
+// as Store.Observed returns it): for stores that keep the org in memory,
+// and for tests.
+func SnapshotScope(observed orgsync.Snapshot) orgsync.ScopeTx { return snapshotScope{observed} }
+
+type snapshotScope struct{ s orgsync.Snapshot }
+
+func (v snapshotScope) Members(owner string, keys, folded, ids []string) ([]orgsync.Member, error) {
+	set := func(ss []string) map[string]bool {
+		m := make(map[string]bool, len(ss))
+		for _, s := range ss {
+			m[s] = true
+		}
+		return m
+	}
+	k, f, id := set(keys), set(folded), set(ids)
+	var out []orgsync.Member
+	for _, m := range v.s.Members {
+		hit := id[m.ID] || f[orgsync.Fold(m.UserName)] || (m.Owner == owner && m.ExternalID != "" && k[m.ExternalID])
+		for _, e := range m.Emails {
+			hit = hit || f[orgsync.Fold(e.Value)]
+		}
+		if hit {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (v snapshotScope) Groups() ([]orgsync.Group, error) {
+	out := make([]orgsync.Group, len(v.s.Groups))
+	for i, g := range v.s.Groups {
+		g.Members, g.Subgroups = nil, nil
+		out[i] = g
+	}
+	return out, nil
+}
+
+func (v snapshotScope) Memberships(groupIDs, memberIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, g := range v.s.Groups {
+		all := slices.Contains(groupIDs, g.ID)
+		for _, id := range g.Members {
+			if all || slices.Contains(memberIDs, id) {
+				out[g.ID] = append(out[g.ID], id)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (v snapshotScope) Owned(owner string) (members, memberships int, err error) {
+	for _, m := range v.s.Members {
+		if m.Owner == owner && m.ExternalID != "" && m.Status != orgsync.StatusDeprovisioned && m.DeletedAt == nil {
+			members++
+		}
+	}
+	for _, g := range v.s.Groups {
+		if g.Owner == owner && g.ExternalID != "" {
+			memberships += len(g.Members)
+		}
+	}
+	return members, memberships, nil
+}
+
+// planScoped plans rep from the part of the org the source's scope
+// reaches (scopedPlan). ok is false when the run must diff the whole org
+// instead: the scoped plan is not known to be the full one, or a guard
+// blocks it (a blocked run is recorded with the full plan and its digests,
+// so that it can be approved).
+func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desired orgsync.Snapshot, rep *Report) (ok bool, err error) {
+	opts := Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated}
+	var p orgsync.Plan
+	err = sr.ReadScope(ctx, job.Org, func(tx orgsync.ScopeTx) error {
+		var err error
+		p, ok, err = scopedPlan(tx, desired, rep.Read.Scope, opts)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("reconciler: %s: read org %q: %w", job.Name, job.Org, err)
+	}
+	if !ok {
+		return false, nil
+	}
+	guard := CheckGuards(p, len(desired.Members), job.Guard)
+	if guard.Blocked {
+		return false, nil
+	}
+	rep.Plan, rep.Guard = p, guard
+	rep.storeUnread = true
+	rep.ProvisionedPending = plannedProvisions(&rep.Plan)
+	rep.Read.Reason += fmt.Sprintf("; planned from the %d changed users and %d changed groups alone", len(rep.Read.Scope.Users), len(rep.Read.Scope.Groups))
+	return true, nil
+}
