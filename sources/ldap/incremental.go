@@ -197,6 +197,7 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		}
 	}
 	read.Changed += fetched
+	read.Scope = changedScope(oldUsers, oldGroups, users, groups, prev.Until, r.now)
 	r.users, r.groups = users, groups
 	read.Reason = fmt.Sprintf("%d entries changed since the cursor; %d keys listed for deletions", read.Changed, read.Listed)
 	if regrouped {
