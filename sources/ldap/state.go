@@ -233,10 +233,13 @@ func (r *stateReader) readHeader() (syncState, error) {
 	if len(r.b) == 0 {
 		return syncState{}, fmt.Errorf("no stored state")
 	}
-	if v := r.num(); r.err != nil {
+	switch v := r.num(); {
+	case r.err != nil:
 		return syncState{}, errState
-	} else if v != stateVersion {
+	case v >= 1 && v < stateVersion:
 		return syncState{}, &layoutError{got: v}
+	case v != stateVersion:
+		return syncState{}, fmt.Errorf("%w (layout %d, this build writes %d)", errState, v, stateVersion)
 	}
 	ss := syncState{users: r.raw(), groups: r.raw(), off: string(r.raw())}
 	ss.static = r.num() == 1
