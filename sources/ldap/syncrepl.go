@@ -172,7 +172,9 @@ func (e *refreshRefused) Error() string { return e.reason }
 // stay errors: they fail the read.
 func asRefused(err error, what string) error {
 	var le *goldap.Error
-	if !errors.As(err, &le) || le.ResultCode >= goldap.ErrorNetwork {
+	// go-ldap's own codes (200-299: network, a malformed packet, ...)
+	// are the client's; 4096 (e-syncRefreshRequired) is the server's.
+	if !errors.As(err, &le) || (le.ResultCode >= goldap.ErrorNetwork && le.ResultCode < 300) {
 		return err
 	}
 	msg := goldap.LDAPResultCodeMap[le.ResultCode]
