@@ -1,9 +1,12 @@
 package ldap
 
 import (
+	"encoding/binary"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/orgsync/orgsync"
 )
@@ -85,38 +88,30 @@ func differing(nOld, nNew int, old, cur func(int) (string, uint64)) ([]string, b
 	return out, true
 }
 
-// digest is FNV-1a (64 bits) over length-prefixed fields: stable across
-// builds and processes, as the digests are stored with the state.
-type digest uint64
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
-
-func newDigest() digest { return fnvOffset }
-
-func (d *digest) str(s string) {
-	h := uint64(*d)
-	for n := len(s); ; n >>= 7 {
-		h = (h ^ uint64(n&0x7f)) * fnvPrime
-		if n < 0x80 {
-			break
-		}
-	}
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime
-	}
-	*d = digest(h)
+// digest is xxHash64 over length-prefixed fields: stable across builds
+// and processes, as the digests are stored with the state.
+type digest struct {
+	h   *xxhash.Digest
+	buf [binary.MaxVarintLen64]byte
 }
 
-func (d *digest) bytes(b []byte) { d.str(string(b)) }
+func newDigest() digest { return digest{h: xxhash.New()} }
 
-func (d digest) sum() uint64 {
-	if d == 0 {
-		return 1 // 0 means "not in the Snapshot"
+func (d *digest) str(s string) {
+	d.h.Write(binary.AppendUvarint(d.buf[:0], uint64(len(s))))
+	d.h.WriteString(s)
+}
+
+func (d *digest) bytes(b []byte) {
+	d.h.Write(binary.AppendUvarint(d.buf[:0], uint64(len(b))))
+	d.h.Write(b)
+}
+
+func (d *digest) sum() uint64 {
+	if s := d.h.Sum64(); s != 0 {
+		return s
 	}
-	return uint64(d)
+	return 1 // 0 means "not in the Snapshot"
 }
 
 func memberDigest(m *orgsync.Member) uint64 {
