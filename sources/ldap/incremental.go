@@ -46,7 +46,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	defer c.Close()
 	r := newReader(s, c)
 	r.url = url
-	defer r.closeSync()
+	defer func() { r.closeSync() }() // r may be replaced below
 	pos, err := r.readPosition(ctx, url)
 	if err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)

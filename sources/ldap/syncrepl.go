@@ -111,8 +111,9 @@ func collectRefresh(resp goldap.Response) (refreshed, error) {
 	}
 	if !done {
 		// go-ldap ends the stream without an error when its ctx is
-		// cancelled or the search ends without controls.
-		return out, errors.New("the sync refresh ended without its Sync Done control (cut short or cancelled)")
+		// cancelled, or when the search ends in success without controls
+		// (a server that ignored the control): the caller tells which.
+		return out, errNoDone
 	}
 	if len(out.cookie) == 0 {
 		return out, &refreshRefused{reason: "the server answered the sync refresh without a cookie (it did not take the stored one), so what it left out cannot be trusted"}
@@ -156,6 +157,9 @@ func (out *refreshed) info(c *goldap.ControlSyncInfo) error {
 	}
 	return nil
 }
+
+// errNoDone: a refresh ended without its Sync Done control.
+var errNoDone = errors.New("the sync refresh ended without its Sync Done control")
 
 // refreshRefused: the server would not run the refresh from the stored
 // cookie (the control unsupported, e-syncRefreshRequired, a cookie it
@@ -256,8 +260,13 @@ func (g *goldapRefresher) Refresh(ctx context.Context, base string, scope int, f
 	req := goldap.NewSearchRequest(base, scope, goldap.NeverDerefAliases, 0, int(g.timeout.Seconds()), false,
 		filter, []string{"1.1"}, nil)
 	out, err := collectRefresh(g.c.Syncrepl(ctx, req, 64, goldap.SyncRequestModeRefreshOnly, cookie, false))
-	if err != nil && ctx.Err() != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
 		return out, fmt.Errorf("%w (%v)", err, ctx.Err())
+	case errors.Is(err, errNoDone):
+		// Not cut (go-ldap reports a cut as an error) nor cancelled: the
+		// server answered success without the control.
+		return out, &refreshRefused{reason: "the server ended the sync refresh without its Sync Done control (it ignored the sync request)"}
 	}
 	return out, err
 }
