@@ -50,9 +50,37 @@ func changedScope(oldUsers []user, oldGroups []group, users []user, groups []gro
 // order does not matter). Entries out of the Snapshot (digest 0) are
 // skipped; false when the keyless entries differ.
 func differing(nOld, nNew int, old, cur func(int) (string, uint64)) ([]string, bool) {
-	sums := make(map[string]uint64, nNew)
+	// A merged state keeps the stored order: walk the common prefix
+	// without maps (at 100k, most of the work), then sum the rest.
+	var out []string
+	p := 0
+	for ; p < nOld && p < nNew; p++ {
+		ko, do := old(p)
+		kn, dn := cur(p)
+		if ko != kn {
+			break
+		}
+		if do != dn {
+			if ko == "" {
+				return nil, false
+			}
+			out = append(out, ko)
+		}
+	}
+	rest, ok := differingSums(p, nOld, nNew, old, cur)
+	if !ok {
+		return nil, false
+	}
+	out = append(out, rest...)
+	slices.Sort(out)
+	return slices.Compact(out), true
+}
+
+// differingSums is differing for the entries from p on.
+func differingSums(p, nOld, nNew int, old, cur func(int) (string, uint64)) ([]string, bool) {
+	sums := make(map[string]uint64, nNew-p)
 	var keyless []uint64
-	for i := 0; i < nNew; i++ {
+	for i := p; i < nNew; i++ {
 		k, d := cur(i)
 		switch {
 		case d == 0:
@@ -64,7 +92,7 @@ func differing(nOld, nNew int, old, cur func(int) (string, uint64)) ([]string, b
 	}
 	var oldKeyless []uint64
 	var out []string
-	for i := 0; i < nOld; i++ {
+	for i := p; i < nOld; i++ {
 		k, d := old(i)
 		switch {
 		case d == 0:
@@ -84,7 +112,6 @@ func differing(nOld, nNew int, old, cur func(int) (string, uint64)) ([]string, b
 			out = append(out, k)
 		}
 	}
-	slices.Sort(out)
 	return out, true
 }
 
