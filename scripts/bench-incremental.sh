@@ -12,6 +12,12 @@
 #     which must write only the changed rows (one update event each)
 #   - the keys-only deletion listing on its own (ldapsearch, entryUUID only),
 #     and the source's own incremental read time from its log line
+#   - which deletion check each incremental run used (the run record's
+#     reason: an RFC 4533 sync refresh or the keys-only listing), and, for
+#     the 1% change, what the sync refresh costs alone with ldapsearch:
+#     without attributes (as the source asks for it) and with the user
+#     attributes (were it to replace the entryCSN search), beside the
+#     entryCSN search of the changed entries
 #   - peak RSS of each run                                  (target <= 150 MB
 #     for the incremental runs)
 # Exits 1 when a target is missed.
@@ -86,6 +92,15 @@ first_s=$secs first_rss=$rss_mb first_kind=$kind
 run noop
 noop_s=$secs noop_rss=$rss_mb noop_kind=$kind noop_read=$read_s noop_run=$run_s
 
+# A sync cookie taken before the change (what the source keeps), and the
+# contextCSN its entryCSN search starts from.
+cookie_now() {
+	ldapsearch -x -H "$URL" -D "cn=sync,$SUFFIX" -w sync -b "ou=people,$SUFFIX" -s base -E '!sync=ro' '(objectClass=*)' 1.1 |
+		sed -n 's/^# cookie: //p'
+}
+cookie=$(cookie_now)
+csn=$(ldapsearch -x -LLL -H "$URL" -D "cn=sync,$SUFFIX" -w sync -b "$SUFFIX" -s base contextCSN | sed -n 's/^contextCSN: //p' | sort | tail -1)
+
 changed=$((USERS / 100))
 awk -v n="$USERS" -v c="$changed" -v s="$SUFFIX" 'BEGIN {
 	for (i = 0; i < c; i++) {
@@ -99,6 +114,18 @@ run changed
 inc_s=$secs inc_rss=$rss_mb inc_kind=$kind inc_read=$read_s inc_run=$run_s
 written=$(($(events) - ev_before))
 
+# The refresh alone, from the cookie before the change: without
+# attributes, and with the user attributes; and the entryCSN search.
+sync_refresh() {
+	ldapsearch -x -LLL -H "$URL" -D "cn=sync,$SUFFIX" -w sync -b "ou=people,$SUFFIX" -E "!sync=ro/$cookie" '(objectClass=inetOrgPerson)' "$@" >/dev/null
+}
+timed() { local a; a=$(now); "$@"; elapsed "$a" "$(now)"; }
+sync_refresh 1.1
+sync_bare_s=$(timed sync_refresh 1.1)
+sync_attrs_s=$(timed sync_refresh entryUUID mail givenName sn cn uid)
+csn_s=$(timed ldap_search -b "ou=people,$SUFFIX" "(&(objectClass=inetOrgPerson)(entryCSN>=$csn))" entryUUID mail givenName sn cn uid)
+method() { case $1 in *"deletions by sync refresh"*) echo "sync refresh" ;; *"keys listed for deletions"*) echo "keys-only listing" ;; *) echo "none (no search)" ;; esac; }
+
 ok=1
 check() { if less "$2" "$1"; then ok=0; echo "  MISSED: $3"; fi; }
 printf 'directory: %s users, %s groups x %s members; %s users changed\n' "$USERS" "$GROUPS_N" "$MEMBERS" "$changed"
@@ -110,6 +137,9 @@ printf '1%% changed                 %7.2fs  %5.2fx  peak RSS %4d MB   source rea
 printf 'the runs alone (run record, without process start and report): nothing changed %ss (%sx), 1%% changed %ss (%sx)\n' \
 	"$noop_run" "$(ratio "$noop_run" "$best_ls")" "$inc_run" "$(ratio "$inc_run" "$best_ls")"
 printf '1%% changed wrote %d events (want %d: one update per changed user)\n' "$written" "$changed"
+printf 'deletion check: nothing changed: %s; 1%% changed: %s\n' "$(method "$noop_kind")" "$(method "$inc_kind")"
+printf 'for 1%% changed (ldapsearch): sync refresh without attributes %.3fs (%sx), with the user attributes %.3fs (%sx); entryCSN search %.3fs (%sx)\n' \
+	"$sync_bare_s" "$(ratio "$sync_bare_s" "$best_ls")" "$sync_attrs_s" "$(ratio "$sync_attrs_s" "$best_ls")" "$csn_s" "$(ratio "$csn_s" "$best_ls")"
 check "$(ratio "$noop_s" "$best_ls")" 0.1 "nothing-changed ratio"
 check "$(ratio "$inc_s" "$best_ls")" 0.25 "1% changed ratio"
 check "$noop_rss" 150 "nothing-changed RSS"

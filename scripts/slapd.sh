@@ -15,6 +15,12 @@
 # size limit; cn=reader,dc=example,dc=org / reader with the default size
 # limit of 500 entries; cn=nocsn,dc=example,dc=org / nocsn, which cannot read
 # entryCSN and contextCSN. The syncprov overlay keeps contextCSN current.
+#
+# Environment: SLAPD_SYNCPROV=0 leaves the syncprov overlay out (the
+# contextCSN slapadd writes then never moves, and RFC 4533 sync requests
+# are refused); SLAPD_SESSIONLOG=N sizes its session log (default 200000,
+# enough for the 100k benchmarks; 0 turns it off: a refresh with a cookie
+# then names every entry present).
 set -euo pipefail
 
 SUFFIX="dc=example,dc=org"
@@ -94,7 +100,7 @@ multival member 500,100
 index objectClass eq
 index uid,mail eq
 index member,uniqueMember eq
-index entryCSN eq
+index entryCSN,entryUUID eq
 limits dn.exact="cn=sync,$SUFFIX" size=unlimited time=unlimited
 limits dn.exact="cn=nocsn,$SUFFIX" size=unlimited time=unlimited
 
@@ -120,11 +126,21 @@ memberof-refint TRUE
 overlay refint
 refint_attributes member uniqueMember
 
+EOF
+	if [ "${SLAPD_SYNCPROV:-1}" = 1 ]; then
+		cat >>"$dir/slapd.conf" <<EOF
+
 # syncprov keeps the suffix's contextCSN current: incremental reads ask
-# for what changed since it (entryCSN >= the stored contextCSN).
+# for what changed since it (entryCSN >= the stored contextCSN). Its
+# session log lets an RFC 4533 refresh with a cookie name the entries
+# deleted since (a syncIdSet) instead of every entry still present.
 overlay syncprov
 syncprov-checkpoint 100 5
 EOF
+		if [ "${SLAPD_SESSIONLOG:-200000}" != 0 ]; then
+			echo "syncprov-sessionlog ${SLAPD_SESSIONLOG:-200000}" >>"$dir/slapd.conf"
+		fi
+	fi
 }
 
 write_base() {

@@ -27,11 +27,20 @@ type slapdServer struct {
 // startSlapd starts a slapd loaded with ldifs on a free loopback port pair.
 func startSlapd(t *testing.T, ldifs ...string) *slapdServer {
 	t.Helper()
+	return startSlapdEnv(t, nil, ldifs...)
+}
+
+// startSlapdEnv is startSlapd with scripts/slapd.sh's environment
+// (SLAPD_SYNCPROV, SLAPD_SESSIONLOG).
+func startSlapdEnv(t *testing.T, env []string, ldifs ...string) *slapdServer {
+	t.Helper()
 	testenv.Require(t, testenv.LDAPURLVar) // scripts/test.sh has installed slapd
 	dir := filepath.Join(t.TempDir(), "slapd")
 	port := freePortPair(t)
 	args := append([]string{"start", dir, fmt.Sprint(port)}, ldifs...)
-	if out, err := exec.Command("../../scripts/slapd.sh", args...).CombinedOutput(); err != nil {
+	cmd := exec.Command("../../scripts/slapd.sh", args...)
+	cmd.Env = append(cmd.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("start slapd: %v\n%s", err, out)
 	}
 	s := &slapdServer{url: fmt.Sprintf("ldap://127.0.0.1:%d", port), dir: dir}

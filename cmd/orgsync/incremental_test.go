@@ -121,7 +121,12 @@ func (e *editor) edit(t *testing.T) string {
 	t.Helper()
 	e.n++
 	const groups = "ou=groups,dc=example,dc=org"
-	switch op := e.rnd.IntN(9); op {
+	switch op := e.rnd.IntN(10); op {
+	case 9:
+		_, dn := e.pick()
+		_, mgr := e.pick()
+		e.s.modify(t, fmt.Sprintf("dn: %s\nchangetype: modify\nreplace: title\ntitle: title-%d\n-\nreplace: manager\nmanager: %s\n", dn, e.n, mgr))
+		return "title and manager " + dn
 	case 0:
 		_, dn := e.pick()
 		e.s.modify(t, fmt.Sprintf("dn: %s\nchangetype: modify\nreplace: sn\nsn: edited-%d\n-\nreplace: mail\nmail: edited-%d@example.org\n", dn, e.n, e.n))
@@ -228,17 +233,37 @@ func TestIncrementalPlanEqualsFullPlan(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a slapd of its own")
 	}
+	// settled leaves out the fixture's held and conflicting users, so
+	// that the org settles and the applied runs plan scoped; it maps the
+	// enterprise attributes, which an incremental read must keep.
+	settled := func(c *ldap.Config) {
+		c.User.Filter = "(&(objectClass=inetOrgPerson)(mail=*)(!(uid=eve2)))"
+		c.User.TitleAttribute, c.User.EmployeeNumberAttribute = "title", "employeeNumber"
+		c.User.DepartmentAttribute, c.User.ManagerAttribute = "departmentNumber", "manager"
+	}
 	for _, tc := range []struct {
 		name   string
 		seed   uint64
+		env    []string // scripts/slapd.sh's
 		mutate func(*ldap.Config)
+		scoped bool // some applied runs must plan scoped
+		// static: without syncprov the contextCSN never moves
+		static bool
+		method string // in every incremental read's reason
 	}{
-		{"whole base", 1, nil},
-		{"require_group kms-users", 2, func(c *ldap.Config) { c.RequireGroup = "cn=kms-users,ou=groups,dc=example,dc=org" }},
+		{"whole base", 1, nil, nil, false, false, "deletions by sync refresh (session log"},
+		{"require_group kms-users", 2, nil, func(c *ldap.Config) { c.RequireGroup = "cn=kms-users,ou=groups,dc=example,dc=org" }, false, false, "deletions by sync refresh"},
+		{"settled, enterprise attributes", 3, nil, settled, true, false, "deletions by sync refresh"},
+		{"settled, require_group, present phase", 4, []string{"SLAPD_SESSIONLOG=0"}, func(c *ldap.Config) {
+			settled(c)
+			c.RequireGroup = "cn=kms-users,ou=groups,dc=example,dc=org"
+		}, true, false, "deletions by sync refresh (present phase"},
+		// The listing's warning keeps the org unsettled (diffed whole).
+		{"no syncprov: the keys-only listing", 5, []string{"SLAPD_SYNCPROV=0"}, settled, false, true, "keys listed for deletions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			s := startSlapd(t, "../../sources/ldap/testdata/fixture.ldif")
+			s := startSlapdEnv(t, tc.env, "../../sources/ldap/testdata/fixture.ldif")
 			rig := newIncrementalRig(t, s.url, tc.mutate)
 			rep, err := rig.runner.Run(ctx, rig.inc, false)
 			if err != nil || rep.Read == nil || rep.Read.Kind != orgsync.ReadFull {
@@ -262,8 +287,8 @@ func TestIncrementalPlanEqualsFullPlan(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if incPlan.Read == nil || incPlan.Read.Kind != orgsync.ReadIncremental {
-					t.Fatalf("round %d: read %+v, want incremental", round, incPlan.Read)
+				if incPlan.Read == nil || incPlan.Read.Kind != orgsync.ReadIncremental || !strings.Contains(incPlan.Read.Reason, tc.method) {
+					t.Fatalf("round %d: read %+v, want incremental with %q", round, incPlan.Read, tc.method)
 				}
 				if got, want := planOf(t, incPlan.Plan), planOf(t, fullPlan.Plan); got != want {
 					t.Fatalf("round %d (%s): the incremental plan differs from the full plan:\n inc %s\nfull %s", round, strings.Join(did, "; "), got, want)
@@ -280,21 +305,23 @@ func TestIncrementalPlanEqualsFullPlan(t *testing.T) {
 				if strings.Contains(runRep.Read.Reason, "planned from") {
 					scoped++
 				}
-				if after := rig.cursor(t); after.Position <= before.Position {
+				if after := rig.cursor(t); !tc.static && after.Position <= before.Position {
 					t.Fatalf("round %d: the cursor did not move (%q, then %q)", round, before.Position, after.Position)
 				}
 				t.Logf("round %d: %d changes planned for %s (%s)", round, len(incPlan.Plan.Changes), strings.Join(did, "; "), incPlan.Read.Reason)
 			}
-			// The fixture's held entries keep the org unsettled, so these
-			// runs diff everything; reconciler's TestScopedRunsRealStore
-			// covers the scoped path.
+			// The fixture's held entries keep the org unsettled, so the
+			// runs of the unsettled cases diff everything.
 			t.Logf("%d of 12 applied runs planned scoped", scoped)
+			if tc.scoped && scoped == 0 {
+				t.Error("no applied run planned scoped")
+			}
 			rep, err = rig.runner.Run(ctx, rig.full, false)
 			if err != nil || !rep.Plan.Empty() {
 				t.Fatalf("a full run after the incremental ones: %d changes (%s), err %v", len(rep.Plan.Changes), planOf(t, rep.Plan), err)
 			}
 			rep, err = rig.runner.Run(ctx, rig.inc, false)
-			if err != nil || !rep.Plan.Empty() || rep.Read.Kind != orgsync.ReadIncremental || !strings.Contains(rep.Read.Reason, "nothing changed") {
+			if err != nil || !rep.Plan.Empty() || rep.Read.Kind != orgsync.ReadIncremental || (!tc.static && !strings.Contains(rep.Read.Reason, "nothing changed")) {
 				t.Fatalf("an incremental run with nothing changed: read %+v, %d changes, err %v", rep.Read, len(rep.Plan.Changes), err)
 			}
 		})

@@ -44,27 +44,53 @@
 //
 //   - The cursor's State is the raw directory as last read (users and
 //     groups in server order, member values unresolved, the disabled_filter
-//     and userAccountControl verdicts, AD's raw accountExpires), deflated
-//     gob. The Snapshot is always computed from such a raw state by the same
-//     code (link, then snapshot: nesting, require_group, role_map,
-//     duplicates, held entries), whether it was read whole or merged.
+//     and userAccountControl verdicts, AD's raw accountExpires, the
+//     enterprise attributes), the digest of what each entry became in the
+//     Snapshot computed with it, and the sync cookies (state.go). The
+//     Snapshot is always computed from such a raw state by the same code
+//     (link, then snapshot: nesting, require_group, role_map, duplicates,
+//     held entries), whether it was read whole or merged.
 //   - The position is read first: OpenLDAP's contextCSN of the naming
 //     context holding user.base_dn (kept by the syncprov overlay), AD's
 //     highestCommittedUSN with the DC's dnsHostName and invocationId. An
 //     unchanged position means nothing at all changed: the stored state is
-//     used as is, without a search.
-//   - Otherwise: the disabled_filter listing (DNs only), a keys-only
-//     listing of the users and the groups (DN and id attribute, nothing
-//     else: the deletion check), and the entries changed since the cursor
-//     ((entryCSN>=cursor) or (uSNChanged>=cursor), ANDed with the filters).
-//     The merged state is the listing, in its order, each entry taken from
-//     the changed ones or else from the stored state. A listed entry in
-//     neither (brought into scope by a filter on memberOf, whose changes do
-//     not touch the entry) is read on its own, up to 500 of them. When a
-//     stored entry is gone, renamed or re-created, all groups are read
-//     again: referential integrity (refint, AD's links) rewrites the member
-//     values naming it without the groups showing a change. Nested groups
-//     need nothing more: flattening runs on the whole merged state.
+//     used as is, without a search (not on a server that refused the sync
+//     control: without syncprov its contextCSN need not move).
+//   - Otherwise the entries changed since the cursor are searched
+//     ((entryCSN>=cursor) or (uSNChanged>=cursor), ANDed with the filters),
+//     and deletions are found one of two ways:
+//   - By RFC 4533 sync refresh (refreshOnly, go-ldap's Syncrepl on a second
+//     connection, no attributes asked) from the cookies of the last read,
+//     with flavor openldap when the ids are entryUUID and no filter uses
+//     memberOf: syncprov names what left each search's content (deleted,
+//     moved out of the base, modified out of the filter) in a syncIdSet
+//     from its session log, or, when the log does not reach back, names
+//     every entry present (a present phase: the rest is gone). A stored
+//     entry is replaced by its changed entry (by entryUUID: renames too),
+//     dropped when named gone, kept otherwise; disabled_filter is asked of
+//     the changed entries only. A full read takes the cookies (a refresh
+//     of the base entry alone) before anything else is read.
+//   - By a keys-only listing of the users and the groups (DN and id
+//     attribute, nothing else) and the disabled_filter listing, otherwise:
+//     flavor ad, other ids, memberOf in a filter, a stored entry without
+//     entryUUID, and, with a warning, a refresh the server refuses (the
+//     control unsupported, e-syncRefreshRequired, a cookie it rejects or
+//     answers without a new one). The merged state is then the listing,
+//     in its order, each entry taken from the changed ones or else from
+//     the stored state. A listed entry in neither (brought into scope by
+//     a filter on memberOf, whose changes do not touch the entry) is read
+//     on its own, up to 500 of them. New cookies are taken before the
+//     listing, so the next read tries the refresh again.
+//   - Either way, when a stored entry is gone, renamed or re-created, all
+//     groups are read again: referential integrity (refint, AD's links)
+//     rewrites the member values naming it without the groups showing a
+//     change. Nested groups need nothing more: flattening runs on the
+//     whole merged state.
+//   - Read.Scope names every key whose part of the Snapshot differs from
+//     the stored state's Snapshot, by the stored digests (scope.go), so a
+//     change that reaches an entry through nesting, role_map,
+//     require_group or a manager's name is named too; it is nil when an
+//     account expired since the cursor or a keyless held entry differs.
 //   - The read is full instead, with a warning in the Snapshot when it is a
 //     fault, when: the reconciler asks (first run, full_every); the config
 //     or the server changed; the position cannot be read (no syncprov, an
@@ -72,15 +98,19 @@
 //     as a filter on an unreadable attribute matches nothing); the server's
 //     position is older than the stored one (a restored backup, another
 //     DC); the contextCSN is more than 5 minutes ahead of this host's clock;
-//     the stored state does not decode or disagrees with the listing.
-//   - A failed search fails the read, as for a full read: the reconciler
-//     applies nothing and the stored cursor stays where it was.
+//     the stored state does not decode or disagrees with the listing; the
+//     stored state has an older layout (once, without a warning).
+//   - A failed search or sync refresh (a cut connection, a timeout, a
+//     refresh that ends without its Sync Done) fails the read, as for a
+//     full read: the reconciler applies nothing and the stored cursor
+//     stays where it was.
 //
 // Results are streamed page by page and mapped at once to small structs, so
 // memory grows with the number of users, not with the response sizes.
 //
 // The source talks to the server through its own three-method conn
-// interface. The implementation is the wire client of internal/wire, a
+// interface (and the sync refreshes through the two-method refresher, on
+// go-ldap). The conn implementation is the wire client of internal/wire, a
 // one-operation-at-a-time LDAPv3 client that decodes responses in place
 // from a reused buffer (its package doc says why and what it promises);
 // errors are *goldap.Error, and DNs are parsed and escaped with go-ldap.

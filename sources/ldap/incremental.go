@@ -25,7 +25,10 @@ const maxFetched = 500
 
 // staleError: the stored state and what the server shows disagree in a
 // way that only a full read resolves. The incremental read is dropped.
-type staleError struct{ reason string }
+type staleError struct {
+	reason string
+	quiet  bool // not a fault (a new state layout): no warning
+}
 
 func (e *staleError) Error() string { return e.reason }
 
@@ -42,6 +45,8 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	}
 	defer c.Close()
 	r := newReader(s, c)
+	r.url = url
+	defer func() { r.closeSync() }() // r may be replaced below
 	pos, err := r.readPosition(ctx, url)
 	if err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
@@ -51,7 +56,8 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	if read.Reason == "" {
 		read.Reason, warn = pos.honour(position{pos: prev.Position, server: prev.Server, attr: pos.attr}, next.Config, prev.Config, now)
 	}
-	if read.Reason == "" && req.SkipUnchanged && pos.pos == prev.Position && (prev.Until.IsZero() || now.Before(prev.Until)) {
+	prevSync, _ := decodeSync(prev.State)
+	if read.Reason == "" && req.SkipUnchanged && pos.pos == prev.Position && !prevSync.static && (prev.Until.IsZero() || now.Before(prev.Until)) {
 		// Every write (a delete too) moves the position, and no account
 		// of the state expires before Until: the Snapshot is the cursor's.
 		next.State, next.Until = nil, prev.Until
@@ -72,14 +78,20 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 				Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).Msg("ldap incremental snapshot read")
 			return snap, next, inc, nil
 		case errors.As(err, &stale):
-			read.Reason, warn = stale.reason, true
+			read.Reason, warn = stale.reason, !stale.quiet
+			r.closeSync()
 			r = newReader(s, c)
+			r.url = url
 		default:
 			return orgsync.Snapshot{}, orgsync.Cursor{}, orgsync.Read{Kind: orgsync.ReadIncremental}, s.wrap(err)
 		}
 	}
 	if warn {
 		s.log.Warn().Str("reason", read.Reason).Msg("incremental read not possible: reading in full")
+	}
+	ss, err := r.prime(ctx)
+	if err != nil {
+		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
 	snap, err := r.read(ctx)
 	if err != nil {
@@ -89,12 +101,19 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 		snap.Warnings = append(snap.Warnings, "read in full, not incrementally: "+read.Reason)
 	}
 	next.FullAt, next.Until = now, r.until()
-	if next.State, err = encodeState(r.users, r.groups); err != nil {
+	if next.State, err = encodeState(r.users, r.groups, ss); err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
 	s.log.Info().Str("reason", read.Reason).Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
 		Dur("took", time.Since(start)).Msg("ldap full snapshot read")
 	return snap, next, read, nil
+}
+
+func (r *reader) closeSync() {
+	if r.sync != nil {
+		r.sync.Close()
+		r.sync = nil
+	}
 }
 
 func (s *Source) now() time.Time {
@@ -128,11 +147,12 @@ type listed struct {
 // stored state stays).
 func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos position) (orgsync.Snapshot, orgsync.Read, []byte, error) {
 	read := orgsync.Read{Kind: orgsync.ReadIncremental}
-	oldUsers, oldGroups, err := decodeState(prev.State)
+	oldUsers, oldGroups, prevSync, err := decodeState(prev.State)
 	if err != nil {
-		return orgsync.Snapshot{}, read, nil, &staleError{err.Error()}
+		var le *layoutError
+		return orgsync.Snapshot{}, read, nil, &staleError{reason: err.Error(), quiet: errors.As(err, &le)}
 	}
-	if pos.pos == prev.Position {
+	if pos.pos == prev.Position && !prevSync.static {
 		// Every write (a delete too) moves the position: nothing changed.
 		r.users, r.groups = oldUsers, oldGroups
 		snap, err := r.snapshot()
@@ -140,6 +160,39 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		return snap, read, nil, err
 	}
 	since := fmt.Sprintf("(%s>=%s)", pos.attr, goldap.EscapeFilter(prev.Position))
+
+	// The deletion check: a sync refresh from the stored cookies when
+	// it can be trusted, the keys-only listing otherwise.
+	why, warn := r.syncUnusable()
+	if why == "" {
+		why, warn = prevSync.off, prevSync.off != ""
+	}
+	if why == "" {
+		if k := keyless(oldUsers, oldGroups); k != "" {
+			why, warn = k, true
+		}
+	}
+	var nextSync syncState
+	if why == "" {
+		du, dg, ns, err := r.refreshAll(ctx, prevSync)
+		var refused *refreshRefused
+		switch {
+		case err == nil:
+			return r.readSynced(ctx, since, oldUsers, oldGroups, du, dg, ns, prev.Until)
+		case errors.As(err, &refused):
+			why, warn = refused.reason, true
+		default:
+			return orgsync.Snapshot{}, read, nil, err
+		}
+	}
+	if warn {
+		r.s.log.Warn().Str("reason", why).Msg("deletions found by the keys-only listing, not by a sync refresh")
+		r.warn("deletions found by the keys-only listing, not by a sync refresh: %s", why)
+	}
+	// Cookies for the next read, taken before the listing.
+	if nextSync, err = r.prime(ctx); err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
 	if err := r.readDisabled(ctx); err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
@@ -197,18 +250,126 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		}
 	}
 	read.Changed += fetched
-	read.Scope = changedScope(oldUsers, oldGroups, users, groups, prev.Until, r.now)
-	r.users, r.groups = users, groups
-	read.Reason = fmt.Sprintf("%d entries changed since the cursor; %d keys listed for deletions", read.Changed, read.Listed)
+	read.Reason = fmt.Sprintf("%d entries changed since the cursor; %d keys listed for deletions (%s)", read.Changed, read.Listed, why)
 	if regrouped {
 		read.Reason += "; all groups read again (entries were deleted or renamed)"
 	}
-	state, err := encodeState(r.users, r.groups)
+	return r.finish(read, oldUsers, oldGroups, users, groups, nextSync, prev.Until)
+}
+
+// readSynced is readSince with the deletions named by sync refreshes
+// (du, dg): the changed entries come from the entryCSN searches, and a
+// stored entry is kept unless one of them replaces it or the refresh
+// names it gone.
+func (r *reader) readSynced(ctx context.Context, since string, oldUsers []user, oldGroups []group, du, dg *refreshed, next syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+	read := orgsync.Read{Kind: orgsync.ReadIncremental}
+	u := r.cfg.User
+	if u.DisabledFilter != "" {
+		// Only a changed entry can have changed its verdict (the filter
+		// does not use memberOf): the stored ones keep theirs.
+		if err := r.readDisabledSince(ctx, since); err != nil {
+			return orgsync.Snapshot{}, read, nil, err
+		}
+	}
+	changedUsers, err := r.collectUserList(ctx, search{key: "user.base_dn", base: u.BaseDN, filter: "(&" + u.Filter + since + ")", attrs: r.userAttrs.request()})
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
+	if k := keyless(changedUsers, nil); k != "" {
+		return orgsync.Snapshot{}, read, nil, &staleError{reason: k + ": a sync refresh cannot tell it apart"}
+	}
+	// A filter on an entryCSN the bind user cannot read matches nothing:
+	// probe a stored user that neither changed nor went.
+	changedIDs := make(map[string]bool, len(changedUsers))
+	for i := range changedUsers {
+		changedIDs[changedUsers[i].id] = true
+	}
+	for i := range oldUsers {
+		if o := &oldUsers[i]; !du.gone(o.id) && !changedIDs[o.id] {
+			if err := r.probe(ctx, o.dn, "entryCSN"); err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			break
+		}
+	}
+	users, droppedUsers, renamedUsers := mergeSynced(oldUsers, changedUsers, func(u *user) string { return u.id }, func(u *user) string { return u.dn }, du)
+	read.Changed = len(changedUsers)
+	gone := droppedUsers
+	var groups []group
+	regrouped := false
+	if g := r.cfg.Group; g.BaseDN != "" {
+		changedGroups, err := r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: "(&" + g.Filter + since + ")", attrs: r.groupAttrs.request()})
+		if err != nil {
+			return orgsync.Snapshot{}, read, nil, err
+		}
+		if k := keyless(nil, changedGroups); k != "" {
+			return orgsync.Snapshot{}, read, nil, &staleError{reason: k + ": a sync refresh cannot tell it apart"}
+		}
+		read.Changed += len(changedGroups)
+		var droppedGroups int
+		var renamedGroups bool
+		groups, droppedGroups, renamedGroups = mergeSynced(oldGroups, changedGroups, func(g *group) string { return g.id }, func(g *group) string { return g.dn }, dg)
+		gone += droppedGroups
+		if droppedUsers > 0 || renamedUsers || droppedGroups > 0 || renamedGroups {
+			// An entry was deleted or renamed: referential integrity
+			// rewrites the member values naming it without the groups
+			// showing a change. Read them all again.
+			regrouped = true
+			if groups, err = r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: g.Filter, attrs: r.groupAttrs.request()}); err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+			if k := keyless(nil, groups); k != "" {
+				return orgsync.Snapshot{}, read, nil, &staleError{reason: k + ": a sync refresh cannot tell it apart"}
+			}
+			read.Changed += len(groups)
+		}
+	}
+	phase := "session log: deleted entries named"
+	if du.present || (dg != nil && dg.present) {
+		phase = "present phase: entries still there named"
+	}
+	read.Reason = fmt.Sprintf("%d entries changed since the cursor; deletions by sync refresh (%s), %d entries gone", read.Changed, phase, gone)
+	if regrouped {
+		read.Reason += "; all groups read again (entries were deleted or renamed)"
+	}
+	return r.finish(read, oldUsers, oldGroups, users, groups, next, until)
+}
+
+// finish computes the Snapshot of the merged state, its scope against
+// the stored state's, and the state to store.
+func (r *reader) finish(read orgsync.Read, oldUsers []user, oldGroups []group, users []user, groups []group, ss syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+	r.users, r.groups = users, groups
 	snap, err := r.snapshot()
-	return snap, read, state, err
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	read.Scope = changedScope(oldUsers, oldGroups, r.users, r.groups, until, r.now)
+	state, err := encodeState(r.users, r.groups, ss)
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	return snap, read, state, nil
+}
+
+// readDisabledSince collects the DNs of the users changed since the
+// cursor that match disabled_filter.
+func (r *reader) readDisabledSince(ctx context.Context, since string) error {
+	u := r.cfg.User
+	r.disabled = map[string]struct{}{}
+	s := search{key: "user.base_dn", base: u.BaseDN, filter: "(&" + u.Filter + u.DisabledFilter + since + ")", attrs: []string{"1.1"}}
+	return r.paged(ctx, s, func(e *wire.Entry) error {
+		r.scratch = appendNormDN(r.scratch[:0], e.DN)
+		r.disabled[string(r.scratch)] = struct{}{}
+		return nil
+	}, nil)
+}
+
+func byUserDN(us []user) map[string]user {
+	out := make(map[string]user, len(us))
+	for _, u := range us {
+		out[u.dn] = u
+	}
+	return out
 }
 
 // listKeys lists the DN and key of every entry s finds, nothing else: the
@@ -254,24 +415,27 @@ func (r *reader) probe(ctx context.Context, dn, attr string) error {
 		return err
 	}
 	if len(e[strings.ToLower(attr)]) == 0 {
-		return &staleError{fmt.Sprintf("the bind user cannot read %s of %q: changes cannot be told apart", attr, dn)}
+		return &staleError{reason: fmt.Sprintf("the bind user cannot read %s of %q: changes cannot be told apart", attr, dn)}
 	}
 	return nil
 }
 
-// collectUsers runs s and returns the users it found, by DN.
-func (r *reader) collectUsers(ctx context.Context, s search) (map[string]user, error) {
+// collectUserList runs s and returns the users it found, in the server's
+// order.
+func (r *reader) collectUserList(ctx context.Context, s search) ([]user, error) {
 	saved := r.users
 	r.users = nil
 	defer func() { r.users = saved }()
 	if err := r.paged(ctx, s, r.addUser, nil); err != nil {
 		return nil, err
 	}
-	out := make(map[string]user, len(r.users))
-	for _, u := range r.users {
-		out[u.dn] = u
-	}
-	return out, nil
+	return r.users, nil
+}
+
+// collectUsers runs s and returns the users it found, by DN.
+func (r *reader) collectUsers(ctx context.Context, s search) (map[string]user, error) {
+	us, err := r.collectUserList(ctx, s)
+	return byUserDN(us), err
 }
 
 // collectGroups runs s, completes ranged member lists, and returns the

@@ -57,11 +57,11 @@ func (r *reader) mergeUsers(ctx context.Context, keys []listed, changed map[stri
 		}
 		i, ok := byDN[k.dn]
 		if ok && old[i].id != k.id {
-			return nil, 0, &staleError{fmt.Sprintf("user %q has another key than stored, but no change since the cursor", k.dn)}
+			return nil, 0, &staleError{reason: fmt.Sprintf("user %q has another key than stored, but no change since the cursor", k.dn)}
 		}
 		if !ok {
 			if fetched++; fetched > maxFetched {
-				return nil, 0, &staleError{fmt.Sprintf("more than %d users are in scope without a change since the cursor", maxFetched)}
+				return nil, 0, &staleError{reason: fmt.Sprintf("more than %d users are in scope without a change since the cursor", maxFetched)}
 			}
 			got, err := r.collectUsers(ctx, search{key: "user.base_dn", base: k.dn, filter: r.cfg.User.Filter, attrs: r.userAttrs.request()})
 			if err != nil {
@@ -94,11 +94,11 @@ func (r *reader) mergeGroups(ctx context.Context, keys []listed, changed map[str
 		}
 		i, ok := byDN[k.dn]
 		if ok && old[i].id != k.id {
-			return nil, 0, &staleError{fmt.Sprintf("group %q has another key than stored, but no change since the cursor", k.dn)}
+			return nil, 0, &staleError{reason: fmt.Sprintf("group %q has another key than stored, but no change since the cursor", k.dn)}
 		}
 		if !ok {
 			if fetched++; fetched > maxFetched {
-				return nil, 0, &staleError{fmt.Sprintf("more than %d groups are in scope without a change since the cursor", maxFetched)}
+				return nil, 0, &staleError{reason: fmt.Sprintf("more than %d groups are in scope without a change since the cursor", maxFetched)}
 			}
 			got, err := r.collectGroups(ctx, search{key: "group.base_dn", base: k.dn, filter: r.cfg.Group.Filter, attrs: r.groupAttrs.request()})
 			if err != nil {

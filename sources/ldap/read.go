@@ -30,6 +30,9 @@ type user struct {
 	// held says why the entry cannot be used (an attribute missing or
 	// unreadable): it goes to Snapshot.HeldUsers, never just left out.
 	held string
+	// digest is that of what the user became in the Snapshot computed
+	// with it (0: not in it, as out of require_group's reach).
+	digest uint64
 }
 
 // group is the compact form of a group entry.
@@ -43,6 +46,7 @@ type group struct {
 	subs     []int32  // resolved member groups
 	readHeld string   // why the entry itself cannot be used
 	held     string   // readHeld or what link found: Snapshot.HeldGroups
+	digest   uint64   // of its part of the Snapshot, like user.digest
 }
 
 // pendingRange is a group whose member attribute came back ranged and not
@@ -97,6 +101,9 @@ type reader struct {
 	pending  []pendingRange
 	warnings []string
 	scratch  []byte
+
+	url  string    // the server c reads from
+	sync refresher // the sync refresh connection, once opened
 }
 
 func newReader(s *Source, c conn) *reader {

@@ -62,6 +62,9 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		Groups:   make([]orgsync.Group, 0, len(r.groups)),
 		Warnings: r.warnings,
 	}
+	for i := range r.users {
+		r.users[i].digest = 0
+	}
 	for i, u := range r.users {
 		if !inScope[i] {
 			continue
@@ -75,6 +78,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 			if u.disabled {
 				h.Status = orgsync.StatusDeprovisioned // disabled all the same: suspended
 			}
+			r.users[i].digest = heldDigest(&h)
 			snap.HeldUsers = append(snap.HeldUsers, h)
 			continue
 		}
@@ -89,9 +93,11 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		if u.disabled {
 			m.Status = orgsync.StatusDeprovisioned
 		}
+		r.users[i].digest = memberDigest(&m)
 		snap.Members = append(snap.Members, m)
 	}
-	for _, g := range r.groups {
+	for gi := range r.groups {
+		g := &r.groups[gi]
 		if g.held == "" {
 			// A held group without an id cannot be named as a subgroup:
 			// without its members, this group's would be too few.
@@ -107,7 +113,9 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 				return orgsync.Snapshot{}, fmt.Errorf("group %q: %s, and no %s (ldap.group.name_attribute) either: the entry names no group, so none can be kept for it; nothing was synced: %w",
 					g.dn, g.held, r.cfg.Group.NameAttribute, orgsync.ErrInvalid)
 			}
-			snap.HeldGroups = append(snap.HeldGroups, orgsync.HeldEntry{Key: g.id, Name: g.name, Ref: fmt.Sprintf("group %q", g.dn), DN: g.dn, Reason: g.held})
+			h := orgsync.HeldEntry{Key: g.id, Name: g.name, Ref: fmt.Sprintf("group %q", g.dn), DN: g.dn, Reason: g.held}
+			g.digest = heldDigest(&h)
+			snap.HeldGroups = append(snap.HeldGroups, h)
 			continue
 		}
 		og := orgsync.Group{ExternalID: g.id, DisplayName: g.name, DN: g.dn}
@@ -122,6 +130,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 			og.Subgroups = append(og.Subgroups, r.groups[gi].id)
 		}
 		og.Members, og.Subgroups = sortedUnique(og.Members), sortedUnique(og.Subgroups)
+		g.digest = groupDigest(&og)
 		snap.Groups = append(snap.Groups, og)
 	}
 	sort.Slice(snap.Members, func(i, j int) bool { return snap.Members[i].UserName < snap.Members[j].UserName })

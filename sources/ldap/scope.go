@@ -1,125 +1,187 @@
 package ldap
 
 import (
+	"encoding/binary"
 	"slices"
+	"strconv"
 	"time"
+
+	"github.com/cespare/xxhash/v2"
 
 	"github.com/orgsync/orgsync"
 )
 
-// changedScope says which users and groups differ between the state an
-// incremental read started from (old) and the one it built (new), by
-// comparing the entries themselves rather than trusting which ones the
-// server returned. It errs on the side of listing more:
-//   - a user is listed (under its old and new key) when any field of its
-//     entry differs, or it appeared or vanished;
-//   - when any user appeared, vanished or changed its DN, key or
-//     disabled flags, every group is listed (its member values resolve
-//     differently);
-//   - otherwise a group is listed when its entry or member values differ.
+// changedScope says which users and groups of the Snapshot differ from
+// the Snapshot of the state an incremental read started from, by
+// comparing the two Snapshots entry by entry: every entry of the state
+// carries the digest of what it became in the Snapshot computed with it
+// (a member, a held entry, a group with its resolved members and
+// subgroups), and snapshot has just set the digests of the new state.
+// A key is listed when the digests under it differ, so whatever moves an
+// entry's part of the Snapshot is seen — its own attributes, its manager's
+// name, a role_map role or require_group reached through nested groups,
+// a group's members flattened differently — without knowing why.
 //
-// It returns nil (the reconciler then diffs everything) when an account
-// of the old state expired since (until passed: its Snapshot changes
-// without its entry changing).
+// It returns nil (the reconciler then diffs everything) when it cannot
+// name all that changed: an account of the old state expired since
+// (until passed: its Snapshot changes without its entry changing), or a
+// held entry without a key differs (it cannot be named).
 func changedScope(oldUsers []user, oldGroups []group, users []user, groups []group, until, now time.Time) *orgsync.Scope {
 	if !until.IsZero() && !now.Before(until) {
 		return nil
 	}
 	sc := &orgsync.Scope{}
-	keys := map[string]bool{}
-	addUser := func(k string) {
-		if !keys[k] {
-			keys[k] = true
-			sc.Users = append(sc.Users, k)
-		}
+	var ok bool
+	if sc.Users, ok = differing(len(oldUsers), len(users),
+		func(i int) (string, uint64) { return oldUsers[i].id, oldUsers[i].digest },
+		func(i int) (string, uint64) { return users[i].id, users[i].digest }); !ok {
+		return nil
 	}
-	old := make(map[string]*user, len(oldUsers))
-	for i := range oldUsers {
-		old[oldUsers[i].dn] = &oldUsers[i]
-	}
-	allGroups := len(oldUsers) != len(users)
-	seen := make(map[string]bool, len(users))
-	for i := range users {
-		u := &users[i]
-		seen[u.dn] = true
-		o := old[u.dn]
-		switch {
-		case o == nil:
-			addUser(u.id)
-			allGroups = true
-		case !sameUser(o, u):
-			addUser(u.id)
-			addUser(o.id)
-			if o.id != u.id || o.filterOff != u.filterOff || o.uacOff != u.uacOff || o.held != u.held {
-				allGroups = true
-			}
-		}
-	}
-	for i := range oldUsers {
-		if !seen[oldUsers[i].dn] {
-			addUser(oldUsers[i].id)
-			allGroups = true
-		}
-	}
-	// A member's document names its manager by key and display name: a
-	// changed manager changes the documents of those it manages.
-	changedDN := map[string]bool{}
-	for i := range users {
-		if keys[users[i].id] {
-			changedDN[users[i].dn] = true
-		}
-	}
-	for i := range oldUsers {
-		if keys[oldUsers[i].id] {
-			changedDN[oldUsers[i].dn] = true
-		}
-	}
-	for i := range users {
-		if e := users[i].extra; e != nil && changedDN[e.managerDN] {
-			addUser(users[i].id)
-		}
-	}
-	gkeys := map[string]bool{}
-	addGroup := func(k string) {
-		if !gkeys[k] {
-			gkeys[k] = true
-			sc.Groups = append(sc.Groups, k)
-		}
-	}
-	oldG := make(map[string]*group, len(oldGroups))
-	for i := range oldGroups {
-		oldG[oldGroups[i].dn] = &oldGroups[i]
-		if allGroups {
-			addGroup(oldGroups[i].id)
-		}
-	}
-	for i := range groups {
-		g := &groups[i]
-		o := oldG[g.dn]
-		if allGroups || o == nil || o.id != g.id || o.name != g.name || o.readHeld != g.readHeld || !slices.Equal(o.vals, g.vals) {
-			addGroup(g.id)
-			if o != nil {
-				addGroup(o.id)
-			}
-		}
-		delete(oldG, g.dn)
-	}
-	for _, o := range oldG {
-		addGroup(o.id)
+	if sc.Groups, ok = differing(len(oldGroups), len(groups),
+		func(i int) (string, uint64) { return oldGroups[i].id, oldGroups[i].digest },
+		func(i int) (string, uint64) { return groups[i].id, groups[i].digest }); !ok {
+		return nil
 	}
 	return sc
 }
 
-// sameUser compares what the state keeps of an entry, and the enterprise
-// attributes when either has them.
-func sameUser(a, b *user) bool {
-	if a.id != b.id || a.name != b.name || a.email != b.email || a.given != b.given || a.family != b.family ||
-		a.display != b.display || a.uid != b.uid || a.expires != b.expires || a.held != b.held ||
-		a.filterOff != b.filterOff || a.uacOff != b.uacOff || a.disabled != b.disabled {
-		return false
+// differing lists the keys whose entries' digests differ between the old
+// and the new entries (several entries under one key are summed: the
+// order does not matter). Entries out of the Snapshot (digest 0) are
+// skipped; false when the keyless entries differ.
+func differing(nOld, nNew int, old, cur func(int) (string, uint64)) ([]string, bool) {
+	// A merged state keeps the stored order: walk the common prefix
+	// without maps (at 100k, most of the work), then sum the rest.
+	var out []string
+	p := 0
+	for ; p < nOld && p < nNew; p++ {
+		ko, do := old(p)
+		kn, dn := cur(p)
+		if ko != kn {
+			break
+		}
+		if do != dn {
+			if ko == "" {
+				return nil, false
+			}
+			out = append(out, ko)
+		}
 	}
-	if a.extra == nil || b.extra == nil {
-		return a.extra == b.extra
+	rest, ok := differingSums(p, nOld, nNew, old, cur)
+	if !ok {
+		return nil, false
 	}
-	return *a.extra == *b.extra
+	out = append(out, rest...)
+	slices.Sort(out)
+	return slices.Compact(out), true
+}
+
+// differingSums is differing for the entries from p on.
+func differingSums(p, nOld, nNew int, old, cur func(int) (string, uint64)) ([]string, bool) {
+	sums := make(map[string]uint64, nNew-p)
+	var keyless []uint64
+	for i := p; i < nNew; i++ {
+		k, d := cur(i)
+		switch {
+		case d == 0:
+		case k == "":
+			keyless = append(keyless, d)
+		default:
+			sums[k] += d
+		}
+	}
+	var oldKeyless []uint64
+	var out []string
+	for i := p; i < nOld; i++ {
+		k, d := old(i)
+		switch {
+		case d == 0:
+		case k == "":
+			oldKeyless = append(oldKeyless, d)
+		default:
+			sums[k] -= d
+		}
+	}
+	slices.Sort(keyless)
+	slices.Sort(oldKeyless)
+	if !slices.Equal(keyless, oldKeyless) {
+		return nil, false
+	}
+	for k, d := range sums {
+		if d != 0 {
+			out = append(out, k)
+		}
+	}
+	return out, true
+}
+
+// digest is xxHash64 over length-prefixed fields: stable across builds
+// and processes, as the digests are stored with the state.
+type digest struct {
+	h   *xxhash.Digest
+	buf [binary.MaxVarintLen64]byte
+}
+
+func newDigest() digest { return digest{h: xxhash.New()} }
+
+func (d *digest) str(s string) {
+	d.h.Write(binary.AppendUvarint(d.buf[:0], uint64(len(s))))
+	d.h.WriteString(s)
+}
+
+func (d *digest) bytes(b []byte) {
+	d.h.Write(binary.AppendUvarint(d.buf[:0], uint64(len(b))))
+	d.h.Write(b)
+}
+
+func (d *digest) sum() uint64 {
+	if s := d.h.Sum64(); s != 0 {
+		return s
+	}
+	return 1 // 0 means "not in the Snapshot"
+}
+
+func memberDigest(m *orgsync.Member) uint64 {
+	d := newDigest()
+	d.str("member")
+	for _, s := range [...]string{m.ExternalID, m.UserName, m.GivenName, m.FamilyName, m.DisplayName, m.Role, string(m.Status), m.DN} {
+		d.str(s)
+	}
+	d.bytes(m.Attributes)
+	for _, e := range m.Emails {
+		p := "0"
+		if e.Primary {
+			p = "1"
+		}
+		d.str(e.Value)
+		d.str(e.Type)
+		d.str(p)
+	}
+	return d.sum()
+}
+
+func heldDigest(h *orgsync.HeldEntry) uint64 {
+	d := newDigest()
+	d.str("held")
+	for _, s := range [...]string{h.Key, h.Name, h.Email, h.Ref, h.DN, h.Reason, string(h.Status)} {
+		d.str(s)
+	}
+	return d.sum()
+}
+
+func groupDigest(g *orgsync.Group) uint64 {
+	d := newDigest()
+	d.str("group")
+	d.str(g.ExternalID)
+	d.str(g.DisplayName)
+	d.str(g.DN)
+	d.str(strconv.Itoa(len(g.Members)))
+	for _, m := range g.Members {
+		d.str(m)
+	}
+	d.str(strconv.Itoa(len(g.Subgroups)))
+	for _, s := range g.Subgroups {
+		d.str(s)
+	}
+	return d.sum()
 }

@@ -20,7 +20,9 @@ type Source struct {
 	password string
 	log      zerolog.Logger
 	dial     dialFunc
-	progress func(orgsync.Progress)
+	// dialRefresh opens the connection of the sync refreshes.
+	dialRefresh refreshDialFunc
+	progress    func(orgsync.Progress)
 
 	// Now is the clock used for AD's accountExpires; time.Now by default.
 	Now func() time.Time
@@ -59,12 +61,13 @@ func (cfg Config) Open(name string, log zerolog.Logger) (*Source, error) {
 		log.Warn().Msg("ldap.insecure_skip_verify is set: the server's TLS certificate is not checked")
 	}
 	return &Source{
-		name:     name,
-		cfg:      cfg,
-		password: pw.Reveal(),
-		log:      log,
-		dial:     dialWire(&cfg, tlsCfg),
-		Now:      time.Now,
+		name:        name,
+		cfg:         cfg,
+		password:    pw.Reveal(),
+		log:         log,
+		dial:        dialWire(&cfg, tlsCfg),
+		dialRefresh: newRefreshDialer(&cfg, tlsCfg, pw.Reveal()),
+		Now:         time.Now,
 	}, nil
 }
 

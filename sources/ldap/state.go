@@ -9,36 +9,72 @@ import (
 	"fmt"
 )
 
-// stateVersion is the layout of the encoded state; a cursor saved with
-// another layout is not honoured (its config fingerprint differs).
-const stateVersion = 2
+// stateVersion is the layout of the encoded state. A state of another
+// layout does not decode: the read is then full, once (layout 2 kept
+// neither the enterprise attributes nor the sync cookies).
+const stateVersion = 3
+
+// configVersion goes into the config fingerprint; a new state layout
+// alone does not change it (decodeState says so instead).
+const configVersion = 2
 
 // The state is the desired state at a cursor, as the entries were read:
 // users and groups in server order, member values unresolved. It is what an
 // incremental read merges the changed entries into; the Snapshot is then
 // computed from it exactly as from a full read.
 //
-// Encoding (all numbers uvarints): the version; the user count, then per
-// user its flags and ten strings; the group count, then per group four
-// strings, the value count and the values. A string is coded against the
-// same field of the previous entry: the length of the prefix and of the
-// suffix they share, then the bytes in between (directories are regular,
-// so most of a DN or an address is shared). A member value that is the DN
-// of a user is that user's index instead (odd: index*2+1); any other value
-// is its length*2 and its bytes. About 20 bytes a user for a generated
-// directory; no compression pass.
+// Encoding (all numbers uvarints): the version; the sync section (the
+// user and the group sync cookies and why deletions are not found by a
+// sync refresh, each a length and its bytes; then 1 when static); the user count, then per
+// user its flags, ten strings, four more when it has enterprise
+// attributes, and its digest (8 bytes); the group count, then per group
+// four strings, its digest, the value count and the values. A string is
+// coded against the same field of the previous entry: the length of the
+// prefix and of the suffix they share, then the bytes in between
+// (directories are regular, so most of a DN or an address is shared). A
+// member value that is the DN of a user is that user's index instead
+// (odd: index*2+1); any other value is its length*2 and its bytes. About
+// 30 bytes a user for a generated directory; no compression pass.
+//
+// A digest is that of the entry's part of the Snapshot computed with the
+// state (see scope.go): an incremental read compares them with the new
+// Snapshot's to name its scope without computing the old Snapshot again.
 
 const (
 	flagFilterOff = 1 << iota
 	flagUACOff
+	flagExtra
 )
+
+const userFields = 14
+
+// syncState is what the deletion check by sync refresh keeps between
+// reads.
+type syncState struct {
+	users, groups []byte // the cookies; nil when none
+	// off says why deletions are found by the keys-only listing ("" when
+	// the cookies are used).
+	off string
+	// static: the server refused the sync control itself (no syncprov
+	// on the database), so its contextCSN need not move with a change
+	// (slapadd -w writes one that stays): an unchanged position does not
+	// mean that nothing changed.
+	static bool
+}
 
 type stateWriter struct {
 	buf  []byte
-	prev [10]string
+	prev [userFields]string
 }
 
 func (w *stateWriter) num(v int) { w.buf = binary.AppendUvarint(w.buf, uint64(v)) }
+
+func (w *stateWriter) raw(v []byte) {
+	w.num(len(v))
+	w.buf = append(w.buf, v...)
+}
+
+func (w *stateWriter) digest(d uint64) { w.buf = binary.LittleEndian.AppendUint64(w.buf, d) }
 
 func (w *stateWriter) str(field int, v string) {
 	prev := w.prev[field]
@@ -57,10 +93,19 @@ func (w *stateWriter) str(field int, v string) {
 	w.prev[field] = v
 }
 
-// encodeState writes users and groups as the cursor's State.
-func encodeState(users []user, groups []group) ([]byte, error) {
-	w := &stateWriter{buf: make([]byte, 0, 32*len(users)+64)}
+// encodeState writes users and groups (their digests set by snapshot)
+// and the sync section as the cursor's State.
+func encodeState(users []user, groups []group, ss syncState) ([]byte, error) {
+	w := &stateWriter{buf: make([]byte, 0, 40*len(users)+64)}
 	w.num(stateVersion)
+	w.raw(ss.users)
+	w.raw(ss.groups)
+	w.raw([]byte(ss.off))
+	static := 0
+	if ss.static {
+		static = 1
+	}
+	w.num(static)
 	w.num(len(users))
 	byDN := make(map[string]int, len(users))
 	for i := range users {
@@ -72,20 +117,30 @@ func encodeState(users []user, groups []group) ([]byte, error) {
 		if u.uacOff {
 			flags |= flagUACOff
 		}
+		if u.extra != nil {
+			flags |= flagExtra
+		}
 		w.num(flags)
 		for f, v := range [10]string{u.dn, u.id, u.name, u.email, u.given, u.family, u.display, u.uid, u.expires, u.held} {
 			w.str(f, v)
 		}
+		if e := u.extra; e != nil {
+			for f, v := range [4]string{e.title, e.employeeNumber, e.department, e.managerDN} {
+				w.str(10+f, v)
+			}
+		}
+		w.digest(u.digest)
 		if _, dup := byDN[u.dn]; !dup {
 			byDN[u.dn] = i
 		}
 	}
-	w.prev = [10]string{}
+	w.prev = [userFields]string{}
 	w.num(len(groups))
 	for _, g := range groups {
 		for f, v := range [4]string{g.dn, g.id, g.name, g.readHeld} {
 			w.str(f, v)
 		}
+		w.digest(g.digest)
 		w.num(len(g.vals))
 		for _, v := range g.vals {
 			if i, ok := byDN[v]; ok {
@@ -102,10 +157,18 @@ func encodeState(users []user, groups []group) ([]byte, error) {
 type stateReader struct {
 	b    []byte
 	err  error
-	prev [10]string
+	prev [userFields]string
 }
 
 var errState = errors.New("the stored state does not decode")
+
+// layoutError: the state was written by another layout. Not a fault:
+// the read is full once, without a warning.
+type layoutError struct{ got int }
+
+func (e *layoutError) Error() string {
+	return fmt.Sprintf("the stored state has layout %d, this build writes %d (which keeps the enterprise attributes and the sync cookies): read in full once", e.got, stateVersion)
+}
 
 func (r *stateReader) num() int {
 	if r.err != nil {
@@ -130,6 +193,22 @@ func (r *stateReader) bytes(n int) []byte {
 	return out
 }
 
+func (r *stateReader) raw() []byte {
+	b := r.bytes(r.num())
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte(nil), b...)
+}
+
+func (r *stateReader) digest() uint64 {
+	b := r.bytes(8)
+	if r.err != nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+
 func (r *stateReader) str(field int) string {
 	p, q, n := r.num(), r.num(), r.num()
 	mid := r.bytes(n)
@@ -149,18 +228,43 @@ func (r *stateReader) str(field int) string {
 	return v
 }
 
-// decodeState reads what encodeState wrote.
-func decodeState(b []byte) ([]user, []group, error) {
-	if len(b) == 0 {
-		return nil, nil, fmt.Errorf("no stored state")
+// readHeader checks the version and reads the sync section.
+func (r *stateReader) readHeader() (syncState, error) {
+	if len(r.b) == 0 {
+		return syncState{}, fmt.Errorf("no stored state")
 	}
+	switch v := r.num(); {
+	case r.err != nil:
+		return syncState{}, errState
+	case v >= 1 && v < stateVersion:
+		return syncState{}, &layoutError{got: v}
+	case v != stateVersion:
+		return syncState{}, fmt.Errorf("%w (layout %d, this build writes %d)", errState, v, stateVersion)
+	}
+	ss := syncState{users: r.raw(), groups: r.raw(), off: string(r.raw())}
+	ss.static = r.num() == 1
+	if r.err != nil {
+		return syncState{}, errState
+	}
+	return ss, nil
+}
+
+// decodeSync reads only the sync section of a state.
+func decodeSync(b []byte) (syncState, error) {
 	r := &stateReader{b: b}
-	if v := r.num(); v != stateVersion || r.err != nil {
-		return nil, nil, fmt.Errorf("%w (layout %d, this build writes %d)", errState, v, stateVersion)
+	return r.readHeader()
+}
+
+// decodeState reads what encodeState wrote.
+func decodeState(b []byte) ([]user, []group, syncState, error) {
+	r := &stateReader{b: b}
+	ss, err := r.readHeader()
+	if err != nil {
+		return nil, nil, ss, err
 	}
 	n := r.num()
 	if n > len(b) {
-		return nil, nil, errState
+		return nil, nil, ss, errState
 	}
 	users := make([]user, n)
 	for i := range users {
@@ -169,23 +273,28 @@ func decodeState(b []byte) ([]user, []group, error) {
 		u.filterOff, u.uacOff = flags&flagFilterOff != 0, flags&flagUACOff != 0
 		u.dn, u.id, u.name, u.email, u.given = r.str(0), r.str(1), r.str(2), r.str(3), r.str(4)
 		u.family, u.display, u.uid, u.expires, u.held = r.str(5), r.str(6), r.str(7), r.str(8), r.str(9)
+		if flags&flagExtra != 0 {
+			u.extra = &extra{title: r.str(10), employeeNumber: r.str(11), department: r.str(12), managerDN: r.str(13)}
+		}
+		u.digest = r.digest()
 		if r.err != nil {
-			return nil, nil, r.err
+			return nil, nil, ss, r.err
 		}
 	}
-	r.prev = [10]string{}
+	r.prev = [userFields]string{}
 	ng := r.num()
 	if ng > len(b) {
-		return nil, nil, errState
+		return nil, nil, ss, errState
 	}
 	groups := make([]group, ng)
 	for i := range groups {
 		g := &groups[i]
 		g.dn, g.id, g.name, g.readHeld = r.str(0), r.str(1), r.str(2), r.str(3)
 		g.held = g.readHeld
+		g.digest = r.digest()
 		nv := r.num()
 		if r.err != nil || nv > len(r.b) {
-			return nil, nil, errState
+			return nil, nil, ss, errState
 		}
 		if nv > 0 {
 			g.vals = make([]string, nv)
@@ -194,7 +303,7 @@ func decodeState(b []byte) ([]user, []group, error) {
 			v := r.num()
 			if v%2 == 1 {
 				if v/2 >= len(users) {
-					return nil, nil, errState
+					return nil, nil, ss, errState
 				}
 				g.vals[k] = users[v/2].dn
 				continue
@@ -202,13 +311,13 @@ func decodeState(b []byte) ([]user, []group, error) {
 			g.vals[k] = string(r.bytes(v / 2))
 		}
 		if r.err != nil {
-			return nil, nil, r.err
+			return nil, nil, ss, r.err
 		}
 	}
 	if len(r.b) != 0 {
-		return nil, nil, fmt.Errorf("%w: %d bytes left over", errState, len(r.b))
+		return nil, nil, ss, fmt.Errorf("%w: %d bytes left over", errState, len(r.b))
 	}
-	return users, groups, nil
+	return users, groups, ss, nil
 }
 
 // fingerprint identifies the config the state was read with: any change
@@ -220,7 +329,7 @@ func (s *Source) fingerprint() string {
 	b, _ := json.Marshal(struct {
 		Version int
 		Config  Config
-	}{stateVersion, c})
+	}{configVersion, c})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:12])
 }
