@@ -139,6 +139,15 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		read.Reason = "nothing changed since the cursor"
 		return snap, read, nil, err
 	}
+	listWhy := ""
+	if r.cfg.Flavor == FlavorAD {
+		snap, inc, state, why, err := r.adSince(ctx, prev, oldUsers, oldGroups)
+		if why == "" {
+			return snap, inc, state, err
+		}
+		r.s.log.Warn().Str("reason", why).Msg("AD deleted objects not usable: listing every key for the deletion check")
+		listWhy = "; keys listed, not AD deleted objects: " + why
+	}
 	since := fmt.Sprintf("(%s>=%s)", pos.attr, goldap.EscapeFilter(prev.Position))
 	if err := r.readDisabled(ctx); err != nil {
 		return orgsync.Snapshot{}, read, nil, err
@@ -203,6 +212,7 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 	if regrouped {
 		read.Reason += "; all groups read again (entries were deleted or renamed)"
 	}
+	read.Reason += listWhy
 	state, err := encodeState(r.users, r.groups)
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
