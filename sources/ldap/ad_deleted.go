@@ -195,6 +195,25 @@ func (r *reader) adDeletedContainer(ctx context.Context) (nc, container, why str
 	case container == "":
 		return "", "", fmt.Sprintf("the bind user does not see the Deleted Objects container of %q", nc), nil
 	}
+	// A bind user without the right to list the container sees it, but
+	// none of the deleted objects in it, and no error says so: only a
+	// deleted object seen tells that they can be seen. (A domain where
+	// nothing was ever deleted lists its keys until something is.)
+	req = wire.SearchRequest{Base: container, Scope: goldap.ScopeSingleLevel, Filter: "(isDeleted=TRUE)", Attrs: []string{"1.1"},
+		Controls: []goldap.Control{showDeleted()}, Paging: &wire.Paging{Size: 1}, TimeLimit: req.TimeLimit}
+	seen := false
+	_, err = r.c.Search(pctx, req, func(*wire.Entry) error {
+		seen = true
+		return nil
+	})
+	switch {
+	case errors.As(err, &le):
+		return "", "", fmt.Sprintf("the deleted objects of %q cannot be listed with the Show Deleted control: %v", container, err), nil
+	case err != nil:
+		return "", "", "", &ldapError{op: fmt.Sprintf("list the deleted objects of %q", container), err: err}
+	case !seen:
+		return "", "", fmt.Sprintf("the bind user sees no deleted object in %q: it may lack the right to list them (or nothing was ever deleted)", container), nil
+	}
 	return nc, container, "", nil
 }
 
