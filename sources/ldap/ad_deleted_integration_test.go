@@ -76,6 +76,9 @@ func TestSambaADDeletedObjects(t *testing.T) {
 			"dn: %s\nchangetype: modify\nadd: member\nmember: CN=kms-tmp,%s\n", groups, users, kmsUsers, groups), "+erin@example.org"},
 		{"the nested group deleted (kms-users shows no change)", fmt.Sprintf("dn: CN=kms-tmp,%s\nchangetype: delete\n", groups), "-erin@example.org"},
 		{"the user deleted", fmt.Sprintf("dn: CN=Tmp Two,%s\nchangetype: delete\n", users), "-tmp@example.org"},
+		// Samba leaves kms-users' uSNChanged as it was: its stored member
+		// value must not name the newcomer.
+		{"a new user at the deleted one's DN, in no group", fmt.Sprintf("dn: CN=Tmp Two,%s\nchangetype: add\nobjectClass: user\nsAMAccountName: tmp2\nuserPrincipalName: tmp2@example.org\nuserAccountControl: 544\n", users), "-tmp2@example.org"},
 	} {
 		adModify(t, cfg, step.ldif)
 		snap, next, read := snapshotFrom(t, s, cur, "")
