@@ -131,7 +131,9 @@ func TestSambaADDeletedObjectsRefused(t *testing.T) {
 			s := newTestSource(t, cfg)
 			_, cur, _ := snapshotFrom(t, s, orgsync.Cursor{}, "first run")
 			adModify(t, admin, "dn: "+bob+"\nchangetype: modify\nreplace: displayName\ndisplayName: Bob Refused\n")
-			t.Cleanup(func() { adModify(t, admin, "dn: "+bob+"\nchangetype: modify\nreplace: displayName\ndisplayName: Bob Baker\n") })
+			t.Cleanup(func() {
+				adModify(t, admin, "dn: "+bob+"\nchangetype: modify\nreplace: displayName\ndisplayName: Bob Baker\n")
+			})
 			snap, _, read := snapshotFrom(t, s, cur, "")
 			if read.Kind != orgsync.ReadIncremental || !strings.Contains(read.Reason, "keys listed, not AD deleted objects") ||
 				!strings.Contains(read.Reason, tc.reason) || read.Listed == 0 {
