@@ -109,14 +109,13 @@
 // without a change of its own, which only the listing sees); a stored
 // entry has no objectGUID; no naming context holds both bases; the
 // container cannot be read with the control, or the bind user sees no
-// deleted object in it (without the right to list it, AD and Samba show
-// the container empty, with no error — so a domain where nothing was ever
-// deleted lists keys until something is); or the cursor was saved more
+// deleted object in it (Samba shows a bind user without the right to list
+// it the container but none of its deleted objects, with no error — so a
+// domain where nothing was ever deleted lists keys until something is); or the cursor was saved more
 // than 48 hours ago (the shortest tombstone lifetime: older deletions may
 // have left no tombstone). A cursor of another DC, or a USN that went
-// backwards, reads in full as before. The full run every full_every stays
-// the safety net for what neither search can see (an object restored from
-// a backup with its old USNs).
+// backwards, reads in full as before; the full run every full_every stays
+// the safety net.
 //
 // Results are streamed page by page and mapped at once to small structs, so
 // memory grows with the number of users, not with the response sizes.
