@@ -283,8 +283,10 @@ func TestADIncrementalPlanEqualsFullPlan(t *testing.T) {
 			if err != nil || !rep.Plan.Empty() {
 				t.Fatalf("a full run after the incremental ones: %d changes (%s), err %v", len(rep.Plan.Changes), planOf(t, rep.Plan), err)
 			}
+			// The DC is shared with other packages' tests: its USN may move
+			// without anything under OU=Prop changing.
 			rep, err = rig.runner.Run(ctx, rig.inc, false)
-			if err != nil || !rep.Plan.Empty() || rep.Read.Kind != orgsync.ReadIncremental || !strings.Contains(rep.Read.Reason, "nothing changed") {
+			if err != nil || !rep.Plan.Empty() || rep.Read.Kind != orgsync.ReadIncremental {
 				t.Fatalf("an incremental run with nothing changed: read %+v, %d changes, err %v", rep.Read, len(rep.Plan.Changes), err)
 			}
 		})
