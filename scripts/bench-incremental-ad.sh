@@ -66,9 +66,10 @@ export LDAPTLS_CACERT=$CA
 ad() { "$1" -x -H "$URL" -D "$ADMIN_DN" -w "$ADMIN_PW" "${@:2}"; }
 ad_search() { ad ldapsearch -LLL -E pr=1000/noprompt "$@" >/dev/null; }
 
-# The directory: USERS users (a tenth without a displayName), GROUPS
-# groups of MEMBERS users each (user i in group i mod GROUPS, and so on),
-# one group in five nested into the one before it.
+# The directory: USERS users (a tenth without a displayName, one in fifty
+# disabled), GROUPS groups of MEMBERS consecutive users each (wrapping
+# round: with the defaults every user is in two groups), one group in five
+# nesting the one before it.
 ad ldapdelete -r "$BENCH" >/dev/null 2>&1 || true
 awk -v n="$USERS" -v g="$GROUPS_N" -v m="$MEMBERS" -v b="$BENCH" 'BEGIN {
 	printf "dn: %s\nobjectClass: organizationalUnit\n\n", b
@@ -82,7 +83,7 @@ awk -v n="$USERS" -v g="$GROUPS_N" -v m="$MEMBERS" -v b="$BENCH" 'BEGIN {
 	}
 	for (j = 0; j < g; j++) {
 		printf "dn: CN=group%04d,OU=Groups,%s\nobjectClass: group\n", j, b
-		for (k = 0; k < m && k < n; k++) printf "member: CN=user%06d,OU=Users,%s\n", ((j + k * g) % n) + 1, b
+		for (k = 0; k < m && k < n; k++) printf "member: CN=user%06d,OU=Users,%s\n", ((j * m + k) % n) + 1, b
 		if (j % 5 == 1) printf "member: CN=group%04d,OU=Groups,%s\n", j - 1, b
 		printf "\n"
 	}
