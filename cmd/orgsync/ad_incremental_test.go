@@ -99,7 +99,9 @@ func (e *adEditor) edit() string {
 		if contains(e.joined, cn) {
 			return "nothing"
 		}
-		e.do(fmt.Sprintf("dn: CN=engineering,%s\nchangetype: modify\nadd: member\nmember: %s\n", adGroup, e.dn(cn)))
+		// Tolerant: a member already (the fixture's, or one that came back)
+		// stays one.
+		adLDIF(e.t, e.url, fmt.Sprintf("dn: CN=engineering,%s\nchangetype: modify\nadd: member\nmember: %s\n", adGroup, e.dn(cn)), true)
 		e.joined = append(e.joined, cn)
 		return "join " + cn
 	case 5:
@@ -107,7 +109,8 @@ func (e *adEditor) edit() string {
 			return "nothing"
 		}
 		cn := e.joined[0]
-		e.do(fmt.Sprintf("dn: CN=engineering,%s\nchangetype: modify\ndelete: member\nmember: %s\n", adGroup, e.dn(cn)))
+		// Tolerant: it may have moved out (still a member, under another DN).
+		adLDIF(e.t, e.url, fmt.Sprintf("dn: CN=engineering,%s\nchangetype: modify\ndelete: member\nmember: %s\n", adGroup, e.dn(cn)), true)
 		e.joined = e.joined[1:]
 		return "leave " + cn
 	case 6:
@@ -259,7 +262,9 @@ func TestADIncrementalPlanEqualsFullPlan(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if incPlan.Read == nil || incPlan.Read.Kind != orgsync.ReadIncremental || !strings.Contains(incPlan.Read.Reason, "AD deleted objects, no keys listing") {
+				// (The tolerant edits may all have changed nothing.)
+				if r := incPlan.Read; r == nil || r.Kind != orgsync.ReadIncremental ||
+					!strings.Contains(r.Reason, "AD deleted objects, no keys listing") && r.Reason != "nothing changed since the cursor" {
 					t.Fatalf("round %d: read %+v, want incremental through the deleted objects", round, incPlan.Read)
 				}
 				if got, want := planOf(t, incPlan.Plan), planOf(t, fullPlan.Plan); got != want {
@@ -274,7 +279,7 @@ func TestADIncrementalPlanEqualsFullPlan(t *testing.T) {
 				}
 				a, _ := strconv.ParseUint(before.Position, 10, 64)
 				b, _ := strconv.ParseUint(rig.cursor(t).Position, 10, 64)
-				if b <= a {
+				if b < a || b == a && incPlan.Read.Reason != "nothing changed since the cursor" {
 					t.Fatalf("round %d: the cursor did not move (%d, then %d)", round, a, b)
 				}
 				t.Logf("round %d: %d changes planned for %s (%s)", round, len(incPlan.Plan.Changes), strings.Join(did, "; "), runRep.Read.Reason)

@@ -57,10 +57,8 @@ func (r *reader) adSince(ctx context.Context, prev orgsync.Cursor, oldUsers []us
 	if err != nil || why != "" {
 		return snap, read, nil, why, err
 	}
-	if len(oldUsers) > 0 {
-		if err := r.probe(ctx, oldUsers[0].dn, "uSNChanged"); err != nil {
-			return snap, read, nil, "", err
-		}
+	if err := r.adProbe(ctx, oldUsers); err != nil {
+		return snap, read, nil, "", err
 	}
 	if err := r.readDisabled(ctx); err != nil {
 		return snap, read, nil, "", err
@@ -127,6 +125,30 @@ func (r *reader) adSince(ctx context.Context, prev orgsync.Cursor, oldUsers []us
 	}
 	snap, err = r.snapshot()
 	return snap, read, state, "", err
+}
+
+// adProbe checks that the bind user can read uSNChanged (a filter on an
+// attribute it cannot read matches nothing, which would read as "nothing
+// changed") on a stored user that still exists, or else on user.base_dn.
+func (r *reader) adProbe(ctx context.Context, oldUsers []user) error {
+	dns := make([]string, 0, 6)
+	for i := 0; i < len(oldUsers) && i < 5; i++ {
+		dns = append(dns, oldUsers[i].dn)
+	}
+	for _, dn := range append(dns, r.cfg.User.BaseDN) {
+		e, err := r.base(ctx, dn, []string{"uSNChanged", "objectGUID"})
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(e["usnchanged"]) > 0:
+			return nil
+		case len(e) > 0:
+			return &staleError{fmt.Sprintf("the bind user cannot read uSNChanged of %q: changes cannot be told apart", dn)}
+		}
+		// Gone (deleted or moved since): try the next one.
+	}
+	return &staleError{fmt.Sprintf("the bind user cannot read uSNChanged of ldap.user.base_dn %q: changes cannot be told apart", r.cfg.User.BaseDN)}
 }
 
 // adUnsupported says why the stored state cannot be followed by
