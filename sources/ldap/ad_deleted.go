@@ -35,7 +35,7 @@ const maxRegroup = 50
 // computes them from other entries' links, so a change of them does not
 // move the entry's uSNChanged (memberOf changes when a group's member
 // does), and an entry entering or leaving a scope by them shows no change.
-var backlinkFilter = regexp.MustCompile(`(?i)\(\s*(memberOf|directReports|managedObjects|masteredBy|[a-z0-9-]+BL)\s*[:~<>]?=`)
+var backlinkFilter = regexp.MustCompile(`(?i)\(\s*(memberOf|directReports|managedObjects|masteredBy|[a-z0-9-]+BL)\s*(:[^=()]*)?[~<>]?=`)
 
 func showDeleted() goldap.Control {
 	return goldap.NewControlString(goldap.ControlTypeMicrosoftShowDeleted, true, "")
