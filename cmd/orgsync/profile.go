@@ -35,6 +35,7 @@ func startProfiles(stderr io.Writer) (stop func()) {
 	if path := os.Getenv(memProfileVar); path != "" {
 		runtime.MemProfileRate = 64 << 10
 		stops = append(stops, func() {
+			runtime.GC() // the profile is as of the last collection
 			f, err := os.Create(path)
 			if err == nil {
 				err = pprof.Lookup("allocs").WriteTo(f, 0)
