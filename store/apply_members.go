@@ -114,12 +114,12 @@ func (a *applier) loadMembers(cs []orgsync.Change) error {
 	}
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
-		rows, err := a.c.query(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND id IN (`+placeholders(len(part))+`)`,
+		rows, err := a.c.query(`SELECT `+memberCols+`, doc_sum FROM members WHERE `+a.s.dialect.filter("org_id")+` = ? AND id IN (`+placeholders(len(part))+`)`,
 			append([]any{a.plan.Org}, toAny(part)...)...)
 		if err != nil {
 			return err
 		}
-		ms, err := scanMembers(rows)
+		ms, err := scanMembersSum(rows, len(part), true)
 		if err != nil {
 			return err
 		}
@@ -199,12 +199,18 @@ func sameEmails(a, b []orgsync.Email) bool {
 	return true
 }
 
-// saveMember writes every mutable column of m and its emails.
-func (a *applier) saveMember(m *orgsync.Member) error {
-	return a.s.saveMember(a.ctx, a.tx, m)
+// saveMember writes every mutable column of m, and its emails when they
+// differ from those of before (m as loaded).
+func (a *applier) saveMember(m, before *orgsync.Member) error {
+	return a.s.saveMemberRow(a.ctx, a.tx, m, !sameEmails(m.Emails, before.Emails))
 }
 
+// saveMember writes every mutable column of m and its emails.
 func (s *Store) saveMember(ctx context.Context, tx *gorm.DB, m *orgsync.Member) error {
+	return s.saveMemberRow(ctx, tx, m, true)
+}
+
+func (s *Store) saveMemberRow(ctx context.Context, tx *gorm.DB, m *orgsync.Member, emails bool) error {
 	c := s.on(ctx, tx)
 	n, err := c.exec(`UPDATE members SET user_name = ?, user_name_fold = ?, external_id = ?, email = ?, given_name = ?,
 		family_name = ?, display_name = ?, role = ?, status = ?, owner = ?, setup_completed_at = ?, deprovisioned_at = ?,
@@ -217,6 +223,9 @@ func (s *Store) saveMember(ctx context.Context, tx *gorm.DB, m *orgsync.Member) 
 	}
 	if n == 0 {
 		return fmt.Errorf("member %q: %w", m.ID, orgsync.ErrNotFound)
+	}
+	if !emails {
+		return nil
 	}
 	if _, err := c.exec(`DELETE FROM member_emails WHERE member_id = ?`, m.ID); err != nil {
 		return err
@@ -251,7 +260,7 @@ func (a *applier) adopt(c orgsync.Change, m *orgsync.Member) error {
 	if _, err := a.saveDoc(c, m); err != nil {
 		return err
 	}
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.memberKeys[c.MemberKey] = m.ID
@@ -266,7 +275,9 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 	}
 	before := *m
 	changed := profile(m, c.Member, a.defaultRole)
-	if changed {
+	// A member holds its own folded name (a unique index): only a new one
+	// can be taken.
+	if changed && orgsync.Fold(m.UserName) != orgsync.Fold(before.UserName) {
 		if owner, taken, err := a.nameTaken(m); err != nil {
 			return err
 		} else if taken {
@@ -283,7 +294,7 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 		return nil // already as desired
 	}
 	m.Version, m.UpdatedAt = m.Version+1, a.now
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.out.Counts[orgsync.ActionUpdate]++
@@ -304,7 +315,7 @@ func (a *applier) reactivate(c orgsync.Change, m *orgsync.Member) error {
 			return err
 		}
 	}
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.out.Counts[orgsync.ActionReactivate]++
@@ -319,7 +330,7 @@ func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
 		return nil
 	}
 	m.Version, m.UpdatedAt = m.Version+1, a.now
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.out.Counts[orgsync.ActionDeprovision]++
@@ -345,10 +356,14 @@ func (a *applier) saveDoc(c orgsync.Change, m *orgsync.Member) (bool, error) {
 	if err := checkDoc(c.Member.Attributes); err != nil {
 		return false, err
 	}
+	if sum := orgsync.AttributesDigestOf(c.Member.Attributes); sum == m.AttributesDigest {
+		m.Attributes = c.Member.Attributes
+		return false, nil // as loaded: the document is the same
+	}
 	changed, err := a.s.updateDoc(a.ctx, a.tx, m.ID, c.Member.Attributes)
 	if err != nil {
 		return false, err
 	}
-	m.Attributes = c.Member.Attributes
+	m.Attributes, m.AttributesDigest = c.Member.Attributes, orgsync.AttributesDigestOf(c.Member.Attributes)
 	return changed, nil
 }

@@ -20,7 +20,11 @@ const memberCols = `id, org_id, user_name, external_id, given_name, family_name,
 func scanMembers(rows *sql.Rows) ([]orgsync.Member, error) { return scanMembersN(rows, 0) }
 
 // scanMembersN reads rows of memberCols into a slice sized for n.
-func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
+func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) { return scanMembersSum(rows, n, false) }
+
+// scanMembersSum reads rows of memberCols, followed by doc_sum (into
+// AttributesDigest) when sum is set, into a slice sized for n.
+func scanMembersSum(rows *sql.Rows, n int, sum bool) ([]orgsync.Member, error) {
 	defer rows.Close()
 	out := make([]orgsync.Member, 0, n)
 	for rows.Next() {
@@ -29,9 +33,13 @@ func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
 			status                   string
 			setup, deprov, deletedAt sql.NullTime
 		)
-		if err := rows.Scan(&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
+		dest := []any{&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
 			&m.DisplayName, &m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version,
-			&m.CreatedAt, &m.UpdatedAt); err != nil {
+			&m.CreatedAt, &m.UpdatedAt}
+		if sum {
+			dest = append(dest, &m.AttributesDigest)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		m.Status = orgsync.Status(status)

@@ -86,7 +86,8 @@ func (t scopeTx) Members(owner string, keys, folded, ids []string) ([]orgsync.Me
 	for _, id := range ids {
 		want(id)
 	}
-	if err := add(q+` AND id IN`, []any{t.org}, rest); err != nil {
+	byPK := `SELECT ` + observedCols + ` FROM members WHERE ` + t.s.dialect.filter("org_id") + ` = ? AND id IN`
+	if err := add(byPK, []any{t.org}, rest); err != nil {
 		return nil, err
 	}
 	return out, t.s.attachEmails(t.c, t.org, out)
