@@ -20,7 +20,9 @@ const memberCols = `id, org_id, user_name, external_id, given_name, family_name,
 func scanMembers(rows *sql.Rows) ([]orgsync.Member, error) { return scanMembersN(rows, 0) }
 
 // scanMembersN reads rows of memberCols into a slice sized for n.
-func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) { return scanMembersSum(rows, n, false) }
+func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
+	return scanMembersSum(rows, n, false)
+}
 
 // scanMembersSum reads rows of memberCols, followed by doc_sum (into
 // AttributesDigest) when sum is set, into a slice sized for n.
