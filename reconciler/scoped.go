@@ -32,10 +32,14 @@ type ScopeReader interface {
 // (all of them for the changed groups): a membership of a user outside
 // the part is unchanged, and plans nothing either way.
 //
+// The owner's counts (Plan.Owned, Plan.OwnedMemberships) are those the
+// settled cursor kept when it has them (counts set and Counted), else
+// counted in the store.
+//
 // ok is false when the scoped plan cannot be trusted to be the full one:
 // the desired state holds entries back or carries warnings, or the plan
 // found a conflict. The caller then diffs the whole org.
-func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Scope, opts Options) (p orgsync.Plan, ok bool, err error) {
+func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Scope, counts *orgsync.Settled, opts Options) (p orgsync.Plan, ok bool, err error) {
 	if len(desired.HeldUsers)+len(desired.HeldGroups)+len(desired.Warnings) > 0 {
 		return orgsync.Plan{}, false, nil
 	}
@@ -79,8 +83,10 @@ func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Sco
 	for i := range groups {
 		groups[i].Members = ms[groups[i].ID]
 	}
-	owned, memberships, err := tx.Owned(opts.Owner)
-	if err != nil {
+	var owned, memberships int
+	if counts != nil && counts.Counted {
+		owned, memberships = counts.Owned, counts.OwnedMemberships
+	} else if owned, memberships, err = tx.Owned(opts.Owner); err != nil {
 		return orgsync.Plan{}, false, err
 	}
 	sub := orgsync.Snapshot{Members: part.selected(), Groups: desired.Groups}
@@ -418,12 +424,12 @@ func (v snapshotScope) Owned(owner string) (members, memberships int, err error)
 // instead: the scoped plan is not known to be the full one, or a guard
 // blocks it (a blocked run is recorded with the full plan and its digests,
 // so that it can be approved).
-func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desired orgsync.Snapshot, rep *Report) (ok bool, err error) {
+func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desired orgsync.Snapshot, counts *orgsync.Settled, rep *Report) (ok bool, err error) {
 	opts := Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated}
 	var p orgsync.Plan
 	err = sr.ReadScope(ctx, job.Org, func(tx orgsync.ScopeTx) error {
 		var err error
-		p, ok, err = scopedPlan(tx, desired, rep.Read.Scope, opts)
+		p, ok, err = scopedPlan(tx, desired, rep.Read.Scope, counts, opts)
 		return err
 	})
 	if err != nil {

@@ -182,7 +182,7 @@ func scopedPlanIsTheFullPlan(t *testing.T) {
 			w.edit()
 			obs, _ := st.Observed(ctx, "acme")
 			full := Diff(w.desired, obs, opts)
-			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, scopeOf(prev, w.desired), opts)
+			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, scopeOf(prev, w.desired), nil, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -56,6 +56,7 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		taken[fold] = a.plan.Owner
 		a.memberKeys[c.MemberKey] = m.ID
 		a.created[m.ID] = true
+		a.delta.members += a.counted(&m)
 		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
 			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg, orgsync.AttributesDigestOf(m.Attributes)})
 		if len(m.Attributes) > 0 {
@@ -151,6 +152,7 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 			a.skip(c, err.Error())
 			continue
 		}
+		was := a.counted(m)
 		var err error
 		switch action {
 		case orgsync.ActionAdopt:
@@ -169,6 +171,7 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 		if err != nil {
 			return fmt.Errorf("member %q: %w", m.UserName, err)
 		}
+		a.delta.members += a.counted(a.members[c.MemberID]) - was // nil once purged
 	}
 	return nil
 }
@@ -340,6 +343,13 @@ func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
 
 // purge deletes m, which MayApply let the plan purge.
 func (a *applier) purge(_ orgsync.Change, m *orgsync.Member) error {
+	// Its memberships go with it.
+	var in int
+	if _, err := a.c.row(`SELECT COUNT(*) FROM group_members gm JOIN org_groups g ON g.id = gm.group_id
+		WHERE gm.member_id = ? AND g.owner = ? AND g.external_id <> ''`, []any{m.ID, a.plan.Owner}, &in); err != nil {
+		return err
+	}
+	a.delta.memberships -= in
 	if _, err := a.c.exec(`DELETE FROM members WHERE id = ?`, m.ID); err != nil {
 		return err
 	}
