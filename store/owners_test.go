@@ -78,7 +78,9 @@ func TestOwnersAndRenameOwner(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		slices.SortFunc(names, func(a, b store.OwnerCount) int { return cmp.Or(cmp.Compare(a.Org, b.Org), cmp.Compare(a.Owner, b.Owner)) })
+		slices.SortFunc(names, func(a, b store.OwnerCount) int {
+			return cmp.Or(cmp.Compare(a.Org, b.Org), cmp.Compare(a.Owner, b.Owner))
+		})
 		if len(names) != len(want) {
 			t.Fatalf("OwnerNames = %+v, want the owners of %+v", names, want)
 		}
