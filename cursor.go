@@ -52,6 +52,14 @@ type Settled struct {
 	// those disabled at the source (Plan.Read, Plan.Disabled).
 	Users    int `json:"users"`
 	Disabled int `json:"disabled"`
+	// Counted says that Owned and OwnedMemberships hold the owner's counts
+	// after the run (Plan.Owned and Plan.OwnedMemberships of the next
+	// plan), so that a scoped plan need not count the whole org: the
+	// reconciler sets the plan's counts (those before it) and the store
+	// advances them by what the apply changed, in the same transaction.
+	Counted          bool `json:"counted,omitempty"`
+	Owned            int  `json:"owned,omitempty"`
+	OwnedMemberships int  `json:"owned_memberships,omitempty"`
 }
 
 // Zero reports whether c holds no position (no applied run yet).

@@ -58,8 +58,10 @@ type CursorStore interface {
 	Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error)
 	// ApplyCursor applies p like Store.Apply and saves c as the cursor of
 	// p.Owner in the same transaction (an empty plan too), with
-	// c.Settled.StoreSeq set to the last event's Seq after the apply, or
-	// without c.Settled when the apply skipped a change. On error the
+	// c.Settled.StoreSeq set to the last event's Seq after the apply and,
+	// when c.Settled.Counted, its counts advanced by what the apply changed
+	// (to the counts of the org after it), or without c.Settled when the
+	// apply skipped a change. On error the
 	// stored cursor is kept.
 	ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Cursor) (orgsync.Applied, error)
 	// StoreSeq returns the Seq of the last event (every write of a member
@@ -155,7 +157,8 @@ func (r *Runner) applyPlan(ctx context.Context, rep Report) (orgsync.Applied, er
 			// (those are shown by every run, so every run must diff).
 			clean := len(rep.Plan.Conflicts) == 0 && len(rep.Plan.Warnings) == 0 && rep.Plan.Held == (orgsync.HeldCount{})
 			if c.Settled == nil && clean {
-				c.Settled = &orgsync.Settled{Job: rep.jobDigest, Users: rep.Plan.Read, Disabled: rep.Plan.Disabled}
+				c.Settled = &orgsync.Settled{Job: rep.jobDigest, Users: rep.Plan.Read, Disabled: rep.Plan.Disabled,
+					Counted: true, Owned: rep.Plan.Owned, OwnedMemberships: rep.Plan.OwnedMemberships}
 			}
 			return cs.ApplyCursor(ctx, rep.Plan, c)
 		}

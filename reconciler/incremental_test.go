@@ -43,6 +43,10 @@ func (s *cursorStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync
 	if c.Settled != nil {
 		st := *c.Settled
 		st.StoreSeq, _ = s.Store.StoreSeq(ctx)
+		if st.Counted { // the counts after the apply
+			obs, _ := s.Store.Observed(ctx, p.Org)
+			st.Owned, st.OwnedMemberships, _ = SnapshotScope(obs).Owned(p.Owner)
+		}
 		c.Settled = &st
 		if len(out.Skipped) > 0 {
 			c.Settled = nil

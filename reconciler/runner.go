@@ -178,7 +178,7 @@ func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report,
 		return rep, orgsync.Snapshot{}, nil
 	}
 	if scoped && read != nil && read.Scope != nil {
-		if ok, err := r.planScoped(ctx, job, scoper, desired, &rep); ok || err != nil {
+		if ok, err := r.planScoped(ctx, job, scoper, desired, sr.req.Prev.Settled, &rep); ok || err != nil {
 			started.Do(func() { close(done) })
 			return rep, orgsync.Snapshot{}, err
 		}

@@ -32,10 +32,14 @@ type ScopeReader interface {
 // (all of them for the changed groups): a membership of a user outside
 // the part is unchanged, and plans nothing either way.
 //
+// The owner's counts (Plan.Owned, Plan.OwnedMemberships) are those the
+// settled cursor kept when it has them (counts set and Counted), else
+// counted in the store.
+//
 // ok is false when the scoped plan cannot be trusted to be the full one:
 // the desired state holds entries back or carries warnings, or the plan
 // found a conflict. The caller then diffs the whole org.
-func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Scope, opts Options) (p orgsync.Plan, ok bool, err error) {
+func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Scope, counts *orgsync.Settled, opts Options) (p orgsync.Plan, ok bool, err error) {
 	if len(desired.HeldUsers)+len(desired.HeldGroups)+len(desired.Warnings) > 0 {
 		return orgsync.Plan{}, false, nil
 	}
@@ -79,8 +83,10 @@ func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Sco
 	for i := range groups {
 		groups[i].Members = ms[groups[i].ID]
 	}
-	owned, memberships, err := tx.Owned(opts.Owner)
-	if err != nil {
+	var owned, memberships int
+	if counts != nil && counts.Counted {
+		owned, memberships = counts.Owned, counts.OwnedMemberships
+	} else if owned, memberships, err = tx.Owned(opts.Owner); err != nil {
 		return orgsync.Plan{}, false, err
 	}
 	sub := orgsync.Snapshot{Members: part.selected(), Groups: desired.Groups}
@@ -110,12 +116,23 @@ type scopePart struct {
 	sel               []bool          // by index in desired
 	seenMember        map[string]bool
 
-	// The desired users by key and by folded name and email (built on
-	// first use), and the keys and folded values already looked up there
-	// (folded ones prefixed with a NUL).
+	// grown: keys or folded values were added since the desired users
+	// were last scanned; scans counts the scans.
+	grown bool
+	scans int
+	// The desired users by key and by folded name and email, built only
+	// once scanning has taken maxScans (a long chain of shared names), and
+	// the keys and folded values already looked up there (folded ones
+	// prefixed with a NUL).
 	byKey, byFolded map[string][]int32
 	visited         map[string]bool
 }
+
+// maxScans is how many times selectDesired scans the desired users before
+// it indexes them instead: a scan costs no memory and a fraction of the
+// index, and a part closes in two or three scans unless names and emails
+// chain from user to user.
+var maxScans = 8 // a variable for tests
 
 func newScopePart(desired orgsync.Snapshot, scope *orgsync.Scope) *scopePart {
 	p := &scopePart{
@@ -131,13 +148,13 @@ func newScopePart(desired orgsync.Snapshot, scope *orgsync.Scope) *scopePart {
 
 func (p *scopePart) addKey(k string) {
 	if _, ok := p.keys[k]; !ok && k != "" {
-		p.keys[k] = false
+		p.keys[k], p.grown = false, true
 	}
 }
 
 func (p *scopePart) addFolded(v string) {
 	if _, ok := p.folded[v]; !ok && v != "" {
-		p.folded[v] = false
+		p.folded[v], p.grown = false, true
 	}
 }
 
@@ -221,7 +238,7 @@ func (p *scopePart) observe(m *orgsync.Member, owner string) bool {
 		return false
 	}
 	p.seenMember[m.ID] = true
-	p.addIDs([]string{m.ID})
+	p.ids[m.ID] = true // in hand: not to be looked up by ID
 	p.addFolded(orgsync.Fold(m.UserName))
 	for _, e := range m.Emails {
 		p.addFolded(orgsync.Fold(e.Value))
@@ -235,8 +252,21 @@ func (p *scopePart) observe(m *orgsync.Member, owner string) bool {
 // selectDesired selects the desired users sharing a key, name or email
 // with the part, and adds theirs, until no more are found.
 func (p *scopePart) selectDesired() {
+	for p.byKey == nil && p.grown {
+		if p.scans == maxScans {
+			p.index()
+			break
+		}
+		p.scans++
+		p.grown = false
+		for i := range p.desired {
+			if !p.sel[i] && p.reaches(&p.desired[i]) {
+				p.take(i)
+			}
+		}
+	}
 	if p.byKey == nil {
-		p.index()
+		return
 	}
 	for {
 		var next []int32
@@ -254,20 +284,42 @@ func (p *scopePart) selectDesired() {
 		}
 		grew := false
 		for _, i := range next {
-			if p.sel[i] {
-				continue
-			}
-			p.sel[i], grew = true, true
-			m := &p.desired[i]
-			p.addKey(m.ExternalID)
-			p.addFolded(orgsync.Fold(m.UserName))
-			for _, e := range m.Emails {
-				p.addFolded(orgsync.Fold(e.Value))
+			if !p.sel[i] {
+				p.take(int(i))
+				grew = true
 			}
 		}
 		if !grew {
 			return
 		}
+	}
+}
+
+// reaches reports whether the desired user m shares its key, folded name
+// or an email with the part.
+func (p *scopePart) reaches(m *orgsync.Member) bool {
+	if _, ok := p.keys[m.ExternalID]; ok {
+		return true
+	}
+	if _, ok := p.folded[orgsync.Fold(m.UserName)]; ok {
+		return true
+	}
+	for _, e := range m.Emails {
+		if _, ok := p.folded[orgsync.Fold(e.Value)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// take selects the desired user i and adds its key, name and emails.
+func (p *scopePart) take(i int) {
+	p.sel[i] = true
+	m := &p.desired[i]
+	p.addKey(m.ExternalID)
+	p.addFolded(orgsync.Fold(m.UserName))
+	for _, e := range m.Emails {
+		p.addFolded(orgsync.Fold(e.Value))
 	}
 }
 
@@ -372,12 +424,12 @@ func (v snapshotScope) Owned(owner string) (members, memberships int, err error)
 // instead: the scoped plan is not known to be the full one, or a guard
 // blocks it (a blocked run is recorded with the full plan and its digests,
 // so that it can be approved).
-func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desired orgsync.Snapshot, rep *Report) (ok bool, err error) {
+func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desired orgsync.Snapshot, counts *orgsync.Settled, rep *Report) (ok bool, err error) {
 	opts := Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated}
 	var p orgsync.Plan
 	err = sr.ReadScope(ctx, job.Org, func(tx orgsync.ScopeTx) error {
 		var err error
-		p, ok, err = scopedPlan(tx, desired, rep.Read.Scope, opts)
+		p, ok, err = scopedPlan(tx, desired, rep.Read.Scope, counts, opts)
 		return err
 	})
 	if err != nil {

@@ -115,6 +115,7 @@ func scopedRunsOn(t *testing.T, st *store.Store, org string, seed uint64) {
 		} else if !reflect.DeepEqual(rep.Plan.Changes, want.Changes) {
 			t.Fatalf("seed %d round %d: plan differs from Diff", seed, round)
 		}
+		checkCounts(t, st, org, round)
 		if len(rep.Plan.Conflicts) > 0 {
 			// Undo the edit that made a conflict: the next run settles again.
 			w.desired = clean
@@ -126,5 +127,36 @@ func scopedRunsOn(t *testing.T, st *store.Store, org string, seed uint64) {
 	}
 	if scoped < 10 {
 		t.Fatalf("seed %d: only %d of 30 runs planned scoped", seed, scoped)
+	}
+}
+
+// checkCounts: the owner's counts a settled cursor keeps, advanced by each
+// apply, are those the store counts.
+func checkCounts(t *testing.T, st *store.Store, org string, round int) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := st.Cursor(ctx, org, "ldap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Settled == nil {
+		return
+	}
+	if !c.Settled.Counted {
+		t.Fatalf("round %d: a settled cursor without counts", round)
+	}
+	err = st.ReadScope(ctx, org, func(tx orgsync.ScopeTx) error {
+		owned, memberships, err := tx.Owned("ldap")
+		if err != nil {
+			return err
+		}
+		if owned != c.Settled.Owned || memberships != c.Settled.OwnedMemberships {
+			t.Fatalf("round %d: cursor counts %d members, %d memberships; the store %d, %d",
+				round, c.Settled.Owned, c.Settled.OwnedMemberships, owned, memberships)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

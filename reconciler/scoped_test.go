@@ -129,8 +129,19 @@ func (w *scopedWorld) edit() {
 // TestScopedPlanIsTheFullPlan: in a settled org, the plan scopedPlan makes
 // from the true difference of two directory states is the plan Diff makes
 // from the whole org, whenever scopedPlan trusts itself; and it does in
-// most rounds.
+// most rounds. Both ways of closing the part are checked: scanning the
+// desired users, and indexing them.
 func TestScopedPlanIsTheFullPlan(t *testing.T) {
+	for _, scans := range []int{maxScans, 0} {
+		t.Run(fmt.Sprintf("maxScans=%d", scans), func(t *testing.T) {
+			defer func(n int) { maxScans = n }(maxScans)
+			maxScans = scans
+			scopedPlanIsTheFullPlan(t)
+		})
+	}
+}
+
+func scopedPlanIsTheFullPlan(t *testing.T) {
 	opts := Options{Org: "acme", Owner: "ldap", Recreated: RecreatedEntries{Rekey: true, Match: []string{"email"}}}
 	trusted, rounds := 0, 0
 	for seed := range 40 {
@@ -171,7 +182,7 @@ func TestScopedPlanIsTheFullPlan(t *testing.T) {
 			w.edit()
 			obs, _ := st.Observed(ctx, "acme")
 			full := Diff(w.desired, obs, opts)
-			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, scopeOf(prev, w.desired), opts)
+			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, scopeOf(prev, w.desired), nil, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -43,5 +43,12 @@ go test -race -count=1 -timeout 15m "$@" ./...
 step "incremental-read benchmarks, CI-sized (scripts/bench-incremental.sh runs the full scale)"
 go test -run XXX -bench 'Incremental|BenchmarkState' -benchtime 3x ./sources/ldap/
 
+step "AD incremental benchmark, CI-sized: 300 users, correctness only (scripts/bench-incremental-ad.sh runs 10k users)"
+if [ -n "${ORGSYNC_TEST_AD_URL:-}" ]; then
+	scripts/bench-incremental-ad.sh --ci
+else
+	echo "no Samba AD DC: skipped (the flavor: ad tests above report it)"
+fi
+
 step "fuzz (5 s per target; scripts/fuzz.sh SECONDS for longer runs)"
 ORGSYNC_FUZZ_SECONDS=5 scripts/fuzz.sh

@@ -27,7 +27,7 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 	}
 	err := s.write(ctx, func(tx *gorm.DB) error {
 		var err error
-		applied, err = s.applyIn(ctx, tx, p)
+		applied, _, err = s.applyIn(ctx, tx, p)
 		return err
 	})
 	if err != nil {
@@ -36,40 +36,41 @@ func (s *Store) Apply(ctx context.Context, p orgsync.Plan) (orgsync.Applied, err
 	return applied, nil
 }
 
-// applyIn applies p in the transaction tx (see Apply).
-func (s *Store) applyIn(ctx context.Context, tx *gorm.DB, p orgsync.Plan) (orgsync.Applied, error) {
+// applyIn applies p in the transaction tx (see Apply) and returns, besides
+// what it applied, how it changed the owner's counts.
+func (s *Store) applyIn(ctx context.Context, tx *gorm.DB, p orgsync.Plan) (orgsync.Applied, ownedDelta, error) {
 	a := &applier{s: s, tx: tx, ctx: s.quiet(ctx), plan: p, out: &orgsync.Applied{Counts: orgsync.Plan{}.Summary()},
-		events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, memberKeys: map[string]string{}, created: map[string]bool{}, createdIn: map[memberPair]bool{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
+		events: make([]eventRow, 0, min(len(p.Changes), applyBatch)), ownedGroups: map[string]bool{}, keyedGroups: map[string]bool{}, memberKeys: map[string]string{}, created: map[string]bool{}, createdIn: map[memberPair]bool{}, groupKeys: map[string]string{}, members: map[string]*orgsync.Member{}}
 	a.c = s.on(a.ctx, tx)
 	a.now = s.Now()
 	a.nowArg = s.stamp(a.now)
 	if _, err := a.c.row(`SELECT default_role FROM orgs WHERE id = ?`, []any{p.Org}, &a.defaultRole); err != nil {
-		return orgsync.Applied{}, err
+		return orgsync.Applied{}, ownedDelta{}, err
 	}
 	if a.defaultRole == "" {
-		return orgsync.Applied{}, fmt.Errorf("org %q: %w", p.Org, orgsync.ErrNotFound)
+		return orgsync.Applied{}, ownedDelta{}, fmt.Errorf("org %q: %w", p.Org, orgsync.ErrNotFound)
 	}
 	// Runs of one action are applied a batch at a time, each batch's
 	// events written right after it: memory stays bounded however
 	// large the plan, and the events keep the plan's order.
 	for i := 0; i < len(p.Changes); {
 		if err := ctx.Err(); err != nil {
-			return orgsync.Applied{}, err
+			return orgsync.Applied{}, ownedDelta{}, err
 		}
 		j := i
 		for j < len(p.Changes) && j-i < applyBatch && p.Changes[j].Action == p.Changes[i].Action {
 			j++
 		}
 		if err := a.apply(p.Changes[i].Action, p.Changes[i:j]); err != nil {
-			return orgsync.Applied{}, fmt.Errorf("%s: %w", p.Changes[i].Action, err)
+			return orgsync.Applied{}, ownedDelta{}, fmt.Errorf("%s: %w", p.Changes[i].Action, err)
 		}
 		if err := s.appendEvents(a.ctx, tx, a.events); err != nil {
-			return orgsync.Applied{}, err
+			return orgsync.Applied{}, ownedDelta{}, err
 		}
 		a.events = a.events[:0]
 		i = j
 	}
-	return *a.out, nil
+	return *a.out, a.delta, nil
 }
 
 type applier struct {
@@ -89,7 +90,24 @@ type applier struct {
 	groupKeys   map[string]string   // owner's ExternalID → group ID
 	members     map[string]*orgsync.Member
 	ownedGroups map[string]bool // group ID → owned by the plan's owner, as checked
+	keyedGroups map[string]bool // of those, the ones with an external ID
 	stats       memberStats
+	delta       ownedDelta
+}
+
+// ownedDelta is how an apply changed the owner's counts: its members that
+// are neither deprovisioned nor deleted, and the memberships of its
+// groups (both only those with an external ID), as scopeTx.Owned counts
+// them.
+type ownedDelta struct{ members, memberships int }
+
+// counted reports whether m (nil: none) counts among the plan's owner's
+// members (ownedDelta).
+func (a *applier) counted(m *orgsync.Member) int {
+	if m != nil && m.Owner == a.plan.Owner && m.ExternalID != "" && m.Status != orgsync.StatusDeprovisioned && m.DeletedAt == nil {
+		return 1
+	}
+	return 0
 }
 
 func (a *applier) apply(action orgsync.Action, cs []orgsync.Change) error {

@@ -74,14 +74,18 @@ func (a *applier) resolveMembers(keys []string) error {
 }
 
 type groupRow struct {
-	id, owner, name string
-	version         int64
+	id, owner, name, key string
+	version              int64
 }
+
+// counted reports whether g's memberships count among the plan's owner's
+// (ownedDelta).
+func (g *groupRow) counted(owner string) bool { return g.owner == owner && g.key != "" }
 
 func (a *applier) loadGroup(id string) (*groupRow, error) {
 	var g groupRow
-	found, err := a.c.row(`SELECT id, owner, display_name, version FROM org_groups WHERE org_id = ? AND id = ?`,
-		[]any{a.plan.Org, id}, &g.id, &g.owner, &g.name, &g.version)
+	found, err := a.c.row(`SELECT id, owner, display_name, external_id, version FROM org_groups WHERE org_id = ? AND id = ?`,
+		[]any{a.plan.Org, id}, &g.id, &g.owner, &g.name, &g.key, &g.version)
 	if err != nil || !found {
 		return nil, err
 	}
@@ -135,6 +139,13 @@ func (a *applier) groupChanges(action orgsync.Action, cs []orgsync.Change) error
 			a.out.Counts[action]++
 			a.event(orgsync.EventGroupUpdated, "", g.id, map[string]string{"display_name": g.name}, map[string]string{"display_name": c.Group.DisplayName})
 		case orgsync.ActionGroupDelete:
+			if g.counted(a.plan.Owner) { // its memberships go with it
+				var in int
+				if _, err := a.c.row(`SELECT COUNT(*) FROM group_members WHERE group_id = ?`, []any{g.id}, &in); err != nil {
+					return err
+				}
+				a.delta.memberships -= in
+			}
 			if _, err := a.c.exec(`DELETE FROM org_groups WHERE id = ?`, g.id); err != nil {
 				return err
 			}
@@ -176,13 +187,13 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 			a.ownedGroups[id] = false
 		}
 	}
-	if err := a.lookup(`SELECT id FROM org_groups WHERE org_id = ? AND owner = ? AND id IN`, []any{a.plan.Org, a.plan.Owner}, unchecked,
+	if err := a.lookup(`SELECT id, external_id FROM org_groups WHERE org_id = ? AND owner = ? AND id IN`, []any{a.plan.Org, a.plan.Owner}, unchecked,
 		func(scan func(...any) error) error {
-			var id string
-			if err := scan(&id); err != nil {
+			var id, key string
+			if err := scan(&id, &key); err != nil {
 				return err
 			}
-			a.ownedGroups[id] = true
+			a.ownedGroups[id], a.keyedGroups[id] = true, key != ""
 			return nil
 		}); err != nil {
 		return err
@@ -234,6 +245,9 @@ func (a *applier) memberAdd(cs []orgsync.Change) error {
 			have[memberPair{gid, mid}] = true
 		}
 		rows = append(rows, []any{gid, mid, a.plan.Org, a.nowArg})
+		if a.keyedGroups[gid] {
+			a.delta.memberships++
+		}
 		a.out.Counts[orgsync.ActionMemberAdd]++
 		a.event(orgsync.EventGroupMemberAdded, mid, gid, nil, membershipState{c.GroupName, c.UserName})
 	}
@@ -279,6 +293,9 @@ func (a *applier) memberRemove(cs []orgsync.Change) error {
 			return err
 		}
 		if n > 0 {
+			if g.counted(a.plan.Owner) {
+				a.delta.memberships -= int(n)
+			}
 			a.out.Counts[orgsync.ActionMemberRemove]++
 			a.event(orgsync.EventGroupMemberRemoved, c.MemberID, gid, membershipState{c.GroupName, c.UserName}, nil)
 		}

@@ -56,6 +56,7 @@ func (a *applier) provision(cs []orgsync.Change) error {
 		taken[fold] = a.plan.Owner
 		a.memberKeys[c.MemberKey] = m.ID
 		a.created[m.ID] = true
+		a.delta.members += a.counted(&m)
 		memberRows = append(memberRows, []any{m.ID, m.Org, m.UserName, fold, m.ExternalID, m.Email(), m.GivenName, m.FamilyName,
 			m.DisplayName, m.Role, string(m.Status), m.Owner, m.Version, a.nowArg, a.nowArg, orgsync.AttributesDigestOf(m.Attributes)})
 		if len(m.Attributes) > 0 {
@@ -114,12 +115,12 @@ func (a *applier) loadMembers(cs []orgsync.Change) error {
 	}
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
-		rows, err := a.c.query(`SELECT `+memberCols+` FROM members WHERE org_id = ? AND id IN (`+placeholders(len(part))+`)`,
+		rows, err := a.c.query(`SELECT `+memberCols+`, doc_sum FROM members WHERE `+a.s.dialect.filter("org_id")+` = ? AND id IN (`+placeholders(len(part))+`)`,
 			append([]any{a.plan.Org}, toAny(part)...)...)
 		if err != nil {
 			return err
 		}
-		ms, err := scanMembers(rows)
+		ms, err := scanMembersSum(rows, len(part), true)
 		if err != nil {
 			return err
 		}
@@ -151,6 +152,7 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 			a.skip(c, err.Error())
 			continue
 		}
+		was := a.counted(m)
 		var err error
 		switch action {
 		case orgsync.ActionAdopt:
@@ -169,6 +171,7 @@ func (a *applier) memberChanges(action orgsync.Action, cs []orgsync.Change) erro
 		if err != nil {
 			return fmt.Errorf("member %q: %w", m.UserName, err)
 		}
+		a.delta.members += a.counted(a.members[c.MemberID]) - was // nil once purged
 	}
 	return nil
 }
@@ -199,12 +202,18 @@ func sameEmails(a, b []orgsync.Email) bool {
 	return true
 }
 
-// saveMember writes every mutable column of m and its emails.
-func (a *applier) saveMember(m *orgsync.Member) error {
-	return a.s.saveMember(a.ctx, a.tx, m)
+// saveMember writes every mutable column of m, and its emails when they
+// differ from those of before (m as loaded).
+func (a *applier) saveMember(m, before *orgsync.Member) error {
+	return a.s.saveMemberRow(a.ctx, a.tx, m, !sameEmails(m.Emails, before.Emails))
 }
 
+// saveMember writes every mutable column of m and its emails.
 func (s *Store) saveMember(ctx context.Context, tx *gorm.DB, m *orgsync.Member) error {
+	return s.saveMemberRow(ctx, tx, m, true)
+}
+
+func (s *Store) saveMemberRow(ctx context.Context, tx *gorm.DB, m *orgsync.Member, emails bool) error {
 	c := s.on(ctx, tx)
 	n, err := c.exec(`UPDATE members SET user_name = ?, user_name_fold = ?, external_id = ?, email = ?, given_name = ?,
 		family_name = ?, display_name = ?, role = ?, status = ?, owner = ?, setup_completed_at = ?, deprovisioned_at = ?,
@@ -217,6 +226,9 @@ func (s *Store) saveMember(ctx context.Context, tx *gorm.DB, m *orgsync.Member) 
 	}
 	if n == 0 {
 		return fmt.Errorf("member %q: %w", m.ID, orgsync.ErrNotFound)
+	}
+	if !emails {
+		return nil
 	}
 	if _, err := c.exec(`DELETE FROM member_emails WHERE member_id = ?`, m.ID); err != nil {
 		return err
@@ -251,7 +263,7 @@ func (a *applier) adopt(c orgsync.Change, m *orgsync.Member) error {
 	if _, err := a.saveDoc(c, m); err != nil {
 		return err
 	}
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.memberKeys[c.MemberKey] = m.ID
@@ -266,7 +278,9 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 	}
 	before := *m
 	changed := profile(m, c.Member, a.defaultRole)
-	if changed {
+	// A member holds its own folded name (a unique index): only a new one
+	// can be taken.
+	if changed && orgsync.Fold(m.UserName) != orgsync.Fold(before.UserName) {
 		if owner, taken, err := a.nameTaken(m); err != nil {
 			return err
 		} else if taken {
@@ -283,7 +297,7 @@ func (a *applier) update(c orgsync.Change, m *orgsync.Member) error {
 		return nil // already as desired
 	}
 	m.Version, m.UpdatedAt = m.Version+1, a.now
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.out.Counts[orgsync.ActionUpdate]++
@@ -304,7 +318,7 @@ func (a *applier) reactivate(c orgsync.Change, m *orgsync.Member) error {
 			return err
 		}
 	}
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.out.Counts[orgsync.ActionReactivate]++
@@ -319,7 +333,7 @@ func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
 		return nil
 	}
 	m.Version, m.UpdatedAt = m.Version+1, a.now
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.out.Counts[orgsync.ActionDeprovision]++
@@ -329,6 +343,13 @@ func (a *applier) deprovision(_ orgsync.Change, m *orgsync.Member) error {
 
 // purge deletes m, which MayApply let the plan purge.
 func (a *applier) purge(_ orgsync.Change, m *orgsync.Member) error {
+	// Its memberships go with it.
+	var in int
+	if _, err := a.c.row(`SELECT COUNT(*) FROM group_members gm JOIN org_groups g ON g.id = gm.group_id
+		WHERE gm.member_id = ? AND g.owner = ? AND g.external_id <> ''`, []any{m.ID, a.plan.Owner}, &in); err != nil {
+		return err
+	}
+	a.delta.memberships -= in
 	if _, err := a.c.exec(`DELETE FROM members WHERE id = ?`, m.ID); err != nil {
 		return err
 	}
@@ -345,10 +366,14 @@ func (a *applier) saveDoc(c orgsync.Change, m *orgsync.Member) (bool, error) {
 	if err := checkDoc(c.Member.Attributes); err != nil {
 		return false, err
 	}
+	if sum := orgsync.AttributesDigestOf(c.Member.Attributes); sum == m.AttributesDigest {
+		m.Attributes = c.Member.Attributes
+		return false, nil // as loaded: the document is the same
+	}
 	changed, err := a.s.updateDoc(a.ctx, a.tx, m.ID, c.Member.Attributes)
 	if err != nil {
 		return false, err
 	}
-	m.Attributes = c.Member.Attributes
+	m.Attributes, m.AttributesDigest = c.Member.Attributes, orgsync.AttributesDigestOf(c.Member.Attributes)
 	return changed, nil
 }

@@ -55,21 +55,29 @@ func (s *Store) StoreSeq(ctx context.Context) (int64, error) {
 
 // ApplyCursor applies p like Apply and, in the same transaction, saves c
 // as the cursor of p.Owner in p.Org (c.State nil keeps the stored state;
-// c.Settled.StoreSeq is set to the last event's Seq after the apply, and
+// c.Settled.StoreSeq is set to the last event's Seq after the apply, its
+// counts, when Counted, are advanced by what the apply changed, and
 // c.Settled is dropped when the apply skipped a change).
 // An empty plan still saves the cursor. On error nothing is written: the
 // stored cursor stays where it was.
 func (s *Store) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Cursor) (orgsync.Applied, error) {
 	applied := orgsync.Applied{Counts: orgsync.Plan{}.Summary()}
 	err := s.write(ctx, func(tx *gorm.DB) error {
+		var delta ownedDelta
 		if !p.Empty() {
 			var err error
-			if applied, err = s.applyIn(ctx, tx, p); err != nil {
+			if applied, delta, err = s.applyIn(ctx, tx, p); err != nil {
 				return err
 			}
 		}
-		if len(applied.Skipped) > 0 {
+		switch {
+		case len(applied.Skipped) > 0:
 			c.Settled = nil // the plan left something undone: not settled
+		case c.Settled != nil && c.Settled.Counted:
+			st := *c.Settled
+			st.Owned += delta.members
+			st.OwnedMemberships += delta.memberships
+			c.Settled = &st
 		}
 		return s.saveCursor(s.in(tx), p.Org, p.Owner, c)
 	})

@@ -134,3 +134,98 @@ func TestCursorSettled(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyCursorAdvancesCounts: the owner's counts of a settled cursor are
+// advanced by exactly what each apply changed (provisions, deprovisions,
+// reactivations, adoptions, purges, memberships added and removed, groups
+// deleted with their members), and stay what the store counts.
+func TestApplyCursorAdvancesCounts(t *testing.T) {
+	forBackends(t, func(t *testing.T, s *store.Store) {
+		counts := func() (int, int) {
+			t.Helper()
+			var m, ms int
+			err := s.ReadScope(ctx, "acme", func(tx orgsync.ScopeTx) error {
+				var err error
+				m, ms, err = tx.Owned("corp")
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, ms
+		}
+		id := func(userName string) string {
+			t.Helper()
+			m, err := s.Member(ctx, "acme", userName)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m.ID
+		}
+		prov := func(key string) orgsync.Change {
+			return orgsync.Change{Action: orgsync.ActionProvision, UserName: key + "@x", MemberKey: key,
+				Member: &orgsync.Member{UserName: key + "@x", Emails: []orgsync.Email{{Value: key + "@x", Primary: true}}}}
+		}
+		group := func(key string) orgsync.Change {
+			return orgsync.Change{Action: orgsync.ActionGroupCreate, GroupName: key, GroupKey: key, Group: &orgsync.Group{DisplayName: key, ExternalID: key}}
+		}
+		add := func(g, key string) orgsync.Change {
+			return orgsync.Change{Action: orgsync.ActionMemberAdd, GroupName: g, GroupKey: g, UserName: key + "@x", MemberKey: key}
+		}
+		member := func(a orgsync.Action, key string) orgsync.Change {
+			return orgsync.Change{Action: a, UserName: key + "@x", MemberID: id(key + "@x")}
+		}
+		// An unowned member to adopt, and a SCIM group whose members do not count.
+		if _, err := s.Apply(ctx, orgsync.Plan{Org: "acme", Owner: "", Changes: []orgsync.Change{prov("legacy")}}); err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			name string
+			plan func() []orgsync.Change
+		}{
+			{"provision with groups", func() []orgsync.Change {
+				return []orgsync.Change{prov("a"), prov("b"), prov("c"), prov("d"), group("g1"), group("g2"),
+					add("g1", "a"), add("g1", "b"), add("g1", "c"), add("g2", "a"), add("g2", "d")}
+			}},
+			{"again: nothing applies", func() []orgsync.Change {
+				return []orgsync.Change{prov("a"), group("g1"), add("g1", "a")}
+			}},
+			{"deprovision", func() []orgsync.Change {
+				return []orgsync.Change{member(orgsync.ActionDeprovision, "b"), member(orgsync.ActionDeprovision, "d")}
+			}},
+			{"deprovision again", func() []orgsync.Change { return []orgsync.Change{member(orgsync.ActionDeprovision, "b")} }},
+			{"reactivate", func() []orgsync.Change { return []orgsync.Change{member(orgsync.ActionReactivate, "b")} }},
+			{"adopt", func() []orgsync.Change {
+				c := member(orgsync.ActionAdopt, "legacy")
+				c.MemberKey, c.Member = "legacy", &orgsync.Member{UserName: "legacy@x", Emails: []orgsync.Email{{Value: "legacy@x", Primary: true}}}
+				return []orgsync.Change{c, add("g2", "legacy")}
+			}},
+			{"remove a membership", func() []orgsync.Change {
+				return []orgsync.Change{{Action: orgsync.ActionMemberRemove, GroupName: "g1", GroupKey: "g1", UserName: "c@x", MemberID: id("c@x")}}
+			}},
+			{"purge a deprovisioned member of a group", func() []orgsync.Change {
+				return []orgsync.Change{member(orgsync.ActionPurge, "d")}
+			}},
+			{"delete a group with members", func() []orgsync.Change {
+				return []orgsync.Change{{Action: orgsync.ActionGroupDelete, GroupName: "g1", GroupKey: "g1"}}
+			}},
+		}
+		for _, step := range steps {
+			m, ms := counts()
+			c := orgsync.Cursor{Position: step.name, Settled: &orgsync.Settled{Job: "j", Counted: true, Owned: m, OwnedMemberships: ms}}
+			if _, err := s.ApplyCursor(ctx, orgsync.Plan{Org: "acme", Owner: "corp", Changes: step.plan()}, c); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			got := mustCursor(t, s)
+			if got.Settled == nil {
+				t.Fatalf("%s: the apply skipped a change", step.name)
+			}
+			m, ms = counts()
+			if got.Settled.Owned != m || got.Settled.OwnedMemberships != ms {
+				t.Fatalf("%s: cursor counts %d members, %d memberships; the store %d, %d",
+					step.name, got.Settled.Owned, got.Settled.OwnedMemberships, m, ms)
+			}
+			t.Logf("%s: %d members, %d memberships", step.name, m, ms)
+		}
+	})
+}

@@ -91,7 +91,7 @@ func columnwiseSnapshot(t *testing.T, s *Store) orgsync.Snapshot {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.attachEmails(s.pool(ctx), "acme", ms); err != nil {
+	if err := s.attachOrgEmails(s.pool(ctx), "acme", ms); err != nil {
 		t.Fatal(err)
 	}
 	gs, err := s.groups(s.pool(ctx), "acme", "", true)

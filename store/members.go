@@ -21,6 +21,12 @@ func scanMembers(rows *sql.Rows) ([]orgsync.Member, error) { return scanMembersN
 
 // scanMembersN reads rows of memberCols into a slice sized for n.
 func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
+	return scanMembersSum(rows, n, false)
+}
+
+// scanMembersSum reads rows of memberCols, followed by doc_sum (into
+// AttributesDigest) when sum is set, into a slice sized for n.
+func scanMembersSum(rows *sql.Rows, n int, sum bool) ([]orgsync.Member, error) {
 	defer rows.Close()
 	out := make([]orgsync.Member, 0, n)
 	for rows.Next() {
@@ -29,9 +35,13 @@ func scanMembersN(rows *sql.Rows, n int) ([]orgsync.Member, error) {
 			status                   string
 			setup, deprov, deletedAt sql.NullTime
 		)
-		if err := rows.Scan(&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
+		dest := []any{&m.ID, &m.Org, &m.UserName, &m.ExternalID, &m.GivenName, &m.FamilyName,
 			&m.DisplayName, &m.Role, &status, &m.Owner, &setup, &deprov, &deletedAt, &m.Version,
-			&m.CreatedAt, &m.UpdatedAt); err != nil {
+			&m.CreatedAt, &m.UpdatedAt}
+		if sum {
+			dest = append(dest, &m.AttributesDigest)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		m.Status = orgsync.Status(status)
@@ -88,52 +98,59 @@ func nullTime(t *time.Time) any {
 	return t.UTC()
 }
 
-// attachEmails loads the emails of members (by one query for the org, or
-// by id when there are few), in their stored order.
+// attachEmails loads the emails of members, a part of org, by their IDs
+// (through the primary key), in their stored order.
 func (s *Store) attachEmails(c conn, org string, members []orgsync.Member) error {
 	if len(members) == 0 {
 		return nil
 	}
+	ids := make([]string, len(members))
+	for i := range members {
+		ids[i] = members[i].ID
+	}
+	return s.placeEmails(c, members, func(fn func(scan func(...any) error) error) error {
+		return c.eachIn(`SELECT member_id, pos, value, type, is_primary FROM member_emails WHERE member_id IN`, nil, ids, "", fn)
+	})
+}
+
+// attachOrgEmails loads the emails of members, all or most of org's, by
+// one scan of the org's emails. No ORDER BY: walking the primary key index
+// costs more than putting the few emails of each member in place here.
+func (s *Store) attachOrgEmails(c conn, org string, members []orgsync.Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	return s.placeEmails(c, members, func(fn func(scan func(...any) error) error) error {
+		return c.each(`SELECT member_id, pos, value, type, is_primary FROM member_emails`+s.dialect.scan()+` WHERE org_id = ?`, []any{org}, fn)
+	})
+}
+
+// placeEmails appends to members the email rows (member_id, pos, value,
+// type, is_primary) that read yields, ignoring those of other members,
+// and puts them in their stored order.
+func (s *Store) placeEmails(c conn, members []orgsync.Member, read func(fn func(scan func(...any) error) error) error) error {
 	idx := make(map[string]int, len(members))
 	for i := range members {
 		idx[members[i].ID] = i
 	}
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	// No ORDER BY: walking the primary key index costs more than putting
-	// the few emails of each member in place here.
-	if len(members) > 200 {
-		rows, err = c.query(`SELECT member_id, pos, value, type, is_primary FROM member_emails`+s.dialect.scan()+` WHERE org_id = ?`, org)
-	} else {
-		ids := make([]any, 0, len(members))
-		for i := range members {
-			ids = append(ids, members[i].ID)
-		}
-		rows, err = c.query(`SELECT member_id, pos, value, type, is_primary FROM member_emails WHERE member_id IN (`+placeholders(len(ids))+`)`, ids...)
-	}
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	unsorted := false
-	for rows.Next() {
+	err := read(func(scan func(...any) error) error {
 		var id string
 		var p int
 		var e orgsync.Email
-		if err := rows.Scan(&id, &p, &e.Value, &e.Type, &e.Primary); err != nil {
+		if err := scan(&id, &p, &e.Value, &e.Type, &e.Primary); err != nil {
 			return err
 		}
 		i, ok := idx[id]
 		if !ok {
-			continue
+			return nil
 		}
 		m := &members[i]
 		m.Emails = append(m.Emails, e)
 		unsorted = unsorted || p != len(m.Emails)-1
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	if unsorted {
@@ -200,7 +217,7 @@ func (s *Store) Members(ctx context.Context, org string, f MemberFilter) ([]orgs
 	if err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
-	if err := s.attachEmails(c, org, members); err != nil {
+	if err := s.attachOrgEmails(c, org, members); err != nil {
 		return nil, fmt.Errorf("store: list members: %w", err)
 	}
 	if err := s.attachGroupNames(c, org, members); err != nil {

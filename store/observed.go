@@ -64,7 +64,7 @@ func (s *Store) orgMembers(c conn, org string, size int) ([]orgsync.Member, erro
 	if err != nil {
 		return nil, err
 	}
-	return ms, s.attachEmails(c, org, ms)
+	return ms, s.attachOrgEmails(c, org, ms)
 }
 
 // groups reads the org's groups (one group when id is set) with member IDs.

@@ -28,6 +28,32 @@ type OwnerCount struct {
 	Groups  int `json:"groups"`
 }
 
+// OwnerNames lists the owners that hold members or groups in each org,
+// as OwnerCount without counts, in no order: by the owner indexes alone,
+// which a listing of every member's row (Owners) costs many times over in a
+// large org.
+func (s *Store) OwnerNames(ctx context.Context) ([]OwnerCount, error) {
+	var out []OwnerCount
+	seen := map[OwnerCount]bool{}
+	for _, table := range []string{"members", "org_groups"} {
+		err := s.pool(ctx).each(`SELECT DISTINCT org_id, owner FROM `+table, nil, func(scan func(...any) error) error {
+			var o OwnerCount
+			if err := scan(&o.Org, &o.Owner); err != nil {
+				return err
+			}
+			if !seen[o] {
+				seen[o] = true
+				out = append(out, o)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("store: list the owners of %s: %w", table, err)
+		}
+	}
+	return out, nil
+}
+
 // Owners counts the members and groups of every owner of every org (or of
 // org), ordered by org and owner.
 func (s *Store) Owners(ctx context.Context, org string) ([]OwnerCount, error) {

@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/orgsync/orgsync"
@@ -69,6 +71,22 @@ func TestOwnersAndRenameOwner(t *testing.T) {
 		for i := range want {
 			if cs[i] != want[i] {
 				t.Errorf("Owners[%d] = %+v, want %+v", i, cs[i], want[i])
+			}
+		}
+		// OwnerNames: the same owners, without their counts.
+		names, err := s.OwnerNames(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(names, func(a, b store.OwnerCount) int {
+			return cmp.Or(cmp.Compare(a.Org, b.Org), cmp.Compare(a.Owner, b.Owner))
+		})
+		if len(names) != len(want) {
+			t.Fatalf("OwnerNames = %+v, want the owners of %+v", names, want)
+		}
+		for i := range want {
+			if names[i] != (store.OwnerCount{Org: want[i].Org, Owner: want[i].Owner}) {
+				t.Errorf("OwnerNames[%d] = %+v, want %s/%s", i, names[i], want[i].Org, want[i].Owner)
 			}
 		}
 

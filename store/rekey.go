@@ -83,7 +83,7 @@ func (a *applier) rekey(c orgsync.Change, m *orgsync.Member) error {
 	}
 	before := *m
 	m.ExternalID, m.Version, m.UpdatedAt = c.MemberKey, m.Version+1, a.now
-	if err := a.saveMember(m); err != nil {
+	if err := a.saveMember(m, &before); err != nil {
 		return err
 	}
 	a.memberKeys[c.MemberKey] = m.ID

@@ -30,15 +30,15 @@ type scopeTx struct {
 }
 
 // Members reads the members by each index in turn (owner + external ID,
-// folded user name, folded email, primary key).
+// folded user name, then by primary key those of the folded emails and
+// of ids not found yet): every member row is read once.
 func (t scopeTx) Members(owner string, keys, folded, ids []string) ([]orgsync.Member, error) {
 	found := map[string]bool{}
 	var out []orgsync.Member
-	add := func(head string, args []any, list []string, tail string) error {
-		var batch []orgsync.Member
+	add := func(head string, args []any, list []string) error {
 		for start := 0; start < len(list); start += chunk {
 			part := list[start:min(start+chunk, len(list))]
-			rows, err := t.c.query(head+" ("+placeholders(len(part))+")"+tail, append(append([]any{}, args...), toAny(part)...)...)
+			rows, err := t.c.query(head+" ("+placeholders(len(part))+")", append(append([]any{}, args...), toAny(part)...)...)
 			if err != nil {
 				return err
 			}
@@ -49,24 +49,45 @@ func (t scopeTx) Members(owner string, keys, folded, ids []string) ([]orgsync.Me
 			for _, m := range ms {
 				if !found[m.ID] {
 					found[m.ID] = true
-					batch = append(batch, m)
+					out = append(out, m)
 				}
 			}
 		}
-		out = append(out, batch...)
 		return nil
 	}
 	q := `SELECT ` + observedCols + ` FROM members WHERE org_id = ?`
-	if err := add(q+` AND owner = ? AND external_id IN`, []any{t.org, owner}, keys, ""); err != nil {
+	if err := add(q+` AND owner = ? AND external_id IN`, []any{t.org, owner}, keys); err != nil {
 		return nil, err
 	}
-	if err := add(q+` AND user_name_fold IN`, []any{t.org}, folded, ""); err != nil {
+	if err := add(q+` AND user_name_fold IN`, []any{t.org}, folded); err != nil {
 		return nil, err
 	}
-	if err := add(q+` AND id IN (SELECT member_id FROM member_emails WHERE org_id = ? AND value_fold IN`, []any{t.org, t.org}, folded, ")"); err != nil {
+	// The holders of the emails first, apart: as a subquery of the member
+	// lookup, a planner without statistics scanned every member of the org.
+	byID := map[string]bool{}
+	var rest []string
+	want := func(id string) {
+		if !found[id] && !byID[id] {
+			byID[id] = true
+			rest = append(rest, id)
+		}
+	}
+	err := t.c.eachIn(`SELECT member_id FROM member_emails WHERE org_id = ? AND value_fold IN`, []any{t.org}, folded, "", func(scan func(...any) error) error {
+		var id string
+		if err := scan(&id); err != nil {
+			return err
+		}
+		want(id)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := add(q+` AND id IN`, []any{t.org}, ids, ""); err != nil {
+	for _, id := range ids {
+		want(id)
+	}
+	byPK := `SELECT ` + observedCols + ` FROM members WHERE ` + t.s.dialect.filter("org_id") + ` = ? AND id IN`
+	if err := add(byPK, []any{t.org}, rest); err != nil {
 		return nil, err
 	}
 	return out, t.s.attachEmails(t.c, t.org, out)

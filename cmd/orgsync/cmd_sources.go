@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -76,6 +77,17 @@ func sourceRows(cfg *Loaded, owners []store.OwnerCount) []sourceRow {
 // orphans lists the orphaned owners of orgs (every configured org when orgs
 // is empty).
 func (a *app) orphans(ctx context.Context, st *store.Store, orgs map[string]bool) ([]reconciler.Orphan, error) {
+	// Counting what every owner holds reads every member: only when there
+	// is an orphan to show (after each run, most often there is none).
+	names, err := st.OwnerNames(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(sourceRows(a.cfg, names), func(r sourceRow) bool {
+		return r.State == sourceOrphaned && (len(orgs) == 0 || orgs[r.Org])
+	}) {
+		return nil, nil
+	}
 	owners, err := st.Owners(ctx, "")
 	if err != nil {
 		return nil, err

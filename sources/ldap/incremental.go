@@ -159,6 +159,15 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		read.Reason = "nothing changed since the cursor"
 		return snap, read, nil, err
 	}
+	listWhy := ""
+	if r.cfg.Flavor == FlavorAD {
+		snap, inc, state, why, err := r.adSince(ctx, prev, oldUsers, oldGroups)
+		if why == "" {
+			return snap, inc, state, err
+		}
+		r.s.log.Warn().Str("reason", why).Msg("AD deleted objects not usable: listing every key for the deletion check")
+		listWhy = "; keys listed, not AD deleted objects: " + why
+	}
 	since := fmt.Sprintf("(%s>=%s)", pos.attr, goldap.EscapeFilter(prev.Position))
 
 	// The deletion check: a sync refresh from the stored cookies when
@@ -254,6 +263,7 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 	if regrouped {
 		read.Reason += "; all groups read again (entries were deleted or renamed)"
 	}
+	read.Reason += listWhy
 	return r.finish(read, oldUsers, oldGroups, users, groups, nextSync, prev.Until)
 }
 

@@ -17,6 +17,12 @@ type search struct {
 	base   string
 	filter string
 	attrs  []string
+	// controls go with every page (AD's Show Deleted); anyRefs ignores
+	// continuation references whatever ldap.references says (a keys-only
+	// search of a whole naming context, whose references hold nothing of
+	// the read's scope).
+	controls []goldap.Control
+	anyRefs  bool
 }
 
 // errTooLarge: a search returned more than the config allows
@@ -35,7 +41,7 @@ func (r *reader) paged(ctx context.Context, s search, fn func(*wire.Entry) error
 	req := wire.SearchRequest{
 		Base: s.base, Scope: goldap.ScopeWholeSubtree, Filter: s.filter, Attrs: s.attrs,
 		TimeLimit: int(cfg.SearchTimeout.TimeDuration().Seconds()),
-		Paging:    &wire.Paging{Size: uint32(cfg.PageSize)},
+		Paging:    &wire.Paging{Size: uint32(cfg.PageSize)}, Controls: s.controls,
 	}
 	n := 0
 	count := func(e *wire.Entry) error {
@@ -61,7 +67,7 @@ func (r *reader) paged(ctx context.Context, s search, fn func(*wire.Entry) error
 			return searchError(s.key, s.base, n, err)
 		}
 		if len(res.References) > 0 {
-			if cfg.References == ReferencesError {
+			if cfg.References == ReferencesError && !s.anyRefs {
 				return &ldapError{
 					op:   fmt.Sprintf("search ldap.%s %q (page %d)", s.key, s.base, page),
 					err:  fmt.Errorf("the server referred part of the result to %s", strings.Join(res.References, ", ")),

@@ -65,7 +65,13 @@
 // provider whose clock is behind the stored cursor (with a warning); a
 // resource gone from the listing re-reads every group, as providers may
 // drop members without touching a group's meta.lastModified. Without
-// filter support every read is full.
+// filter support every read is full. An incremental read names its scope
+// (orgsync.Read.Scope, see scope.go) by comparing the merged state with
+// the stored one: the users and groups whose resources differ, and every
+// group when a user or group appeared, vanished, changed its key or
+// became held (member values name both by provider id); nil, so that the
+// reconciler diffs everything, when a resource has no id or a changed
+// user no key.
 //
 // Configuration (the `scim:` block of a source; only base_url and a token
 // are required):

@@ -95,6 +95,7 @@ func (s *Source) readSince(ctx context.Context, req reconciler.ReadRequest) (org
 		read.Reason, read.Unchanged = "nothing changed since the cursor", true
 		return orgsync.Snapshot{}, read, nil, nil
 	}
+	read.Scope = changedScope(oldUsers, oldGroups, users, groups)
 	for i := range users {
 		users[i].pos = i + 1
 	}

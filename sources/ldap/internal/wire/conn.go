@@ -241,11 +241,16 @@ func encodeSearch(r SearchRequest) (req, controls *ber.Packet, err error) {
 		attrs.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a, ""))
 	}
 	req.AppendChild(attrs)
-	if r.Paging != nil {
+	if r.Paging != nil || len(r.Controls) > 0 {
 		controls = ber.Encode(ber.ClassContext, ber.TypeConstructed, 0, nil, "")
+	}
+	if r.Paging != nil {
 		pc := goldap.NewControlPaging(r.Paging.Size)
 		pc.SetCookie(r.Paging.Cookie)
 		controls.AppendChild(pc.Encode())
+	}
+	for _, c := range r.Controls {
+		controls.AppendChild(c.Encode())
 	}
 	return req, controls, nil
 }

@@ -1,5 +1,7 @@
 package wire
 
+import goldap "github.com/go-ldap/ldap/v3"
+
 // SearchRequest is one LDAP search request.
 type SearchRequest struct {
 	Base      string
@@ -9,6 +11,9 @@ type SearchRequest struct {
 	TimeLimit int // seconds, sent to the server; 0 is none
 	// Paging, when set, adds the paged-results control (RFC 2696).
 	Paging *Paging
+	// Controls are sent with the request besides the paged-results
+	// control (AD's Show Deleted, for one).
+	Controls []goldap.Control
 }
 
 // Paging is the request side of the paged-results control.
