@@ -87,6 +87,9 @@ func TestSlapdIncrementalFallsBack(t *testing.T) {
 	garbled := c1
 	garbled.Position = "20000101000000.000000Z#000000#000#000000"
 	garbled.State = []byte("not a state")
+	layout2 := c1
+	layout2.Position = garbled.Position
+	layout2.State = []byte{2, 0, 0} // a state of the layout before the cookies
 
 	nocsn := cfg
 	nocsn.BindDN, nocsn.BindPassword = "cn=nocsn,"+suffix, "nocsn"
@@ -112,6 +115,7 @@ func TestSlapdIncrementalFallsBack(t *testing.T) {
 		{"another server", s, otherServer, "another server", false},
 		{"config changed", s, otherConfig, "config changed", false},
 		{"state unreadable", s, garbled, "does not decode", true},
+		{"state of an older layout", s, layout2, "has layout 2", false},
 		{"contextCSN unreadable", blind, blindPrev, "no contextCSN", true},
 		{"server clock ahead of ours", skewed, c1, "clock skew", true},
 	} {

@@ -102,8 +102,9 @@ type reader struct {
 	warnings []string
 	scratch  []byte
 
-	url  string    // the server c reads from
-	sync refresher // the sync refresh connection, once opened
+	url    string    // the server c reads from
+	sync   refresher // the sync refresh connection, once opened
+	digest digest    // the Snapshot digests' buffer
 }
 
 func newReader(s *Source, c conn) *reader {

@@ -78,7 +78,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 			if u.disabled {
 				h.Status = orgsync.StatusDeprovisioned // disabled all the same: suspended
 			}
-			r.users[i].digest = heldDigest(&h)
+			r.users[i].digest = r.digest.held(&h)
 			snap.HeldUsers = append(snap.HeldUsers, h)
 			continue
 		}
@@ -93,7 +93,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		if u.disabled {
 			m.Status = orgsync.StatusDeprovisioned
 		}
-		r.users[i].digest = memberDigest(&m)
+		r.users[i].digest = r.digest.member(&m)
 		snap.Members = append(snap.Members, m)
 	}
 	for gi := range r.groups {
@@ -114,7 +114,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 					g.dn, g.held, r.cfg.Group.NameAttribute, orgsync.ErrInvalid)
 			}
 			h := orgsync.HeldEntry{Key: g.id, Name: g.name, Ref: fmt.Sprintf("group %q", g.dn), DN: g.dn, Reason: g.held}
-			g.digest = heldDigest(&h)
+			g.digest = r.digest.held(&h)
 			snap.HeldGroups = append(snap.HeldGroups, h)
 			continue
 		}
@@ -130,7 +130,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 			og.Subgroups = append(og.Subgroups, r.groups[gi].id)
 		}
 		og.Members, og.Subgroups = sortedUnique(og.Members), sortedUnique(og.Subgroups)
-		g.digest = groupDigest(&og)
+		g.digest = r.digest.group(&og)
 		snap.Groups = append(snap.Groups, og)
 	}
 	sort.Slice(snap.Members, func(i, j int) bool { return snap.Members[i].UserName < snap.Members[j].UserName })

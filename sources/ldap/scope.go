@@ -115,34 +115,31 @@ func differingSums(p, nOld, nNew int, old, cur func(int) (string, uint64)) ([]st
 	return out, true
 }
 
-// digest is xxHash64 over length-prefixed fields: stable across builds
-// and processes, as the digests are stored with the state.
-type digest struct {
-	h   *xxhash.Digest
-	buf [binary.MaxVarintLen64]byte
-}
-
-func newDigest() digest { return digest{h: xxhash.New()} }
+// digest is xxHash64 over length-prefixed fields, gathered in one
+// buffer: stable across builds and processes, as the digests are stored
+// with the state.
+type digest struct{ buf []byte }
 
 func (d *digest) str(s string) {
-	d.h.Write(binary.AppendUvarint(d.buf[:0], uint64(len(s))))
-	d.h.WriteString(s)
+	d.buf = binary.AppendUvarint(d.buf, uint64(len(s)))
+	d.buf = append(d.buf, s...)
 }
 
 func (d *digest) bytes(b []byte) {
-	d.h.Write(binary.AppendUvarint(d.buf[:0], uint64(len(b))))
-	d.h.Write(b)
+	d.buf = binary.AppendUvarint(d.buf, uint64(len(b)))
+	d.buf = append(d.buf, b...)
 }
 
 func (d *digest) sum() uint64 {
-	if s := d.h.Sum64(); s != 0 {
-		return s
+	s := xxhash.Sum64(d.buf)
+	d.buf = d.buf[:0]
+	if s == 0 {
+		return 1 // 0 means "not in the Snapshot"
 	}
-	return 1 // 0 means "not in the Snapshot"
+	return s
 }
 
-func memberDigest(m *orgsync.Member) uint64 {
-	d := newDigest()
+func (d *digest) member(m *orgsync.Member) uint64 {
 	d.str("member")
 	for _, s := range [...]string{m.ExternalID, m.UserName, m.GivenName, m.FamilyName, m.DisplayName, m.Role, string(m.Status), m.DN} {
 		d.str(s)
@@ -160,8 +157,7 @@ func memberDigest(m *orgsync.Member) uint64 {
 	return d.sum()
 }
 
-func heldDigest(h *orgsync.HeldEntry) uint64 {
-	d := newDigest()
+func (d *digest) held(h *orgsync.HeldEntry) uint64 {
 	d.str("held")
 	for _, s := range [...]string{h.Key, h.Name, h.Email, h.Ref, h.DN, h.Reason, string(h.Status)} {
 		d.str(s)
@@ -169,8 +165,7 @@ func heldDigest(h *orgsync.HeldEntry) uint64 {
 	return d.sum()
 }
 
-func groupDigest(g *orgsync.Group) uint64 {
-	d := newDigest()
+func (d *digest) group(g *orgsync.Group) uint64 {
 	d.str("group")
 	d.str(g.ExternalID)
 	d.str(g.DisplayName)

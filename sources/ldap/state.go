@@ -96,6 +96,12 @@ func (w *stateWriter) str(field int, v string) {
 // encodeState writes users and groups (their digests set by snapshot)
 // and the sync section as the cursor's State.
 func encodeState(users []user, groups []group, ss syncState) ([]byte, error) {
+	return encodeStateIndexed(users, groups, ss, nil)
+}
+
+// encodeStateIndexed is encodeState with the users' index by DN (the
+// first of a DN) when the caller has it: link's.
+func encodeStateIndexed(users []user, groups []group, ss syncState, byDN map[string]int32) ([]byte, error) {
 	w := &stateWriter{buf: make([]byte, 0, 40*len(users)+64)}
 	w.num(stateVersion)
 	w.raw(ss.users)
@@ -107,7 +113,10 @@ func encodeState(users []user, groups []group, ss syncState) ([]byte, error) {
 	}
 	w.num(static)
 	w.num(len(users))
-	byDN := make(map[string]int, len(users))
+	build := byDN == nil
+	if build {
+		byDN = make(map[string]int32, len(users))
+	}
 	for i := range users {
 		u := &users[i]
 		flags := 0
@@ -130,8 +139,8 @@ func encodeState(users []user, groups []group, ss syncState) ([]byte, error) {
 			}
 		}
 		w.digest(u.digest)
-		if _, dup := byDN[u.dn]; !dup {
-			byDN[u.dn] = i
+		if _, dup := byDN[u.dn]; build && !dup {
+			byDN[u.dn] = int32(i)
 		}
 	}
 	w.prev = [userFields]string{}
@@ -144,7 +153,7 @@ func encodeState(users []user, groups []group, ss syncState) ([]byte, error) {
 		w.num(len(g.vals))
 		for _, v := range g.vals {
 			if i, ok := byDN[v]; ok {
-				w.num(i*2 + 1)
+				w.num(int(i)*2 + 1)
 				continue
 			}
 			w.num(len(v) * 2)
