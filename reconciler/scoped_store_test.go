@@ -16,6 +16,7 @@ import (
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/testenv"
 	"github.com/orgsync/orgsync/reconciler/internal/fixture"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -44,7 +45,7 @@ func (f *scopeSource) SnapshotFrom(_ context.Context, req ReadRequest) (orgsync.
 	req.Changed()
 	read := orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "changed"}
 	if !f.noTag {
-		read.Scope = scopeOf(f.sent[req.Prev.Position], f.snap)
+		read.Scope = reconcilertest.ScopeBetween(f.sent[req.Prev.Position], f.snap)
 	}
 	return f.snap, next, read, nil
 }

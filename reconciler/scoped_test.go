@@ -13,43 +13,6 @@ import (
 	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
 
-// scopeOf is the true difference of two snapshots: the keys of the users
-// and groups that differ (what a source's Scope must cover).
-func scopeOf(prev, next orgsync.Snapshot) *orgsync.Scope {
-	sc := &orgsync.Scope{}
-	users := map[string][2]*orgsync.Member{}
-	for i := range prev.Members {
-		users[prev.Members[i].ExternalID] = [2]*orgsync.Member{&prev.Members[i], nil}
-	}
-	for i := range next.Members {
-		u := users[next.Members[i].ExternalID]
-		u[1] = &next.Members[i]
-		users[next.Members[i].ExternalID] = u
-	}
-	for k, u := range users {
-		if u[0] == nil || u[1] == nil || !reflect.DeepEqual(*u[0], *u[1]) {
-			sc.Users = append(sc.Users, k)
-		}
-	}
-	groups := map[string][2]*orgsync.Group{}
-	for i := range prev.Groups {
-		groups[prev.Groups[i].ExternalID] = [2]*orgsync.Group{&prev.Groups[i], nil}
-	}
-	for i := range next.Groups {
-		g := groups[next.Groups[i].ExternalID]
-		g[1] = &next.Groups[i]
-		groups[next.Groups[i].ExternalID] = g
-	}
-	for k, g := range groups {
-		if g[0] == nil || g[1] == nil || !reflect.DeepEqual(*g[0], *g[1]) {
-			sc.Groups = append(sc.Groups, k)
-		}
-	}
-	slices.Sort(sc.Users)
-	slices.Sort(sc.Groups)
-	return sc
-}
-
 // scopedWorld is a random directory and the store it was converged into.
 type scopedWorld struct {
 	rng     *rand.Rand
@@ -182,7 +145,7 @@ func scopedPlanIsTheFullPlan(t *testing.T) {
 			w.edit()
 			obs, _ := st.Observed(ctx, "acme")
 			full := Diff(w.desired, obs, opts)
-			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, scopeOf(prev, w.desired), nil, opts)
+			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, reconcilertest.ScopeBetween(prev, w.desired), nil, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

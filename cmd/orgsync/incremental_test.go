@@ -205,6 +205,39 @@ func (e *editor) edit(t *testing.T) string {
 	}
 }
 
+// round checks one round of edits (did): the incremental plan is the
+// full plan, read as wantRead says (want describes it), and so is the
+// plan of the incremental run it then applies. It returns the
+// incremental plan's report and the applied run's.
+func (r *incrementalRig) round(t *testing.T, round int, did []string, want string, wantRead func(*orgsync.Read) bool) (inc, run reconciler.Report) {
+	t.Helper()
+	ctx := context.Background()
+	inc, err := r.runner.Plan(ctx, r.inc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := r.runner.Plan(ctx, r.full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inc.Read == nil || inc.Read.Kind != orgsync.ReadIncremental || !wantRead(inc.Read) {
+		t.Fatalf("round %d: read %+v, want incremental %s", round, inc.Read, want)
+	}
+	if got, want := planOf(t, inc.Plan), planOf(t, full.Plan); got != want {
+		t.Fatalf("round %d (%s): the incremental plan differs from the full plan:\n inc %s\nfull %s", round, strings.Join(did, "; "), got, want)
+	}
+	// The applied run may plan scoped (settled org, the source naming
+	// what changed): it must still be the full plan.
+	run, err = r.runner.Run(ctx, r.inc, false)
+	if err != nil {
+		t.Fatalf("round %d: %v", round, err)
+	}
+	if got, want := planOf(t, run.Plan), planOf(t, full.Plan); got != want {
+		t.Fatalf("round %d (%s): the applied run's plan (%s) differs from the full plan:\n run %s\nfull %s", round, strings.Join(did, "; "), run.Read.Reason, got, want)
+	}
+	return inc, run
+}
+
 func contains(s []string, v string) bool {
 	for _, x := range s {
 		if x == v {
@@ -279,29 +312,7 @@ func TestIncrementalPlanEqualsFullPlan(t *testing.T) {
 					}
 				}
 				before := rig.cursor(t)
-				incPlan, err := rig.runner.Plan(ctx, rig.inc)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fullPlan, err := rig.runner.Plan(ctx, rig.full)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if incPlan.Read == nil || incPlan.Read.Kind != orgsync.ReadIncremental || !strings.Contains(incPlan.Read.Reason, tc.method) {
-					t.Fatalf("round %d: read %+v, want incremental with %q", round, incPlan.Read, tc.method)
-				}
-				if got, want := planOf(t, incPlan.Plan), planOf(t, fullPlan.Plan); got != want {
-					t.Fatalf("round %d (%s): the incremental plan differs from the full plan:\n inc %s\nfull %s", round, strings.Join(did, "; "), got, want)
-				}
-				// The applied run may plan scoped (settled org, the source
-				// naming what changed): it must still be the full plan.
-				runRep, err := rig.runner.Run(ctx, rig.inc, false)
-				if err != nil {
-					t.Fatalf("round %d: %v", round, err)
-				}
-				if got, want := planOf(t, runRep.Plan), planOf(t, fullPlan.Plan); got != want {
-					t.Fatalf("round %d (%s): the applied run's plan (%s) differs from the full plan:\n run %s\nfull %s", round, strings.Join(did, "; "), runRep.Read.Reason, got, want)
-				}
+				incPlan, runRep := rig.round(t, round, did, fmt.Sprintf("with %q", tc.method), func(r *orgsync.Read) bool { return strings.Contains(r.Reason, tc.method) })
 				if strings.Contains(runRep.Read.Reason, "planned from") {
 					scoped++
 				}

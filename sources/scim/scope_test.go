@@ -4,50 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
+	"github.com/orgsync/orgsync/reconciler/reconcilertest"
 )
-
-// trueScope is what an incremental read's Scope must cover: the keys of
-// the users and groups that differ between two Snapshots. With it, the
-// reconciler's scoped plan is the full plan (reconciler's
-// TestScopedPlanIsTheFullPlan); a Scope listing more is as good.
-func trueScope(prev, next orgsync.Snapshot) (users, groups []string) {
-	um := map[string][2]*orgsync.Member{}
-	for i := range prev.Members {
-		um[prev.Members[i].ExternalID] = [2]*orgsync.Member{&prev.Members[i], nil}
-	}
-	for i := range next.Members {
-		u := um[next.Members[i].ExternalID]
-		u[1] = &next.Members[i]
-		um[next.Members[i].ExternalID] = u
-	}
-	for k, u := range um {
-		if u[0] == nil || u[1] == nil || !reflect.DeepEqual(*u[0], *u[1]) {
-			users = append(users, k)
-		}
-	}
-	gm := map[string][2]*orgsync.Group{}
-	for i := range prev.Groups {
-		gm[prev.Groups[i].ExternalID] = [2]*orgsync.Group{&prev.Groups[i], nil}
-	}
-	for i := range next.Groups {
-		g := gm[next.Groups[i].ExternalID]
-		g[1] = &next.Groups[i]
-		gm[next.Groups[i].ExternalID] = g
-	}
-	for k, g := range gm {
-		if g[0] == nil || g[1] == nil || !reflect.DeepEqual(*g[0], *g[1]) {
-			groups = append(groups, k)
-		}
-	}
-	return users, groups
-}
 
 // stampEdit makes one random edit to the provider and says what it was.
 func stampEdit(p *stampServer, rng *rand.Rand, n int) string {
@@ -162,13 +126,13 @@ func TestSCIMScope(t *testing.T) {
 			rounds++
 			if read.Scope != nil {
 				scoped++
-				users, groups := trueScope(prev, snap)
-				for _, k := range users {
+				want := reconcilertest.ScopeBetween(prev, snap)
+				for _, k := range want.Users {
 					if !slices.Contains(read.Scope.Users, k) {
 						t.Fatalf("seed %d round %d (%v): user %q changed, scope %v", seed, round, did, k, read.Scope.Users)
 					}
 				}
-				for _, k := range groups {
+				for _, k := range want.Groups {
 					if !slices.Contains(read.Scope.Groups, k) {
 						t.Fatalf("seed %d round %d (%v): group %q changed, scope %v", seed, round, did, k, read.Scope.Groups)
 					}
