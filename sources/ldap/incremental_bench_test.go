@@ -103,7 +103,7 @@ func BenchmarkMergeSynced(b *testing.B) {
 	if _, err := r.snapshot(); err != nil {
 		b.Fatal(err)
 	}
-	state, err := encodeState(r.users, r.groups, syncState{})
+	state, err := encodeState(r.users, r.groups, syncState{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

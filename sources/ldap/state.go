@@ -94,14 +94,10 @@ func (w *stateWriter) str(field int, v string) {
 }
 
 // encodeState writes users and groups (their digests set by snapshot)
-// and the sync section as the cursor's State.
-func encodeState(users []user, groups []group, ss syncState) ([]byte, error) {
-	return encodeStateIndexed(users, groups, ss, nil)
-}
-
-// encodeStateIndexed is encodeState with the users' index by DN (the
-// first of a DN) when the caller has it: link's.
-func encodeStateIndexed(users []user, groups []group, ss syncState, byDN map[string]int32) ([]byte, error) {
+// and the sync section as the cursor's State. byDN is the users' index
+// by DN (the first of a DN) when the caller has it (link's), nil to
+// build it here.
+func encodeState(users []user, groups []group, ss syncState, byDN map[string]int32) ([]byte, error) {
 	w := &stateWriter{buf: make([]byte, 0, 40*len(users)+64)}
 	w.num(stateVersion)
 	w.raw(ss.users)

@@ -41,7 +41,7 @@ func TestStateRoundTrip(t *testing.T) {
 	}{{0, 0, 0, syncState{}}, {1, 1, 1, ss}, {2000, 20, 150, syncState{off: "the server refused", static: true}}} {
 		t.Run(fmt.Sprint(tc.n), func(t *testing.T) {
 			users, groups := stateFixture(tc.n, tc.g, tc.m)
-			b, err := encodeState(users, groups, tc.ss)
+			b, err := encodeState(users, groups, tc.ss, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,14 +73,14 @@ func TestStateRoundTrip(t *testing.T) {
 
 func BenchmarkState(b *testing.B) {
 	users, groups := stateFixture(100000, 1000, 200)
-	enc, err := encodeState(users, groups, syncState{})
+	enc, err := encodeState(users, groups, syncState{}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("100k users, 1k groups x 200: %d bytes", len(enc))
 	b.Run("encode", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := encodeState(users, groups, syncState{}); err != nil {
+			if _, err := encodeState(users, groups, syncState{}, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
