@@ -20,7 +20,10 @@
 #     entryCSN search of the changed entries
 #   - peak RSS of each run                                  (target <= 150 MB
 #     for the incremental runs)
-# Exits 1 when a target is missed.
+# Exits 1 when a target is missed. BENCH_PROFILE=DIR writes the CPU and
+# heap profiles of the 1% changed run to DIR/cpu.prof and DIR/mem.prof
+# (read them with go tool pprof and DIR/orgsync); BENCH_KEEP=1 keeps the
+# work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,7 +113,13 @@ awk -v n="$USERS" -v c="$changed" -v s="$SUFFIX" 'BEGIN {
 }' >"$WORK/changes.ldif"
 ldapmodify -x -H "$URL" -D "cn=admin,$SUFFIX" -w admin -f "$WORK/changes.ldif" >/dev/null
 ev_before=$(events)
-run changed
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	mkdir -p "$BENCH_PROFILE"
+	cp "$WORK/orgsync" "$BENCH_PROFILE/orgsync"
+	ORGSYNC_CPUPROFILE=$BENCH_PROFILE/cpu.prof ORGSYNC_MEMPROFILE=$BENCH_PROFILE/mem.prof run changed
+else
+	run changed
+fi
 inc_s=$secs inc_rss=$rss_mb inc_kind=$kind inc_read=$read_s inc_run=$run_s
 written=$(($(events) - ev_before))
 

@@ -101,7 +101,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 		snap.Warnings = append(snap.Warnings, "read in full, not incrementally: "+read.Reason)
 	}
 	next.FullAt, next.Until = now, r.until()
-	if next.State, err = encodeState(r.users, r.groups, ss, r.byDN); err != nil {
+	if next.State, err = encodeState(r.users, r.groups, ss, r.byDN, nil); err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
 	s.log.Info().Str("reason", read.Reason).Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
@@ -152,6 +152,7 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		var le *layoutError
 		return orgsync.Snapshot{}, read, nil, &staleError{reason: err.Error(), quiet: errors.As(err, &le)}
 	}
+	r.stored = &stateBase{b: prev.State, users: oldUsers}
 	if pos.pos == prev.Position && !prevSync.static {
 		// Every write (a delete too) moves the position: nothing changed.
 		r.users, r.groups = oldUsers, oldGroups
@@ -354,7 +355,7 @@ func (r *reader) finish(read orgsync.Read, oldUsers []user, oldGroups []group, u
 		return orgsync.Snapshot{}, read, nil, err
 	}
 	read.Scope = changedScope(oldUsers, oldGroups, r.users, r.groups, until, r.now)
-	state, err := encodeState(r.users, r.groups, ss, r.byDN)
+	state, err := encodeState(r.users, r.groups, ss, r.byDN, r.stored)
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}

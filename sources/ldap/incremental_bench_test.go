@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -89,11 +90,18 @@ func BenchmarkMergeIncremental(b *testing.B) {
 }
 
 // BenchmarkMergeSynced is the CPU part of an incremental read whose
-// deletions came from a sync refresh, for 10k users and 100 groups with
-// 1% of the users changed: decoding the stored state, merging, building
-// the Snapshot, naming the scope and encoding the new state.
+// deletions came from a sync refresh, with 1% of the users changed:
+// decoding the stored state, merging, building the Snapshot, naming the
+// scope and encoding the new state; at 10k users and 100 groups, and at
+// the benchmark script's 100k users and 1k groups (each of 200 members).
 func BenchmarkMergeSynced(b *testing.B) {
-	users, groups := stateFixture(10000, 100, 200)
+	for _, size := range []struct{ users, groups int }{{10000, 100}, {100000, 1000}} {
+		b.Run(fmt.Sprintf("users=%d", size.users), func(b *testing.B) { benchMergeSynced(b, size.users, size.groups) })
+	}
+}
+
+func benchMergeSynced(b *testing.B, nUsers, nGroups int) {
+	users, groups := stateFixture(nUsers, nGroups, 200)
 	s, err := New("bench", Config{URL: "ldap://x", User: UserConfig{BaseDN: "dc=example,dc=org"}, Group: GroupConfig{BaseDN: "dc=example,dc=org", Nested: true}}, zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
@@ -103,7 +111,7 @@ func BenchmarkMergeSynced(b *testing.B) {
 	if _, err := r.snapshot(); err != nil {
 		b.Fatal(err)
 	}
-	state, err := encodeState(r.users, r.groups, syncState{}, nil)
+	state, err := encodeState(r.users, r.groups, syncState{}, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -122,6 +130,7 @@ func BenchmarkMergeSynced(b *testing.B) {
 		}
 		merged, _, _ := mergeSynced(oldUsers, changed, func(u *user) string { return u.id }, func(u *user) string { return u.dn }, none)
 		r := newReader(s, nil)
+		r.stored = &stateBase{b: state, users: oldUsers}
 		_, read, _, err := r.finish(orgsync.Read{}, oldUsers, oldGroups, merged, oldGroups, syncState{}, time.Time{})
 		if err != nil || read.Scope == nil || len(read.Scope.Users) < len(changed) { // managers reach the managed
 			b.Fatalf("scope %+v, %v", read.Scope, err)

@@ -33,6 +33,9 @@ type user struct {
 	// digest is that of what the user became in the Snapshot computed
 	// with it (0: not in it, as out of require_group's reach).
 	digest uint64
+	// at and end bound the entry's record in the stored state it was
+	// decoded from (at 0: not decoded), which encodeState may copy.
+	at, end int32
 }
 
 // group is the compact form of a group entry.
@@ -47,6 +50,9 @@ type group struct {
 	readHeld string   // why the entry itself cannot be used
 	held     string   // readHeld or what link found: Snapshot.HeldGroups
 	digest   uint64   // of its part of the Snapshot, like user.digest
+	// at, dig and end bound the entry's record in the stored state it was
+	// decoded from, and its digest there (at 0: not decoded).
+	at, dig, end int32
 }
 
 // pendingRange is a group whose member attribute came back ranged and not
@@ -95,6 +101,9 @@ type reader struct {
 
 	disabled map[string]struct{}
 	users    []user
+	// stored is the state an incremental read started from (nil on
+	// a full read): the new state copies its unchanged records.
+	stored   *stateBase
 	byDN     map[string]int32
 	byUID    map[string]int32
 	groups   []group

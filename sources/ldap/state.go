@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"unsafe"
 )
 
 // stateVersion is the layout of the encoded state. A state of another
@@ -93,12 +95,27 @@ func (w *stateWriter) str(field int, v string) {
 	w.prev[field] = v
 }
 
+// stateBase is a stored state and the users decoded from it: encodeState
+// copies the records of the entries that did not change from it instead
+// of encoding them again.
+type stateBase struct {
+	b     []byte
+	users []user
+}
+
 // encodeState writes users and groups (their digests set by snapshot)
 // and the sync section as the cursor's State. byDN is the users' index
 // by DN (the first of a DN) when the caller has it (link's), nil to
-// build it here.
-func encodeState(users []user, groups []group, ss syncState, byDN map[string]int32) ([]byte, error) {
-	w := &stateWriter{buf: make([]byte, 0, 40*len(users)+64)}
+// build it here. base, when not nil, is the stored state the entries
+// with a record span were decoded from: such a record is copied when it
+// would encode to the same bytes, so the output is byte for byte what
+// encoding every entry gives.
+func encodeState(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) ([]byte, error) {
+	size := 40*len(users) + 64
+	if base != nil && len(base.b) > size {
+		size = len(base.b) + len(base.b)/8
+	}
+	w := &stateWriter{buf: make([]byte, 0, size)}
 	w.num(stateVersion)
 	w.raw(ss.users)
 	w.raw(ss.groups)
@@ -113,6 +130,16 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 	if build {
 		byDN = make(map[string]int32, len(users))
 	}
+	// A string is coded against the same field of the user before (the
+	// enterprise ones against the last user that has them), so a stored
+	// record encodes to the same bytes only where the coder would stand
+	// where it stood then: its stored predecessor was just written
+	// unchanged (chain), and, for a user with enterprise attributes, the
+	// last one with them before it is the stored one (extraOK). w.prev is
+	// brought up to date only before a user is encoded (synced).
+	var last, lastExtra *user
+	synced, syncedExtra, extraOK := true, true, true
+	lastEnd := int32(-1)
 	for i := range users {
 		u := &users[i]
 		flags := 0
@@ -125,44 +152,126 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 		if u.extra != nil {
 			flags |= flagExtra
 		}
-		w.num(flags)
-		for f, v := range [10]string{u.dn, u.id, u.name, u.email, u.given, u.family, u.display, u.uid, u.expires, u.held} {
-			w.str(f, v)
-		}
-		if e := u.extra; e != nil {
-			for f, v := range [4]string{e.title, e.employeeNumber, e.department, e.managerDN} {
-				w.str(10+f, v)
+		unchanged := base != nil && u.at > 0 && int(u.end) <= len(base.b) && u.end-u.at > 8 && base.b[u.at] == byte(flags)
+		chain := unchanged && u.at == lastEnd
+		if chain && (u.extra == nil || extraOK) {
+			w.buf = append(w.buf, base.b[u.at:u.end-8]...)
+			synced = false
+			if u.extra != nil {
+				syncedExtra = false
+			}
+		} else {
+			if !synced {
+				w.prev[0], w.prev[1], w.prev[2], w.prev[3], w.prev[4] = last.dn, last.id, last.name, last.email, last.given
+				w.prev[5], w.prev[6], w.prev[7], w.prev[8], w.prev[9] = last.family, last.display, last.uid, last.expires, last.held
+				synced = true
+			}
+			w.num(flags)
+			for f, v := range [10]string{u.dn, u.id, u.name, u.email, u.given, u.family, u.display, u.uid, u.expires, u.held} {
+				w.str(f, v)
+			}
+			if e := u.extra; e != nil {
+				if !syncedExtra {
+					p := lastExtra.extra
+					w.prev[10], w.prev[11], w.prev[12], w.prev[13] = p.title, p.employeeNumber, p.department, p.managerDN
+					syncedExtra = true
+				}
+				for f, v := range [4]string{e.title, e.employeeNumber, e.department, e.managerDN} {
+					w.str(10+f, v)
+				}
 			}
 		}
 		w.digest(u.digest)
+		last, lastEnd = u, -1
+		if unchanged {
+			lastEnd = u.end
+		}
+		if u.extra != nil {
+			lastExtra, extraOK = u, unchanged
+		} else {
+			extraOK = extraOK && chain
+		}
 		if _, dup := byDN[u.dn]; build && !dup {
 			byDN[u.dn] = int32(i)
 		}
 	}
+	// A group's member values name users by index: its stored record
+	// holds only while every index names the user of the same DN.
+	stable := base != nil && len(users) == len(base.users)
+	for i := 0; stable && i < len(users); i++ {
+		stable = users[i].dn == base.users[i].dn
+	}
 	w.prev = [userFields]string{}
 	w.num(len(groups))
-	for _, g := range groups {
-		for f, v := range [4]string{g.dn, g.id, g.name, g.readHeld} {
-			w.str(f, v)
-		}
-		w.digest(g.digest)
-		w.num(len(g.vals))
-		for _, v := range g.vals {
-			if i, ok := byDN[v]; ok {
-				w.num(int(i)*2 + 1)
-				continue
+	var lastGroup *group
+	synced, lastEnd = true, -1
+	for gi := range groups {
+		g := &groups[gi]
+		unchanged := stable && g.at > 0 && g.at < g.dig && g.dig+8 <= g.end && int(g.end) <= len(base.b)
+		if unchanged && g.at == lastEnd {
+			w.buf = append(w.buf, base.b[g.at:g.dig]...)
+			w.digest(g.digest)
+			w.buf = append(w.buf, base.b[g.dig+8:g.end]...)
+			synced = false
+		} else {
+			if !synced {
+				w.prev[0], w.prev[1], w.prev[2], w.prev[3] = lastGroup.dn, lastGroup.id, lastGroup.name, lastGroup.readHeld
+				synced = true
 			}
-			w.num(len(v) * 2)
-			w.buf = append(w.buf, v...)
+			for f, v := range [4]string{g.dn, g.id, g.name, g.readHeld} {
+				w.str(f, v)
+			}
+			w.digest(g.digest)
+			w.num(len(g.vals))
+			for _, v := range g.vals {
+				if i, ok := byDN[v]; ok {
+					w.num(int(i)*2 + 1)
+					continue
+				}
+				w.num(len(v) * 2)
+				w.buf = append(w.buf, v...)
+			}
+		}
+		lastGroup, lastEnd = g, -1
+		if unchanged {
+			lastEnd = g.end
 		}
 	}
 	return w.buf, nil
 }
 
 type stateReader struct {
-	b    []byte
-	err  error
-	prev [userFields]string
+	b     []byte
+	n     int // len of the whole state: the offset of b is n-len(b)
+	err   error
+	prev  [userFields]string
+	arena arena
+}
+
+func (r *stateReader) off() int32 { return int32(r.n - len(r.b)) }
+
+// arena holds the strings a decode builds, many to a chunk: one
+// allocation, and nothing for the collector to scan, in place of one for
+// each of a million strings. Bytes once written are never written again,
+// so the strings stay immutable; a chunk lives while any of its strings
+// does.
+type arena struct{ buf []byte }
+
+const arenaChunk = 256 << 10
+
+func (a *arena) concat(x string, y []byte, z string) string {
+	n := len(x) + len(y) + len(z)
+	if n == 0 {
+		return ""
+	}
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(n, arenaChunk))
+	}
+	at := len(a.buf)
+	a.buf = append(a.buf, x...)
+	a.buf = append(a.buf, y...)
+	a.buf = append(a.buf, z...)
+	return unsafe.String(&a.buf[at], n)
 }
 
 var errState = errors.New("the stored state does not decode")
@@ -227,7 +336,7 @@ func (r *stateReader) str(field int) string {
 	case n == 0 && p+q == len(prev):
 		v = prev
 	default:
-		v = prev[:p] + string(mid) + prev[len(prev)-q:]
+		v = r.arena.concat(prev[:p], mid, prev[len(prev)-q:])
 	}
 	r.prev[field] = v
 	return v
@@ -256,13 +365,16 @@ func (r *stateReader) readHeader() (syncState, error) {
 
 // decodeSync reads only the sync section of a state.
 func decodeSync(b []byte) (syncState, error) {
-	r := &stateReader{b: b}
+	r := &stateReader{b: b, n: len(b)}
 	return r.readHeader()
 }
 
 // decodeState reads what encodeState wrote.
 func decodeState(b []byte) ([]user, []group, syncState, error) {
-	r := &stateReader{b: b}
+	r := &stateReader{b: b, n: len(b)}
+	if len(b) > math.MaxInt32 {
+		return nil, nil, syncState{}, errState
+	}
 	ss, err := r.readHeader()
 	if err != nil {
 		return nil, nil, ss, err
@@ -274,6 +386,7 @@ func decodeState(b []byte) ([]user, []group, syncState, error) {
 	users := make([]user, n)
 	for i := range users {
 		u := &users[i]
+		u.at = r.off()
 		flags := r.num()
 		u.filterOff, u.uacOff = flags&flagFilterOff != 0, flags&flagUACOff != 0
 		u.dn, u.id, u.name, u.email, u.given = r.str(0), r.str(1), r.str(2), r.str(3), r.str(4)
@@ -282,6 +395,7 @@ func decodeState(b []byte) ([]user, []group, syncState, error) {
 			u.extra = &extra{title: r.str(10), employeeNumber: r.str(11), department: r.str(12), managerDN: r.str(13)}
 		}
 		u.digest = r.digest()
+		u.end = r.off()
 		if r.err != nil {
 			return nil, nil, ss, r.err
 		}
@@ -294,8 +408,10 @@ func decodeState(b []byte) ([]user, []group, syncState, error) {
 	groups := make([]group, ng)
 	for i := range groups {
 		g := &groups[i]
+		g.at = r.off()
 		g.dn, g.id, g.name, g.readHeld = r.str(0), r.str(1), r.str(2), r.str(3)
 		g.held = g.readHeld
+		g.dig = r.off()
 		g.digest = r.digest()
 		nv := r.num()
 		if r.err != nil || nv > len(r.b) {
@@ -313,8 +429,9 @@ func decodeState(b []byte) ([]user, []group, syncState, error) {
 				g.vals[k] = users[v/2].dn
 				continue
 			}
-			g.vals[k] = string(r.bytes(v / 2))
+			g.vals[k] = r.arena.concat("", r.bytes(v/2), "")
 		}
+		g.end = r.off()
 		if r.err != nil {
 			return nil, nil, ss, r.err
 		}

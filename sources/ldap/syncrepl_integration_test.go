@@ -142,7 +142,7 @@ func TestSlapdSyncDeletions(t *testing.T) {
 					t.Fatalf("the first read's state: cookies %q %q, %v", ss.users, ss.groups, err)
 				}
 				ss.users, ss.groups = tc.cookie, tc.cookie
-				if c1.State, err = encodeState(users, groups, ss, nil); err != nil {
+				if c1.State, err = encodeState(users, groups, ss, nil, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
