@@ -147,14 +147,19 @@ type listed struct {
 // stored state stays).
 func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos position) (orgsync.Snapshot, orgsync.Read, []byte, error) {
 	read := orgsync.Read{Kind: orgsync.ReadIncremental}
-	oldUsers, oldGroups, prevSync, err := decodeState(prev.State)
+	prevSync, err := decodeSync(prev.State)
 	if err != nil {
 		var le *layoutError
 		return orgsync.Snapshot{}, read, nil, &staleError{reason: err.Error(), quiet: errors.As(err, &le)}
 	}
-	r.stored = newStateBase(prev.State, oldUsers, oldGroups)
+	// The stored state decodes while the server answers the searches.
+	load := r.loadState(prev.State)
 	if pos.pos == prev.Position && !prevSync.static {
 		// Every write (a delete too) moves the position: nothing changed.
+		oldUsers, oldGroups, err := load()
+		if err != nil {
+			return orgsync.Snapshot{}, read, nil, err
+		}
 		r.users, r.groups = oldUsers, oldGroups
 		snap, err := r.snapshot()
 		read.Reason = "nothing changed since the cursor"
@@ -162,6 +167,10 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 	}
 	listWhy := ""
 	if r.cfg.Flavor == FlavorAD {
+		oldUsers, oldGroups, err := load()
+		if err != nil {
+			return orgsync.Snapshot{}, read, nil, err
+		}
 		snap, inc, state, why, err := r.adSince(ctx, prev, oldUsers, oldGroups)
 		if why == "" {
 			return snap, inc, state, err
@@ -177,23 +186,27 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 	if why == "" {
 		why, warn = prevSync.off, prevSync.off != ""
 	}
-	if why == "" {
-		if k := keyless(oldUsers, oldGroups); k != "" {
-			why, warn = k, true
-		}
-	}
 	var nextSync syncState
 	if why == "" {
 		du, dg, ns, err := r.refreshAll(ctx, prevSync)
 		var refused *refreshRefused
 		switch {
 		case err == nil:
-			return r.readSynced(ctx, since, oldUsers, oldGroups, du, dg, ns, prev.Until)
+			snap, inc, state, err := r.readSynced(ctx, since, load, du, dg, ns, prev.Until)
+			var unusable *syncUnusableError
+			if !errors.As(err, &unusable) {
+				return snap, inc, state, err
+			}
+			why, warn = unusable.reason, true
 		case errors.As(err, &refused):
 			why, warn = refused.reason, true
 		default:
 			return orgsync.Snapshot{}, read, nil, err
 		}
+	}
+	oldUsers, oldGroups, err := load()
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
 	}
 	if warn {
 		r.s.log.Warn().Str("reason", why).Msg("deletions found by the keys-only listing, not by a sync refresh")
@@ -271,8 +284,10 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 // readSynced is readSince with the deletions named by sync refreshes
 // (du, dg): the changed entries come from the entryCSN searches, and a
 // stored entry is kept unless one of them replaces it or the refresh
-// names it gone.
-func (r *reader) readSynced(ctx context.Context, since string, oldUsers []user, oldGroups []group, du, dg *refreshed, next syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+// names it gone. load returns the stored state, decoded meanwhile; a
+// stored entry without a key fails it with a *syncUnusableError (the
+// listing must find the deletions).
+func (r *reader) readSynced(ctx context.Context, since string, load func() ([]user, []group, error), du, dg *refreshed, next syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
 	read := orgsync.Read{Kind: orgsync.ReadIncremental}
 	u := r.cfg.User
 	if u.DisabledFilter != "" {
@@ -288,6 +303,23 @@ func (r *reader) readSynced(ctx context.Context, since string, oldUsers []user, 
 	}
 	if k := keyless(changedUsers, nil); k != "" {
 		return orgsync.Snapshot{}, read, nil, &staleError{reason: k + ": a sync refresh cannot tell it apart"}
+	}
+	var changedGroups []group
+	g := r.cfg.Group
+	if g.BaseDN != "" {
+		if changedGroups, err = r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: "(&" + g.Filter + since + ")", attrs: r.groupAttrs.request()}); err != nil {
+			return orgsync.Snapshot{}, read, nil, err
+		}
+		if k := keyless(nil, changedGroups); k != "" {
+			return orgsync.Snapshot{}, read, nil, &staleError{reason: k + ": a sync refresh cannot tell it apart"}
+		}
+	}
+	oldUsers, oldGroups, err := load()
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
+	if k := keyless(oldUsers, oldGroups); k != "" {
+		return orgsync.Snapshot{}, read, nil, &syncUnusableError{reason: k}
 	}
 	// A filter on an entryCSN the bind user cannot read matches nothing:
 	// probe a stored user that neither changed nor went.
@@ -308,14 +340,7 @@ func (r *reader) readSynced(ctx context.Context, since string, oldUsers []user, 
 	gone := droppedUsers
 	var groups []group
 	regrouped := false
-	if g := r.cfg.Group; g.BaseDN != "" {
-		changedGroups, err := r.collectGroups(ctx, search{key: "group.base_dn", base: g.BaseDN, filter: "(&" + g.Filter + since + ")", attrs: r.groupAttrs.request()})
-		if err != nil {
-			return orgsync.Snapshot{}, read, nil, err
-		}
-		if k := keyless(nil, changedGroups); k != "" {
-			return orgsync.Snapshot{}, read, nil, &staleError{reason: k + ": a sync refresh cannot tell it apart"}
-		}
+	if g.BaseDN != "" {
 		read.Changed += len(changedGroups)
 		var droppedGroups int
 		var renamedGroups bool
@@ -344,6 +369,42 @@ func (r *reader) readSynced(ctx context.Context, since string, oldUsers []user, 
 		read.Reason += "; all groups read again (entries were deleted or renamed)"
 	}
 	return r.finish(read, users, groups, next, until)
+}
+
+// syncUnusableError: the deletions cannot be found by the sync refresh
+// after all (a stored entry has no key); the listing finds them.
+type syncUnusableError struct{ reason string }
+
+func (e *syncUnusableError) Error() string { return e.reason }
+
+// loadState starts decoding the stored state b and returns what waits
+// for it: the users and groups (the same on every call), r.stored set
+// from them, or the decoding's failure as a *staleError.
+func (r *reader) loadState(b []byte) func() ([]user, []group, error) {
+	type decoded struct {
+		users  []user
+		groups []group
+		err    error
+	}
+	ch := make(chan decoded, 1)
+	go func() {
+		us, gs, _, err := decodeState(b)
+		ch <- decoded{us, gs, err}
+	}()
+	var d decoded
+	done := false
+	return func() ([]user, []group, error) {
+		if !done {
+			d, done = <-ch, true
+			if d.err != nil {
+				var le *layoutError
+				d.err = &staleError{reason: d.err.Error(), quiet: errors.As(d.err, &le)}
+			} else {
+				r.stored = newStateBase(b, d.users, d.groups)
+			}
+		}
+		return d.users, d.groups, d.err
+	}
 }
 
 // finish computes the Snapshot of the merged state, its scope against

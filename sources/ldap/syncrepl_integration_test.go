@@ -119,14 +119,18 @@ func TestSlapdSyncDeletions(t *testing.T) {
 		name    string
 		env     []string
 		cookie  []byte // replaces the stored cookies when set
+		keyless bool   // a stored user loses its key (held without entryUUID)
 		reason  string
 		warning string
 	}{
-		{"session log", nil, nil, "deletions by sync refresh (session log", ""},
-		{"present phase", []string{"SLAPD_SESSIONLOG=0"}, nil, "deletions by sync refresh (present phase", ""},
-		{"no syncprov", []string{"SLAPD_SYNCPROV=0"}, nil, "keys listed for deletions (the server refused the sync refresh", "not by a sync refresh"},
-		{"cookie not taken", nil, []byte("garbage"), "keys listed for deletions (the server answered the sync refresh without a cookie", "not by a sync refresh"},
-		{"cookie refused", nil, []byte("rid=000,csn=20991231000000.000000Z#000000#000#000000"), "keys listed for deletions (the server refused the sync refresh", "not by a sync refresh"},
+		{"session log", nil, nil, false, "deletions by sync refresh (session log", ""},
+		{"present phase", []string{"SLAPD_SESSIONLOG=0"}, nil, false, "deletions by sync refresh (present phase", ""},
+		{"no syncprov", []string{"SLAPD_SYNCPROV=0"}, nil, false, "keys listed for deletions (the server refused the sync refresh", "not by a sync refresh"},
+		{"cookie not taken", nil, []byte("garbage"), false, "keys listed for deletions (the server answered the sync refresh without a cookie", "not by a sync refresh"},
+		{"cookie refused", nil, []byte("rid=000,csn=20991231000000.000000Z#000000#000#000000"), false, "keys listed for deletions (the server refused the sync refresh", "not by a sync refresh"},
+		// The keys-only listing then finds that the server has a key for
+		// it after all, and the read is full.
+		{"stored entry without a key", nil, nil, true, "has another key than stored", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sl := startOwnSlapd(t, tc.env...)
@@ -136,12 +140,19 @@ func TestSlapdSyncDeletions(t *testing.T) {
 			if read.Kind != orgsync.ReadFull {
 				t.Fatalf("first read %+v", read)
 			}
-			if tc.cookie != nil {
+			if tc.cookie != nil || tc.keyless {
 				users, groups, ss, err := decodeState(c1.State)
 				if err != nil || len(ss.users) == 0 || len(ss.groups) == 0 {
 					t.Fatalf("the first read's state: cookies %q %q, %v", ss.users, ss.groups, err)
 				}
-				ss.users, ss.groups = tc.cookie, tc.cookie
+				if tc.cookie != nil {
+					ss.users, ss.groups = tc.cookie, tc.cookie
+				}
+				if tc.keyless {
+					// As a user stored held (its entryUUID unreadable then).
+					u := &users[len(users)-1]
+					u.id, u.held, u.at, u.end = "", "no entryUUID (ldap.user.id_attribute)", 0, 0
+				}
 				if c1.State, err = encodeState(users, groups, ss, nil, nil); err != nil {
 					t.Fatal(err)
 				}
@@ -149,6 +160,12 @@ func TestSlapdSyncDeletions(t *testing.T) {
 			sl.modify(t, deletions)
 			time.Sleep(10 * time.Millisecond) // CSNs have microseconds; keep the edits apart from the read
 			snap, c2, read := snapshotFrom(t, s, c1, "")
+			if tc.keyless {
+				if read.Kind != orgsync.ReadFull || !strings.Contains(read.Reason, tc.reason) {
+					t.Fatalf("read %+v, want full with %q", read, tc.reason)
+				}
+				return
+			}
 			if read.Kind != orgsync.ReadIncremental || !strings.Contains(read.Reason, tc.reason) {
 				t.Fatalf("read %+v, want incremental with %q", read, tc.reason)
 			}
