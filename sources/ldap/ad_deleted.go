@@ -118,7 +118,7 @@ func (r *reader) adSince(ctx context.Context, prev orgsync.Cursor, oldUsers []us
 	}
 	read.Reason = fmt.Sprintf("%d entries changed since the cursor; %d deleted objects and %d changed keys of the naming context checked (AD deleted objects, no keys listing)",
 		read.Changed, len(deleted), len(touched))
-	snap, read, state, err = r.finish(read, oldUsers, oldGroups, users, groups, syncState{}, prev.Until)
+	snap, read, state, err = r.finish(read, users, groups, syncState{}, prev.Until)
 	return snap, read, state, "", err
 }
 

@@ -152,7 +152,7 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		var le *layoutError
 		return orgsync.Snapshot{}, read, nil, &staleError{reason: err.Error(), quiet: errors.As(err, &le)}
 	}
-	r.stored = &stateBase{b: prev.State, users: oldUsers}
+	r.stored = newStateBase(prev.State, oldUsers, oldGroups)
 	if pos.pos == prev.Position && !prevSync.static {
 		// Every write (a delete too) moves the position: nothing changed.
 		r.users, r.groups = oldUsers, oldGroups
@@ -265,7 +265,7 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 		read.Reason += "; all groups read again (entries were deleted or renamed)"
 	}
 	read.Reason += listWhy
-	return r.finish(read, oldUsers, oldGroups, users, groups, nextSync, prev.Until)
+	return r.finish(read, users, groups, nextSync, prev.Until)
 }
 
 // readSynced is readSince with the deletions named by sync refreshes
@@ -343,18 +343,18 @@ func (r *reader) readSynced(ctx context.Context, since string, oldUsers []user, 
 	if regrouped {
 		read.Reason += "; all groups read again (entries were deleted or renamed)"
 	}
-	return r.finish(read, oldUsers, oldGroups, users, groups, next, until)
+	return r.finish(read, users, groups, next, until)
 }
 
 // finish computes the Snapshot of the merged state, its scope against
-// the stored state's, and the state to store.
-func (r *reader) finish(read orgsync.Read, oldUsers []user, oldGroups []group, users []user, groups []group, ss syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+// the stored state's (r.stored), and the state to store.
+func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
 	r.users, r.groups = users, groups
 	snap, err := r.snapshot()
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
-	read.Scope = changedScope(oldUsers, oldGroups, r.users, r.groups, until, r.now)
+	read.Scope = changedScope(r.stored, r.users, r.groups, until, r.now)
 	state, err := encodeState(r.users, r.groups, ss, r.byDN, r.stored)
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err

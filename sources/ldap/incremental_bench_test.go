@@ -128,10 +128,10 @@ func benchMergeSynced(b *testing.B, nUsers, nGroups int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		merged, _, _ := mergeSynced(oldUsers, changed, func(u *user) string { return u.id }, func(u *user) string { return u.dn }, none)
 		r := newReader(s, nil)
-		r.stored = &stateBase{b: state, users: oldUsers}
-		_, read, _, err := r.finish(orgsync.Read{}, oldUsers, oldGroups, merged, oldGroups, syncState{}, time.Time{})
+		r.stored = newStateBase(state, oldUsers, oldGroups)
+		merged, _, _ := mergeSynced(oldUsers, changed, func(u *user) string { return u.id }, func(u *user) string { return u.dn }, none)
+		_, read, _, err := r.finish(orgsync.Read{}, merged, oldGroups, syncState{}, time.Time{})
 		if err != nil || read.Scope == nil || len(read.Scope.Users) < len(changed) { // managers reach the managed
 			b.Fatalf("scope %+v, %v", read.Scope, err)
 		}

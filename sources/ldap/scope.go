@@ -26,19 +26,19 @@ import (
 // name all that changed: an account of the old state expired since
 // (until passed: its Snapshot changes without its entry changing), or a
 // held entry without a key differs (it cannot be named).
-func changedScope(oldUsers []user, oldGroups []group, users []user, groups []group, until, now time.Time) *orgsync.Scope {
+func changedScope(old *stateBase, users []user, groups []group, until, now time.Time) *orgsync.Scope {
 	if !until.IsZero() && !now.Before(until) {
 		return nil
 	}
 	sc := &orgsync.Scope{}
 	var ok bool
-	if sc.Users, ok = differing(len(oldUsers), len(users),
-		func(i int) (string, uint64) { return oldUsers[i].id, oldUsers[i].digest },
+	if sc.Users, ok = differing(len(old.users), len(users),
+		func(i int) (string, uint64) { return old.users[i].id, old.users[i].digest },
 		func(i int) (string, uint64) { return users[i].id, users[i].digest }); !ok {
 		return nil
 	}
-	if sc.Groups, ok = differing(len(oldGroups), len(groups),
-		func(i int) (string, uint64) { return oldGroups[i].id, oldGroups[i].digest },
+	if sc.Groups, ok = differing(len(old.groups), len(groups),
+		func(i int) (string, uint64) { return old.groups[i].id, old.groups[i].digest },
 		func(i int) (string, uint64) { return groups[i].id, groups[i].digest }); !ok {
 		return nil
 	}

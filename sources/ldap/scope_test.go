@@ -86,7 +86,7 @@ func TestChangedScope(t *testing.T) {
 			ou, og := snapshot(users(), groups())
 			nu, ng := tc.edit(users(), groups())
 			nu, ng = snapshot(nu, ng)
-			sc := changedScope(ou, og, nu, ng, tc.until, now)
+			sc := changedScope(newStateBase(nil, ou, og), nu, ng, tc.until, now)
 			if tc.nilScope {
 				if sc != nil {
 					t.Fatalf("scope %+v, want nil", sc)

@@ -95,12 +95,33 @@ func (w *stateWriter) str(field int, v string) {
 	w.prev[field] = v
 }
 
-// stateBase is a stored state and the users decoded from it: encodeState
-// copies the records of the entries that did not change from it instead
-// of encoding them again.
+// stateBase is a stored state and what the new state is compared with
+// of the entries decoded from it: encodeState copies the records of the
+// entries that did not change from it instead of encoding them again,
+// and changedScope compares the digests.
 type stateBase struct {
-	b     []byte
-	users []user
+	b             []byte
+	users, groups []storedEntry // by index, as stored
+}
+
+// storedEntry is an entry of the stored state as far as the new state is
+// compared with it: its key, DN and digest.
+type storedEntry struct {
+	id, dn string
+	digest uint64
+}
+
+// newStateBase keeps what the new state is compared with of the users
+// and groups decoded from b, so that they may be merged in place.
+func newStateBase(b []byte, users []user, groups []group) *stateBase {
+	base := &stateBase{b: b, users: make([]storedEntry, len(users)), groups: make([]storedEntry, len(groups))}
+	for i := range users {
+		base.users[i] = storedEntry{id: users[i].id, dn: users[i].dn, digest: users[i].digest}
+	}
+	for i := range groups {
+		base.groups[i] = storedEntry{id: groups[i].id, dn: groups[i].dn, digest: groups[i].digest}
+	}
+	return base
 }
 
 // encodeState writes users and groups (their digests set by snapshot)

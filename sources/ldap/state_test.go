@@ -162,7 +162,7 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 			}
 			did = append(did, fmt.Sprint(e))
 		}
-		got, err := encodeState(us, gs, ss, nil, &stateBase{b: stored, users: old})
+		got, err := encodeState(us, gs, ss, nil, newStateBase(stored, old, oldGroups))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	old[5].display, oldGroups[3].name = "edited in place", "edited in place"
-	got, err := encodeState(old, oldGroups, ss, nil, &stateBase{b: stored, users: old})
+	got, err := encodeState(old, oldGroups, ss, nil, newStateBase(stored, old, oldGroups))
 	if err != nil {
 		t.Fatal(err)
 	}

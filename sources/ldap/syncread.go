@@ -136,22 +136,24 @@ func keyless(users []user, groups []group) string {
 // in their order, each replaced by its changed entry (by entryUUID, so a
 // renamed entry too) or dropped when the refresh names it gone, then the
 // changed entries that are new. It counts the entries dropped and says
-// whether one was renamed.
+// whether one was renamed. It merges in place: old is overwritten (an
+// entry is written only where one was already read), and out shares its
+// array unless new entries do not fit.
 func mergeSynced[T any](old, changed []T, id func(*T) string, dn func(*T) string, res *refreshed) (out []T, dropped int, renamed bool) {
 	byID := make(map[string]int, len(changed))
 	for i := range changed {
 		byID[id(&changed[i])] = i
 	}
 	used := make([]bool, len(changed))
-	out = make([]T, 0, len(old)+len(changed))
+	out = old[:0]
 	for i := range old {
 		o := &old[i]
 		if j, ok := byID[id(o)]; ok {
+			renamed = renamed || dn(&changed[j]) != dn(o)
 			if !used[j] {
-				out = append(out, changed[j])
+				out = append(out, changed[j]) // may overwrite *o: read above
 				used[j] = true
 			}
-			renamed = renamed || dn(&changed[j]) != dn(o)
 			continue
 		}
 		if res.gone(id(o)) {
