@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cespare/xxhash/v2"
+
 	"github.com/orgsync/orgsync"
 )
 
@@ -217,19 +219,34 @@ func (r *reader) warnDuplicateGroups() {
 }
 
 // warnDups warns about every non-empty key several entries share. The
-// common case (no duplicate) allocates one map entry per entry and
-// nothing else.
+// keys are told apart by their xxHash64 first (a map of integers is
+// several times cheaper than one of strings at 100k entries), then by the
+// key itself where two keys share a hash. The common case (no duplicate)
+// allocates one map entry per entry and nothing else.
+var dupHash = xxhash.Sum64String // a variable for tests (collisions)
+
 func (r *reader) warnDups(keys []string, dnAt func(int) string, what, key string) {
-	first := make(map[string]int32, len(keys))
+	first := make(map[uint64]int32, len(keys))
+	var collided map[string]int32 // the first of each key whose hash an other key has
 	var dups map[string][]int
 	for i, k := range keys {
 		if k == "" {
 			continue
 		}
-		j, seen := first[k]
+		h := dupHash(k)
+		j, seen := first[h]
 		if !seen {
-			first[k] = int32(i)
+			first[h] = int32(i)
 			continue
+		}
+		if keys[j] != k {
+			if collided == nil {
+				collided = map[string]int32{}
+			}
+			if j, seen = collided[k]; !seen {
+				collided[k] = int32(i)
+				continue
+			}
 		}
 		if dups == nil {
 			dups = map[string][]int{}

@@ -2,6 +2,8 @@ package ldap
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +242,34 @@ role_map: {"cn=admins,dc=corp,dc=x": admin}
 	}
 	if err := yaml.Unmarshal([]byte("dial_timeout: soon"), &c); err == nil {
 		t.Error("a bad duration decoded")
+	}
+}
+
+// TestWarnDups: every key several entries share is warned about once,
+// naming all of them, whether or not other keys share its hash.
+func TestWarnDups(t *testing.T) {
+	keys := []string{"a", "b", "", "a", "c", "", "b", "a", "d"}
+	want := []string{
+		`entries "dn0", "dn3", "dn7" share the id "a" (k): all kept, for the reconciler to hold`,
+		`entries "dn1", "dn6" share the id "b" (k): all kept, for the reconciler to hold`,
+	}
+	for _, tc := range []struct {
+		name string
+		hash func(string) uint64
+	}{
+		{"xxhash", dupHash},
+		{"every key one hash", func(string) uint64 { return 7 }},
+		{"two hashes", func(s string) uint64 { return uint64(len(s) % 2) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := dupHash
+			dupHash = tc.hash
+			defer func() { dupHash = saved }()
+			r := &reader{}
+			r.warnDups(keys, func(i int) string { return fmt.Sprintf("dn%d", i) }, "id", "k")
+			if !reflect.DeepEqual(r.warnings, want) {
+				t.Fatalf("warnings\n%q\nwant\n%q", r.warnings, want)
+			}
+		})
 	}
 }
