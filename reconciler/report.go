@@ -49,6 +49,9 @@ type Report struct {
 	// storeUnread: the source was unchanged and the store settled, so
 	// neither the store was read nor Diff run (PendingSetup stays nil).
 	storeUnread bool
+	// digest, when set, returns Digest, computed beside the apply: a run
+	// records it, nothing before the record needs it.
+	digest func() orgsync.Digest
 	// RunID is the id of the recorded run, 0 for a dry run.
 	RunID      int64
 	StartedAt  time.Time

@@ -200,7 +200,17 @@ func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report,
 	// Held users were returned too: a source whose every entry is held is
 	// not empty (and deprovisions nothing).
 	rep.Guard = CheckGuards(rep.Plan, len(desired.Members)+len(desired.HeldUsers), job.Guard)
-	rep.Digest = Digests(desired, observed, rep.Plan)
+	if skipUnchanged {
+		// A run (not a dry run or a reviewed plan, which compare the
+		// digests first): the digests are only recorded, so they are
+		// computed while the store applies. Neither the plan nor the
+		// snapshots are written to after this point.
+		ch := make(chan orgsync.Digest, 1)
+		go func(desired, observed orgsync.Snapshot, p orgsync.Plan) { ch <- Digests(desired, observed, p) }(desired, observed, rep.Plan)
+		rep.digest = sync.OnceValue(func() orgsync.Digest { return <-ch })
+	} else {
+		rep.Digest = Digests(desired, observed, rep.Plan)
+	}
 	rep.PendingSetup = pendingAfter(observed, &rep.Plan, true)
 	rep.ProvisionedPending = plannedProvisions(&rep.Plan)
 	return rep, observed, nil
@@ -292,6 +302,9 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 // finish records the run, counts it, logs it and returns rep with runErr
 // (joined with a failure to record).
 func (r *Runner) finish(ctx context.Context, log zerolog.Logger, rep Report, runErr error) (Report, error) {
+	if rep.digest != nil {
+		rep.Digest, rep.digest = rep.digest(), nil
+	}
 	rep.FinishedAt = r.now()
 	result := orgsync.RunApplied
 	switch {
