@@ -53,50 +53,9 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		return orgsync.Snapshot{}, err
 	}
 
-	n := 0
-	for i, ok := range inScope {
-		if ok && r.users[i].held == "" {
-			n++
-		}
-	}
-	snap := orgsync.Snapshot{
-		Members:  make([]orgsync.Member, 0, n),
-		Groups:   make([]orgsync.Group, 0, len(r.groups)),
-		Warnings: r.warnings,
-	}
-	for i := range r.users {
-		r.users[i].digest = 0
-	}
-	for i, u := range r.users {
-		if !inScope[i] {
-			continue
-		}
-		if u.held != "" {
-			if u.id == "" && u.name == "" {
-				return orgsync.Snapshot{}, fmt.Errorf("user %q: %s, and no %s (ldap.user.user_name_attribute) either: the entry names no member, so none can be kept for it; nothing was synced: %w",
-					u.dn, u.held, r.cfg.User.UserNameAttribute, orgsync.ErrInvalid)
-			}
-			h := orgsync.HeldEntry{Key: u.id, Name: u.name, Email: u.email, Ref: fmt.Sprintf("user %q", u.dn), DN: u.dn, Reason: u.held}
-			if u.disabled {
-				h.Status = orgsync.StatusDeprovisioned // disabled all the same: suspended
-			}
-			r.users[i].digest = r.digest.held(&h)
-			snap.HeldUsers = append(snap.HeldUsers, h)
-			continue
-		}
-		m := orgsync.Member{
-			ExternalID: u.id, UserName: u.name,
-			GivenName: u.given, FamilyName: u.family, DisplayName: u.display,
-			Role: roles[int32(i)], Status: orgsync.StatusActive, DN: u.dn, Attributes: r.document(u.extra),
-		}
-		if u.email != "" {
-			m.Emails = []orgsync.Email{{Value: u.email, Type: "work", Primary: true}}
-		}
-		if u.disabled {
-			m.Status = orgsync.StatusDeprovisioned
-		}
-		r.users[i].digest = r.digest.member(&m)
-		snap.Members = append(snap.Members, m)
+	snap := orgsync.Snapshot{Groups: make([]orgsync.Group, 0, len(r.groups)), Warnings: r.warnings}
+	if snap.Members, snap.HeldUsers, err = r.members(inScope, roles); err != nil {
+		return orgsync.Snapshot{}, err
 	}
 	for gi := range r.groups {
 		g := &r.groups[gi]
@@ -190,6 +149,120 @@ func (r *reader) roles() (map[int32]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// parallelMin is the fewest users whose members are built in two halves
+// at once (a variable for tests).
+var parallelMin = 2000
+
+// members builds the Snapshot's members and held users of the users in
+// scope, in the users' order, and sets every user's digest. Two halves
+// of the users are built at once (a 100k directory's members are most of
+// an incremental read's work) into their places of one array; the
+// first failing user in the users' order fails it.
+func (r *reader) members(inScope []bool, roles map[int32]string) ([]orgsync.Member, []orgsync.HeldEntry, error) {
+	var nMembers, nHeld [2]int
+	mid := len(r.users) / 2
+	if len(r.users) < parallelMin {
+		mid = len(r.users) // not worth a goroutine
+	}
+	for i := range r.users {
+		r.users[i].digest = 0
+		half := 0
+		if i >= mid {
+			half = 1
+		}
+		switch {
+		case !inScope[i]:
+		case r.users[i].held != "":
+			nHeld[half]++
+		default:
+			nMembers[half]++
+		}
+	}
+	members := make([]orgsync.Member, nMembers[0]+nMembers[1])
+	var held []orgsync.HeldEntry
+	if nHeld[0]+nHeld[1] > 0 {
+		held = make([]orgsync.HeldEntry, nHeld[0]+nHeld[1])
+	}
+	nEmails := 0
+	for i := range r.users {
+		if inScope[i] && r.users[i].held == "" && r.users[i].email != "" {
+			nEmails++
+		}
+	}
+	emails := make([]orgsync.Email, nEmails) // one array for every member's one email
+	var errs [2]error
+	build := func(half, from, to int, d *digest) {
+		mi, hi := 0, 0
+		if half == 1 {
+			mi, hi = nMembers[0], nHeld[0]
+		}
+		ei := 0
+		if half == 1 {
+			for i := 0; i < from; i++ {
+				if inScope[i] && r.users[i].held == "" && r.users[i].email != "" {
+					ei++
+				}
+			}
+		}
+		for i := from; i < to; i++ {
+			if !inScope[i] {
+				continue
+			}
+			u := &r.users[i]
+			if u.held != "" {
+				if u.id == "" && u.name == "" {
+					errs[half] = fmt.Errorf("user %q: %s, and no %s (ldap.user.user_name_attribute) either: the entry names no member, so none can be kept for it; nothing was synced: %w",
+						u.dn, u.held, r.cfg.User.UserNameAttribute, orgsync.ErrInvalid)
+					return
+				}
+				h := &held[hi]
+				hi++
+				*h = orgsync.HeldEntry{Key: u.id, Name: u.name, Email: u.email, Ref: fmt.Sprintf("user %q", u.dn), DN: u.dn, Reason: u.held}
+				if u.disabled {
+					h.Status = orgsync.StatusDeprovisioned // disabled all the same: suspended
+				}
+				u.digest = d.held(h)
+				continue
+			}
+			m := &members[mi]
+			mi++
+			*m = orgsync.Member{
+				ExternalID: u.id, UserName: u.name,
+				GivenName: u.given, FamilyName: u.family, DisplayName: u.display,
+				Role: roles[int32(i)], Status: orgsync.StatusActive, DN: u.dn, Attributes: r.document(u.extra),
+			}
+			if u.email != "" {
+				emails[ei] = orgsync.Email{Value: u.email, Type: "work", Primary: true}
+				m.Emails = emails[ei : ei+1 : ei+1]
+				ei++
+			}
+			if u.disabled {
+				m.Status = orgsync.StatusDeprovisioned
+			}
+			u.digest = d.member(m)
+		}
+	}
+	if mid < len(r.users) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var d digest
+			build(1, mid, len(r.users), &d)
+		}()
+		build(0, 0, mid, &r.digest)
+		<-done
+	} else {
+		build(0, 0, len(r.users), &r.digest)
+	}
+	if errs[0] != nil {
+		return nil, nil, errs[0]
+	}
+	if errs[1] != nil {
+		return nil, nil, errs[1]
+	}
+	return members, held, nil
 }
 
 // warnDuplicateUsers warns about every id or folded user name that several

@@ -273,3 +273,71 @@ func TestWarnDups(t *testing.T) {
 		})
 	}
 }
+
+// TestMembersInHalves: the members built in two halves at once are those
+// built in one pass, in the same order, with the same digests; the first
+// failing user in the users' order fails both.
+func TestMembersInHalves(t *testing.T) {
+	s, err := New("halves", Config{URL: "ldap://x", User: UserConfig{BaseDN: "dc=example,dc=org"}, Group: GroupConfig{BaseDN: "dc=example,dc=org", Nested: true}}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(min int, edit func([]user)) (orgsync.Snapshot, []uint64, error) {
+		saved := parallelMin
+		parallelMin = min
+		defer func() { parallelMin = saved }()
+		users, groups := stateFixture(3001, 20, 100)
+		for i := range users {
+			if i%17 == 0 {
+				users[i].email = "" // no email
+			}
+			if i%29 == 0 {
+				users[i].filterOff = true // disabled
+			}
+		}
+		if edit != nil {
+			edit(users)
+		}
+		r := newReader(s, nil)
+		r.users, r.groups = users, groups
+		snap, err := r.snapshot()
+		digests := make([]uint64, len(r.users))
+		for i := range r.users {
+			digests[i] = r.users[i].digest
+		}
+		return snap, digests, err
+	}
+	one, d1, err := build(1<<30, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, d2, err := build(1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(one.HeldUsers) == 0 || len(one.Members) < 2900 {
+		t.Fatalf("the fixture: %d members, %d held", len(one.Members), len(one.HeldUsers))
+	}
+	if !reflect.DeepEqual(one, two) || !reflect.DeepEqual(d1, d2) {
+		t.Fatal("the members built in two halves differ from those built in one pass")
+	}
+	nameless := func(i int) func([]user) {
+		return func(us []user) { us[i].id, us[i].name, us[i].held = "", "", "no entryUUID" }
+	}
+	for _, tc := range []struct {
+		name string
+		edit func([]user)
+		dn   string
+	}{
+		{"first half", func(us []user) { nameless(2900)(us); nameless(10)(us) }, "user000010"},
+		{"second half", nameless(2900), "user002900"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, min := range []int{1, 1 << 30} {
+				if _, _, err := build(min, tc.edit); err == nil || !strings.Contains(err.Error(), tc.dn) {
+					t.Fatalf("parallelMin %d: %v, want the failure of %s", min, err, tc.dn)
+				}
+			}
+		})
+	}
+}
