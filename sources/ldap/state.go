@@ -212,8 +212,10 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 		} else {
 			extraOK = extraOK && chain
 		}
-		if _, dup := byDN[u.dn]; build && !dup {
-			byDN[u.dn] = int32(i)
+		if build {
+			if _, dup := byDN[u.dn]; !dup {
+				byDN[u.dn] = int32(i)
+			}
 		}
 	}
 	// A group's member values name users by index: its stored record
