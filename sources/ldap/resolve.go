@@ -2,6 +2,7 @@ package ldap
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -151,6 +152,8 @@ func (r *reader) roles() (map[int32]string, error) {
 	return out, nil
 }
 
+var dupHash = xxhash.Sum64String // a variable for tests (collisions)
+
 // parallelMin is the fewest users whose members are built in two halves
 // at once (a variable for tests).
 var parallelMin = 2000
@@ -292,34 +295,71 @@ func (r *reader) warnDuplicateGroups() {
 }
 
 // warnDups warns about every non-empty key several entries share. The
-// keys are told apart by their xxHash64 first (a map of integers is
-// several times cheaper than one of strings at 100k entries), then by the
-// key itself where two keys share a hash. The common case (no duplicate)
-// allocates one map entry per entry and nothing else.
-var dupHash = xxhash.Sum64String // a variable for tests (collisions)
-
+// keys are sorted by their xxHash64 (its top bits, with the entry's index
+// in the low ones: one slice of integers, a fraction of a map of strings
+// at 100k entries), and only entries whose hashes agree are compared by
+// key. The common case (no duplicate) allocates the one slice.
 func (r *reader) warnDups(keys []string, dnAt func(int) string, what, key string) {
-	first := make(map[uint64]int32, len(keys))
-	var collided map[string]int32 // the first of each key whose hash an other key has
+	const idxBits = 24
+	if len(keys) >= 1<<idxBits {
+		r.warnDupsByMap(keys, dnAt, what, key)
+		return
+	}
+	tagged := make([]uint64, 0, len(keys))
+	for i, k := range keys {
+		if k != "" {
+			tagged = append(tagged, dupHash(k)&^(1<<idxBits-1)|uint64(i))
+		}
+	}
+	slices.Sort(tagged)
+	var dups map[string][]int
+	for a := 0; a < len(tagged); {
+		b := a + 1
+		for b < len(tagged) && tagged[b]>>idxBits == tagged[a]>>idxBits {
+			b++
+		}
+		if b-a > 1 {
+			// Entries sharing the hash's top bits, in index order (the low
+			// bits): group them by key.
+			grouped := make([]bool, b-a)
+			for x := a; x < b; x++ {
+				if grouped[x-a] {
+					continue
+				}
+				i := int(tagged[x] & (1<<idxBits - 1))
+				k := keys[i]
+				var same []int
+				for y := x + 1; y < b; y++ {
+					if j := int(tagged[y] & (1<<idxBits - 1)); !grouped[y-a] && keys[j] == k {
+						same = append(same, j)
+						grouped[y-a] = true
+					}
+				}
+				if len(same) > 0 {
+					if dups == nil {
+						dups = map[string][]int{}
+					}
+					dups[k] = append([]int{i}, same...)
+				}
+			}
+		}
+		a = b
+	}
+	r.warnEach(dups, dnAt, what, key)
+}
+
+// warnDupsByMap is warnDups for more entries than an index tag holds.
+func (r *reader) warnDupsByMap(keys []string, dnAt func(int) string, what, key string) {
+	first := make(map[string]int32, len(keys))
 	var dups map[string][]int
 	for i, k := range keys {
 		if k == "" {
 			continue
 		}
-		h := dupHash(k)
-		j, seen := first[h]
+		j, seen := first[k]
 		if !seen {
-			first[h] = int32(i)
+			first[k] = int32(i)
 			continue
-		}
-		if keys[j] != k {
-			if collided == nil {
-				collided = map[string]int32{}
-			}
-			if j, seen = collided[k]; !seen {
-				collided[k] = int32(i)
-				continue
-			}
 		}
 		if dups == nil {
 			dups = map[string][]int{}
@@ -329,6 +369,11 @@ func (r *reader) warnDups(keys []string, dnAt func(int) string, what, key string
 		}
 		dups[k] = append(dups[k], i)
 	}
+	r.warnEach(dups, dnAt, what, key)
+}
+
+// warnEach warns about each shared key of dups, with its entries.
+func (r *reader) warnEach(dups map[string][]int, dnAt func(int) string, what, key string) {
 	for _, k := range sortedKeys(dups) {
 		idx := dups[k]
 		dns := make([]string, len(idx))

@@ -272,6 +272,13 @@ func TestWarnDups(t *testing.T) {
 			}
 		})
 	}
+	t.Run("by map (past the index tag)", func(t *testing.T) {
+		r := &reader{}
+		r.warnDupsByMap(keys, func(i int) string { return fmt.Sprintf("dn%d", i) }, "id", "k")
+		if !reflect.DeepEqual(r.warnings, want) {
+			t.Fatalf("warnings\n%q\nwant\n%q", r.warnings, want)
+		}
+	})
 }
 
 // TestMembersInHalves: the members built in two halves at once are those
