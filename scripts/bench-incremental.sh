@@ -9,7 +9,9 @@
 #   - the first (full) reconcile into an empty SQLite store
 #   - an incremental reconcile with nothing changed          (target <= 0.1x)
 #   - an incremental reconcile after 1% of the users changed (target <= 0.25x),
-#     which must write only the changed rows (one update event each)
+#     which must write only the changed rows (one update event each): three
+#     rounds, each changing the same 1% again, the best one counted (as the
+#     dump is the best of three)
 #   - the keys-only deletion listing on its own (ldapsearch, entryUUID only),
 #     and the source's own incremental read time from its log line
 #   - which deletion check each incremental run used (the run record's
@@ -105,23 +107,39 @@ cookie=$(cookie_now)
 csn=$(ldapsearch -x -LLL -H "$URL" -D "cn=sync,$SUFFIX" -w sync -b "$SUFFIX" -s base contextCSN | sed -n 's/^contextCSN: //p' | sort | tail -1)
 
 changed=$((USERS / 100))
-awk -v n="$USERS" -v c="$changed" -v s="$SUFFIX" 'BEGIN {
-	for (i = 0; i < c; i++) {
-		u = sprintf("user%06d", int(i * n / c) + 1)
-		printf "dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: sn\nsn: changed-%s\n\n", u, s, u
-	}
-}' >"$WORK/changes.ldif"
-ldapmodify -x -H "$URL" -D "cn=admin,$SUFFIX" -w admin -f "$WORK/changes.ldif" >/dev/null
-ev_before=$(events)
-if [ -n "${BENCH_PROFILE:-}" ]; then
-	mkdir -p "$BENCH_PROFILE"
-	cp "$WORK/orgsync" "$BENCH_PROFILE/orgsync"
-	ORGSYNC_CPUPROFILE=$BENCH_PROFILE/cpu.prof ORGSYNC_MEMPROFILE=$BENCH_PROFILE/mem.prof run changed
-else
-	run changed
-fi
-inc_s=$secs inc_rss=$rss_mb inc_kind=$kind inc_read=$read_s inc_run=$run_s
-written=$(($(events) - ev_before))
+# change ROUND: 1% of the users get a new sn (another one each round).
+change() {
+	awk -v n="$USERS" -v c="$changed" -v s="$SUFFIX" -v r="$1" 'BEGIN {
+		for (i = 0; i < c; i++) {
+			u = sprintf("user%06d", int(i * n / c) + 1)
+			printf "dn: uid=%s,ou=people,%s\nchangetype: modify\nreplace: sn\nsn: changed-%s-%s\n\n", u, s, r, u
+		}
+	}' >"$WORK/changes.ldif"
+	ldapmodify -x -H "$URL" -D "cn=admin,$SUFFIX" -w admin -f "$WORK/changes.ldif" >/dev/null
+}
+# Three rounds of 1% changed (the machine is noisy: the best one counts, as
+# for the dump; every round must write exactly one event per changed user).
+# The cookie and contextCSN above are those before the first round: the
+# refresh and the search below find the same 1000 changed users.
+inc_s= written_all=
+for round in 1 2 3; do
+	change "$round"
+	ev_before=$(events)
+	if [ -n "${BENCH_PROFILE:-}" ] && [ "$round" = 1 ]; then
+		mkdir -p "$BENCH_PROFILE"
+		cp "$WORK/orgsync" "$BENCH_PROFILE/orgsync"
+		ORGSYNC_CPUPROFILE=$BENCH_PROFILE/cpu.prof ORGSYNC_MEMPROFILE=$BENCH_PROFILE/mem.prof run changed
+	else
+		run changed
+	fi
+	w=$(($(events) - ev_before))
+	written_all="$written_all $w"
+	printf '  1%% changed, round %d: %.2fs, peak RSS %d MB, source read %s, the run alone %ss, %d events\n' "$round" "$secs" "$rss_mb" "$read_s" "$run_s" "$w"
+	if [ -z "$inc_s" ] || less "$secs" "$inc_s"; then
+		inc_s=$secs inc_rss=$rss_mb inc_kind=$kind inc_read=$read_s inc_run=$run_s written=$w
+	fi
+done
+for w in $written_all; do [ "$w" = "$changed" ] || written=$w; done
 
 # The refresh alone, from the cookie before the change: without
 # attributes, and with the user attributes; and the entryCSN search.
@@ -142,7 +160,7 @@ printf 'ldapsearch dump            %7.2fs\n' "$best_ls"
 printf 'keys-only listing          %7.2fs  %5.2fx  (ldapsearch: disabled DNs, entryUUID of users and groups)\n' "$keys_s" "$(ratio "$keys_s" "$best_ls")"
 printf 'first reconcile (full)     %7.2fs  %5.2fx  peak RSS %4d MB   [%s]\n' "$first_s" "$(ratio "$first_s" "$best_ls")" "$first_rss" "$first_kind"
 printf 'nothing changed            %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.1x, <= 150 MB) [%s]\n' "$noop_s" "$(ratio "$noop_s" "$best_ls")" "$noop_rss" "$noop_read" "$noop_kind"
-printf '1%% changed                 %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.25x, <= 150 MB) [%s]\n' "$inc_s" "$(ratio "$inc_s" "$best_ls")" "$inc_rss" "$inc_read" "$inc_kind"
+printf '1%% changed (best of 3)     %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.25x, <= 150 MB) [%s]\n' "$inc_s" "$(ratio "$inc_s" "$best_ls")" "$inc_rss" "$inc_read" "$inc_kind"
 printf 'the runs alone (run record, without process start and report): nothing changed %ss (%sx), 1%% changed %ss (%sx)\n' \
 	"$noop_run" "$(ratio "$noop_run" "$best_ls")" "$inc_run" "$(ratio "$inc_run" "$best_ls")"
 printf '1%% changed wrote %d events (want %d: one update per changed user)\n' "$written" "$changed"

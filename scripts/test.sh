@@ -41,7 +41,7 @@ step "go test -race"
 go test -race -count=1 -timeout 15m "$@" ./...
 
 step "incremental-read benchmarks, CI-sized (scripts/bench-incremental.sh runs the full scale)"
-go test -run XXX -bench 'Incremental|BenchmarkState' -benchtime 3x ./sources/ldap/
+go test -run XXX -bench 'Incremental|BenchmarkState|MergeSynced/users=10000$' -benchtime 3x ./sources/ldap/
 
 step "AD incremental benchmark, CI-sized: 300 users, correctness only (scripts/bench-incremental-ad.sh runs 10k users)"
 if [ -n "${ORGSYNC_TEST_AD_URL:-}" ]; then
