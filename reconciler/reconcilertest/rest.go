@@ -17,8 +17,8 @@ func Partial(whole orgsync.Snapshot) (orgsync.Snapshot, *Rest) {
 
 // Rest is an orgsync.Rest over a whole Snapshot held in memory.
 type Rest struct {
-	whole orgsync.Snapshot
-	Asked []string
+	whole  orgsync.Snapshot
+	Asked  []string
 	Wholes int // calls of Whole
 }
 
