@@ -92,6 +92,26 @@ type Read struct {
 	// source returned no Snapshot (it was allowed to; see
 	// reconciler.ReadRequest.SkipUnchanged).
 	Unchanged bool `json:"-"`
+	// Rest, when set, holds the members the Snapshot leaves out: a source
+	// asked for a part (reconciler.ReadRequest.Part) that names a Scope
+	// may return a Snapshot without members (its groups, held entries and
+	// warnings whole), and give the members by key from Rest. Nil
+	// otherwise: the Snapshot is whole.
+	Rest Rest `json:"-"`
+}
+
+// Rest is the desired state a partial Snapshot leaves out (Read.Rest): the
+// members, built when asked for.
+type Rest interface {
+	// Members returns the members under keys (a key without one is left
+	// out), each with its place in the whole Snapshot's Members, in that
+	// order.
+	Members(keys []string) (members []Member, places []int)
+	// Counts returns how many members the whole Snapshot has, and how many
+	// of them are deprovisioned.
+	Counts() (members, disabled int)
+	// Whole returns the whole Snapshot.
+	Whole() (Snapshot, error)
 }
 
 // Scope lists the keys (ExternalIDs) of the desired users and groups an

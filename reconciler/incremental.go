@@ -42,6 +42,10 @@ type ReadRequest struct {
 	// goroutine) as soon as the source knows it will return a Snapshot:
 	// the runner then starts reading the store alongside.
 	Changing func()
+	// Part: the runner plans from the part of the org a Scope reaches
+	// (scopedPlan), so a source that names one may return the Snapshot
+	// without its members and give them by key (orgsync.Read.Rest).
+	Part bool
 }
 
 // Changed is for sources: it calls Changing when it is set.

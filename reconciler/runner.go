@@ -158,7 +158,13 @@ func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report,
 	default:
 		observe()
 	}
+	sr.req.Part = scoped
 	desired, read, cursor, err := sr.read(ctx, job)
+	var rest orgsync.Rest
+	if read != nil && read.Rest != nil {
+		// Taken off the read: the report keeps no hold on the source's state.
+		rest, read.Rest = read.Rest, nil
+	}
 	rep.Read, rep.cursor = read, cursor
 	if err != nil || (read != nil && read.Unchanged) {
 		cancel()
@@ -178,9 +184,17 @@ func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report,
 		return rep, orgsync.Snapshot{}, nil
 	}
 	if scoped && read != nil && read.Scope != nil {
-		if ok, err := r.planScoped(ctx, job, scoper, desired, sr.req.Prev.Settled, &rep); ok || err != nil {
+		if ok, err := r.planScoped(ctx, job, scoper, desired, rest, sr.req.Prev.Settled, &rep); ok || err != nil {
 			started.Do(func() { close(done) })
 			return rep, orgsync.Snapshot{}, err
+		}
+	}
+	if rest != nil {
+		// The whole org is diffed after all: with every member.
+		if desired, err = rest.Whole(); err != nil {
+			started.Do(func() { close(done) })
+			r.Metrics.sourceError(job.Name)
+			return rep, orgsync.Snapshot{}, fmt.Errorf("reconciler: %s: read source: %w", job.Name, err)
 		}
 	}
 	observe()

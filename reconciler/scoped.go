@@ -39,7 +39,14 @@ type ScopeReader interface {
 // ok is false when the scoped plan cannot be trusted to be the full one:
 // the desired state holds entries back or carries warnings, or the plan
 // found a conflict. The caller then diffs the whole org.
-func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Scope, counts *orgsync.Settled, opts Options) (p orgsync.Plan, ok bool, err error) {
+//
+// With rest (a partial Snapshot: orgsync.Read.Rest), the desired users are
+// taken from rest by key alone: a desired user outside the scope is as the
+// cursor's Snapshot had it, and so as the store has its member (settled);
+// a name or email it shares with the part finds that member in the store,
+// whose key then brings the desired user. The part, and the plan, are the
+// same.
+func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, rest orgsync.Rest, scope *orgsync.Scope, counts *orgsync.Settled, opts Options) (p orgsync.Plan, ok bool, err error) {
 	if len(desired.HeldUsers)+len(desired.HeldGroups)+len(desired.Warnings) > 0 {
 		return orgsync.Plan{}, false, nil
 	}
@@ -47,7 +54,7 @@ func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Sco
 	if err != nil {
 		return orgsync.Plan{}, false, err
 	}
-	part := newScopePart(desired, scope)
+	part := newScopePart(desired, rest, scope)
 	fullGroups := part.changedGroups(groups, opts.Owner)
 	ms, err := tx.Memberships(fullGroups, nil)
 	if err != nil {
@@ -94,10 +101,14 @@ func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, scope *orgsync.Sco
 	if len(p.Conflicts) > 0 || len(p.Warnings) > 0 || p.Held != (orgsync.HeldCount{}) {
 		return orgsync.Plan{}, false, nil
 	}
-	p.Read, p.Disabled = len(desired.Members), 0
-	for i := range desired.Members {
-		if desired.Members[i].Status == orgsync.StatusDeprovisioned {
-			p.Disabled++
+	if rest != nil {
+		p.Read, p.Disabled = rest.Counts()
+	} else {
+		p.Read, p.Disabled = len(desired.Members), 0
+		for i := range desired.Members {
+			if desired.Members[i].Status == orgsync.StatusDeprovisioned {
+				p.Disabled++
+			}
 		}
 	}
 	p.Owned, p.OwnedMemberships = owned, memberships
@@ -111,6 +122,12 @@ type scopePart struct {
 	desired []orgsync.Member
 	groups  []orgsync.Group
 	scope   *orgsync.Scope
+	// rest, when set, gives the desired users by key (desired holds those
+	// taken, all selected, and places their places in the whole
+	// Snapshot); asked holds the keys asked for.
+	rest   orgsync.Rest
+	places []int
+	asked  map[string]bool
 
 	keys, folded, ids map[string]bool // seen; false: not looked up yet
 	sel               []bool          // by index in desired
@@ -134,11 +151,14 @@ type scopePart struct {
 // chain from user to user.
 var maxScans = 8 // a variable for tests
 
-func newScopePart(desired orgsync.Snapshot, scope *orgsync.Scope) *scopePart {
+func newScopePart(desired orgsync.Snapshot, rest orgsync.Rest, scope *orgsync.Scope) *scopePart {
 	p := &scopePart{
 		desired: desired.Members, groups: desired.Groups, scope: scope,
 		keys: map[string]bool{}, folded: map[string]bool{}, ids: map[string]bool{},
 		sel: make([]bool, len(desired.Members)), seenMember: map[string]bool{},
+	}
+	if rest != nil {
+		p.rest, p.desired, p.sel, p.asked = rest, nil, nil, map[string]bool{}
 	}
 	for _, k := range scope.Users {
 		p.addKey(k)
@@ -252,6 +272,10 @@ func (p *scopePart) observe(m *orgsync.Member, owner string) bool {
 // selectDesired selects the desired users sharing a key, name or email
 // with the part, and adds theirs, until no more are found.
 func (p *scopePart) selectDesired() {
+	if p.rest != nil {
+		p.takeRest()
+		return
+	}
 	for p.byKey == nil && p.grown {
 		if p.scans == maxScans {
 			p.index()
@@ -343,8 +367,43 @@ func (p *scopePart) index() {
 	}
 }
 
+// takeRest takes from rest the desired users under the keys seen and not
+// asked for yet, selected.
+func (p *scopePart) takeRest() {
+	var keys []string
+	for k := range p.keys {
+		if !p.asked[k] {
+			p.asked[k] = true
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	slices.Sort(keys)
+	ms, places := p.rest.Members(keys)
+	for i := range ms {
+		p.desired = append(p.desired, ms[i])
+		p.sel = append(p.sel, false)
+		p.places = append(p.places, places[i])
+		p.take(len(p.desired) - 1)
+	}
+}
+
 // selected returns the selected desired users, in the source's order.
 func (p *scopePart) selected() []orgsync.Member {
+	if p.rest != nil {
+		order := make([]int, len(p.desired))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return p.places[a] - p.places[b] })
+		out := make([]orgsync.Member, len(order))
+		for n, i := range order {
+			out[n] = p.desired[i]
+		}
+		return out
+	}
 	var out []orgsync.Member
 	for i := range p.desired {
 		if p.sel[i] {
@@ -424,12 +483,12 @@ func (v snapshotScope) Owned(owner string) (members, memberships int, err error)
 // instead: the scoped plan is not known to be the full one, or a guard
 // blocks it (a blocked run is recorded with the full plan and its digests,
 // so that it can be approved).
-func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desired orgsync.Snapshot, counts *orgsync.Settled, rep *Report) (ok bool, err error) {
+func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desired orgsync.Snapshot, rest orgsync.Rest, counts *orgsync.Settled, rep *Report) (ok bool, err error) {
 	opts := Options{Org: job.Org, Owner: job.Name, DefaultRole: job.DefaultRole, Recreated: job.Recreated}
 	var p orgsync.Plan
 	err = sr.ReadScope(ctx, job.Org, func(tx orgsync.ScopeTx) error {
 		var err error
-		p, ok, err = scopedPlan(tx, desired, rep.Read.Scope, counts, opts)
+		p, ok, err = scopedPlan(tx, desired, rest, rep.Read.Scope, counts, opts)
 		return err
 	})
 	if err != nil {
@@ -438,7 +497,7 @@ func (r *Runner) planScoped(ctx context.Context, job Job, sr ScopeReader, desire
 	if !ok {
 		return false, nil
 	}
-	guard := CheckGuards(p, len(desired.Members), job.Guard)
+	guard := CheckGuards(p, p.Read, job.Guard) // no held users: the members read
 	if guard.Blocked {
 		return false, nil
 	}

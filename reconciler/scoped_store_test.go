@@ -30,6 +30,10 @@ type scopeSource struct {
 	sent  map[string]orgsync.Snapshot // by cursor position
 	now   time.Time
 	noTag bool // return no Scope
+	// partial: asked for a part, return the Snapshot without members and
+	// its Rest (the last one in rest).
+	partial bool
+	rest    *reconcilertest.Rest
 }
 
 func (f *scopeSource) Snapshot(context.Context) (orgsync.Snapshot, error) { return f.snap, nil }
@@ -46,6 +50,12 @@ func (f *scopeSource) SnapshotFrom(_ context.Context, req ReadRequest) (orgsync.
 	read := orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "changed"}
 	if !f.noTag {
 		read.Scope = reconcilertest.ScopeBetween(f.sent[req.Prev.Position], f.snap)
+	}
+	f.rest = nil
+	if f.partial && req.Part && read.Scope != nil {
+		part, rest := reconcilertest.Partial(f.snap)
+		read.Rest, f.rest = rest, rest
+		return part, next, read, nil
 	}
 	return f.snap, next, read, nil
 }
@@ -65,19 +75,23 @@ func scopedBackends() map[string]func(t *testing.T, org string) *store.Store {
 // TestScopedRunsRealStore: runs whose source names its scope plan, through
 // the SQL store's ReadScope, exactly the plan Diff makes over the whole
 // org; and they do plan scoped while the org stays settled.
+//
+// A source that returns a partial Snapshot (its members by key, from
+// orgsync.Read.Rest) gets the same plans; its whole Snapshot is built only
+// for the runs that diff the whole org.
 func TestScopedRunsRealStore(t *testing.T) {
 	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
-			for seed := range uint64(3) {
+			for seed := range uint64(4) {
 				org := fmt.Sprintf("scoped-%d-%d", seed, time.Now().UnixNano())
 				st := scopedBackends()[name](t, org)
-				scopedRunsOn(t, st, org, seed)
+				scopedRunsOn(t, st, org, seed, seed%2 == 1)
 			}
 		})
 	}
 }
 
-func scopedRunsOn(t *testing.T, st *store.Store, org string, seed uint64) {
+func scopedRunsOn(t *testing.T, st *store.Store, org string, seed uint64, partial bool) {
 	ctx := context.Background()
 	seedRealStore(t, st, org)
 	w := &scopedWorld{rng: rand.New(rand.NewPCG(seed, 11))}
@@ -91,7 +105,7 @@ func scopedRunsOn(t *testing.T, st *store.Store, org string, seed uint64) {
 		}
 		w.desired.Groups = append(w.desired.Groups, fixture.Group(fmt.Sprintf("g%d", g), fmt.Sprintf("team %d", g), ks))
 	}
-	src := &scopeSource{snap: w.desired, sent: map[string]orgsync.Snapshot{}, now: fixture.T0}
+	src := &scopeSource{snap: w.desired, sent: map[string]orgsync.Snapshot{}, now: fixture.T0, partial: partial}
 	r := &Runner{Store: st, Logger: zerolog.Nop(), Now: func() time.Time { return fixture.T0 }}
 	job := Job{Name: "ldap", Org: org, DefaultRole: orgsync.RoleMember, Source: src, FullEvery: 24 * time.Hour,
 		Guard: GuardConfig{MaxDeprovision: -1, MaxDeprovisionPercent: -1, AllowEmpty: true}}
@@ -113,8 +127,19 @@ func scopedRunsOn(t *testing.T, st *store.Store, org string, seed uint64) {
 			if !reflect.DeepEqual(rep.Plan, want) {
 				t.Fatalf("seed %d round %d: scoped plan\n%+v\nfull plan\n%+v", seed, round, rep.Plan, want)
 			}
-		} else if !reflect.DeepEqual(rep.Plan.Changes, want.Changes) {
-			t.Fatalf("seed %d round %d: plan differs from Diff", seed, round)
+			if src.rest != nil && src.rest.Wholes != 0 {
+				t.Fatalf("seed %d round %d: a scoped run built the whole Snapshot", seed, round)
+			}
+		} else {
+			if !reflect.DeepEqual(rep.Plan.Changes, want.Changes) {
+				t.Fatalf("seed %d round %d: plan differs from Diff", seed, round)
+			}
+			if src.rest != nil && src.rest.Wholes != 1 {
+				t.Fatalf("seed %d round %d: a whole-org run from a partial Snapshot built it %d times", seed, round, src.rest.Wholes)
+			}
+		}
+		if partial && rep.Read != nil && rep.Read.Rest != nil {
+			t.Fatalf("seed %d round %d: the report holds the source's Rest", seed, round)
 		}
 		checkCounts(t, st, org, round)
 		if len(rep.Plan.Conflicts) > 0 {

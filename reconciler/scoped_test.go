@@ -145,9 +145,22 @@ func scopedPlanIsTheFullPlan(t *testing.T) {
 			w.edit()
 			obs, _ := st.Observed(ctx, "acme")
 			full := Diff(w.desired, obs, opts)
-			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, reconcilertest.ScopeBetween(prev, w.desired), nil, opts)
+			scope := reconcilertest.ScopeBetween(prev, w.desired)
+			scoped, ok, err := scopedPlan(SnapshotScope(obs), w.desired, nil, scope, nil, opts)
 			if err != nil {
 				t.Fatal(err)
+			}
+			// From a partial Snapshot (the members by key alone): the same.
+			part, rest := reconcilertest.Partial(w.desired)
+			fromRest, restOK, err := scopedPlan(SnapshotScope(obs), part, rest, scope, nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if restOK != ok || (ok && !reflect.DeepEqual(fromRest, scoped)) {
+				t.Fatalf("seed %d round %d: the plan from a partial Snapshot (trusted %v) differs from the scoped plan (trusted %v)\npartial: %+v\nscoped:  %+v", seed, rounds+1, restOK, ok, fromRest, scoped)
+			}
+			if ok && len(rest.Asked) >= len(w.desired.Members) && len(w.desired.Members) > 20 {
+				t.Fatalf("seed %d: the partial plan asked for %d of %d members", seed, len(rest.Asked), len(w.desired.Members))
 			}
 			rounds++
 			if ok {

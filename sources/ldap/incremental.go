@@ -45,7 +45,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	}
 	defer c.Close()
 	r := newReader(s, c)
-	r.url = url
+	r.url, r.part = url, req.Part
 	defer func() { r.closeSync() }() // r may be replaced below
 	pos, err := r.readPosition(ctx, url)
 	if err != nil {
@@ -74,8 +74,12 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 			if state == nil {
 				next.Until = prev.Until
 			}
+			users := len(snap.Members)
+			if inc.Rest != nil {
+				users, _ = inc.Rest.Counts()
+			}
 			s.log.Info().Str("read", inc.Reason).Int("changed", inc.Changed).Int("listed", inc.Listed).
-				Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).Msg("ldap incremental snapshot read")
+				Int("users", users).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).Msg("ldap incremental snapshot read")
 			return snap, next, inc, nil
 		case errors.As(err, &stale):
 			read.Reason, warn = stale.reason, !stale.quiet
@@ -409,13 +413,28 @@ func (r *reader) loadState(b []byte) func() ([]user, []group, error) {
 
 // finish computes the Snapshot of the merged state, its scope against
 // the stored state's (r.stored), and the state to store.
+//
+// Asked for a part (r.part), it builds the members only to take their
+// digests: the Snapshot it returns has none, and read.Rest builds them
+// when asked; unless the scope cannot be named, when they are built after
+// all.
 func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
 	r.users, r.groups = users, groups
+	r.partial = r.part
 	snap, err := r.snapshot()
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
 	read.Scope = changedScope(r.stored, r.users, r.groups, until, r.now)
+	if r.partial {
+		if read.Scope == nil {
+			if snap.Members, _, _, err = r.members(r.inScope, r.roleOf, true); err != nil {
+				return orgsync.Snapshot{}, read, nil, err
+			}
+		} else {
+			read.Rest = r.newRest(snap)
+		}
+	}
 	state, err := encodeState(r.users, r.groups, ss, r.byDN, r.stored)
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err

@@ -101,6 +101,14 @@ type reader struct {
 
 	disabled map[string]struct{}
 	users    []user
+	// part: the request asked for a part (reconciler.ReadRequest.Part), so
+	// an incremental read that names its scope builds the members only
+	// when asked (rest). partial: snapshot builds digests, not members;
+	// inScope, roleOf and disabledCount are its, for rest.
+	part, partial bool
+	inScope       []bool
+	roleOf        map[int32]string
+	disabledCount int
 	// stored is the state an incremental read started from (nil on
 	// a full read): the new state copies its unchanged records.
 	stored   *stateBase

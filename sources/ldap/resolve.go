@@ -55,7 +55,8 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 	}
 
 	snap := orgsync.Snapshot{Groups: make([]orgsync.Group, 0, len(r.groups)), Warnings: r.warnings}
-	if snap.Members, snap.HeldUsers, err = r.members(inScope, roles); err != nil {
+	r.inScope, r.roleOf = inScope, roles
+	if snap.Members, snap.HeldUsers, r.disabledCount, err = r.members(inScope, roles, !r.partial); err != nil {
 		return orgsync.Snapshot{}, err
 	}
 	for gi := range r.groups {
@@ -159,16 +160,20 @@ var dupHash = xxhash.Sum64String // a variable for tests (collisions)
 var parallelMin = 2000
 
 // members builds the Snapshot's members and held users of the users in
-// scope, in the users' order, and sets every user's digest. Two halves
-// of the users are built at once (a 100k directory's members are most of
-// an incremental read's work) into their places of one array; the
-// first failing user in the users' order fails it.
-func (r *reader) members(inScope []bool, roles map[int32]string) ([]orgsync.Member, []orgsync.HeldEntry, error) {
-	var nMembers, nHeld [2]int
+// scope, in the users' order, and sets every user's digest; with whole
+// false it builds the held users alone and each member only to take its
+// digest (a partial Snapshot: see rest), counting the members and the
+// deprovisioned ones. Two halves of the users are built at once (a 100k
+// directory's members are most of an incremental read's work) into their
+// places of one array; the first failing user in the users' order fails
+// it.
+func (r *reader) members(inScope []bool, roles map[int32]string, whole bool) (members []orgsync.Member, held []orgsync.HeldEntry, disabled int, err error) {
+	var nMembers, nHeld, nDisabled [2]int
 	mid := len(r.users) / 2
 	if len(r.users) < parallelMin {
 		mid = len(r.users) // not worth a goroutine
 	}
+	nEmails := 0
 	for i := range r.users {
 		r.users[i].digest = 0
 		half := 0
@@ -181,34 +186,34 @@ func (r *reader) members(inScope []bool, roles map[int32]string) ([]orgsync.Memb
 			nHeld[half]++
 		default:
 			nMembers[half]++
+			if r.users[i].email != "" {
+				nEmails++
+			}
 		}
 	}
-	members := make([]orgsync.Member, nMembers[0]+nMembers[1])
-	var held []orgsync.HeldEntry
+	var emails []orgsync.Email // one array for every member's one email
+	if whole {
+		members = make([]orgsync.Member, nMembers[0]+nMembers[1])
+		emails = make([]orgsync.Email, nEmails)
+	} else {
+		members = make([]orgsync.Member, 0) // a count without the members
+	}
 	if nHeld[0]+nHeld[1] > 0 {
 		held = make([]orgsync.HeldEntry, nHeld[0]+nHeld[1])
 	}
-	nEmails := 0
-	for i := range r.users {
-		if inScope[i] && r.users[i].held == "" && r.users[i].email != "" {
-			nEmails++
-		}
-	}
-	emails := make([]orgsync.Email, nEmails) // one array for every member's one email
 	var errs [2]error
 	build := func(half, from, to int, d *digest) {
-		mi, hi := 0, 0
+		mi, hi, ei := 0, 0, 0
 		if half == 1 {
 			mi, hi = nMembers[0], nHeld[0]
-		}
-		ei := 0
-		if half == 1 {
-			for i := 0; i < from; i++ {
+			for i := 0; whole && i < from; i++ {
 				if inScope[i] && r.users[i].held == "" && r.users[i].email != "" {
 					ei++
 				}
 			}
 		}
+		var scratch orgsync.Member
+		var scratchEmail [1]orgsync.Email
 		for i := from; i < to; i++ {
 			if !inScope[i] {
 				continue
@@ -229,20 +234,22 @@ func (r *reader) members(inScope []bool, roles map[int32]string) ([]orgsync.Memb
 				u.digest = d.held(h)
 				continue
 			}
-			m := &members[mi]
-			mi++
-			*m = orgsync.Member{
-				ExternalID: u.id, UserName: u.name,
-				GivenName: u.given, FamilyName: u.family, DisplayName: u.display,
-				Role: roles[int32(i)], Status: orgsync.StatusActive, DN: u.dn, Attributes: r.document(u.extra),
+			m := &scratch
+			if whole {
+				m = &members[mi]
+				mi++
 			}
+			var email []orgsync.Email
 			if u.email != "" {
-				emails[ei] = orgsync.Email{Value: u.email, Type: "work", Primary: true}
-				m.Emails = emails[ei : ei+1 : ei+1]
-				ei++
+				email = scratchEmail[:]
+				if whole {
+					email = emails[ei : ei+1 : ei+1]
+					ei++
+				}
 			}
-			if u.disabled {
-				m.Status = orgsync.StatusDeprovisioned
+			r.fillMember(m, i, roles, email)
+			if m.Status == orgsync.StatusDeprovisioned {
+				nDisabled[half]++
 			}
 			u.digest = d.member(m)
 		}
@@ -260,12 +267,89 @@ func (r *reader) members(inScope []bool, roles map[int32]string) ([]orgsync.Memb
 		build(0, 0, len(r.users), &r.digest)
 	}
 	if errs[0] != nil {
-		return nil, nil, errs[0]
+		return nil, nil, 0, errs[0]
 	}
 	if errs[1] != nil {
-		return nil, nil, errs[1]
+		return nil, nil, 0, errs[1]
 	}
-	return members, held, nil
+	return members, held, nDisabled[0] + nDisabled[1], nil
+}
+
+// fillMember sets *m to the member the user i becomes, with email (the
+// user's one email, of one element, or nil) as its Emails.
+func (r *reader) fillMember(m *orgsync.Member, i int, roles map[int32]string, email []orgsync.Email) {
+	u := &r.users[i]
+	*m = orgsync.Member{
+		ExternalID: u.id, UserName: u.name,
+		GivenName: u.given, FamilyName: u.family, DisplayName: u.display,
+		Role: roles[int32(i)], Status: orgsync.StatusActive, DN: u.dn, Attributes: r.document(u.extra),
+	}
+	if email != nil {
+		email[0] = orgsync.Email{Value: u.email, Type: "work", Primary: true}
+		m.Emails = email
+	}
+	if u.disabled {
+		m.Status = orgsync.StatusDeprovisioned
+	}
+}
+
+// rest is the orgsync.Rest of a partial Snapshot: the reader's users,
+// whose members are built when asked for, as snapshot builds them.
+type rest struct {
+	r                 *reader
+	snap              orgsync.Snapshot // the partial Snapshot
+	members, disabled int
+}
+
+var _ orgsync.Rest = (*rest)(nil)
+
+// newRest is the Rest of snap, the partial Snapshot snapshot just built.
+func (r *reader) newRest(snap orgsync.Snapshot) *rest {
+	x := &rest{r: r, snap: snap, disabled: r.disabledCount}
+	for i := range r.users {
+		if r.inScope[i] && r.users[i].held == "" {
+			x.members++
+		}
+	}
+	return x
+}
+
+// Members builds the members under keys; their places are the users'
+// indexes (the whole Snapshot's members are in the users' order).
+func (x *rest) Members(keys []string) ([]orgsync.Member, []int) {
+	want := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	var out []orgsync.Member
+	var places []int
+	for i := range x.r.users {
+		if u := &x.r.users[i]; x.r.inScope[i] && u.held == "" && want[u.id] {
+			var m orgsync.Member
+			var email []orgsync.Email
+			if u.email != "" {
+				email = make([]orgsync.Email, 1)
+			}
+			x.r.fillMember(&m, i, x.r.roleOf, email)
+			out = append(out, m)
+			places = append(places, i)
+		}
+	}
+	return out, places
+}
+
+// Counts counts the whole Snapshot's members and the deprovisioned ones.
+func (x *rest) Counts() (members, disabled int) { return x.members, x.disabled }
+
+// Whole builds every member.
+func (x *rest) Whole() (orgsync.Snapshot, error) {
+	members, _, _, err := x.r.members(x.r.inScope, x.r.roleOf, true)
+	if err != nil {
+		return orgsync.Snapshot{}, err
+	}
+	snap := x.snap
+	snap.Members = members
+	return snap, nil
 }
 
 // warnDuplicateUsers warns about every id or folded user name that several

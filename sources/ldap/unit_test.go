@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -346,5 +347,63 @@ func TestMembersInHalves(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPartialSnapshot: asked for a part, snapshot builds the digests a
+// whole Snapshot gives and no member; its rest builds, by key, the very
+// members of the whole Snapshot, counts them, and builds it whole.
+func TestPartialSnapshot(t *testing.T) {
+	s, err := New("part", Config{URL: "ldap://x", User: UserConfig{BaseDN: "dc=example,dc=org"}, Group: GroupConfig{BaseDN: "dc=example,dc=org", Nested: true},
+		RoleMap: map[string]string{"cn=group0003,ou=groups,dc=example,dc=org": orgsync.RoleAdmin}}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(partial bool) (*reader, orgsync.Snapshot) {
+		users, groups := stateFixture(3001, 20, 100)
+		for i := range users {
+			if i%29 == 0 {
+				users[i].filterOff = true // disabled
+			}
+		}
+		r := newReader(s, nil)
+		r.users, r.groups, r.partial = users, groups, partial
+		snap, err := r.snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, snap
+	}
+	whole, want := build(false)
+	r, part := build(true)
+	if len(part.Members) != 0 || !reflect.DeepEqual(part.Groups, want.Groups) || !reflect.DeepEqual(part.HeldUsers, want.HeldUsers) || len(want.HeldUsers) == 0 {
+		t.Fatalf("the partial Snapshot: %d members, groups or held users unlike the whole one's", len(part.Members))
+	}
+	for i := range r.users {
+		if r.users[i].digest != whole.users[i].digest {
+			t.Fatalf("user %d: digest %x, the whole Snapshot's %x", i, r.users[i].digest, whole.users[i].digest)
+		}
+	}
+	x := r.newRest(part)
+	disabled := 0
+	for _, m := range want.Members {
+		if m.Status == orgsync.StatusDeprovisioned {
+			disabled++
+		}
+	}
+	if n, d := x.Counts(); n != len(want.Members) || d != disabled || d == 0 {
+		t.Fatalf("counts %d, %d; want %d, %d", n, d, len(want.Members), disabled)
+	}
+	keys := []string{want.Members[2900].ExternalID, want.Members[7].ExternalID, "not a key", want.Members[100].ExternalID}
+	got, places := x.Members(keys)
+	if len(got) != 3 || !reflect.DeepEqual(got, []orgsync.Member{want.Members[7], want.Members[100], want.Members[2900]}) || !(places[0] < places[1] && places[1] < places[2]) {
+		t.Fatalf("Members: %d members at %v, not the whole Snapshot's", len(got), places)
+	}
+	if !slices.ContainsFunc(want.Members, func(m orgsync.Member) bool { return m.Role == orgsync.RoleAdmin }) {
+		t.Fatal("the fixture has no role_map role")
+	}
+	all, err := x.Whole()
+	if err != nil || !reflect.DeepEqual(all, want) {
+		t.Fatalf("Whole: %v, or not the whole Snapshot", err)
 	}
 }
