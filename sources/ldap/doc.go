@@ -36,11 +36,15 @@
 // # Incremental reads
 //
 // Source also implements reconciler.Incremental (SnapshotFrom). The design
-// keeps the reconciler's contract whole: an incremental read still returns
+// keeps the reconciler's contract whole: an incremental read still computes
 // the complete Snapshot, so the reconciler diffs, guards and plans exactly
 // as after a full read, and an incremental plan is by construction the plan
-// a full read would make of the same directory. What changes is how the
-// Snapshot is obtained:
+// a full read would make of the same directory. Only when the reconciler
+// asks for a part (reconciler.ReadRequest.Part: a settled org planned from
+// a scope) and the read names its Scope are the members built for their
+// digests alone: the Snapshot returned holds no member, and Read.Rest
+// builds those of given keys, or all of them, when asked (resolve.go,
+// rest). What changes is how the Snapshot is obtained:
 //
 //   - The cursor's State is the raw directory as last read (users and
 //     groups in server order, member values unresolved, the disabled_filter
