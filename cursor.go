@@ -28,6 +28,12 @@ type Cursor struct {
 	// Position, which an incremental read merges what changed into. In a
 	// cursor handed to the store, nil keeps the stored State.
 	State []byte
+	// StatePatch, when not nil, is State as a patch (internal/statepatch)
+	// against the State the source was handed: the store may keep the
+	// patch rather than write State again (it still checks that the patch
+	// names State as its result). Only with State; a Cursor the store
+	// returns never has one.
+	StatePatch []byte
 	// Until is when the Snapshot of State stops holding by itself (the
 	// first AD account to expire); zero: until the server changes.
 	Until time.Time

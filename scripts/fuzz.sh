@@ -26,6 +26,7 @@ targets=(
 	"./sources/ldap FuzzEntryMapping"   # LDAP messages → entries → Snapshot
 	"./sources/ldap/internal/wire FuzzDecode" # LDAP responses decoded in place, views into the buffer
 	"./sources/scim FuzzPage"           # SCIM ListResponse pages → Snapshot
+	"./internal/statepatch FuzzApply"  # a stored state patch: an error or the result it names, never a panic or a huge allocation
 )
 
 failed=()

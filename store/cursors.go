@@ -4,28 +4,62 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/statepatch"
 )
 
 // Cursor returns the cursor saved by the last applied run of source into
-// org; the zero Cursor (Zero() true) when there is none.
+// org; the zero Cursor (Zero() true) when there is none. Its State is
+// rebuilt from the stored base and the patches saved since (see
+// saveCursor); a State that does not rebuild to the one the cursor names
+// is returned nil, with a warning, and the source then reads in full.
 func (s *Store) Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error) {
+	// The cursor and the patches are two statements: a cursor saved in
+	// between gives patches that do not end at the State the cursor read
+	// names, and the read is tried again.
+	for try := 1; ; try++ {
+		c, tip, err := s.readCursor(ctx, org, source)
+		if err != nil || c.State == nil || tip == "" {
+			return c, err
+		}
+		state, err := s.rebuildState(ctx, org, source, c.State, tip)
+		switch {
+		case err == nil:
+			c.State = state
+			return c, nil
+		case !errors.Is(err, statepatch.ErrPatch) && !errors.Is(err, statepatch.ErrBase) && !errors.Is(err, errStateMoved):
+			return orgsync.Cursor{}, fmt.Errorf("store: read state of %q in org %q: %w", source, org, translate(err))
+		case errors.Is(err, statepatch.ErrPatch) || try == 3:
+			s.log.Warn().Str("org", org).Str("source", source).Err(err).
+				Msg("the stored source state does not rebuild: the source reads in full")
+			c.State = nil
+			return c, nil
+		}
+	}
+}
+
+// errStateMoved: the patches read do not end at the State the cursor
+// names (another run saved in between).
+var errStateMoved = errors.New("the stored state moved while it was read")
+
+func (s *Store) readCursor(ctx context.Context, org, source string) (orgsync.Cursor, string, error) {
 	c := orgsync.Cursor{Org: org, Source: source}
 	var fullAt, until sql.NullTime
-	var settled string
-	found, err := s.pool(ctx).row(`SELECT c.position, c.server, c.config, c.full_at, s.state, c.until_at, c.settled, c.saved_at
+	var settled, tip string
+	found, err := s.pool(ctx).row(`SELECT c.position, c.server, c.config, c.full_at, s.state, c.state_id, c.until_at, c.settled, c.saved_at
 		FROM source_cursors c LEFT JOIN source_states s ON s.org_id = c.org_id AND s.source = c.source
 		WHERE c.org_id = ? AND c.source = ?`, []any{org, source},
-		&c.Position, &c.Server, &c.Config, &fullAt, &c.State, &until, &settled, &c.SavedAt)
+		&c.Position, &c.Server, &c.Config, &fullAt, &c.State, &tip, &until, &settled, &c.SavedAt)
 	switch {
 	case err == nil && !found:
-		return orgsync.Cursor{Org: org, Source: source}, nil
+		return orgsync.Cursor{Org: org, Source: source}, "", nil
 	case err != nil:
-		return orgsync.Cursor{}, fmt.Errorf("store: read cursor of %q in org %q: %w", source, org, translate(err))
+		return orgsync.Cursor{}, "", fmt.Errorf("store: read cursor of %q in org %q: %w", source, org, translate(err))
 	}
 	if fullAt.Valid {
 		c.FullAt = fullAt.Time.UTC()
@@ -40,8 +74,42 @@ func (s *Store) Cursor(ctx context.Context, org, source string) (orgsync.Cursor,
 		}
 	}
 	c.SavedAt = c.SavedAt.UTC()
-	return c, nil
+	return c, tip, nil
 }
+
+// rebuildState applies the stored patches of source to base and checks
+// that the result is the State tip names.
+func (s *Store) rebuildState(ctx context.Context, org, source string, base []byte, tip string) ([]byte, error) {
+	var patches [][]byte
+	err := s.pool(ctx).each(`SELECT patch FROM source_state_patches WHERE org_id = ? AND source = ? ORDER BY seq`,
+		[]any{org, source}, func(scan func(...any) error) error {
+			var p []byte
+			if err := scan(&p); err != nil {
+				return err
+			}
+			patches = append(patches, p)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	state, err := statepatch.ApplyChain(base, patches)
+	if err != nil {
+		return nil, err
+	}
+	if statepatch.IDOf(state).String() != tip {
+		return nil, errStateMoved
+	}
+	return state, nil
+}
+
+// State patches kept before the next State is written whole: at most so
+// many, and at most a quarter of the State in all, so that rebuilding
+// costs little more than reading the State itself.
+const (
+	maxStatePatches = 8
+	statePatchShare = 4
+)
 
 // StoreSeq returns the Seq of the last event in the store (0 when none):
 // every write to members and groups appends one.
@@ -87,16 +155,22 @@ func (s *Store) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Curso
 	return applied, nil
 }
 
-// saveCursor writes c as the cursor of source in org.
+// saveCursor writes c as the cursor of source in org. A State that comes
+// with a patch against the stored one is kept as that patch, appended to
+// the patches since the last whole State, while they stay few and small
+// (maxStatePatches, statePatchShare): SQLite rewrites every page of a
+// blob it updates, and the State is megabytes where a run changes a few
+// records. Otherwise the State is written whole and the patches dropped.
 func (s *Store) saveCursor(tx conn, org, source string, c orgsync.Cursor) error {
 	var fullAt any
 	if !c.FullAt.IsZero() {
 		fullAt = s.stamp(c.FullAt.UTC())
 	}
 	var until any
+	tip := "" // the State the cursor names after the save; "": as it was
 	if c.State != nil {
-		if _, err := tx.exec(`INSERT INTO source_states (org_id, source, state) VALUES (?, ?, ?)
-			ON CONFLICT (org_id, source) DO UPDATE SET state = excluded.state`, org, source, c.State); err != nil {
+		var err error
+		if tip, err = s.saveState(tx, org, source, c.State, c.StatePatch); err != nil {
 			return err
 		}
 	}
@@ -112,13 +186,51 @@ func (s *Store) saveCursor(tx conn, org, source string, c orgsync.Cursor) error 
 		b, _ := json.Marshal(st)
 		settled = string(b)
 	}
-	_, err := tx.exec(`INSERT INTO source_cursors (org_id, source, position, server, config, full_at, until_at, settled, saved_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+	_, err := tx.exec(`INSERT INTO source_cursors (org_id, source, position, server, config, full_at, until_at, settled, saved_at, state_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (org_id, source) DO UPDATE SET position = excluded.position, server = excluded.server,
 			config = excluded.config, full_at = excluded.full_at, until_at = excluded.until_at,
-			settled = excluded.settled, saved_at = excluded.saved_at`,
-		org, source, c.Position, c.Server, c.Config, fullAt, until, settled, s.stamp(s.Now().UTC()))
+			settled = excluded.settled, saved_at = excluded.saved_at,
+			state_id = CASE WHEN excluded.state_id = '' THEN source_cursors.state_id ELSE excluded.state_id END`,
+		org, source, c.Position, c.Server, c.Config, fullAt, until, settled, s.stamp(s.Now().UTC()), tip)
 	return err
+}
+
+// saveState saves state as the State of source in org, as patch when it
+// may (see saveCursor), and returns its ID.
+func (s *Store) saveState(tx conn, org, source string, state, patch []byte) (string, error) {
+	id := statepatch.IDOf(state)
+	if patch != nil {
+		base, res, err := statepatch.Header(patch)
+		if err != nil || res != id {
+			s.log.Warn().Str("org", org).Str("source", source).
+				Msg("a source state patch does not name its state: the state is written whole")
+			patch = nil
+		} else {
+			var tip string
+			var n, size, last int64
+			if _, err := tx.row(`SELECT c.state_id, COUNT(p.seq), COALESCE(SUM(LENGTH(p.patch)), 0), COALESCE(MAX(p.seq), 0)
+				FROM source_cursors c LEFT JOIN source_state_patches p ON p.org_id = c.org_id AND p.source = c.source
+				WHERE c.org_id = ? AND c.source = ? GROUP BY c.state_id`, []any{org, source}, &tip, &n, &size, &last); err != nil {
+				return "", err
+			}
+			if tip != "" && tip == base.String() && n < maxStatePatches && size+int64(len(patch)) <= int64(len(state)/statePatchShare) {
+				if _, err := tx.exec(`INSERT INTO source_state_patches (org_id, source, seq, patch) VALUES (?, ?, ?, ?)`,
+					org, source, last+1, patch); err != nil {
+					return "", err
+				}
+				return id.String(), nil
+			}
+		}
+	}
+	if _, err := tx.exec(`INSERT INTO source_states (org_id, source, state) VALUES (?, ?, ?)
+		ON CONFLICT (org_id, source) DO UPDATE SET state = excluded.state`, org, source, state); err != nil {
+		return "", err
+	}
+	if _, err := tx.exec(`DELETE FROM source_state_patches WHERE org_id = ? AND source = ?`, org, source); err != nil {
+		return "", err
+	}
+	return id.String(), nil
 }
 
 // migrateV6 keeps one cursor per source (where its last applied read left
@@ -150,5 +262,24 @@ func migrateV6(tx *gorm.DB, d dialect) error {
 		`ALTER TABLE runs ADD COLUMN read_reason TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE runs ADD COLUMN read_changed INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE runs ADD COLUMN read_listed INTEGER NOT NULL DEFAULT 0`,
+	)
+}
+
+// migrateV8 keeps a source's State as a base and the patches saved since
+// (source_state_patches), and names in the cursor the State they give
+// (state_id: statepatch.ID.String of it; ” for a State saved before).
+func migrateV8(tx *gorm.DB, d dialect) error {
+	blob, seq := "BLOB", "INTEGER"
+	if d.postgres {
+		blob, seq = "BYTEA", "BIGINT"
+	}
+	return execAll(tx,
+		`ALTER TABLE source_cursors ADD COLUMN state_id TEXT NOT NULL DEFAULT ''`,
+		`CREATE TABLE source_state_patches (
+			org_id TEXT NOT NULL,
+			source TEXT NOT NULL,
+			seq `+seq+` NOT NULL,
+			patch `+blob+` NOT NULL,
+			PRIMARY KEY (org_id, source, seq))`,
 	)
 }

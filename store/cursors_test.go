@@ -2,10 +2,13 @@ package store_test
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/statepatch"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -226,6 +229,116 @@ func TestApplyCursorAdvancesCounts(t *testing.T) {
 					step.name, got.Settled.Owned, got.Settled.OwnedMemberships, m, ms)
 			}
 			t.Logf("%s: %d members, %d memberships", step.name, m, ms)
+		}
+	})
+}
+
+// TestCursorStatePatches: a State saved with a patch against the stored
+// one is kept as the patch and rebuilt on read; the patches are folded
+// into a whole State once they are many or large; a patch against another
+// State, or one that does not name its State, writes the State whole;
+// a damaged patch row reads as no State (the source then reads in full).
+func TestCursorStatePatches(t *testing.T) {
+	forBackends(t, func(t *testing.T, s *store.Store) {
+		db := s.DBForTest()
+		count := func() (n int64) {
+			t.Helper()
+			if err := db.Raw(`SELECT COUNT(*) FROM source_state_patches WHERE org_id = 'acme' AND source = 'corp'`).Scan(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		save := func(c orgsync.Cursor) {
+			t.Helper()
+			if _, err := s.ApplyCursor(ctx, orgsync.Plan{Org: "acme", Owner: "corp"}, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rng := rand.New(rand.NewPCG(7, 7))
+		state := make([]byte, 64<<10)
+		for i := range state {
+			state[i] = byte(rng.IntN(256))
+		}
+		// edit changes a few bytes of the stored state and returns the new
+		// state with its patch.
+		edit := func(stored []byte) ([]byte, []byte) {
+			next := bytes.Clone(stored)
+			var spans []statepatch.Span
+			at := 0
+			for k := 0; k < 4; k++ {
+				i := at + rng.IntN(len(next)/4-16)
+				copy(next[i:], fmt.Sprintf("edit %08d", rng.IntN(1e8)))
+				spans = append(spans, statepatch.Span{Dst: at, Src: at, N: i - at})
+				at = i + 13
+			}
+			spans = append(spans, statepatch.Span{Dst: at, Src: at, N: len(next) - at})
+			return next, statepatch.Build(stored, next, spans)
+		}
+
+		save(orgsync.Cursor{Position: "p0", State: state})
+		want := state
+		for i := 1; i <= 12; i++ {
+			next, patch := edit(want)
+			save(orgsync.Cursor{Position: fmt.Sprint("p", i), State: next, StatePatch: patch})
+			want = next
+			got := mustCursor(t, s)
+			if !bytes.Equal(got.State, want) || got.StatePatch != nil {
+				t.Fatalf("save %d: the state read back differs from the one saved (%d bytes, want %d)", i, len(got.State), len(want))
+			}
+			// Eight patches, then a whole State: the ninth save folds them.
+			if n, wantN := count(), int64(i%(8+1)); n != wantN {
+				t.Fatalf("save %d: %d patches stored, want %d", i, n, wantN)
+			}
+		}
+
+		// A cursor saved without State keeps the State and its patches.
+		save(orgsync.Cursor{Position: "kept"})
+		if got := mustCursor(t, s); got.Position != "kept" || !bytes.Equal(got.State, want) {
+			t.Fatal("a cursor without State lost the stored one")
+		}
+
+		// A patch larger than a quarter of the State is not kept.
+		big := bytes.Clone(want)
+		for i := 0; i < len(big)/3; i++ {
+			big[i] ^= 0x5a
+		}
+		save(orgsync.Cursor{Position: "big", State: big, StatePatch: statepatch.Build(want, big, []statepatch.Span{{Dst: len(big) / 3, Src: len(big) / 3, N: len(big) - len(big)/3}})})
+		if n := count(); n != 0 {
+			t.Fatalf("a patch of a third of the state: %d patches stored, want the state whole", n)
+		}
+		want = big
+
+		// A patch against another State, and one that names another
+		// result, both write the State whole.
+		other, otherPatch := edit(state)
+		save(orgsync.Cursor{Position: "other", State: other, StatePatch: otherPatch})
+		if got := mustCursor(t, s); !bytes.Equal(got.State, other) || count() != 0 {
+			t.Fatal("a patch against another state: the state was not written whole")
+		}
+		next, patch := edit(other)
+		save(orgsync.Cursor{Position: "lie", State: want, StatePatch: patch})
+		if got := mustCursor(t, s); !bytes.Equal(got.State, want) || count() != 0 {
+			t.Fatal("a patch naming another result: the state was not written whole")
+		}
+
+		// A damaged patch row: no State, with the rest of the cursor.
+		next, patch = edit(want)
+		save(orgsync.Cursor{Position: "last", State: next, StatePatch: patch})
+		if count() != 1 {
+			t.Fatal("the patch was not kept")
+		}
+		damaged := bytes.Clone(patch)
+		damaged[len(damaged)-1] ^= 1
+		if err := db.Exec(`UPDATE source_state_patches SET patch = ? WHERE org_id = 'acme' AND source = 'corp'`, damaged).Error; err != nil {
+			t.Fatal(err)
+		}
+		if got := mustCursor(t, s); got.State != nil || got.Position != "last" {
+			t.Fatalf("a damaged patch: got position %q and %d bytes of state, want last and none", got.Position, len(got.State))
+		}
+		// The next whole State heals it.
+		save(orgsync.Cursor{Position: "full", State: state})
+		if got := mustCursor(t, s); !bytes.Equal(got.State, state) || count() != 0 {
+			t.Fatal("a whole State after a damaged patch: not read back")
 		}
 	})
 }

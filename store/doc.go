@@ -49,7 +49,11 @@
 // transaction that applies a run's plan, an empty plan included; a failed
 // apply leaves it as it was. Its Settled part gets the store's last event
 // Seq (StoreSeq) in that transaction, and is dropped when the apply skipped
-// a change.
+// a change. A State saved with a patch against the stored one
+// (Cursor.StatePatch) is kept as that patch while the patches since the
+// last whole State stay few and small (source_state_patches); the cursor
+// row names the State they give (state_id), and Cursor rebuilds and checks
+// it, returning no State when it does not rebuild.
 //
 // Errors are translated at this edge to the domain kinds of package orgsync:
 // ErrNotFound, ErrConflict (uniqueness, owner), ErrPrecondition (version),

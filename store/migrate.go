@@ -28,6 +28,7 @@ var migrations = []migration{
 	{5, "target links", migrateV5},
 	{6, "source cursors", migrateV6},
 	{7, "member documents", migrateMemberDocs},
+	{8, "source state patches", migrateV8},
 }
 
 // SchemaVersion is the schema version this build writes.

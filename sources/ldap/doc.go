@@ -53,7 +53,10 @@
 //     Snapshot computed with it, and the sync cookies (state.go). The
 //     Snapshot is always computed from such a raw state by the same code
 //     (link, then snapshot: nesting, require_group, role_map, duplicates,
-//     held entries), whether it was read whole or merged.
+//     held entries), whether it was read whole or merged. An incremental
+//     read hands the new State over with a patch against the stored one
+//     (Cursor.StatePatch: the unchanged records it copied, and the others
+//     literally), which the store keeps in place of the whole State.
 //   - The position is read first: OpenLDAP's contextCSN of the naming
 //     context holding user.base_dn (kept by the syncprov overlay), AD's
 //     highestCommittedUSN with the DC's dnsHostName and invocationId. An

@@ -73,6 +73,8 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 			next.State, next.Until = state, r.until()
 			if state == nil {
 				next.Until = prev.Until
+			} else {
+				next.StatePatch = r.statePatch
 			}
 			users := len(snap.Members)
 			if inc.Rest != nil {
@@ -435,10 +437,11 @@ func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss sync
 			read.Rest = r.newRest(snap)
 		}
 	}
-	state, err := encodeState(r.users, r.groups, ss, r.byDN, r.stored)
+	state, patch, err := encodeStatePatch(r.users, r.groups, ss, r.byDN, r.stored)
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
+	r.statePatch = patch
 	return snap, read, state, nil
 }
 

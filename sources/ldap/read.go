@@ -111,13 +111,15 @@ type reader struct {
 	disabledCount int
 	// stored is the state an incremental read started from (nil on
 	// a full read): the new state copies its unchanged records.
-	stored   *stateBase
-	byDN     map[string]int32
-	byUID    map[string]int32
-	groups   []group
-	pending  []pendingRange
-	warnings []string
-	scratch  []byte
+	stored *stateBase
+	// statePatch is the state finish encoded as a patch against stored.
+	statePatch []byte
+	byDN       map[string]int32
+	byUID      map[string]int32
+	groups     []group
+	pending    []pendingRange
+	warnings   []string
+	scratch    []byte
 
 	url    string    // the server c reads from
 	sync   refresher // the sync refresh connection, once opened

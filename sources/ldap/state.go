@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/orgsync/orgsync/internal/statepatch"
 )
 
 // stateVersion is the layout of the encoded state. A state of another
@@ -65,8 +67,15 @@ type syncState struct {
 }
 
 type stateWriter struct {
-	buf  []byte
-	prev [userFields]string
+	buf   []byte
+	prev  [userFields]string
+	spans []statepatch.Span // where buf copies the base (encodeStatePatch)
+}
+
+// copyBase appends base[from:to] and notes the copy.
+func (w *stateWriter) copyBase(base []byte, from, to int32) {
+	w.spans = append(w.spans, statepatch.Span{Dst: len(w.buf), Src: int(from), N: int(to - from)})
+	w.buf = append(w.buf, base[from:to]...)
 }
 
 func (w *stateWriter) num(v int) { w.buf = binary.AppendUvarint(w.buf, uint64(v)) }
@@ -132,6 +141,28 @@ func newStateBase(b []byte, users []user, groups []group) *stateBase {
 // would encode to the same bytes, so the output is byte for byte what
 // encoding every entry gives.
 func encodeState(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) ([]byte, error) {
+	w, err := writeState(users, groups, ss, byDN, base)
+	if err != nil {
+		return nil, err
+	}
+	return w.buf, nil
+}
+
+// encodeStatePatch is encodeState, and the new state as a patch against
+// base.b (nil when base is): the copied records, and the bytes of the
+// others literally, a few kilobytes a thousand changed entries.
+func encodeStatePatch(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) (state, patch []byte, err error) {
+	w, err := writeState(users, groups, ss, byDN, base)
+	if err != nil {
+		return nil, nil, err
+	}
+	if base != nil {
+		patch = statepatch.Build(base.b, w.buf, w.spans)
+	}
+	return w.buf, patch, nil
+}
+
+func writeState(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) (*stateWriter, error) {
 	size := 40*len(users) + 64
 	if base != nil && len(base.b) > size {
 		size = len(base.b) + len(base.b)/8
@@ -176,7 +207,7 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 		unchanged := base != nil && u.at > 0 && int(u.end) <= len(base.b) && u.end-u.at > 8 && base.b[u.at] == byte(flags)
 		chain := unchanged && u.at == lastEnd
 		if chain && (u.extra == nil || extraOK) {
-			w.buf = append(w.buf, base.b[u.at:u.end-8]...)
+			w.copyBase(base.b, u.at, u.end-8)
 			synced = false
 			if u.extra != nil {
 				syncedExtra = false
@@ -232,9 +263,9 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 		g := &groups[gi]
 		unchanged := stable && g.at > 0 && g.at < g.dig && g.dig+8 <= g.end && int(g.end) <= len(base.b)
 		if unchanged && g.at == lastEnd {
-			w.buf = append(w.buf, base.b[g.at:g.dig]...)
+			w.copyBase(base.b, g.at, g.dig)
 			w.digest(g.digest)
-			w.buf = append(w.buf, base.b[g.dig+8:g.end]...)
+			w.copyBase(base.b, g.dig+8, g.end)
 			synced = false
 		} else {
 			if !synced {
@@ -260,7 +291,7 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 			lastEnd = g.end
 		}
 	}
-	return w.buf, nil
+	return w, nil
 }
 
 type stateReader struct {

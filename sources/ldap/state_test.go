@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/orgsync/orgsync/internal/statepatch"
 )
 
 func stateFixture(n, g, m int) ([]user, []group) {
@@ -98,6 +100,8 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh := func(u user) user { u.at, u.end = 0, 0; return u }
+	worst := 0.0
+	defer func() { t.Logf("largest patch: %.3f of its state", worst) }()
 	for seed := range 300 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 13))
 		old, oldGroups, _, err := decodeState(stored)
@@ -162,7 +166,7 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 			}
 			did = append(did, fmt.Sprint(e))
 		}
-		got, err := encodeState(us, gs, ss, nil, newStateBase(stored, old, oldGroups))
+		got, patch, err := encodeStatePatch(us, gs, ss, nil, newStateBase(stored, old, oldGroups))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,6 +177,16 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 		if !bytes.Equal(got, want) {
 			t.Fatalf("seed %d (%d edits): the copying encoder wrote %d bytes, encoding every entry %d, and they differ", seed, len(did), len(got), len(want))
 		}
+		// The patch gives the same state from the stored one, and holds
+		// little more than the records that were encoded again.
+		applied, err := statepatch.Apply(nil, stored, patch)
+		if err != nil || !bytes.Equal(applied, want) {
+			t.Fatalf("seed %d (%v): the state patch does not give the new state (err %v)", seed, did, err)
+		}
+		if len(patch) > len(want)/10 {
+			t.Fatalf("seed %d (%v): a patch of %d bytes for a state of %d", seed, did, len(patch), len(want))
+		}
+		worst = max(worst, float64(len(patch))/float64(len(want)))
 	}
 	// The records are copied indeed: a decoded entry edited in place
 	// against the rule (a changed one is a new entry) keeps its stored
