@@ -13,7 +13,9 @@
 # orgsync's log). Measures only: it sets no target and exits 0.
 #
 #   scripts/bench-store.sh [USERS] [GROUPS]     (default 100000 1000)
-# BENCH_STORE_PORT and BENCH_STORE_PGPORT pick slapd's and PostgreSQL's ports.
+# BENCH_STORE_PORT and BENCH_STORE_PGPORT pick slapd's and PostgreSQL's ports;
+# BENCH_PROFILE=DIR writes the CPU profile of the PostgreSQL first apply to
+# DIR/pg-cpu.prof (read it with go tool pprof and DIR/orgsync).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,7 +107,13 @@ sq_floor_state=$(floor members member_emails org_groups group_members)
 # PostgreSQL: orgsync's apply, then psql COPY of the same rows into copies
 # of the schema: with its foreign keys (floor) and without them (floor_nofk).
 config "$WORK/pg.yaml" postgres "$DSN"
-"$WORK/orgsync" --config "$WORK/pg.yaml" reconcile --format json >/dev/null 2>"$WORK/pg.log"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+	mkdir -p "$BENCH_PROFILE"
+	cp "$WORK/orgsync" "$BENCH_PROFILE/orgsync"
+	ORGSYNC_CPUPROFILE=$BENCH_PROFILE/pg-cpu.prof "$WORK/orgsync" --config "$WORK/pg.yaml" reconcile --format json >/dev/null 2>"$WORK/pg.log"
+else
+	"$WORK/orgsync" --config "$WORK/pg.yaml" reconcile --format json >/dev/null 2>"$WORK/pg.log"
+fi
 pg_apply=$(apply_secs "$WORK/pg.log")
 for t in $TABLES; do psql -q "$DSN" -c "\\copy $t TO '$WORK/$t.csv' WITH (FORMAT csv)"; done
 # The foreign keys as the schema declares them, unqualified: created with

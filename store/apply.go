@@ -50,6 +50,14 @@ func (s *Store) applyIn(ctx context.Context, tx *gorm.DB, p orgsync.Plan) (orgsy
 	if a.defaultRole == "" {
 		return orgsync.Applied{}, ownedDelta{}, fmt.Errorf("org %q: %w", p.Org, orgsync.ErrNotFound)
 	}
+	var held int
+	if _, err := a.c.row(`SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM members WHERE org_id = ? LIMIT 1) m) +
+		(SELECT COUNT(*) FROM (SELECT 1 FROM org_groups WHERE org_id = ? LIMIT 1) g)`, []any{p.Org, p.Org}, &held); err != nil {
+		return orgsync.Applied{}, ownedDelta{}, err
+	}
+	if a.fresh = held == 0; a.fresh {
+		a.memberFolds, a.groupFolds = map[string]string{}, map[string]string{}
+	}
 	// Runs of one action are applied a batch at a time, each batch's
 	// events written right after it: memory stays bounded however
 	// large the plan, and the events keep the plan's order.
@@ -93,6 +101,14 @@ type applier struct {
 	keyedGroups map[string]bool // of those, the ones with an external ID
 	stats       memberStats
 	delta       ownedDelta
+	// fresh: the org held no member and no group when the apply began
+	// (read in its transaction, under the write lock), so every row a
+	// lookup could find is one this apply wrote, which the applier knows
+	// (memberKeys, groupKeys, ownedGroups, created, and the folded names
+	// below): lookups are not run. A first provision of 100k members ran
+	// some 900 of them, each waiting for the bulk inserts before it.
+	fresh                   bool
+	memberFolds, groupFolds map[string]string // fresh: folded name → owner, of what this apply created
 }
 
 // ownedDelta is how an apply changed the owner's counts: its members that
@@ -154,7 +170,12 @@ func (a *applier) actor() string {
 
 // lookup runs query (which ends in "IN") over keys in chunks and calls fn
 // for every row.
+// In a fresh apply a lookup finds nothing: the caller knows what this
+// apply wrote (applier.fresh).
 func (a *applier) lookup(query string, args []any, keys []string, fn func(scan func(...any) error) error) error {
+	if a.fresh {
+		return nil
+	}
 	return a.c.eachIn(query, args, keys, "", fn)
 }
 

@@ -23,6 +23,9 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 		folds = append(folds, orgsync.Fold(c.Group.DisplayName))
 	}
 	taken := map[string]string{} // display_name_fold → owner
+	if a.fresh {
+		taken = a.groupFolds
+	}
 	if err := a.lookupPairs(`SELECT display_name_fold, owner FROM org_groups WHERE org_id = ? AND display_name_fold IN`,
 		[]any{a.plan.Org}, folds, taken); err != nil {
 		return err
@@ -39,6 +42,7 @@ func (a *applier) groupCreate(cs []orgsync.Change) error {
 		g := orgsync.Group{ID: newID(), Org: a.plan.Org, DisplayName: c.Group.DisplayName, ExternalID: c.GroupKey,
 			Owner: a.plan.Owner, Version: 1, CreatedAt: a.now, UpdatedAt: a.now}
 		a.groupKeys[c.GroupKey] = g.ID
+		a.ownedGroups[g.ID], a.keyedGroups[g.ID] = true, true
 		taken[folds[i]] = g.Owner
 		rows = append(rows, []any{g.ID, g.Org, g.DisplayName, folds[i], g.ExternalID, g.Owner, g.Version, a.nowArg, a.nowArg})
 		a.out.Counts[orgsync.ActionGroupCreate]++

@@ -23,7 +23,10 @@ func (a *applier) provision(cs []orgsync.Change) error {
 	if err := a.resolveMembers(keys); err != nil {
 		return err
 	}
-	taken := map[string]string{}
+	taken := map[string]string{} // user_name_fold → owner
+	if a.fresh {
+		taken = a.memberFolds
+	}
 	if err := a.lookupPairs(`SELECT user_name_fold, owner FROM members WHERE org_id = ? AND user_name_fold IN`,
 		[]any{a.plan.Org}, folds, taken); err != nil {
 		return err
