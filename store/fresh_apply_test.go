@@ -55,8 +55,8 @@ func TestFirstApplyIntoEmptyOrg(t *testing.T) {
 		o.Counts, o.Skipped = applied.Counts, slices.Sorted(slices.Values(applied.Skipped))
 		db := s.DBForTest()
 		for q, into := range map[string]*[]string{
-			`SELECT user_name FROM members WHERE org_id = 'acme' AND owner = 'corp' ORDER BY user_name`: &o.Members,
-			`SELECT display_name FROM org_groups WHERE org_id = 'acme' AND owner = 'corp' ORDER BY display_name`:           &o.Groups,
+			`SELECT user_name FROM members WHERE org_id = 'acme' AND owner = 'corp' ORDER BY user_name`:          &o.Members,
+			`SELECT display_name FROM org_groups WHERE org_id = 'acme' AND owner = 'corp' ORDER BY display_name`: &o.Groups,
 			`SELECT g.display_name || ' ' || m.user_name FROM group_members gm JOIN org_groups g ON g.id = gm.group_id
 				JOIN members m ON m.id = gm.member_id WHERE gm.org_id = 'acme' AND g.owner = 'corp' ORDER BY 1`: &o.Members2,
 		} {
