@@ -14,6 +14,8 @@
 #
 #   scripts/bench-store.sh [USERS] [GROUPS]     (default 100000 1000)
 # BENCH_STORE_PORT and BENCH_STORE_PGPORT pick slapd's and PostgreSQL's ports;
+# BENCH_STORE_ROUNDS (3) how many times the PostgreSQL first apply and its
+# floor run (the best of each counts);
 # BENCH_PROFILE=DIR writes the CPU profile of the PostgreSQL first apply to
 # DIR/pg-cpu.prof (read it with go tool pprof and DIR/orgsync).
 set -euo pipefail
@@ -24,6 +26,7 @@ GROUPS_N=${2:-1000}
 MEMBERS=$((USERS / GROUPS_N))
 PORT=${BENCH_STORE_PORT:-20789}
 PGPORT=${BENCH_STORE_PGPORT:-20799}
+ROUNDS=${BENCH_STORE_ROUNDS:-3} # PostgreSQL first applies and COPY floors
 SUFFIX="dc=example,dc=org"
 URL="ldap://127.0.0.1:$PORT"
 WORK=$(mktemp -d /tmp/orgsync-bench-store.XXXXXX)
@@ -115,6 +118,18 @@ else
 	"$WORK/orgsync" --config "$WORK/pg.yaml" reconcile --format json >/dev/null 2>"$WORK/pg.log"
 fi
 pg_apply=$(apply_secs "$WORK/pg.log")
+pg_applies=$pg_apply
+# More rounds of the first apply, each into a database of its own; the
+# best counts, as for the floor below (this machine is noisy).
+for round in $(seq 2 "$ROUNDS"); do
+	psql -q "$DSN" -c "CREATE DATABASE bench_r$round" >/dev/null
+	config "$WORK/pg-r.yaml" postgres "${DSN/\/postgres\?//bench_r$round?}"
+	"$WORK/orgsync" --config "$WORK/pg-r.yaml" reconcile --format json >/dev/null 2>"$WORK/pg-r.log"
+	a=$(apply_secs "$WORK/pg-r.log")
+	pg_applies="$pg_applies $a"
+	pg_apply=$(awk -v x="$pg_apply" -v y="$a" 'BEGIN { print (y < x ? y : x) }')
+	psql -q "$DSN" -c "DROP DATABASE bench_r$round" >/dev/null
+done
 for t in $TABLES; do psql -q "$DSN" -c "\\copy $t TO '$WORK/$t.csv' WITH (FORMAT csv)"; done
 # The foreign keys as the schema declares them, unqualified: created with
 # the floor schema first on the search path, a reference to a copied table
@@ -136,9 +151,16 @@ pg_copy() { # pg_copy SCHEMA WITH_FKS: seconds to COPY the rows into SCHEMA
 	psql -q "$DSN" -f "$WORK/copy-$1.sql" >/dev/null
 	elapsed "$a" "$(now)"
 }
-pg_floor=$(pg_copy floor yes)
+pg_floor=
+pg_floors=
+for round in $(seq 1 "$ROUNDS"); do
+	f=$(pg_copy "floor_$round" yes)
+	pg_floors="$pg_floors $f"
+	pg_floor=$(awk -v x="${pg_floor:-$f}" -v y="$f" 'BEGIN { print (y < x ? y : x) }')
+	psql -q "$DSN" -c "DROP SCHEMA floor_$round CASCADE" >/dev/null 2>&1
+done
 pg_floor_nofk=$(pg_copy floor_nofk no)
-psql -q "$DSN" -c "DROP SCHEMA floor CASCADE; DROP SCHEMA floor_nofk CASCADE" >/dev/null 2>&1
+psql -q "$DSN" -c "DROP SCHEMA floor_nofk CASCADE" >/dev/null 2>&1
 
 # Steady state on PostgreSQL: a run with nothing changed, then one with 1 %
 # of the users changed (their sn), each the whole process.
@@ -168,6 +190,7 @@ for db in sqlite pg; do
 done
 printf 'SQLite      apply %7.2fs   sqlite3 CLI insert of the same rows %6.2fs -> %5.2fx  (without the events: %5.2fs -> %5.2fx)  [issue target <= 1.2x]\n' \
 	"$sq_apply" "$sq_floor_all" "$(ratio "$sq_apply" "$sq_floor_all")" "$sq_floor_state" "$(ratio "$sq_apply" "$sq_floor_state")"
+printf 'PostgreSQL  first apply, each round:%s s; psql COPY, each round:%s s (the best of each counts)\n' "$pg_applies" "$pg_floors"
 printf 'PostgreSQL  apply %7.2fs   psql COPY of the same rows          %6.2fs -> %5.2fx  (without the foreign keys: %5.2fs -> %5.2fx)  [issue target <= 1.2x]\n' \
 	"$pg_apply" "$pg_floor" "$(ratio "$pg_apply" "$pg_floor")" "$pg_floor_nofk" "$(ratio "$pg_apply" "$pg_floor_nofk")"
 printf 'PostgreSQL  nothing changed %6.2fs, 1%% changed %6.2fs (%d events written, want %d) against the ldapsearch dump %6.2fs -> %5.2fx, %5.2fx\n' \

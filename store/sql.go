@@ -3,13 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 )
 
@@ -188,10 +185,7 @@ func (c conn) insert(table string, cols []string, rows [][]any, suffix string) e
 		if err := c.started(); err != nil {
 			return err
 		}
-		if err := t.copyFrom(c.ctx, table, cols, rows); err != nil {
-			return fmt.Errorf("insert into %s: %w", table, err)
-		}
-		return nil
+		return t.copy(c.ctx, table, cols, rows)
 	}
 	per := max(1, min(200, 2000/len(cols)))
 	if c.pg {
@@ -226,56 +220,6 @@ func (c conn) insert(table string, cols []string, rows [][]any, suffix string) e
 		}
 	}
 	return nil
-}
-
-// copyMin is the fewest rows insert COPYs: for fewer, one multi-row INSERT
-// costs the same round trip without COPY's own work.
-const copyMin = 16
-
-// copyConn is the connection a PostgreSQL write transaction runs on
-// (Store.write): gorm begins its transaction through it, and the
-// transaction keeps hold of the connection to reach pgx under
-// database/sql for COPY.
-type copyConn struct{ *sql.Conn }
-
-// BeginTx begins the transaction gorm runs its statements in
-// (gorm.ConnPoolBeginner).
-func (c copyConn) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
-	tx, err := c.Conn.BeginTx(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &copyTx{Tx: tx, conn: c.Conn}, nil
-}
-
-// copyTx is a PostgreSQL write transaction whose bulk inserts go as COPY:
-// a 100k-member first apply writes half a million rows, and COPY sends them as
-// a stream the server loads without parsing, planning and executing an
-// INSERT per chunk. Its statements are the transaction's (gorm commits
-// and rolls it back as any other).
-type copyTx struct {
-	*sql.Tx
-	conn *sql.Conn
-}
-
-// copyFrom copies rows into table's cols in the transaction: the
-// transaction's connection, used directly through pgx, is in the
-// transaction on the server.
-func (t *copyTx) copyFrom(ctx context.Context, table string, cols []string, rows [][]any) error {
-	return t.conn.Raw(func(dc any) error {
-		pc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return errors.New("copy: the connection is not pgx's")
-		}
-		n, err := pc.Conn().CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
-		if err != nil {
-			return err
-		}
-		if n != int64(len(rows)) {
-			return fmt.Errorf("copy: wrote %d rows of %d", n, len(rows))
-		}
-		return nil
-	})
 }
 
 // insertSQL is an INSERT of n rows into cols.
