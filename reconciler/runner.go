@@ -237,7 +237,11 @@ func (r *Runner) plan(ctx context.Context, job Job, skipUnchanged bool) (Report,
 // applies nothing.
 func (r *Runner) Run(ctx context.Context, job Job, force bool) (Report, error) {
 	log := r.Logger.With().Str("source", job.Name).Str("org", job.Org).Logger()
+	start := time.Now()
 	rep, observed, err := r.plan(ctx, job, true)
+	// Where a run spends its time, in its log line: the plan (the source
+	// read with the store read beside it, and the diff), then the apply.
+	log = log.With().Dur("planned_in", time.Since(start)).Logger()
 	if err != nil {
 		return r.finish(ctx, log, rep, err)
 	}
@@ -288,7 +292,9 @@ func (r *Runner) apply(ctx context.Context, log zerolog.Logger, rep Report, obse
 		rep.Guard.Forced = true
 		log.Warn().Str("reason", rep.Guard.Reason).Msg("guard overridden by --force")
 	}
+	start := time.Now()
 	applied, err := r.applyPlan(ctx, rep)
+	log = log.With().Dur("applied_in", time.Since(start)).Logger()
 	if applied.Counts == nil {
 		applied.Counts = orgsync.Plan{}.Summary()
 	}

@@ -1,6 +1,7 @@
 package reconciler
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/statepatch"
 	"github.com/orgsync/orgsync/store"
 )
 
@@ -36,6 +38,10 @@ func (f *benchSource) SnapshotFrom(_ context.Context, req ReadRequest) (orgsync.
 		return f.snap, next, orgsync.Read{Kind: orgsync.ReadFull, Reason: req.FullReason}, nil
 	}
 	req.Changed()
+	if bytes.Equal(req.Prev.State, f.state) {
+		// As the LDAP source does: the state as a patch of what changed.
+		next.StatePatch = statepatch.Build(f.state, f.state, []statepatch.Span{{Dst: 0, Src: 0, N: len(f.state)}})
+	}
 	return f.snap, next, orgsync.Read{Kind: orgsync.ReadIncremental, Reason: "changed", Scope: f.scope}, nil
 }
 

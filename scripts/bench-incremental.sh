@@ -88,6 +88,8 @@ run() {
 	kind=$(sqlite3 "$WORK/orgsync.db" "SELECT read_kind || ': ' || read_reason FROM runs ORDER BY id DESC LIMIT 1")
 	run_s=$(sqlite3 "$WORK/orgsync.db" "SELECT printf('%.3f', (julianday(finished_at) - julianday(started_at)) * 86400) FROM runs ORDER BY id DESC LIMIT 1")
 	read_s=$(grep -o '"took":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4)
+	# The run's own split (its log line): planned (read and diff), applied.
+	split_s="planned in $(grep -o '"planned_in":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4), applied in $(grep -o '"applied_in":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4)"
 }
 events() { sqlite3 "$WORK/orgsync.db" "SELECT COUNT(*) FROM events"; }
 
@@ -134,7 +136,7 @@ for round in 1 2 3; do
 	fi
 	w=$(($(events) - ev_before))
 	written_all="$written_all $w"
-	printf '  1%% changed, round %d: %.2fs, peak RSS %d MB, source read %s, the run alone %ss, %d events\n' "$round" "$secs" "$rss_mb" "$read_s" "$run_s" "$w"
+	printf '  1%% changed, round %d: %.2fs, peak RSS %d MB, source read %s, the run alone %ss (%s), %d events\n' "$round" "$secs" "$rss_mb" "$read_s" "$run_s" "$split_s" "$w"
 	if [ -z "$inc_s" ] || less "$secs" "$inc_s"; then
 		inc_s=$secs inc_rss=$rss_mb inc_kind=$kind inc_read=$read_s inc_run=$run_s written=$w
 	fi

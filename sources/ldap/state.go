@@ -1,6 +1,7 @@
 package ldap
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -72,9 +73,22 @@ type stateWriter struct {
 	spans []statepatch.Span // where buf copies the base (encodeStatePatch)
 }
 
-// copyBase appends base[from:to] and notes the copy.
+// copyBase appends base[from:to] and notes the copy: as part of the last
+// one when the bytes written since are those that follow it in base too
+// (a digest written again), so that the unchanged records of a state make
+// a few long copies rather than one each.
 func (w *stateWriter) copyBase(base []byte, from, to int32) {
-	w.spans = append(w.spans, statepatch.Span{Dst: len(w.buf), Src: int(from), N: int(to - from)})
+	dst, src, n := len(w.buf), int(from), int(to-from)
+	if k := len(w.spans) - 1; k >= 0 {
+		last := &w.spans[k]
+		gap := dst - (last.Dst + last.N)
+		if end := last.Src + last.N; gap >= 0 && src-end == gap && bytes.Equal(w.buf[dst-gap:], base[end:src]) {
+			last.N += gap + n
+			w.buf = append(w.buf, base[from:to]...)
+			return
+		}
+	}
+	w.spans = append(w.spans, statepatch.Span{Dst: dst, Src: src, N: n})
 	w.buf = append(w.buf, base[from:to]...)
 }
 
