@@ -24,6 +24,7 @@
 #     for the incremental runs)
 # Exits 1 when a target is missed. BENCH_PROFILE=DIR writes the CPU and
 # heap profiles of the 1% changed run to DIR/cpu.prof and DIR/mem.prof
+# (round 1) and its execution trace to DIR/trace.out (round 2)
 # (read them with go tool pprof and DIR/orgsync); BENCH_KEEP=1 keeps the
 # work directory.
 set -euo pipefail
@@ -131,6 +132,8 @@ for round in 1 2 3; do
 		mkdir -p "$BENCH_PROFILE"
 		cp "$WORK/orgsync" "$BENCH_PROFILE/orgsync"
 		ORGSYNC_CPUPROFILE=$BENCH_PROFILE/cpu.prof ORGSYNC_MEMPROFILE=$BENCH_PROFILE/mem.prof run changed
+	elif [ -n "${BENCH_PROFILE:-}" ] && [ "$round" = 2 ]; then
+		ORGSYNC_TRACE=$BENCH_PROFILE/trace.out run changed
 	else
 		run changed
 	fi
