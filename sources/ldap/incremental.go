@@ -9,6 +9,7 @@ import (
 	"time"
 
 	goldap "github.com/go-ldap/ldap/v3"
+	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/reconciler"
@@ -46,8 +47,11 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	defer c.Close()
 	r := newReader(s, c)
 	r.url, r.part = url, req.Part
+	r.phases.start(start)
+	r.phases.mark("connect")
 	defer func() { r.closeSync() }() // r may be replaced below
 	pos, err := r.readPosition(ctx, url)
+	r.phases.mark("position")
 	if err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
@@ -81,7 +85,8 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 				users, _ = inc.Rest.Counts()
 			}
 			s.log.Info().Str("read", inc.Reason).Int("changed", inc.Changed).Int("listed", inc.Listed).
-				Int("users", users).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).Msg("ldap incremental snapshot read")
+				Int("users", users).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).
+				Dict("phases", r.phases.dict()).Msg("ldap incremental snapshot read")
 			return snap, next, inc, nil
 		case errors.As(err, &stale):
 			read.Reason, warn = stale.reason, !stale.quiet
@@ -195,6 +200,7 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 	var nextSync syncState
 	if why == "" {
 		du, dg, ns, err := r.refreshAll(ctx, prevSync)
+		r.phases.mark("sync_refresh")
 		var refused *refreshRefused
 		switch {
 		case err == nil:
@@ -320,7 +326,9 @@ func (r *reader) readSynced(ctx context.Context, since string, load func() ([]us
 			return orgsync.Snapshot{}, read, nil, &staleError{reason: k + ": a sync refresh cannot tell it apart"}
 		}
 	}
+	r.phases.mark("searches")
 	oldUsers, oldGroups, err := load()
+	r.phases.mark("state_decode_wait")
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
@@ -341,6 +349,7 @@ func (r *reader) readSynced(ctx context.Context, since string, load func() ([]us
 			break
 		}
 	}
+	r.phases.mark("probe")
 	users, droppedUsers, renamedUsers := mergeSynced(oldUsers, changedUsers, func(u *user) string { return u.id }, func(u *user) string { return u.dn }, du)
 	read.Changed = len(changedUsers)
 	gone := droppedUsers
@@ -370,6 +379,7 @@ func (r *reader) readSynced(ctx context.Context, since string, load func() ([]us
 	if du.present || (dg != nil && dg.present) {
 		phase = "present phase: entries still there named"
 	}
+	r.phases.mark("merge")
 	read.Reason = fmt.Sprintf("%d entries changed since the cursor; deletions by sync refresh (%s), %d entries gone", read.Changed, phase, gone)
 	if regrouped {
 		read.Reason += "; all groups read again (entries were deleted or renamed)"
@@ -424,6 +434,7 @@ func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss sync
 	r.users, r.groups = users, groups
 	r.partial = r.part
 	snap, err := r.snapshot()
+	r.phases.mark("snapshot")
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
@@ -437,7 +448,9 @@ func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss sync
 			read.Rest = r.newRest(snap)
 		}
 	}
+	r.phases.mark("scope")
 	state, patch, err := encodeStatePatch(r.users, r.groups, ss, r.byDN, r.stored)
+	r.phases.mark("state_encode")
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
@@ -545,4 +558,40 @@ func (r *reader) collectGroups(ctx context.Context, s search) ([]group, error) {
 		return nil, err
 	}
 	return r.groups, nil
+}
+
+// phases times the steps of a read, each from the end of the one before:
+// an incremental read logs them (its "phases"), for operators asking
+// where a run's time went.
+type phases struct {
+	last  time.Time
+	names []string
+	took  []time.Duration
+}
+
+func (p *phases) start(t time.Time) { p.last = t }
+
+// mark ends the step name (a name marked again adds up).
+func (p *phases) mark(name string) {
+	if p.last.IsZero() {
+		return
+	}
+	now := time.Now()
+	d := now.Sub(p.last)
+	p.last = now
+	for i, n := range p.names {
+		if n == name {
+			p.took[i] += d
+			return
+		}
+	}
+	p.names, p.took = append(p.names, name), append(p.took, d)
+}
+
+func (p *phases) dict() *zerolog.Event {
+	e := zerolog.Dict()
+	for i, n := range p.names {
+		e = e.Dur(n, p.took[i])
+	}
+	return e
 }

@@ -121,6 +121,7 @@ type reader struct {
 	warnings   []string
 	scratch    []byte
 
+	phases phases    // where an incremental read's time went, for its log line
 	url    string    // the server c reads from
 	sync   refresher // the sync refresh connection, once opened
 	digest digest    // the Snapshot digests' buffer
