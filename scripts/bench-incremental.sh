@@ -91,6 +91,7 @@ run() {
 	read_s=$(grep -o '"took":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4)
 	# The run's own split (its log line): planned (read and diff), applied.
 	split_s="planned in $(grep -o '"planned_in":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4), applied in $(grep -o '"applied_in":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4)"
+	phases_s=$({ grep -o '"phases":{[^}]*}' "$WORK/$1.log" || true; } | tail -1 | sed 's/"phases"://; s/"//g')
 }
 events() { sqlite3 "$WORK/orgsync.db" "SELECT COUNT(*) FROM events"; }
 
@@ -125,7 +126,7 @@ change() {
 # The cookie and contextCSN above are those before the first round: the
 # refresh and the search below find the same 1000 changed users.
 inc_s= written_all=
-for round in 1 2 3; do
+for round in $(seq 1 "${BENCH_ROUNDS:-3}"); do
 	change "$round"
 	ev_before=$(events)
 	if [ -n "${BENCH_PROFILE:-}" ] && [ "$round" = 1 ]; then
@@ -140,6 +141,7 @@ for round in 1 2 3; do
 	w=$(($(events) - ev_before))
 	written_all="$written_all $w"
 	printf '  1%% changed, round %d: %.2fs, peak RSS %d MB, source read %s, the run alone %ss (%s), %d events\n' "$round" "$secs" "$rss_mb" "$read_s" "$run_s" "$split_s" "$w"
+	printf '    source phases: %s\n' "$phases_s"
 	if [ -z "$inc_s" ] || less "$secs" "$inc_s"; then
 		inc_s=$secs inc_rss=$rss_mb inc_kind=$kind inc_read=$read_s inc_run=$run_s written=$w
 	fi
@@ -165,7 +167,7 @@ printf 'ldapsearch dump            %7.2fs\n' "$best_ls"
 printf 'keys-only listing          %7.2fs  %5.2fx  (ldapsearch: disabled DNs, entryUUID of users and groups)\n' "$keys_s" "$(ratio "$keys_s" "$best_ls")"
 printf 'first reconcile (full)     %7.2fs  %5.2fx  peak RSS %4d MB   [%s]\n' "$first_s" "$(ratio "$first_s" "$best_ls")" "$first_rss" "$first_kind"
 printf 'nothing changed            %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.1x, <= 150 MB) [%s]\n' "$noop_s" "$(ratio "$noop_s" "$best_ls")" "$noop_rss" "$noop_read" "$noop_kind"
-printf '1%% changed (best of 3)     %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.25x, <= 150 MB) [%s]\n' "$inc_s" "$(ratio "$inc_s" "$best_ls")" "$inc_rss" "$inc_read" "$inc_kind"
+printf '1%% changed (best of %d)     %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.25x, <= 150 MB) [%s]\n' "${BENCH_ROUNDS:-3}" "$inc_s" "$(ratio "$inc_s" "$best_ls")" "$inc_rss" "$inc_read" "$inc_kind"
 printf 'the runs alone (run record, without process start and report): nothing changed %ss (%sx), 1%% changed %ss (%sx)\n' \
 	"$noop_run" "$(ratio "$noop_run" "$best_ls")" "$inc_run" "$(ratio "$inc_run" "$best_ls")"
 printf '1%% changed wrote %d events (want %d: one update per changed user)\n' "$written" "$changed"

@@ -199,21 +199,28 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 	}
 	var nextSync syncState
 	if why == "" {
-		du, dg, ns, err := r.refreshAll(ctx, prevSync)
-		r.phases.mark("sync_refresh")
+		// The sync refresh (on a connection of its own) runs while the
+		// changed entries are searched for on this one.
+		refresh := r.startRefresh(ctx, prevSync)
+		snap, inc, state, err := r.readSynced(ctx, since, load, refresh.wait, prev.Until)
+		if !refresh.done {
+			// readSynced failed before it needed the refresh: its error
+			// stands, the refresh is cancelled.
+			refresh.stop()
+			return snap, inc, state, err
+		}
+		_, _, _, rerr := refresh.wait()
 		var refused *refreshRefused
+		var unusable *syncUnusableError
 		switch {
-		case err == nil:
-			snap, inc, state, err := r.readSynced(ctx, since, load, du, dg, ns, prev.Until)
-			var unusable *syncUnusableError
-			if !errors.As(err, &unusable) {
-				return snap, inc, state, err
-			}
-			why, warn = unusable.reason, true
-		case errors.As(err, &refused):
+		case errors.As(rerr, &refused):
 			why, warn = refused.reason, true
+		case rerr != nil:
+			return orgsync.Snapshot{}, read, nil, rerr
+		case errors.As(err, &unusable):
+			why, warn = unusable.reason, true
 		default:
-			return orgsync.Snapshot{}, read, nil, err
+			return snap, inc, state, err
 		}
 	}
 	oldUsers, oldGroups, err := load()
@@ -294,12 +301,13 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 }
 
 // readSynced is readSince with the deletions named by sync refreshes
-// (du, dg): the changed entries come from the entryCSN searches, and a
+// (refresh waits for them): the changed entries come from the entryCSN
+// searches, and a
 // stored entry is kept unless one of them replaces it or the refresh
 // names it gone. load returns the stored state, decoded meanwhile; a
 // stored entry without a key fails it with a *syncUnusableError (the
 // listing must find the deletions).
-func (r *reader) readSynced(ctx context.Context, since string, load func() ([]user, []group, error), du, dg *refreshed, next syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
+func (r *reader) readSynced(ctx context.Context, since string, load func() ([]user, []group, error), refresh refreshWait, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
 	read := orgsync.Read{Kind: orgsync.ReadIncremental}
 	u := r.cfg.User
 	if u.DisabledFilter != "" {
@@ -327,6 +335,11 @@ func (r *reader) readSynced(ctx context.Context, since string, load func() ([]us
 		}
 	}
 	r.phases.mark("searches")
+	du, dg, next, err := refresh()
+	r.phases.mark("sync_refresh_wait")
+	if err != nil {
+		return orgsync.Snapshot{}, read, nil, err
+	}
 	oldUsers, oldGroups, err := load()
 	r.phases.mark("state_decode_wait")
 	if err != nil {
@@ -594,4 +607,54 @@ func (p *phases) dict() *zerolog.Event {
 		e = e.Dur(n, p.took[i])
 	}
 	return e
+}
+
+// refreshWait waits for the sync refreshes startRefresh began and
+// returns what they found (the same on every call).
+type refreshWait func() (users, groups *refreshed, next syncState, err error)
+
+// pendingRefresh is the sync refresh startRefresh began.
+type pendingRefresh struct {
+	cancel context.CancelFunc
+	ch     chan refreshResult
+	res    refreshResult
+	done   bool
+}
+
+type refreshResult struct {
+	users, groups *refreshed
+	next          syncState
+	err           error
+}
+
+// startRefresh runs refreshAll on the sync connection while the caller
+// searches on the reader's own. The caller must stop it before it
+// returns, whatever happened.
+func (r *reader) startRefresh(ctx context.Context, prev syncState) *pendingRefresh {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &pendingRefresh{cancel: cancel, ch: make(chan refreshResult, 1)}
+	go func() {
+		var res refreshResult
+		res.users, res.groups, res.next, res.err = r.refreshAll(ctx, prev)
+		p.ch <- res
+	}()
+	return p
+}
+
+// wait waits for the refresh and returns what it found.
+func (p *pendingRefresh) wait() (*refreshed, *refreshed, syncState, error) {
+	if !p.done {
+		p.res, p.done = <-p.ch, true
+		p.cancel()
+	}
+	return p.res.users, p.res.groups, p.res.next, p.res.err
+}
+
+// stop cancels the refresh unless it was waited for, and waits for it to
+// end.
+func (p *pendingRefresh) stop() (*refreshed, *refreshed, syncState, error) {
+	if !p.done {
+		p.cancel()
+	}
+	return p.wait()
 }
