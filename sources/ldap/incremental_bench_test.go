@@ -129,6 +129,7 @@ func benchMergeSynced(b *testing.B, nUsers, nGroups int) {
 			b.Fatal(err)
 		}
 		r := newReader(s, nil)
+		r.part = true // as the runner asks, for a run it can plan from the scope
 		r.stored = newStateBase(state, oldUsers, oldGroups)
 		merged, _, _ := mergeSynced(oldUsers, changed, func(u *user) string { return u.id }, func(u *user) string { return u.dn }, none)
 		_, read, _, err := r.finish(orgsync.Read{}, merged, oldGroups, syncState{}, time.Time{})
