@@ -446,6 +446,7 @@ func (r *reader) loadState(b []byte) func() ([]user, []group, error) {
 func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss syncState, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
 	r.users, r.groups = users, groups
 	r.partial = r.part
+	r.reuse = r.partial && r.storedDigestsHold()
 	snap, err := r.snapshot()
 	r.phases.mark("snapshot")
 	if err != nil {

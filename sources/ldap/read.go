@@ -112,6 +112,10 @@ type reader struct {
 	// stored is the state an incremental read started from (nil on
 	// a full read): the new state copies its unchanged records.
 	stored *stateBase
+	// reuse: the digests the users decoded from stored carry still hold
+	// for those whose record did not change (storedDigestsHold), so a
+	// partial snapshot does not build their members again.
+	reuse bool
 	// statePatch is the state finish encoded as a patch against stored.
 	statePatch []byte
 	byDN       map[string]int32

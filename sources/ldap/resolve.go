@@ -174,7 +174,15 @@ func (r *reader) members(inScope []bool, roles map[int32]string, whole bool) (me
 		mid = len(r.users) // not worth a goroutine
 	}
 	nEmails := 0
+	var kept []bool // the users whose stored digest stands: a partial build only
+	if !whole {
+		kept = r.keptDigests(inScope)
+	}
 	for i := range r.users {
+		if kept != nil && kept[i] {
+			nMembers[0]++ // in scope and not held: a member, counted
+			continue
+		}
 		r.users[i].digest = 0
 		half := 0
 		if i >= mid {
@@ -219,6 +227,12 @@ func (r *reader) members(inScope []bool, roles map[int32]string, whole bool) (me
 				continue
 			}
 			u := &r.users[i]
+			if kept != nil && kept[i] {
+				if u.disabled {
+					nDisabled[half]++
+				}
+				continue // its stored digest holds
+			}
 			if u.held != "" {
 				if u.id == "" && u.name == "" {
 					errs[half] = fmt.Errorf("user %q: %s, and no %s (ldap.user.user_name_attribute) either: the entry names no member, so none can be kept for it; nothing was synced: %w",
@@ -480,4 +494,55 @@ func sortedUnique(s []string) []string {
 		}
 	}
 	return out
+}
+
+// storedDigestsHold reports whether the digest a user decoded from the
+// stored state carries is still that of the member it becomes when its
+// record did not change: the same users in the same places (keys and
+// DNs), and no group changed. A member's digest depends on its own
+// record, its role and require_group's reach (the groups and the users'
+// DNs), its disabled verdict (in the record, but for AD's accountExpires,
+// which keptDigests leaves out) and its manager's key, name and hold
+// (keptDigests recomputes those whose manager changed). memberUid groups
+// (uid_attribute) resolve by a value the stored entries do not keep: no
+// reuse there.
+func (r *reader) storedDigestsHold() bool {
+	b := r.stored
+	if b == nil || r.uidStyle || len(r.users) != len(b.users) || len(r.groups) != len(b.groups) {
+		return false
+	}
+	for i := range r.groups {
+		if r.groups[i].at == 0 {
+			return false
+		}
+	}
+	for i := range r.users {
+		if u, s := &r.users[i], &b.users[i]; u.id != s.id || u.dn != s.dn {
+			return false
+		}
+	}
+	return true
+}
+
+// keptDigests says, by user index, whose stored digest stands (nil: none;
+// see storedDigestsHold): a user in scope and not held whose record did
+// not change, with a digest, no accountExpires, and no manager among the
+// changed users.
+func (r *reader) keptDigests(inScope []bool) []bool {
+	if !r.reuse {
+		return nil
+	}
+	changed := map[string]bool{}
+	for i := range r.users {
+		if r.users[i].at == 0 {
+			changed[r.users[i].dn] = true
+		}
+	}
+	kept := make([]bool, len(r.users))
+	for i := range r.users {
+		u := &r.users[i]
+		kept[i] = u.at != 0 && inScope[i] && u.held == "" && u.digest != 0 && u.expires == "" &&
+			(u.extra == nil || !changed[u.extra.managerDN])
+	}
+	return kept
 }

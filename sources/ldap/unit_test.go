@@ -3,6 +3,7 @@ package ldap
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -405,5 +406,99 @@ func TestPartialSnapshot(t *testing.T) {
 	all, err := x.Whole()
 	if err != nil || !reflect.DeepEqual(all, want) {
 		t.Fatalf("Whole: %v, or not the whole Snapshot", err)
+	}
+}
+
+// TestKeptDigests: a partial snapshot that keeps the stored digests of
+// the users whose record did not change gives every user the digest a
+// whole snapshot computes, after random edits of users (their managers
+// among them); a changed group, a user added or a changed key turns the
+// reuse off.
+func TestKeptDigests(t *testing.T) {
+	s, err := New("kept", Config{URL: "ldap://x", User: UserConfig{BaseDN: "dc=example,dc=org"}, Group: GroupConfig{BaseDN: "dc=example,dc=org", Nested: true},
+		RoleMap: map[string]string{"cn=group0003,ou=groups,dc=example,dc=org": orgsync.RoleAdmin}}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, groups := stateFixture(3001, 20, 100)
+	r0 := newReader(s, nil)
+	r0.users, r0.groups = users, groups
+	// Stored before the fixture's accountExpires (2022), read after it:
+	// those users became disabled without a change of their record.
+	r0.now = time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := r0.snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	stored, err := encodeState(r0.users, r0.groups, syncState{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seed := range 60 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 5))
+		old, oldGroups, _, err := decodeState(stored)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := newStateBase(stored, old, oldGroups)
+		us, gs := slices.Clone(old), slices.Clone(oldGroups)
+		wantReuse := true
+		for range 1 + rng.IntN(20) {
+			i := rng.IntN(len(us))
+			u := us[i]
+			u.at, u.end = 0, 0 // read again from the server
+			switch rng.IntN(12) {
+			case 0: // a manager's name: the managed users' documents change
+				u.display = fmt.Sprint("Manager ", seed)
+			case 1:
+				u.held = "no mail"
+			case 2:
+				u.filterOff = !u.filterOff
+			case 3: // a changed group
+				j := rng.IntN(len(gs))
+				g := gs[j]
+				g.at, g.dig, g.end = 0, 0, 0
+				g.vals = append(slices.Clone(g.vals), u.dn)
+				gs[j] = g
+				wantReuse = false
+			case 4: // a new key
+				u.id = fmt.Sprint("new-", seed)
+				wantReuse = false
+			default:
+				u.family = fmt.Sprint("Changed ", seed)
+			}
+			us[i] = u
+		}
+		if seed%10 == 9 { // a user added
+			us = append(us, user{dn: "uid=new,dc=example,dc=org", id: "new", name: "new@example.org", given: "N", family: "N", display: "N"})
+			wantReuse = false
+		}
+		r := newReader(s, nil)
+		r.stored, r.users, r.groups, r.partial = base, us, gs, true
+		r.reuse = r.storedDigestsHold()
+		if r.reuse != wantReuse {
+			t.Fatalf("seed %d: reuse %v, want %v", seed, r.reuse, wantReuse)
+		}
+		if _, err := r.snapshot(); err != nil {
+			t.Fatal(err)
+		}
+		kept := 0
+		for _, k := range r.keptDigests(r.inScope) {
+			if k {
+				kept++
+			}
+		}
+		if wantReuse && kept < len(us)/2 {
+			t.Fatalf("seed %d: %d stored digests kept of %d users", seed, kept, len(us))
+		}
+		w := newReader(s, nil)
+		w.users, w.groups = slices.Clone(us), slices.Clone(gs)
+		if _, err := w.snapshot(); err != nil {
+			t.Fatal(err)
+		}
+		for i := range us {
+			if r.users[i].digest != w.users[i].digest {
+				t.Fatalf("seed %d, user %d (%q): digest %x kept or built, the whole snapshot's %x", seed, i, us[i].dn, r.users[i].digest, w.users[i].digest)
+			}
+		}
 	}
 }
