@@ -94,7 +94,7 @@ run() {
 	read_s=$(grep -o '"took":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4)
 	# The run's own split (its log line): planned (read and diff), applied.
 	split_s="planned in $(grep -o '"planned_in":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4), applied in $(grep -o '"applied_in":"[^"]*"' "$WORK/$1.log" | tail -1 | cut -d'"' -f4)"
-	phases_s=$({ grep -o '"phases":{[^}]*}' "$WORK/$1.log" || true; } | tail -1 | sed 's/"phases"://; s/"//g')
+	phases_s=$({ grep -o '"phases":{[^}]*},"digests_kept":[0-9]*' "$WORK/$1.log" || true; } | tail -1 | sed 's/"phases"://; s/"//g')
 }
 events() { sqlite3 "$WORK/orgsync.db" "SELECT COUNT(*) FROM events"; }
 

@@ -86,7 +86,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 			}
 			s.log.Info().Str("read", inc.Reason).Int("changed", inc.Changed).Int("listed", inc.Listed).
 				Int("users", users).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).
-				Dict("phases", r.phases.dict()).Msg("ldap incremental snapshot read")
+				Dict("phases", r.phases.dict()).Int("digests_kept", r.kept).Msg("ldap incremental snapshot read")
 			return snap, next, inc, nil
 		case errors.As(err, &stale):
 			read.Reason, warn = stale.reason, !stale.quiet

@@ -116,6 +116,7 @@ type reader struct {
 	// for those whose record did not change (storedDigestsHold), so a
 	// partial snapshot does not build their members again.
 	reuse bool
+	kept  int // the users whose stored digest was kept (logged)
 	// statePatch is the state finish encoded as a patch against stored.
 	statePatch []byte
 	byDN       map[string]int32

@@ -539,10 +539,14 @@ func (r *reader) keptDigests(inScope []bool) []bool {
 		}
 	}
 	kept := make([]bool, len(r.users))
+	r.kept = 0
 	for i := range r.users {
 		u := &r.users[i]
 		kept[i] = u.at != 0 && inScope[i] && u.held == "" && u.digest != 0 && u.expires == "" &&
 			(u.extra == nil || !changed[u.extra.managerDN])
+		if kept[i] {
+			r.kept++
+		}
 	}
 	return kept
 }
