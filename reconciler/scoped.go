@@ -96,7 +96,8 @@ func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, rest orgsync.Rest,
 	} else if owned, memberships, err = tx.Owned(opts.Owner); err != nil {
 		return orgsync.Plan{}, false, err
 	}
-	sub := orgsync.Snapshot{Members: part.selected(), Groups: desired.Groups}
+	sel := part.selected()
+	sub := orgsync.Snapshot{Members: sel, Groups: restrictMembers(desired.Groups, sel)}
 	p = Diff(sub, orgsync.Snapshot{Members: members, Groups: groups}, opts)
 	if len(p.Conflicts) > 0 || len(p.Warnings) > 0 || p.Held != (orgsync.HeldCount{}) {
 		return orgsync.Plan{}, false, nil
@@ -113,6 +114,31 @@ func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, rest orgsync.Rest,
 	}
 	p.Owned, p.OwnedMemberships = owned, memberships
 	return p, true, nil
+}
+
+// restrictMembers returns groups with only the members among users: Diff
+// adds a group's member only when it is one of the desired users it is
+// given, so the others are left out before rather than looked up one by
+// one (a 100k directory's groups name some 200k members, a scoped plan's
+// part a thousand). Nesting is flattened over the same members.
+func restrictMembers(groups []orgsync.Group, users []orgsync.Member) []orgsync.Group {
+	keys := make(map[string]struct{}, len(users))
+	for i := range users {
+		keys[users[i].ExternalID] = struct{}{}
+	}
+	out := make([]orgsync.Group, len(groups))
+	var kept []string // one array for every group's members
+	for i := range groups {
+		out[i] = groups[i]
+		from := len(kept)
+		for _, k := range groups[i].Members {
+			if _, ok := keys[k]; ok {
+				kept = append(kept, k)
+			}
+		}
+		out[i].Members = kept[from:len(kept):len(kept)]
+	}
+	return out
 }
 
 // scopePart is the part of an org a scoped plan reaches, grown until it is
