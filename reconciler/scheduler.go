@@ -3,7 +3,6 @@ package reconciler
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -173,17 +172,8 @@ func (s *Scheduler) exclusive(key, name string, timeout time.Duration, slot func
 			}
 		}
 		run(ctx)
-		afterRun()
 	}
 }
-
-// afterRun is called after each scheduled run: it gives the run's garbage
-// back to the operating system (a full collection and scavenge, off the
-// run's own time). An incremental run of a 100k directory allocates about
-// as much as its peak heap, which the runtime would otherwise keep mapped
-// until long after: the daemon's RSS between runs is then its live heap,
-// and the next run's peak about a one-off run's. A variable for tests.
-var afterRun = debug.FreeOSMemory
 
 // slotOf returns the function naming the occurrence a firing belongs to,
 // the same on every replica: cron specs fire on whole minutes; "@every D"

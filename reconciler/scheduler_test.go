@@ -273,25 +273,3 @@ func TestSchedulerAdd(t *testing.T) {
 		t.Errorf("purge runs %+v", s.Runs)
 	}
 }
-
-// TestSchedulerReleasesMemoryAfterRuns: each scheduled run is followed by
-// afterRun (the garbage given back), once the run is recorded.
-func TestSchedulerReleasesMemoryAfterRuns(t *testing.T) {
-	s := reconcilertest.NewStore(nil, nil)
-	sch, _, _ := newTestScheduler(t, s, nil, 0)
-	source := &fakeSource{}
-	if err := sch.AddSource("@every 1h", testJob(source)); err != nil {
-		t.Fatal(err)
-	}
-	var calls, runsAtCall int
-	old := afterRun
-	afterRun = func() { calls++; runsAtCall = len(s.Runs) }
-	defer func() { afterRun = old }()
-	sch.Start(context.Background())
-	defer sch.Stop()
-	sch.jobs["source:"+src]()
-	sch.jobs["source:"+src]()
-	if calls != 2 || runsAtCall != 2 {
-		t.Fatalf("afterRun called %d times (want 2), the last with %d runs recorded (want 2)", calls, runsAtCall)
-	}
-}
