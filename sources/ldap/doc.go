@@ -44,7 +44,11 @@
 // a scope) and the read names its Scope are the members built for their
 // digests alone: the Snapshot returned holds no member, and Read.Rest
 // builds those of given keys, or all of them, when asked (resolve.go,
-// rest). What changes is how the Snapshot is obtained:
+// rest). Such a build keeps the stored digest of every user whose record
+// did not change while the users and groups are the same ones (keys, DNs,
+// no group changed), but for users with accountExpires and those whose
+// manager changed (storedDigestsHold, keptDigests). What changes is how
+// the Snapshot is obtained:
 //
 //   - The cursor's State is the raw directory as last read (users and
 //     groups in server order, member values unresolved, the disabled_filter
@@ -67,7 +71,8 @@
 //     ((entryCSN>=cursor) or (uSNChanged>=cursor), ANDed with the filters),
 //     and deletions are found one of two ways:
 //   - By RFC 4533 sync refresh (refreshOnly, go-ldap's Syncrepl on a second
-//     connection, no attributes asked) from the cookies of the last read,
+//     connection, no attributes asked, while the changed entries are
+//     searched for on the first) from the cookies of the last read,
 //     with flavor openldap when the ids are entryUUID and no filter uses
 //     memberOf: syncprov names what left each search's content (deleted,
 //     moved out of the base, modified out of the filter) in a syncIdSet
