@@ -33,18 +33,43 @@ func (r *reader) link() {
 			}
 		}
 	}
+	byIndex := r.usersAsStored()
 	for i := range r.groups {
 		g := &r.groups[i]
 		g.held, g.users, g.other, g.subs = g.readHeld, nil, nil, nil
-		r.resolveMembers(g)
+		r.resolveMembers(g, byIndex)
 	}
+}
+
+// usersAsStored reports whether the users are the stored state's, in its
+// order (the same DN at every index): then a value of a stored group that
+// named a user there names the same one now (group.idx).
+func (r *reader) usersAsStored() bool {
+	b := r.stored
+	if b == nil || r.uidStyle || len(r.users) != len(b.users) {
+		return false
+	}
+	for i := range r.users {
+		if r.users[i].dn != b.users[i].dn {
+			return false
+		}
+	}
+	return true
 }
 
 // resolveMembers files a group's member values as users or, when nesting
 // matters, as candidate group DNs.
-func (r *reader) resolveMembers(g *group) {
+func (r *reader) resolveMembers(g *group, byIndex bool) {
 	keepOther := r.cfg.Group.Nested && !r.uidStyle
-	for _, v := range g.vals {
+	idx := g.idx
+	if !byIndex || g.at == 0 || len(idx) != len(g.vals) {
+		idx = nil
+	}
+	for k, v := range g.vals {
+		if idx != nil && idx[k] >= 0 {
+			g.users = append(g.users, idx[k])
+			continue
+		}
 		if r.uidStyle {
 			i, ok := r.byUID[v]
 			switch {

@@ -43,7 +43,12 @@ type group struct {
 	dn, id, name string
 	// vals are the member values as read: normalised DNs, or trimmed
 	// uids with memberUid. link resolves them into users and other.
-	vals     []string
+	vals []string
+	// idx holds, for a group decoded from the stored state, the index of
+	// the user each value named there (-1: a value that named none); link
+	// takes it instead of looking the DN up while the users are the
+	// stored ones (usersAsStored).
+	idx      []int32
 	users    []int32  // direct members that are users (indexes into reader.users)
 	other    []string // normalised member DNs that are not users: maybe groups
 	subs     []int32  // resolved member groups

@@ -486,7 +486,7 @@ func decodeState(b []byte) ([]user, []group, syncState, error) {
 			return nil, nil, ss, errState
 		}
 		if nv > 0 {
-			g.vals = make([]string, nv)
+			g.vals, g.idx = make([]string, nv), make([]int32, nv)
 		}
 		for k := range g.vals {
 			v := r.num()
@@ -494,10 +494,10 @@ func decodeState(b []byte) ([]user, []group, syncState, error) {
 				if v/2 >= len(users) {
 					return nil, nil, ss, errState
 				}
-				g.vals[k] = users[v/2].dn
+				g.vals[k], g.idx[k] = users[v/2].dn, int32(v/2)
 				continue
 			}
-			g.vals[k] = r.arena.concat("", r.bytes(v/2), "")
+			g.vals[k], g.idx[k] = r.arena.concat("", r.bytes(v/2), ""), -1
 		}
 		g.end = r.off()
 		if r.err != nil {

@@ -54,6 +54,18 @@ func TestStateRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Each value's user index is the first user of its DN, or -1.
+			first := map[string]int32{}
+			for i := len(gotU) - 1; i >= 0; i-- {
+				first[gotU[i].dn] = int32(i)
+			}
+			for _, g := range gotG {
+				for k, v := range g.vals {
+					if want, ok := first[v]; (ok && g.idx[k] != want) || (!ok && g.idx[k] != -1) {
+						t.Fatalf("group %q value %q: user index %d", g.dn, v, g.idx[k])
+					}
+				}
+			}
 			gotU, gotG = withoutSpans(gotU, gotG)
 			if len(users) == 0 {
 				users, groups = []user{}, []group{}
@@ -83,7 +95,7 @@ func withoutSpans(us []user, gs []group) ([]user, []group) {
 		us[i].at, us[i].end = 0, 0
 	}
 	for i := range gs {
-		gs[i].at, gs[i].dig, gs[i].end = 0, 0, 0
+		gs[i].at, gs[i].dig, gs[i].end, gs[i].idx = 0, 0, 0, nil
 	}
 	return us, gs
 }

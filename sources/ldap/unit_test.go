@@ -456,7 +456,7 @@ func TestKeptDigests(t *testing.T) {
 			case 3: // a changed group
 				j := rng.IntN(len(gs))
 				g := gs[j]
-				g.at, g.dig, g.end = 0, 0, 0
+				g.at, g.dig, g.end, g.idx = 0, 0, 0, nil // read from the server
 				g.vals = append(slices.Clone(g.vals), u.dn)
 				gs[j] = g
 				wantReuse = false
@@ -478,7 +478,8 @@ func TestKeptDigests(t *testing.T) {
 		if r.reuse != wantReuse {
 			t.Fatalf("seed %d: reuse %v, want %v", seed, r.reuse, wantReuse)
 		}
-		if _, err := r.snapshot(); err != nil {
+		snap, err := r.snapshot()
+		if err != nil {
 			t.Fatal(err)
 		}
 		kept := 0
@@ -492,8 +493,18 @@ func TestKeptDigests(t *testing.T) {
 		}
 		w := newReader(s, nil)
 		w.users, w.groups = slices.Clone(us), slices.Clone(gs)
-		if _, err := w.snapshot(); err != nil {
+		wsnap, err := w.snapshot()
+		if err != nil {
 			t.Fatal(err)
+		}
+		// The groups too, linked through the stored indexes or by DN.
+		if !reflect.DeepEqual(snap.Groups, wsnap.Groups) {
+			t.Fatalf("seed %d: the groups differ from the whole snapshot's", seed)
+		}
+		for j := range gs {
+			if r.groups[j].digest != w.groups[j].digest || !slices.Equal(r.groups[j].users, w.groups[j].users) {
+				t.Fatalf("seed %d, group %d: digest or users unlike the whole snapshot's", seed, j)
+			}
 		}
 		for i := range us {
 			if r.users[i].digest != w.users[i].digest {
