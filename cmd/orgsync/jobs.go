@@ -155,3 +155,22 @@ func (a *app) purgeJobs() []reconciler.PurgeJob {
 	}
 	return out
 }
+
+// keepDecodedStates asks the sources that can keep their last state
+// decoded between reads (ldap.Source.KeepDecodedState) to: a daemon reads
+// each source again and again, and an incremental read then starts from
+// it instead of decoding the cursor's state.
+func keepDecodedStates(jobs []sourceJob) {
+	for _, j := range jobs {
+		src := j.Job.Source
+		switch t := src.(type) {
+		case timedIncremental:
+			src = t.Source
+		case timedSource:
+			src = t.Source
+		}
+		if k, ok := src.(interface{ KeepDecodedState() }); ok {
+			k.KeepDecodedState()
+		}
+	}
+}

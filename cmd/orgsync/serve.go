@@ -83,6 +83,7 @@ func (a *app) serve(ctx context.Context, ready chan<- string) error {
 	if err != nil {
 		return err
 	}
+	keepDecodedStates(jobs)
 	var locker reconciler.Locker
 	if st.Driver() == store.DriverPostgres {
 		locker = st // of several replicas, only one runs each job

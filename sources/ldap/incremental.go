@@ -86,7 +86,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 			}
 			s.log.Info().Str("read", inc.Reason).Int("changed", inc.Changed).Int("listed", inc.Listed).
 				Int("users", users).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).
-				Dict("phases", r.phases.dict()).Int("digests_kept", r.kept).Msg("ldap incremental snapshot read")
+				Dict("phases", r.phases.dict()).Int("digests_kept", r.kept).Bool("state_kept", r.keptState).Msg("ldap incremental snapshot read")
 			return snap, next, inc, nil
 		case errors.As(err, &stale):
 			read.Reason, warn = stale.reason, !stale.quiet
@@ -112,9 +112,16 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 		snap.Warnings = append(snap.Warnings, "read in full, not incrementally: "+read.Reason)
 	}
 	next.FullAt, next.Until = now, r.until()
-	if next.State, err = encodeState(r.users, r.groups, ss, r.byDN, nil); err != nil {
+	var kept *decodedState
+	if s.keep {
+		next.State, _, kept, err = encodeStateKept(r.users, r.groups, ss, r.byDN, nil)
+	} else {
+		next.State, err = encodeState(r.users, r.groups, ss, r.byDN, nil)
+	}
+	if err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
+	s.putDecoded(kept)
 	s.log.Info().Str("reason", read.Reason).Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
 		Dur("took", time.Since(start)).Msg("ldap full snapshot read")
 	return snap, next, read, nil
@@ -416,10 +423,15 @@ func (r *reader) loadState(b []byte) func() ([]user, []group, error) {
 		err    error
 	}
 	ch := make(chan decoded, 1)
-	go func() {
-		us, gs, _, err := decodeState(b)
-		ch <- decoded{us, gs, err}
-	}()
+	if us, gs, ok := r.s.takeDecoded(b); ok {
+		ch <- decoded{us, gs, nil} // kept from the read that wrote b
+		r.keptState = true
+	} else {
+		go func() {
+			us, gs, _, err := decodeState(b)
+			ch <- decoded{us, gs, err}
+		}()
+	}
 	var d decoded
 	done := false
 	return func() ([]user, []group, error) {
@@ -463,12 +475,19 @@ func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss sync
 		}
 	}
 	r.phases.mark("scope")
-	state, patch, err := encodeStatePatch(r.users, r.groups, ss, r.byDN, r.stored)
+	var state, patch []byte
+	var kept *decodedState
+	if r.s.keep {
+		state, patch, kept, err = encodeStateKept(r.users, r.groups, ss, r.byDN, r.stored)
+	} else {
+		state, patch, err = encodeStatePatch(r.users, r.groups, ss, r.byDN, r.stored)
+	}
 	r.phases.mark("state_encode")
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
 	}
 	r.statePatch = patch
+	r.s.putDecoded(kept)
 	return snap, read, state, nil
 }
 

@@ -122,6 +122,9 @@ type reader struct {
 	// partial snapshot does not build their members again.
 	reuse bool
 	kept  int // the users whose stored digest was kept (logged)
+	// keptState: the stored state's decoded form was the one the source
+	// kept (KeepDecodedState), not decoded again (logged).
+	keptState bool
 	// statePatch is the state finish encoded as a patch against stored.
 	statePatch []byte
 	byDN       map[string]int32

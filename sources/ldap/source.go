@@ -5,11 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/statepatch"
 	"github.com/orgsync/orgsync/internal/tlsconf"
 )
 
@@ -26,6 +28,48 @@ type Source struct {
 
 	// Now is the clock used for AD's accountExpires; time.Now by default.
 	Now func() time.Time
+
+	// keep: KeepDecodedState was called; decoded is the last state this
+	// source read, as decodeState reads it, for the next read to take.
+	keep    bool
+	mu      sync.Mutex
+	decoded *decodedState
+}
+
+// KeepDecodedState makes the source keep, between its reads, the state it
+// last read in the decoded form an incremental read works on, so that the
+// next read from that state (the store hands it back as the cursor's, the
+// same bytes) does not decode it again: about 55 ms of CPU, and as much
+// garbage as the state holds, at 100k users. For a daemon (serve); a
+// one-off process would only pay the copy. The kept form is some 20 MB
+// at 100k users, held between runs.
+func (s *Source) KeepDecodedState() { s.keep = true }
+
+// putDecoded keeps d (when KeepDecodedState was called).
+func (s *Source) putDecoded(d *decodedState) {
+	if !s.keep || d == nil {
+		return
+	}
+	s.mu.Lock()
+	s.decoded = d
+	s.mu.Unlock()
+}
+
+// takeDecoded returns the kept decoded form of state, when the source
+// keeps the one of these very bytes, and forgets it: the read merges into
+// it in place.
+func (s *Source) takeDecoded(state []byte) ([]user, []group, bool) {
+	if !s.keep {
+		return nil, nil, false
+	}
+	s.mu.Lock()
+	d := s.decoded
+	s.decoded = nil
+	s.mu.Unlock()
+	if d == nil || d.id != statepatch.IDOf(state) {
+		return nil, nil, false
+	}
+	return d.users, d.groups, true
 }
 
 var _ interface {

@@ -71,6 +71,12 @@ type stateWriter struct {
 	buf   []byte
 	prev  [userFields]string
 	spans []statepatch.Span // where buf copies the base (encodeStatePatch)
+	// track: note where each record went (at, end; a group's digest and
+	// value indexes), for decodedCopy.
+	track           bool
+	uAt, uEnd       []int32
+	gAt, gDig, gEnd []int32
+	gIdx            [][]int32
 }
 
 // copyBase appends base[from:to] and notes the copy: as part of the last
@@ -176,12 +182,69 @@ func encodeStatePatch(users []user, groups []group, ss syncState, byDN map[strin
 	return w.buf, patch, nil
 }
 
+// decodedState is a state with what decodeState makes of it, kept by a
+// Source between the reads of a daemon (Source.KeepDecodedState).
+type decodedState struct {
+	id     statepatch.ID
+	users  []user
+	groups []group
+}
+
+// encodeStateKept is encodeStatePatch, and what decodeState would return
+// for the state, built from the entries as written (decodedCopy).
+func encodeStateKept(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) (state, patch []byte, kept *decodedState, err error) {
+	w := &stateWriter{track: true}
+	if err := w.write(users, groups, ss, byDN, base); err != nil {
+		return nil, nil, nil, err
+	}
+	if base != nil {
+		patch = statepatch.Build(base.b, w.buf, w.spans)
+	}
+	kept = &decodedState{id: statepatch.IDOf(w.buf)}
+	kept.users, kept.groups = w.decodedCopy(users, groups)
+	return w.buf, patch, kept, nil
+}
+
+// decodedCopy returns users and groups as decodeState reads them back from
+// w.buf: the fields a record holds, the record bounds w noted, and none of
+// what link and snapshot derive.
+func (w *stateWriter) decodedCopy(users []user, groups []group) ([]user, []group) {
+	us := make([]user, len(users))
+	for i := range users {
+		u := users[i]
+		u.disabled = false
+		u.at, u.end = w.uAt[i], w.uEnd[i]
+		us[i] = u
+	}
+	gs := make([]group, len(groups))
+	for i := range groups {
+		g := &groups[i]
+		d := group{dn: g.dn, id: g.id, name: g.name, readHeld: g.readHeld, held: g.readHeld, digest: g.digest,
+			at: w.gAt[i], dig: w.gDig[i], end: w.gEnd[i]}
+		if len(g.vals) > 0 {
+			d.vals, d.idx = g.vals, w.gIdx[i]
+		}
+		gs[i] = d
+	}
+	return us, gs
+}
+
 func writeState(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) (*stateWriter, error) {
+	w := &stateWriter{}
+	return w, w.write(users, groups, ss, byDN, base)
+}
+
+func (w *stateWriter) write(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) error {
 	size := 40*len(users) + 64
 	if base != nil && len(base.b) > size {
 		size = len(base.b) + len(base.b)/8
 	}
-	w := &stateWriter{buf: make([]byte, 0, size)}
+	w.buf = make([]byte, 0, size)
+	if w.track {
+		w.uAt, w.uEnd = make([]int32, 0, len(users)), make([]int32, 0, len(users))
+		w.gAt, w.gDig, w.gEnd = make([]int32, 0, len(groups)), make([]int32, 0, len(groups)), make([]int32, 0, len(groups))
+		w.gIdx = make([][]int32, 0, len(groups))
+	}
 	w.num(stateVersion)
 	w.raw(ss.users)
 	w.raw(ss.groups)
@@ -220,6 +283,9 @@ func writeState(users []user, groups []group, ss syncState, byDN map[string]int3
 		}
 		unchanged := base != nil && u.at > 0 && int(u.end) <= len(base.b) && u.end-u.at > 8 && base.b[u.at] == byte(flags)
 		chain := unchanged && u.at == lastEnd
+		if w.track {
+			w.uAt = append(w.uAt, int32(len(w.buf)))
+		}
 		if chain && (u.extra == nil || extraOK) {
 			w.copyBase(base.b, u.at, u.end-8)
 			synced = false
@@ -248,6 +314,9 @@ func writeState(users []user, groups []group, ss syncState, byDN map[string]int3
 			}
 		}
 		w.digest(u.digest)
+		if w.track {
+			w.uEnd = append(w.uEnd, int32(len(w.buf)))
+		}
 		last, lastEnd = u, -1
 		if unchanged {
 			lastEnd = u.end
@@ -276,8 +345,15 @@ func writeState(users []user, groups []group, ss syncState, byDN map[string]int3
 	for gi := range groups {
 		g := &groups[gi]
 		unchanged := stable && g.at > 0 && g.at < g.dig && g.dig+8 <= g.end && int(g.end) <= len(base.b)
+		if w.track {
+			w.gAt = append(w.gAt, int32(len(w.buf)))
+		}
 		if unchanged && g.at == lastEnd {
 			w.copyBase(base.b, g.at, g.dig)
+			if w.track {
+				w.gDig = append(w.gDig, int32(len(w.buf)))
+				w.gIdx = append(w.gIdx, g.idx) // the same bytes, the same indexes
+			}
 			w.digest(g.digest)
 			w.copyBase(base.b, g.dig+8, g.end)
 			synced = false
@@ -289,23 +365,42 @@ func writeState(users []user, groups []group, ss syncState, byDN map[string]int3
 			for f, v := range [4]string{g.dn, g.id, g.name, g.readHeld} {
 				w.str(f, v)
 			}
+			var idx []int32
+			if w.track {
+				w.gDig = append(w.gDig, int32(len(w.buf)))
+				if len(g.vals) > 0 {
+					idx = make([]int32, len(g.vals))
+				}
+			}
 			w.digest(g.digest)
 			w.num(len(g.vals))
-			for _, v := range g.vals {
+			for k, v := range g.vals {
 				if i, ok := byDN[v]; ok {
 					w.num(int(i)*2 + 1)
+					if idx != nil {
+						idx[k] = i
+					}
 					continue
 				}
 				w.num(len(v) * 2)
 				w.buf = append(w.buf, v...)
+				if idx != nil {
+					idx[k] = -1
+				}
 			}
+			if w.track {
+				w.gIdx = append(w.gIdx, idx)
+			}
+		}
+		if w.track {
+			w.gEnd = append(w.gEnd, int32(len(w.buf)))
 		}
 		lastGroup, lastEnd = g, -1
 		if unchanged {
 			lastEnd = g.end
 		}
 	}
-	return w, nil
+	return nil
 }
 
 type stateReader struct {

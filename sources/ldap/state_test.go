@@ -199,6 +199,30 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 			t.Fatalf("seed %d (%v): a patch of %d bytes for a state of %d", seed, did, len(patch), len(want))
 		}
 		worst = max(worst, float64(len(patch))/float64(len(want)))
+		// What a daemon keeps of the new state is what decoding it gives.
+		_, _, kept, err := encodeStateKept(us, gs, ss, nil, newStateBase(stored, old, oldGroups))
+		if err != nil {
+			t.Fatal(err)
+		}
+		du, dg, _, err := decodeState(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kept.id != statepatch.IDOf(want) || !reflect.DeepEqual(kept.users, du) || !reflect.DeepEqual(kept.groups, dg) {
+			for i := range du {
+				if i < len(kept.users) && !reflect.DeepEqual(kept.users[i], du[i]) {
+					t.Logf("user %d: kept %+v\ndecoded %+v", i, kept.users[i], du[i])
+					break
+				}
+			}
+			for i := range dg {
+				if i < len(kept.groups) && !reflect.DeepEqual(kept.groups[i], dg[i]) {
+					t.Logf("group %d: kept %+v\ndecoded %+v", i, kept.groups[i], dg[i])
+					break
+				}
+			}
+			t.Fatalf("seed %d (%v): the kept decoded state is not what decoding the state gives", seed, did)
+		}
 	}
 	// The records are copied indeed: a decoded entry edited in place
 	// against the rule (a changed one is a new entry) keeps its stored

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/orgsync/orgsync"
+	"github.com/orgsync/orgsync/internal/statepatch"
 	"github.com/orgsync/orgsync/internal/testenv"
 	"github.com/orgsync/orgsync/reconciler"
 )
@@ -342,4 +343,50 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestSlapdKeptDecodedState: a source that keeps its last state decoded
+// (serve) starts the next incremental read from it when the cursor's
+// state is that one, decodes it otherwise (an older cursor), and reads
+// the same Snapshot as a full read either way, over modifications, a
+// deletion and a rename.
+func TestSlapdKeptDecodedState(t *testing.T) {
+	sl := startOwnSlapd(t)
+	cfg := syncConfig(sl.url)
+	s := newTestSource(t, cfg)
+	s.KeepDecodedState()
+	_, c1, _ := snapshotFrom(t, s, orgsync.Cursor{}, "first run")
+	if s.decoded == nil || s.decoded.id != statepatch.IDOf(c1.State) {
+		t.Fatal("the full read kept no decoded state, or another one")
+	}
+	steps := []string{
+		"dn: uid=bulk0100,ou=bulk,ou=people,dc=example,dc=org\nchangetype: modify\nreplace: sn\nsn: kept one\n",
+		"dn: uid=bulk0101,ou=bulk,ou=people,dc=example,dc=org\nchangetype: delete\n",
+		"dn: uid=bulk0102,ou=bulk,ou=people,dc=example,dc=org\nchangetype: modrdn\nnewrdn: uid=bulk0102r\ndeleteoldrdn: 1\n",
+		"dn: uid=bob,ou=people,dc=example,dc=org\nchangetype: modify\nreplace: title\ntitle: Kept Engineer\n",
+	}
+	prev := c1
+	for i, ldif := range steps {
+		sl.modify(t, ldif)
+		time.Sleep(10 * time.Millisecond)
+		kept := s.decoded
+		snap, next, read := snapshotFrom(t, s, prev, "")
+		if read.Kind != orgsync.ReadIncremental {
+			t.Fatalf("step %d: read %+v", i, read)
+		}
+		if s.decoded == kept || s.decoded == nil || s.decoded.id != statepatch.IDOf(next.State) {
+			t.Fatalf("step %d: the read did not keep its new state", i)
+		}
+		if jsonOf(t, withoutWarnings(snap)) != jsonOf(t, withoutWarnings(mustSnapshot(t, cfg))) {
+			t.Fatalf("step %d: the Snapshot read from the kept state differs from a full read's", i)
+		}
+		prev = next
+	}
+	// An older cursor: its state is not the kept one, and is decoded.
+	sl.modify(t, "dn: uid=bulk0100,ou=bulk,ou=people,dc=example,dc=org\nchangetype: modify\nreplace: sn\nsn: kept two\n")
+	time.Sleep(10 * time.Millisecond)
+	snap, _, read := snapshotFrom(t, s, c1, "")
+	if read.Kind == orgsync.ReadIncremental && jsonOf(t, withoutWarnings(snap)) != jsonOf(t, withoutWarnings(mustSnapshot(t, cfg))) {
+		t.Fatal("a read from an older cursor differs from a full read")
+	}
 }

@@ -497,6 +497,16 @@ func TestKeptDigests(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// What a daemon keeps after the snapshot (link and snapshot
+		// derived fields besides) is what decoding the new state gives.
+		state, _, keptState, err := encodeStateKept(r.users, r.groups, syncState{}, r.byDN, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		du, dg, _, err := decodeState(state)
+		if err != nil || !reflect.DeepEqual(keptState.users, du) || !reflect.DeepEqual(keptState.groups, dg) {
+			t.Fatalf("seed %d: the kept decoded state is not what decoding the state gives (%v)", seed, err)
+		}
 		// The groups too, linked through the stored indexes or by DN.
 		if !reflect.DeepEqual(snap.Groups, wsnap.Groups) {
 			t.Fatalf("seed %d: the groups differ from the whole snapshot's", seed)
