@@ -69,7 +69,8 @@ func (s *Source) takeDecoded(state []byte) ([]user, []group, bool) {
 	if d == nil || d.id != statepatch.IDOf(state) {
 		return nil, nil, false
 	}
-	return d.users, d.groups, true
+	users, groups := d.decoded()
+	return users, groups, true
 }
 
 var _ interface {

@@ -183,11 +183,27 @@ func encodeStatePatch(users []user, groups []group, ss syncState, byDN map[strin
 }
 
 // decodedState is a state with what decodeState makes of it, kept by a
-// Source between the reads of a daemon (Source.KeepDecodedState).
+// Source between the reads of a daemon (Source.KeepDecodedState). The
+// users are the read's own, which its Snapshot's Rest may still build
+// members from until its run ends: they are brought to the decoded form
+// (record bounds, no derived fields) only when the next read takes them
+// (decoded), not copied.
 type decodedState struct {
-	id     statepatch.ID
-	users  []user
-	groups []group
+	id        statepatch.ID
+	users     []user
+	uAt, uEnd []int32
+	groups    []group
+}
+
+// decoded returns the users and groups as decodeState reads them from the
+// state, the users changed in place.
+func (d *decodedState) decoded() ([]user, []group) {
+	for i := range d.users {
+		u := &d.users[i]
+		u.disabled = false
+		u.at, u.end = d.uAt[i], d.uEnd[i]
+	}
+	return d.users, d.groups
 }
 
 // encodeStateKept is encodeStatePatch, and what decodeState would return
@@ -200,22 +216,14 @@ func encodeStateKept(users []user, groups []group, ss syncState, byDN map[string
 	if base != nil {
 		patch = statepatch.Build(base.b, w.buf, w.spans)
 	}
-	kept = &decodedState{id: statepatch.IDOf(w.buf)}
-	kept.users, kept.groups = w.decodedCopy(users, groups)
+	kept = &decodedState{id: statepatch.IDOf(w.buf), users: users, uAt: w.uAt, uEnd: w.uEnd, groups: w.decodedGroups(groups)}
 	return w.buf, patch, kept, nil
 }
 
-// decodedCopy returns users and groups as decodeState reads them back from
-// w.buf: the fields a record holds, the record bounds w noted, and none of
-// what link and snapshot derive.
-func (w *stateWriter) decodedCopy(users []user, groups []group) ([]user, []group) {
-	us := make([]user, len(users))
-	for i := range users {
-		u := users[i]
-		u.disabled = false
-		u.at, u.end = w.uAt[i], w.uEnd[i]
-		us[i] = u
-	}
+// decodedGroups returns groups as decodeState reads them back from w.buf:
+// the fields a record holds, the bounds w noted, none of what link
+// derives.
+func (w *stateWriter) decodedGroups(groups []group) []group {
 	gs := make([]group, len(groups))
 	for i := range groups {
 		g := &groups[i]
@@ -226,7 +234,7 @@ func (w *stateWriter) decodedCopy(users []user, groups []group) ([]user, []group
 		}
 		gs[i] = d
 	}
-	return us, gs
+	return gs
 }
 
 func writeState(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) (*stateWriter, error) {

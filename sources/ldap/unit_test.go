@@ -504,7 +504,8 @@ func TestKeptDigests(t *testing.T) {
 			t.Fatal(err)
 		}
 		du, dg, _, err := decodeState(state)
-		if err != nil || !reflect.DeepEqual(keptState.users, du) || !reflect.DeepEqual(keptState.groups, dg) {
+		ku, kg := keptState.decoded()
+		if err != nil || !reflect.DeepEqual(ku, du) || !reflect.DeepEqual(kg, dg) {
 			t.Fatalf("seed %d: the kept decoded state is not what decoding the state gives (%v)", seed, err)
 		}
 		// The groups too, linked through the stored indexes or by DN.
