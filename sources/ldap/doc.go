@@ -47,8 +47,10 @@
 // rest). Such a build keeps the stored digest of every user whose record
 // did not change while the users and groups are the same ones (keys, DNs,
 // no group changed), but for users with accountExpires and those whose
-// manager changed (storedDigestsHold, keptDigests). What changes is how
-// the Snapshot is obtained:
+// manager changed (storedDigestsHold, keptDigests). A source a daemon
+// keeps (KeepDecodedState) holds its last state decoded between reads and
+// starts from it when the cursor's state is those very bytes. What changes
+// is how the Snapshot is obtained:
 //
 //   - The cursor's State is the raw directory as last read (users and
 //     groups in server order, member values unresolved, the disabled_filter
