@@ -205,7 +205,6 @@ func (s *Store) saveState(tx conn, org, source string, state, patch []byte) (str
 		if err != nil || res != id {
 			s.log.Warn().Str("org", org).Str("source", source).
 				Msg("a source state patch does not name its state: the state is written whole")
-			patch = nil
 		} else {
 			var tip string
 			var n, size, last int64
@@ -267,7 +266,7 @@ func migrateV6(tx *gorm.DB, d dialect) error {
 
 // migrateV8 keeps a source's State as a base and the patches saved since
 // (source_state_patches), and names in the cursor the State they give
-// (state_id: statepatch.ID.String of it; ” for a State saved before).
+// (state_id: statepatch.ID.String of it, empty for a State saved before).
 func migrateV8(tx *gorm.DB, d dialect) error {
 	blob, seq := "BLOB", "INTEGER"
 	if d.postgres {

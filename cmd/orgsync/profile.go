@@ -25,26 +25,16 @@ const (
 // the function that writes and closes the profiles.
 func startProfiles(stderr io.Writer) (stop func()) {
 	var stops []func()
-	if path := os.Getenv(cpuProfileVar); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "orgsync: %s: %v\n", cpuProfileVar, err)
-		} else {
-			stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
-		}
-	}
-	if path := os.Getenv(traceVar); path != "" {
-		f, err := os.Create(path)
-		if err == nil {
-			err = trace.Start(f)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "orgsync: %s: %v\n", traceVar, err)
-		} else {
-			stops = append(stops, func() { trace.Stop(); f.Close() })
+	for _, st := range []struct {
+		env   string
+		start func(io.Writer) error
+		end   func()
+	}{
+		{cpuProfileVar, pprof.StartCPUProfile, pprof.StopCPUProfile},
+		{traceVar, trace.Start, trace.Stop},
+	} {
+		if stop := streamTo(stderr, st.env, st.start, st.end); stop != nil {
+			stops = append(stops, stop)
 		}
 	}
 	if path := os.Getenv(memProfileVar); path != "" {
@@ -66,4 +56,25 @@ func startProfiles(stderr io.Writer) (stop func()) {
 			s()
 		}
 	}
+}
+
+// streamTo starts start writing to the file the variable env names, and
+// returns what ends it and closes the file: nil when env is unset, or when
+// the file or the stream cannot start (said on stderr).
+func streamTo(stderr io.Writer, env string, start func(io.Writer) error, end func()) func() {
+	path := os.Getenv(env)
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		if err = start(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "orgsync: %s: %v\n", env, err)
+		return nil
+	}
+	return func() { end(); f.Close() }
 }

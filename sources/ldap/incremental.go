@@ -113,12 +113,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	}
 	next.FullAt, next.Until = now, r.until()
 	var kept *decodedState
-	if s.keep {
-		next.State, _, kept, err = encodeStateKept(r.users, r.groups, ss, r.byDN, nil)
-	} else {
-		next.State, err = encodeState(r.users, r.groups, ss, r.byDN, nil)
-	}
-	if err != nil {
+	if next.State, _, kept, err = encodeStatePatch(r.users, r.groups, ss, r.byDN, nil, s.keep); err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
 	s.putDecoded(kept)
@@ -309,9 +304,8 @@ func (r *reader) readSince(ctx context.Context, prev orgsync.Cursor, pos positio
 
 // readSynced is readSince with the deletions named by sync refreshes
 // (refresh waits for them): the changed entries come from the entryCSN
-// searches, and a
-// stored entry is kept unless one of them replaces it or the refresh
-// names it gone. load returns the stored state, decoded meanwhile; a
+// searches, and a stored entry is kept unless one of them replaces it or
+// the refresh names it gone. load returns the stored state, decoded meanwhile; a
 // stored entry without a key fails it with a *syncUnusableError (the
 // listing must find the deletions).
 func (r *reader) readSynced(ctx context.Context, since string, load func() ([]user, []group, error), refresh refreshWait, until time.Time) (orgsync.Snapshot, orgsync.Read, []byte, error) {
@@ -475,13 +469,7 @@ func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss sync
 		}
 	}
 	r.phases.mark("scope")
-	var state, patch []byte
-	var kept *decodedState
-	if r.s.keep {
-		state, patch, kept, err = encodeStateKept(r.users, r.groups, ss, r.byDN, r.stored)
-	} else {
-		state, patch, err = encodeStatePatch(r.users, r.groups, ss, r.byDN, r.stored)
-	}
+	state, patch, kept, err := encodeStatePatch(r.users, r.groups, ss, r.byDN, r.stored, r.s.keep)
 	r.phases.mark("state_encode")
 	if err != nil {
 		return orgsync.Snapshot{}, read, nil, err
@@ -672,9 +660,9 @@ func (p *pendingRefresh) wait() (*refreshed, *refreshed, syncState, error) {
 
 // stop cancels the refresh unless it was waited for, and waits for it to
 // end.
-func (p *pendingRefresh) stop() (*refreshed, *refreshed, syncState, error) {
+func (p *pendingRefresh) stop() {
 	if !p.done {
 		p.cancel()
 	}
-	return p.wait()
+	p.wait()
 }

@@ -546,8 +546,7 @@ func sortedUnique(s []string) []string {
 // (uid_attribute) resolve by a value the stored entries do not keep: no
 // reuse there.
 func (r *reader) storedDigestsHold() bool {
-	b := r.stored
-	if b == nil || r.uidStyle || len(r.users) != len(b.users) || len(r.groups) != len(b.groups) {
+	if !r.usersAsStored() || len(r.groups) != len(r.stored.groups) {
 		return false
 	}
 	for i := range r.groups {
@@ -556,7 +555,7 @@ func (r *reader) storedDigestsHold() bool {
 		}
 	}
 	for i := range r.users {
-		if u, s := &r.users[i], &b.users[i]; u.id != s.id || u.dn != s.dn {
+		if r.users[i].id != r.stored.users[i].id {
 			return false
 		}
 	}

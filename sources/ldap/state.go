@@ -72,7 +72,7 @@ type stateWriter struct {
 	prev  [userFields]string
 	spans []statepatch.Span // where buf copies the base (encodeStatePatch)
 	// track: note where each record went (at, end; a group's digest and
-	// value indexes), for decodedCopy.
+	// value indexes), for decodedState.
 	track           bool
 	uAt, uEnd       []int32
 	gAt, gDig, gEnd []int32
@@ -168,20 +168,6 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 	return w.buf, nil
 }
 
-// encodeStatePatch is encodeState, and the new state as a patch against
-// base.b (nil when base is): the copied records, and the bytes of the
-// others literally, a few kilobytes a thousand changed entries.
-func encodeStatePatch(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) (state, patch []byte, err error) {
-	w, err := writeState(users, groups, ss, byDN, base)
-	if err != nil {
-		return nil, nil, err
-	}
-	if base != nil {
-		patch = statepatch.Build(base.b, w.buf, w.spans)
-	}
-	return w.buf, patch, nil
-}
-
 // decodedState is a state with what decodeState makes of it, kept by a
 // Source between the reads of a daemon (Source.KeepDecodedState). The
 // users are the read's own, which its Snapshot's Rest may still build
@@ -206,17 +192,22 @@ func (d *decodedState) decoded() ([]user, []group) {
 	return d.users, d.groups
 }
 
-// encodeStateKept is encodeStatePatch, and what decodeState would return
-// for the state, built from the entries as written (decodedCopy).
-func encodeStateKept(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase) (state, patch []byte, kept *decodedState, err error) {
-	w := &stateWriter{track: true}
+// encodeStatePatch is encodeState, and the new state as a patch against
+// base.b (nil when base is): the copied records, and the bytes of the
+// others literally, a few kilobytes a thousand changed entries. With
+// keep it also returns what decodeState would make of the state
+// (decodedState, from the entries as written; nil without keep).
+func encodeStatePatch(users []user, groups []group, ss syncState, byDN map[string]int32, base *stateBase, keep bool) (state, patch []byte, kept *decodedState, err error) {
+	w := &stateWriter{track: keep}
 	if err := w.write(users, groups, ss, byDN, base); err != nil {
 		return nil, nil, nil, err
 	}
 	if base != nil {
 		patch = statepatch.Build(base.b, w.buf, w.spans)
 	}
-	kept = &decodedState{id: statepatch.IDOf(w.buf), users: users, uAt: w.uAt, uEnd: w.uEnd, groups: w.decodedGroups(groups)}
+	if keep {
+		kept = &decodedState{id: statepatch.IDOf(w.buf), users: users, uAt: w.uAt, uEnd: w.uEnd, groups: w.decodedGroups(groups)}
+	}
 	return w.buf, patch, kept, nil
 }
 

@@ -178,7 +178,7 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 			}
 			did = append(did, fmt.Sprint(e))
 		}
-		got, patch, err := encodeStatePatch(us, gs, ss, nil, newStateBase(stored, old, oldGroups))
+		got, patch, _, err := encodeStatePatch(us, gs, ss, nil, newStateBase(stored, old, oldGroups), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -200,7 +200,7 @@ func TestStateCopiesUnchangedRecords(t *testing.T) {
 		}
 		worst = max(worst, float64(len(patch))/float64(len(want)))
 		// What a daemon keeps of the new state is what decoding it gives.
-		_, _, kept, err := encodeStateKept(us, gs, ss, nil, newStateBase(stored, old, oldGroups))
+		_, _, kept, err := encodeStatePatch(us, gs, ss, nil, newStateBase(stored, old, oldGroups), true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -499,7 +499,7 @@ func TestKeptDigests(t *testing.T) {
 		}
 		// What a daemon keeps after the snapshot (link and snapshot
 		// derived fields besides) is what decoding the new state gives.
-		state, _, keptState, err := encodeStateKept(r.users, r.groups, syncState{}, r.byDN, base)
+		state, _, keptState, err := encodeStatePatch(r.users, r.groups, syncState{}, r.byDN, base, true)
 		if err != nil {
 			t.Fatal(err)
 		}
