@@ -34,6 +34,11 @@ type Cursor struct {
 	// names State as its result). Only with State; a Cursor the store
 	// returns never has one.
 	StatePatch []byte
+	// StateHeld: the store left State out of a cursor it returns because
+	// it is the State the reader said it holds (reconciler.StateHolder),
+	// which the source then reads from instead. Never in a cursor handed
+	// to the store.
+	StateHeld bool
 	// Until is when the Snapshot of State stops holding by itself (the
 	// first AD account to expire); zero: until the server changes.
 	Until time.Time
@@ -69,7 +74,7 @@ type Settled struct {
 }
 
 // Zero reports whether c holds no position (no applied run yet).
-func (c Cursor) Zero() bool { return c.Position == "" && len(c.State) == 0 }
+func (c Cursor) Zero() bool { return c.Position == "" && len(c.State) == 0 && !c.StateHeld }
 
 // Read kinds: how a run read its source.
 const (

@@ -55,11 +55,23 @@ func (req ReadRequest) Changed() {
 	}
 }
 
+// StateHolder is implemented by Incremental sources that may hold the
+// State of their last read between runs (a daemon's): the store then need
+// not read it back.
+type StateHolder interface {
+	// HeldState returns the ID of the State held (internal/statepatch's
+	// ID.String of its bytes), "" when none. A cursor the store returns
+	// with StateHeld set has that State.
+	HeldState() string
+}
+
 // CursorStore is implemented by stores that keep a cursor per source.
 type CursorStore interface {
 	// Cursor returns the cursor of the last applied run of source in org;
-	// the zero Cursor when there is none.
-	Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error)
+	// the zero Cursor when there is none. held, when not "", names a State
+	// the reader holds (StateHolder): when the stored State is that one,
+	// the cursor comes without it (State nil, StateHeld set).
+	Cursor(ctx context.Context, org, source, held string) (orgsync.Cursor, error)
 	// ApplyCursor applies p like Store.Apply and saves c as the cursor of
 	// p.Owner in the same transaction (an empty plan too), with
 	// c.Settled.StoreSeq set to the last event's Seq after the apply and,
@@ -95,7 +107,11 @@ func (r *Runner) prepareRead(ctx context.Context, job Job, skipUnchanged bool) (
 	if !ok || !csOK {
 		return sourceRead{}, nil
 	}
-	prev, err := cs.Cursor(ctx, job.Org, job.Name)
+	held := ""
+	if h, ok := job.Source.(StateHolder); ok {
+		held = h.HeldState()
+	}
+	prev, err := cs.Cursor(ctx, job.Org, job.Name, held)
 	if err != nil {
 		return sourceRead{}, fmt.Errorf("read cursor: %w", err)
 	}

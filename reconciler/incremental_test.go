@@ -18,12 +18,18 @@ import (
 type cursorStore struct {
 	*reconcilertest.Store
 	cursors map[string]orgsync.Cursor
+	gotHeld string // what the last Cursor call was told the reader holds
 }
 
 var _ CursorStore = (*cursorStore)(nil)
 
-func (s *cursorStore) Cursor(_ context.Context, org, source string) (orgsync.Cursor, error) {
-	return s.cursors[org+"/"+source], nil
+func (s *cursorStore) Cursor(_ context.Context, org, source, held string) (orgsync.Cursor, error) {
+	s.gotHeld = held
+	c := s.cursors[org+"/"+source]
+	if held != "" && string(c.State) == held {
+		c.State, c.StateHeld = nil, true
+	}
+	return c, nil
 }
 
 func (s *cursorStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Cursor) (orgsync.Applied, error) {
@@ -262,3 +268,39 @@ func TestRunnerSettledSkipsTheStore(t *testing.T) {
 
 // must is v, failing nothing: the fake's StoreSeq never errs.
 func must(v int64, _ error) int64 { return v }
+
+// holdingSource is an incSource that holds the State of its last read
+// (reconciler.StateHolder): the State is its position's bytes.
+type holdingSource struct{ incSource }
+
+func (f *holdingSource) HeldState() string { return f.next }
+
+// TestRunnerHeldState: the runner tells the store which State the source
+// holds, and the source gets the cursor without it when it is the stored
+// one, with it otherwise.
+func TestRunnerHeldState(t *testing.T) {
+	ctx := context.Background()
+	st := &cursorStore{Store: reconcilertest.NewStore(nil, nil), cursors: map[string]orgsync.Cursor{}}
+	r := &Runner{Store: st, Logger: zerolog.Nop(), Now: func() time.Time { return t0 }}
+	alice := orgsync.Member{ExternalID: "a", UserName: "alice@example.org", Status: orgsync.StatusActive}
+	src := &holdingSource{incSource{snap: orgsync.Snapshot{Members: []orgsync.Member{alice}}, next: "p1", fullAtNext: t0}}
+	job := Job{Name: "corp", Org: "acme", DefaultRole: orgsync.RoleMember, Guard: GuardConfig{PercentMinCount: 1}, Source: src, FullEvery: time.Hour}
+	job.Guard.SetDefaults()
+	run := func() {
+		t.Helper()
+		if _, err := r.Run(ctx, job, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run() // stores the State "p1", which the source then holds
+	run()
+	if st.gotHeld != "p1" || !src.gotPrev.StateHeld || src.gotPrev.State != nil || src.gotPrev.Position != "p1" {
+		t.Fatalf("held p1: the store was told %q; the source got StateHeld %v, State %q, position %q",
+			st.gotHeld, src.gotPrev.StateHeld, src.gotPrev.State, src.gotPrev.Position)
+	}
+	src.next = "p9" // holds another State than the stored one
+	run()
+	if st.gotHeld != "p9" || src.gotPrev.StateHeld || string(src.gotPrev.State) != "p1" {
+		t.Fatalf("held p9: the store was told %q; the source got StateHeld %v and State %q, want p1's", st.gotHeld, src.gotPrev.StateHeld, src.gotPrev.State)
+	}
+}

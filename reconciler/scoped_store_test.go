@@ -161,7 +161,7 @@ func scopedRunsOn(t *testing.T, st *store.Store, org string, seed uint64, partia
 func checkCounts(t *testing.T, st *store.Store, org string, round int) {
 	t.Helper()
 	ctx := context.Background()
-	c, err := st.Cursor(ctx, org, "ldap")
+	c, err := st.Cursor(ctx, org, "ldap", "")
 	if err != nil {
 		t.Fatal(err)
 	}

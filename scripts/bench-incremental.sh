@@ -27,7 +27,8 @@
 #     for the incremental runs)
 # Exits 1 when a target is missed. BENCH_PROFILE=DIR writes the CPU and
 # heap profiles of the 1% changed run to DIR/cpu.prof and DIR/mem.prof
-# (round 1) and its execution trace to DIR/trace.out (round 2)
+# (round 1) and its execution trace to DIR/trace.out (round 2), and the
+# CPU profile of the whole serve daemon to DIR/serve-cpu.prof
 # (read them with go tool pprof and DIR/orgsync); BENCH_KEEP=1 keeps the
 # work directory.
 set -euo pipefail
@@ -185,7 +186,9 @@ wait_run() { # wait_run ID: until a run after ID has finished
 	echo "serve: no run in 60 s" >&2
 	return 1
 }
-BENCH_ADMIN_TOKEN=bench-admin-token-0123456789 "$WORK/orgsync" --config "$WORK/serve.yaml" serve >"$WORK/serve.log" 2>&1 &
+serve_env=()
+[ -z "${BENCH_PROFILE:-}" ] || serve_env=(ORGSYNC_CPUPROFILE="$BENCH_PROFILE/serve-cpu.prof")
+env "${serve_env[@]}" BENCH_ADMIN_TOKEN=bench-admin-token-0123456789 "$WORK/orgsync" --config "$WORK/serve.yaml" serve >"$WORK/serve.log" 2>&1 &
 serve_pid=$!
 trap 'kill "$serve_pid" 2>/dev/null || true; scripts/slapd.sh stop "$WORK/slapd" || true; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$WORK"' EXIT
 wait_run "$(runs_n)"

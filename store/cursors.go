@@ -18,12 +18,22 @@ import (
 // rebuilt from the stored base and the patches saved since (see
 // saveCursor); a State that does not rebuild to the one the cursor names
 // is returned nil, with a warning, and the source then reads in full.
-func (s *Store) Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error) {
+//
+// held, when not "", is the ID (statepatch.ID.String) of a State the
+// reader holds: when the stored State is that one, neither it nor its
+// patches are read, and the cursor comes with State nil and StateHeld set
+// (a daemon's source keeps its last State: reading back megabytes it
+// wrote itself is most of what reading a cursor costs).
+func (s *Store) Cursor(ctx context.Context, org, source, held string) (orgsync.Cursor, error) {
 	// The cursor and the patches are two statements: a cursor saved in
 	// between gives patches that do not end at the State the cursor read
 	// names, and the read is tried again.
 	for try := 1; ; try++ {
-		c, tip, err := s.readCursor(ctx, org, source)
+		c, tip, err := s.readCursor(ctx, org, source, held)
+		if err == nil && held != "" && tip == held {
+			c.State, c.StateHeld = nil, true
+			return c, nil
+		}
 		if err != nil || c.State == nil || tip == "" {
 			return c, err
 		}
@@ -47,13 +57,16 @@ func (s *Store) Cursor(ctx context.Context, org, source string) (orgsync.Cursor,
 // names (another run saved in between).
 var errStateMoved = errors.New("the stored state moved while it was read")
 
-func (s *Store) readCursor(ctx context.Context, org, source string) (orgsync.Cursor, string, error) {
+// readCursor reads the cursor row and its base State (none when held names
+// the State the cursor does: see Cursor), and the ID of that State.
+func (s *Store) readCursor(ctx context.Context, org, source, held string) (orgsync.Cursor, string, error) {
 	c := orgsync.Cursor{Org: org, Source: source}
 	var fullAt, until sql.NullTime
 	var settled, tip string
-	found, err := s.pool(ctx).row(`SELECT c.position, c.server, c.config, c.full_at, s.state, c.state_id, c.until_at, c.settled, c.saved_at
+	found, err := s.pool(ctx).row(`SELECT c.position, c.server, c.config, c.full_at,
+			CASE WHEN c.state_id <> '' AND c.state_id = ? THEN NULL ELSE s.state END, c.state_id, c.until_at, c.settled, c.saved_at
 		FROM source_cursors c LEFT JOIN source_states s ON s.org_id = c.org_id AND s.source = c.source
-		WHERE c.org_id = ? AND c.source = ?`, []any{org, source},
+		WHERE c.org_id = ? AND c.source = ?`, []any{held, org, source},
 		&c.Position, &c.Server, &c.Config, &fullAt, &c.State, &tip, &until, &settled, &c.SavedAt)
 	switch {
 	case err == nil && !found:

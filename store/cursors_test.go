@@ -17,7 +17,7 @@ import (
 // leaves the stored one as it was, and a nil State keeps the stored State.
 func TestCursorSavedOnlyWithAppliedPlan(t *testing.T) {
 	forBackends(t, func(t *testing.T, s *store.Store) {
-		c, err := s.Cursor(ctx, "acme", "corp")
+		c, err := s.Cursor(ctx, "acme", "corp", "")
 		if err != nil || !c.Zero() {
 			t.Fatalf("no cursor yet: got %+v, %v", c, err)
 		}
@@ -98,7 +98,7 @@ func mustCursor(t *testing.T, s *store.Store) orgsync.Cursor {
 
 func mustCursorOf(t *testing.T, s *store.Store, org, source string) orgsync.Cursor {
 	t.Helper()
-	c, err := s.Cursor(ctx, org, source)
+	c, err := s.Cursor(ctx, org, source, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,6 +339,58 @@ func TestCursorStatePatches(t *testing.T) {
 		save(orgsync.Cursor{Position: "full", State: state})
 		if got := mustCursor(t, s); !bytes.Equal(got.State, state) || count() != 0 {
 			t.Fatal("a whole State after a damaged patch: not read back")
+		}
+	})
+}
+
+// TestCursorHeldState: a reader that holds the stored State (by its ID)
+// gets the cursor without it, whether the State is stored whole or as
+// patches; any other ID, or none, gets the State rebuilt.
+func TestCursorHeldState(t *testing.T) {
+	forBackends(t, func(t *testing.T, s *store.Store) {
+		save := func(c orgsync.Cursor) {
+			t.Helper()
+			if _, err := s.ApplyCursor(ctx, orgsync.Plan{Org: "acme", Owner: "corp"}, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cursor := func(held string) orgsync.Cursor {
+			t.Helper()
+			c, err := s.Cursor(ctx, "acme", "corp", held)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		// Nothing stored: the zero cursor, whatever is held.
+		if c := cursor("7:0000000000000001"); !c.Zero() || c.StateHeld {
+			t.Fatalf("no cursor stored: got %+v", c)
+		}
+		base := bytes.Repeat([]byte("0123456789abcdef"), 4096)
+		save(orgsync.Cursor{Position: "p1", State: base})
+		next := bytes.Clone(base)
+		copy(next[100:], "changed")
+		patch := statepatch.Build(base, next, []statepatch.Span{{Dst: 0, Src: 0, N: 100}, {Dst: 107, Src: 107, N: len(next) - 107}})
+		for _, tc := range []struct {
+			name  string
+			save  *orgsync.Cursor
+			state []byte
+		}{
+			{"whole", nil, base},
+			{"patched", &orgsync.Cursor{Position: "p2", State: next, StatePatch: patch}, next},
+		} {
+			if tc.save != nil {
+				save(*tc.save)
+			}
+			id := statepatch.IDOf(tc.state).String()
+			if c := cursor(id); !c.StateHeld || c.State != nil || c.Zero() || c.Position == "" {
+				t.Fatalf("%s: held %s: got StateHeld %v, %d bytes of State, position %q", tc.name, id, c.StateHeld, len(c.State), c.Position)
+			}
+			for _, other := range []string{"", statepatch.IDOf([]byte("another state")).String()} {
+				if c := cursor(other); c.StateHeld || !bytes.Equal(c.State, tc.state) {
+					t.Fatalf("%s: held %q: got StateHeld %v and %d bytes of State, want the State", tc.name, other, c.StateHeld, len(c.State))
+				}
+			}
 		}
 	})
 }

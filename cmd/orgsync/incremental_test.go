@@ -84,7 +84,7 @@ func planOf(t *testing.T, p orgsync.Plan) string {
 
 func (r *incrementalRig) cursor(t *testing.T) orgsync.Cursor {
 	t.Helper()
-	c, err := r.st.Cursor(context.Background(), "acme", "corp-ldap")
+	c, err := r.st.Cursor(context.Background(), "acme", "corp-ldap", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,15 @@ func (t timedIncremental) SnapshotFrom(ctx context.Context, req reconciler.ReadR
 	return t.Source.(reconciler.Incremental).SnapshotFrom(ctx, req)
 }
 
+// HeldState passes through to a source that holds its state
+// (reconciler.StateHolder); "" for one that does not.
+func (t timedIncremental) HeldState() string {
+	if h, ok := t.Source.(reconciler.StateHolder); ok {
+		return h.HeldState()
+	}
+	return ""
+}
+
 // sourceJob is the reconcile job of one source, with its schedule.
 type sourceJob struct {
 	reconciler.Job

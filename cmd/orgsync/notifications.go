@@ -80,12 +80,12 @@ func (s notifyingStore) RecordRun(ctx context.Context, r orgsync.Run) (int64, er
 }
 
 // Cursor and ApplyCursor pass through to the store when it keeps cursors.
-func (s notifyingStore) Cursor(ctx context.Context, org, source string) (orgsync.Cursor, error) {
+func (s notifyingStore) Cursor(ctx context.Context, org, source, held string) (orgsync.Cursor, error) {
 	cs, ok := s.Store.(reconciler.CursorStore)
 	if !ok {
 		return orgsync.Cursor{Org: org, Source: source}, nil
 	}
-	return cs.Cursor(ctx, org, source)
+	return cs.Cursor(ctx, org, source, held)
 }
 
 func (s notifyingStore) ApplyCursor(ctx context.Context, p orgsync.Plan, c orgsync.Cursor) (orgsync.Applied, error) {

@@ -40,6 +40,15 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	now := s.now()
 	prev := req.Prev
 	read := orgsync.Read{Kind: orgsync.ReadFull, Reason: req.FullReason}
+	if prev.StateHeld {
+		// The store left out the State this source said it holds.
+		if b, ok := s.heldBytes(); ok {
+			prev.State = b
+		} else if read.Reason == "" {
+			read.Reason = "the state this source held is gone"
+			s.log.Warn().Str("reason", read.Reason).Msg("incremental read not possible: reading in full")
+		}
+	}
 	c, url, err := s.connect(ctx)
 	if err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/statepatch"
+	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/internal/tlsconf"
 )
 
@@ -56,6 +57,41 @@ func (s *Source) putDecoded(d *decodedState) {
 	s.mu.Unlock()
 }
 
+// HeldState returns the ID of the state the source keeps
+// (KeepDecodedState), "" when it keeps none: the store need not hand it
+// back (reconciler.StateHolder), and SnapshotFrom reads a cursor that
+// comes with StateHeld from the kept bytes.
+func (s *Source) HeldState() string {
+	if !s.keep {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.decoded == nil {
+		return ""
+	}
+	return s.decoded.id.String()
+}
+
+// heldBytes returns the bytes of the state kept, when it is the one named
+// id (what HeldState said).
+func (s *Source) heldBytes() ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.decoded == nil {
+		return nil, false
+	}
+	return s.decoded.b, true
+}
+
+var _ reconciler.StateHolder = (*Source)(nil)
+
+// sameBytes reports whether a and b are the very same bytes (not only
+// equal ones): the kept state handed back as it was.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
+}
+
 // takeDecoded returns the kept decoded form of state, when the source
 // keeps the one of these very bytes, and forgets it: the read merges into
 // it in place.
@@ -67,7 +103,7 @@ func (s *Source) takeDecoded(state []byte) ([]user, []group, bool) {
 	d := s.decoded
 	s.decoded = nil
 	s.mu.Unlock()
-	if d == nil || d.id != statepatch.IDOf(state) {
+	if d == nil || !(sameBytes(d.b, state) || d.id == statepatch.IDOf(state)) {
 		return nil, nil, false
 	}
 	users, groups := d.decoded()

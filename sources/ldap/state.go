@@ -176,6 +176,7 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 // (decoded), not copied.
 type decodedState struct {
 	id        statepatch.ID
+	b         []byte // the state itself (the cursor's, when the store says so)
 	users     []user
 	uAt, uEnd []int32
 	groups    []group
@@ -206,7 +207,7 @@ func encodeStatePatch(users []user, groups []group, ss syncState, byDN map[strin
 		patch = statepatch.Build(base.b, w.buf, w.spans)
 	}
 	if keep {
-		kept = &decodedState{id: statepatch.IDOf(w.buf), users: users, uAt: w.uAt, uEnd: w.uEnd, groups: w.decodedGroups(groups)}
+		kept = &decodedState{id: statepatch.IDOf(w.buf), b: w.buf, users: users, uAt: w.uAt, uEnd: w.uEnd, groups: w.decodedGroups(groups)}
 	}
 	return w.buf, patch, kept, nil
 }

@@ -370,7 +370,15 @@ func TestSlapdKeptDecodedState(t *testing.T) {
 		sl.modify(t, ldif)
 		time.Sleep(10 * time.Millisecond)
 		kept := s.decoded
-		snap, next, read := snapshotFrom(t, s, prev, "")
+		if got, want := s.HeldState(), statepatch.IDOf(prev.State).String(); got != want {
+			t.Fatalf("step %d: the source says it holds the state %s, want %s", i, got, want)
+		}
+		from := prev
+		if i%2 == 1 {
+			// As the store hands it back to a source holding the State.
+			from.State, from.StateHeld = nil, true
+		}
+		snap, next, read := snapshotFrom(t, s, from, "")
 		if read.Kind != orgsync.ReadIncremental {
 			t.Fatalf("step %d: read %+v", i, read)
 		}
@@ -388,5 +396,17 @@ func TestSlapdKeptDecodedState(t *testing.T) {
 	snap, _, read := snapshotFrom(t, s, c1, "")
 	if read.Kind == orgsync.ReadIncremental && jsonOf(t, withoutWarnings(snap)) != jsonOf(t, withoutWarnings(mustSnapshot(t, cfg))) {
 		t.Fatal("a read from an older cursor differs from a full read")
+	}
+	// A cursor that says the source holds its State, to a source that
+	// holds none: read in full, not failed.
+	fresh := newTestSource(t, cfg)
+	held := prev
+	held.State, held.StateHeld = nil, true
+	snap, _, read = snapshotFrom(t, fresh, held, "")
+	if read.Kind != orgsync.ReadFull || !strings.Contains(read.Reason, "held is gone") {
+		t.Fatalf("a held State the source does not hold: read %+v, want full", read)
+	}
+	if jsonOf(t, withoutWarnings(snap)) != jsonOf(t, withoutWarnings(mustSnapshot(t, cfg))) {
+		t.Fatal("the full read after a lost held State differs from a full read")
 	}
 }
