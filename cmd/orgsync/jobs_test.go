@@ -53,8 +53,10 @@ type holdingFake struct {
 	kept bool
 }
 
-func (f *holdingFake) Snapshot(context.Context) (orgsync.Snapshot, error) { return orgsync.Snapshot{}, nil }
-func (f *holdingFake) KeepDecodedState()                                  { f.kept = true }
+func (f *holdingFake) Snapshot(context.Context) (orgsync.Snapshot, error) {
+	return orgsync.Snapshot{}, nil
+}
+func (f *holdingFake) KeepDecodedState() { f.kept = true }
 func (f *holdingFake) HeldState() string {
 	if f.kept {
 		return "7:00000000000000aa"

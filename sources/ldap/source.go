@@ -12,8 +12,8 @@ import (
 
 	"github.com/orgsync/orgsync"
 	"github.com/orgsync/orgsync/internal/statepatch"
-	"github.com/orgsync/orgsync/reconciler"
 	"github.com/orgsync/orgsync/internal/tlsconf"
+	"github.com/orgsync/orgsync/reconciler"
 )
 
 // Source reads the Snapshot of one org from an LDAP directory.
