@@ -94,27 +94,35 @@ func BenchmarkMergeIncremental(b *testing.B) {
 // decoding the stored state, merging, building the Snapshot, naming the
 // scope and encoding the new state; at 10k users and 100 groups, and at
 // the benchmark script's 100k users and 1k groups (each of 200 members).
+//
+// The kept cases are serve's: the source keeps each read's state decoded
+// (KeepDecodedState), and the next read starts from it.
 func BenchmarkMergeSynced(b *testing.B) {
 	for _, size := range []struct{ users, groups int }{{10000, 100}, {100000, 1000}} {
-		b.Run(fmt.Sprintf("users=%d", size.users), func(b *testing.B) { benchMergeSynced(b, size.users, size.groups) })
+		b.Run(fmt.Sprintf("users=%d", size.users), func(b *testing.B) { benchMergeSynced(b, size.users, size.groups, false) })
+		b.Run(fmt.Sprintf("users=%d/kept", size.users), func(b *testing.B) { benchMergeSynced(b, size.users, size.groups, true) })
 	}
 }
 
-func benchMergeSynced(b *testing.B, nUsers, nGroups int) {
+func benchMergeSynced(b *testing.B, nUsers, nGroups int, keep bool) {
 	users, groups := stateFixture(nUsers, nGroups, 200)
 	s, err := New("bench", Config{URL: "ldap://x", User: UserConfig{BaseDN: "dc=example,dc=org"}, Group: GroupConfig{BaseDN: "dc=example,dc=org", Nested: true}}, zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
+	}
+	if keep {
+		s.KeepDecodedState()
 	}
 	r := newReader(s, nil)
 	r.users, r.groups = users, groups
 	if _, err := r.snapshot(); err != nil {
 		b.Fatal(err)
 	}
-	state, err := encodeState(r.users, r.groups, syncState{}, nil, nil)
+	state, _, kept, err := encodeStatePatch(r.users, r.groups, syncState{}, nil, nil, keep)
 	if err != nil {
 		b.Fatal(err)
 	}
+	s.putDecoded(kept)
 	var changed []user
 	for i := 1; i < len(users); i += 100 {
 		u := users[i]
@@ -123,18 +131,31 @@ func benchMergeSynced(b *testing.B, nUsers, nGroups int) {
 	}
 	none := &refreshed{deleted: map[string]bool{}, named: map[string]bool{}}
 	b.ReportAllocs()
+	round := 0
 	for b.Loop() {
-		oldUsers, oldGroups, _, err := decodeState(state)
-		if err != nil {
-			b.Fatal(err)
+		if keep {
+			// The kept state has the last round's change: another one.
+			round++
+			for i := range changed {
+				changed[i].display = fmt.Sprint("changed ", round)
+			}
 		}
 		r := newReader(s, nil)
 		r.part = true // as the runner asks, for a run it can plan from the scope
-		r.stored = newStateBase(state, oldUsers, oldGroups)
+		oldUsers, oldGroups, err := r.loadState(state)()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.keptState != keep {
+			b.Fatalf("the read started from the kept state: %v, want %v", r.keptState, keep)
+		}
 		merged, _, _ := mergeSynced(oldUsers, changed, func(u *user) string { return u.id }, func(u *user) string { return u.dn }, none)
-		_, read, _, err := r.finish(orgsync.Read{}, merged, oldGroups, syncState{}, time.Time{})
+		_, read, next, err := r.finish(orgsync.Read{}, merged, oldGroups, syncState{}, time.Time{})
 		if err != nil || read.Scope == nil || len(read.Scope.Users) < len(changed) { // managers reach the managed
 			b.Fatalf("scope %+v, %v", read.Scope, err)
+		}
+		if keep {
+			state = next // what the store hands back to serve's next read
 		}
 	}
 }
