@@ -426,9 +426,9 @@ func (r *reader) loadState(b []byte) func() ([]user, []group, error) {
 		err    error
 	}
 	ch := make(chan decoded, 1)
-	if us, gs, ok := r.s.takeDecoded(b); ok {
+	if us, gs, byDN, ok := r.s.takeDecoded(b); ok {
 		ch <- decoded{us, gs, nil} // kept from the read that wrote b
-		r.keptState = true
+		r.keptState, r.keptByDN = true, byDN
 	} else {
 		go func() {
 			us, gs, _, err := decodeState(b)

@@ -8,7 +8,14 @@ import "fmt"
 // state an incremental read merged: the Snapshot is computed from either
 // the same way.
 func (r *reader) link() {
-	r.byDN = make(map[string]int32, len(r.users))
+	byIndex := r.usersAsStored()
+	// The users of the kept state, in its order: its index by DN holds.
+	keptDN := byIndex && r.keptByDN != nil
+	if keptDN {
+		r.byDN = r.keptByDN
+	} else {
+		r.byDN = make(map[string]int32, len(r.users))
+	}
 	if r.uidStyle {
 		r.byUID = make(map[string]int32, len(r.users))
 	}
@@ -20,8 +27,10 @@ func (r *reader) link() {
 				usr.disabled = true
 			}
 		}
-		if _, dup := r.byDN[usr.dn]; !dup {
-			r.byDN[usr.dn] = int32(i)
+		if !keptDN {
+			if _, dup := r.byDN[usr.dn]; !dup {
+				r.byDN[usr.dn] = int32(i)
+			}
 		}
 		if r.byUID != nil && usr.uid != "" {
 			if j, dup := r.byUID[usr.uid]; !dup {
@@ -33,7 +42,6 @@ func (r *reader) link() {
 			}
 		}
 	}
-	byIndex := r.usersAsStored()
 	for i := range r.groups {
 		g := &r.groups[i]
 		g.held, g.users, g.other, g.subs = g.readHeld, nil, nil, nil

@@ -125,6 +125,10 @@ type reader struct {
 	// keptState: the stored state's decoded form was the one the source
 	// kept (KeepDecodedState), not decoded again (logged).
 	keptState bool
+	// keptByDN is the users' index by DN of the read that wrote the kept
+	// state: link takes it as it is while the users are those of that
+	// state, in its order (usersAsStored).
+	keptByDN map[string]int32
 	// statePatch is the state finish encoded as a patch against stored.
 	statePatch []byte
 	byDN       map[string]int32

@@ -95,19 +95,19 @@ func sameBytes(a, b []byte) bool {
 // takeDecoded returns the kept decoded form of state, when the source
 // keeps the one of these very bytes, and forgets it: the read merges into
 // it in place.
-func (s *Source) takeDecoded(state []byte) ([]user, []group, bool) {
+func (s *Source) takeDecoded(state []byte) ([]user, []group, map[string]int32, bool) {
 	if !s.keep {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	s.mu.Lock()
 	d := s.decoded
 	s.decoded = nil
 	s.mu.Unlock()
 	if d == nil || !(sameBytes(d.b, state) || d.id == statepatch.IDOf(state)) {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	users, groups := d.decoded()
-	return users, groups, true
+	return users, groups, d.byDN, true
 }
 
 var _ interface {

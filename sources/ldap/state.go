@@ -177,6 +177,7 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 type decodedState struct {
 	id        statepatch.ID
 	b         []byte // the state itself (the cursor's, when the store says so)
+	byDN      map[string]int32 // the users' index by DN (link's), read only
 	users     []user
 	uAt, uEnd []int32
 	groups    []group
@@ -207,7 +208,7 @@ func encodeStatePatch(users []user, groups []group, ss syncState, byDN map[strin
 		patch = statepatch.Build(base.b, w.buf, w.spans)
 	}
 	if keep {
-		kept = &decodedState{id: statepatch.IDOf(w.buf), b: w.buf, users: users, uAt: w.uAt, uEnd: w.uEnd, groups: w.decodedGroups(groups)}
+		kept = &decodedState{id: statepatch.IDOf(w.buf), b: w.buf, byDN: byDN, users: users, uAt: w.uAt, uEnd: w.uEnd, groups: w.decodedGroups(groups)}
 	}
 	return w.buf, patch, kept, nil
 }
