@@ -176,7 +176,7 @@ func encodeState(users []user, groups []group, ss syncState, byDN map[string]int
 // (decoded), not copied.
 type decodedState struct {
 	id        statepatch.ID
-	b         []byte // the state itself (the cursor's, when the store says so)
+	b         []byte           // the state itself (the cursor's, when the store says so)
 	byDN      map[string]int32 // the users' index by DN (link's), read only
 	users     []user
 	uAt, uEnd []int32
