@@ -160,6 +160,10 @@ func mergeSynced[T any](old, changed []T, id func(*T) string, dn func(*T) string
 			dropped++
 			continue
 		}
+		if len(out) == i {
+			out = out[:i+1] // in its place already: no copy of itself
+			continue
+		}
 		out = append(out, *o)
 	}
 	for j := range changed {
