@@ -192,6 +192,58 @@ func BenchmarkApplyUpdate1k(b *testing.B) {
 	}
 }
 
+// BenchmarkReadScope1k reads the part of an org of 100k members a scoped
+// plan reads for 1% of them changed (by key, folded name and email, and
+// their memberships) right after a write, as an incremental run does on
+// SQLite: the write leaves the reading connection's page cache stale.
+func BenchmarkReadScope1k(b *testing.B) {
+	const n, part = 100_000, 1_000
+	s := openBench(b)
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Apply(ctx, bigPlan(n, 10)); err != nil {
+		b.Fatal(err)
+	}
+	snap, err := s.Observed(ctx, "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var keys, folded []string
+	for k := 0; k < part; k++ {
+		m := snap.Members[k*(n/part)]
+		keys, folded = append(keys, m.ExternalID), append(folded, orgsync.Fold(m.UserName))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		m := snap.Members[i%n]
+		m.FamilyName = fmt.Sprint("Written ", i)
+		if _, err := s.Apply(ctx, orgsync.Plan{Org: "acme", Owner: "ldap", Changes: []orgsync.Change{{Action: orgsync.ActionUpdate,
+			UserName: m.UserName, MemberID: m.ID, MemberKey: m.ExternalID, Member: &m}}}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		err := s.ReadScope(ctx, "acme", func(tx orgsync.ScopeTx) error {
+			ms, err := tx.Members("ldap", keys, folded, nil)
+			if err != nil {
+				return err
+			}
+			if len(ms) != part {
+				return fmt.Errorf("%d members read, want %d", len(ms), part)
+			}
+			ids := make([]string, len(ms))
+			for i := range ms {
+				ids[i] = ms[i].ID
+			}
+			_, err = tx.Memberships(nil, ids)
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkSCIMReads runs the SCIM receiver's hot reads outside any
 // transaction against an org of 10k SCIM-owned members: a member by ID, a
 // userName eq filter (one page of one), and a token's authentication. They

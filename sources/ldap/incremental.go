@@ -95,7 +95,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 			}
 			s.log.Info().Str("read", inc.Reason).Int("changed", inc.Changed).Int("listed", inc.Listed).
 				Int("users", users).Int("groups", len(snap.Groups)).Dur("took", time.Since(start)).
-				Dict("phases", r.phases.dict()).Int("digests_kept", r.kept).Bool("state_kept", r.keptState).Msg("ldap incremental snapshot read")
+				Dict("phases", r.phases.dict()).Int("digests_kept", r.kept).Bool("state_kept", r.keptState).Bool("groups_kept", r.groupsKept).Msg("ldap incremental snapshot read")
 			return snap, next, inc, nil
 		case errors.As(err, &stale):
 			read.Reason, warn = stale.reason, !stale.quiet
@@ -125,7 +125,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	if next.State, _, kept, err = encodeStatePatch(r.users, r.groups, ss, r.byDN, nil, s.keep); err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
-	s.putDecoded(kept)
+	s.putDecoded(kept, r.snapGroups)
 	s.log.Info().Str("reason", read.Reason).Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
 		Dur("took", time.Since(start)).Msg("ldap full snapshot read")
 	return snap, next, read, nil
@@ -426,9 +426,9 @@ func (r *reader) loadState(b []byte) func() ([]user, []group, error) {
 		err    error
 	}
 	ch := make(chan decoded, 1)
-	if us, gs, byDN, ok := r.s.takeDecoded(b); ok {
-		ch <- decoded{us, gs, nil} // kept from the read that wrote b
-		r.keptState, r.keptByDN = true, byDN
+	if d, ok := r.s.takeDecoded(b); ok {
+		ch <- decoded{d.users, d.groups, nil} // kept from the read that wrote b
+		r.keptState, r.keptByDN, r.keptGroups = true, d.byDN, d.snap
 	} else {
 		go func() {
 			us, gs, _, err := decodeState(b)
@@ -484,7 +484,7 @@ func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss sync
 		return orgsync.Snapshot{}, read, nil, err
 	}
 	r.statePatch = patch
-	r.s.putDecoded(kept)
+	r.s.putDecoded(kept, r.snapGroups)
 	return snap, read, state, nil
 }
 

@@ -122,7 +122,7 @@ func benchMergeSynced(b *testing.B, nUsers, nGroups int, keep bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.putDecoded(kept)
+	s.putDecoded(kept, r.snapGroups)
 	var changed []user
 	for i := 1; i < len(users); i += 100 {
 		u := users[i]

@@ -129,6 +129,12 @@ type reader struct {
 	// state: link takes it as it is while the users are those of that
 	// state, in its order (usersAsStored).
 	keptByDN map[string]int32
+	// keptGroups is what the snapshot of the read that wrote the kept
+	// state made of the groups (snapshot takes it while nothing it
+	// depends on changed); snapGroups is this read's, to keep with its
+	// state; groupsKept says snapshot took keptGroups (logged).
+	keptGroups, snapGroups *snapGroups
+	groupsKept             bool
 	// statePatch is the state finish encoded as a patch against stored.
 	statePatch []byte
 	byDN       map[string]int32

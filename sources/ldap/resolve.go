@@ -54,11 +54,55 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		return orgsync.Snapshot{}, err
 	}
 
-	snap := orgsync.Snapshot{Groups: make([]orgsync.Group, 0, len(r.groups)), Warnings: r.warnings}
+	snap := orgsync.Snapshot{Warnings: r.warnings}
 	r.inScope, r.roleOf = inScope, roles
 	if snap.Members, snap.HeldUsers, r.disabledCount, err = r.members(inScope, roles, !r.partial); err != nil {
 		return orgsync.Snapshot{}, err
 	}
+	if err := r.groupsOf(&snap, inScope); err != nil {
+		return orgsync.Snapshot{}, err
+	}
+	sort.Slice(snap.Members, func(i, j int) bool { return snap.Members[i].UserName < snap.Members[j].UserName })
+	sort.Slice(snap.HeldUsers, func(i, j int) bool { return snap.HeldUsers[i].Ref < snap.HeldUsers[j].Ref })
+	return snap, nil
+}
+
+// snapGroups is what a snapshot made of the groups: a Source that keeps
+// its state (KeepDecodedState) keeps it with the state, and the next
+// read's snapshot takes it as it is while nothing it depends on changed
+// (see groupsOf). Read only: two Snapshots may share it.
+type snapGroups struct {
+	groups []orgsync.Group     // Snapshot.Groups, sorted
+	held   []orgsync.HeldEntry // Snapshot.HeldGroups, sorted
+	// digest and gheld are each group's digest and hold, by index.
+	digest []uint64
+	gheld  []string
+	// member says, by user index, whether a group lists the user: in
+	// scope (require_group) and not held.
+	member []bool
+}
+
+// groupsOf sets snap's Groups and HeldGroups and each group's digest and
+// hold. It takes them from the kept read's (r.keptGroups) when the groups
+// and the users are that read's (storedDigestsHold: the same keys and
+// DNs in the same places, no group changed, so link resolved the same
+// members and subgroups) and every user is a member of what it was a
+// member of then; a group's part of the Snapshot depends on nothing
+// else. Otherwise it builds them.
+func (r *reader) groupsOf(snap *orgsync.Snapshot, inScope []bool) error {
+	member := make([]bool, len(r.users))
+	for i := range r.users {
+		member[i] = inScope[i] && r.users[i].held == ""
+	}
+	if k := r.keptGroups; k != nil && len(k.digest) == len(r.groups) && slices.Equal(k.member, member) && (r.reuse || r.storedDigestsHold()) {
+		snap.Groups, snap.HeldGroups = k.groups, k.held
+		for gi := range r.groups {
+			r.groups[gi].digest, r.groups[gi].held = k.digest[gi], k.gheld[gi]
+		}
+		r.snapGroups, r.groupsKept = k, true
+		return nil
+	}
+	snap.Groups = make([]orgsync.Group, 0, len(r.groups))
 	for gi := range r.groups {
 		g := &r.groups[gi]
 		if g.held == "" {
@@ -73,7 +117,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		}
 		if g.held != "" {
 			if g.id == "" && g.name == "" {
-				return orgsync.Snapshot{}, fmt.Errorf("group %q: %s, and no %s (ldap.group.name_attribute) either: the entry names no group, so none can be kept for it; nothing was synced: %w",
+				return fmt.Errorf("group %q: %s, and no %s (ldap.group.name_attribute) either: the entry names no group, so none can be kept for it; nothing was synced: %w",
 					g.dn, g.held, r.cfg.Group.NameAttribute, orgsync.ErrInvalid)
 			}
 			h := orgsync.HeldEntry{Key: g.id, Name: g.name, Ref: fmt.Sprintf("group %q", g.dn), DN: g.dn, Reason: g.held}
@@ -83,7 +127,7 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		}
 		og := orgsync.Group{ExternalID: g.id, DisplayName: g.name, DN: g.dn}
 		for _, ui := range g.users {
-			if inScope[ui] && r.users[ui].held == "" {
+			if member[ui] {
 				og.Members = append(og.Members, r.users[ui].id)
 			}
 		}
@@ -96,11 +140,17 @@ func (r *reader) snapshot() (orgsync.Snapshot, error) {
 		g.digest = r.digest.group(&og)
 		snap.Groups = append(snap.Groups, og)
 	}
-	sort.Slice(snap.Members, func(i, j int) bool { return snap.Members[i].UserName < snap.Members[j].UserName })
 	sort.Slice(snap.Groups, func(i, j int) bool { return snap.Groups[i].DisplayName < snap.Groups[j].DisplayName })
-	sort.Slice(snap.HeldUsers, func(i, j int) bool { return snap.HeldUsers[i].Ref < snap.HeldUsers[j].Ref })
 	sort.Slice(snap.HeldGroups, func(i, j int) bool { return snap.HeldGroups[i].Ref < snap.HeldGroups[j].Ref })
-	return snap, nil
+	r.snapGroups = nil
+	if r.s.keep {
+		k := &snapGroups{groups: snap.Groups, held: snap.HeldGroups, digest: make([]uint64, len(r.groups)), gheld: make([]string, len(r.groups)), member: member}
+		for gi := range r.groups {
+			k.digest[gi], k.gheld[gi] = r.groups[gi].digest, r.groups[gi].held
+		}
+		r.snapGroups = k
+	}
+	return nil
 }
 
 // closure returns the users that are members of group gi, directly or

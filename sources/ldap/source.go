@@ -47,11 +47,13 @@ type Source struct {
 // read changes in place; a one-off process would only hold them longer.
 func (s *Source) KeepDecodedState() { s.keep = true }
 
-// putDecoded keeps d (when KeepDecodedState was called).
-func (s *Source) putDecoded(d *decodedState) {
+// putDecoded keeps d, with what the snapshot of its read made of the
+// groups (when KeepDecodedState was called).
+func (s *Source) putDecoded(d *decodedState, groups *snapGroups) {
 	if !s.keep || d == nil {
 		return
 	}
+	d.snap = groups
 	s.mu.Lock()
 	s.decoded = d
 	s.mu.Unlock()
@@ -92,22 +94,22 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == len(b) && len(a) > 0 && &a[0] == &b[0]
 }
 
-// takeDecoded returns the kept decoded form of state, when the source
-// keeps the one of these very bytes, and forgets it: the read merges into
-// it in place.
-func (s *Source) takeDecoded(state []byte) ([]user, []group, map[string]int32, bool) {
+// takeDecoded returns the kept decoded state, when the source keeps the
+// one of these very bytes, with its users and groups brought to the
+// decoded form; and forgets it: the read merges into them in place.
+func (s *Source) takeDecoded(state []byte) (*decodedState, bool) {
 	if !s.keep {
-		return nil, nil, nil, false
+		return nil, false
 	}
 	s.mu.Lock()
 	d := s.decoded
 	s.decoded = nil
 	s.mu.Unlock()
 	if d == nil || !(sameBytes(d.b, state) || d.id == statepatch.IDOf(state)) {
-		return nil, nil, nil, false
+		return nil, false
 	}
-	users, groups := d.decoded()
-	return users, groups, d.byDN, true
+	d.decoded()
+	return d, true
 }
 
 var _ interface {

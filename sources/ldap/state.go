@@ -178,13 +178,14 @@ type decodedState struct {
 	id        statepatch.ID
 	b         []byte           // the state itself (the cursor's, when the store says so)
 	byDN      map[string]int32 // the users' index by DN (link's), read only
+	snap      *snapGroups      // what the read's snapshot made of the groups
 	users     []user
 	uAt, uEnd []int32
 	groups    []group
 }
 
-// decoded returns the users and groups as decodeState reads them from the
-// state, the users changed in place.
+// decoded brings the users and groups to what decodeState reads from the
+// state, the users changed in place, and returns them.
 func (d *decodedState) decoded() ([]user, []group) {
 	for i := range d.users {
 		u := &d.users[i]

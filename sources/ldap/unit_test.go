@@ -420,6 +420,7 @@ func TestKeptDigests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.KeepDecodedState() // the snapshot keeps what it made of the groups
 	users, groups := stateFixture(3001, 20, 100)
 	r0 := newReader(s, nil)
 	r0.users, r0.groups = users, groups
@@ -442,6 +443,7 @@ func TestKeptDigests(t *testing.T) {
 		base := newStateBase(stored, old, oldGroups)
 		us, gs := slices.Clone(old), slices.Clone(oldGroups)
 		wantReuse := true
+		memberLost := false // a user some group listed is now held
 		for range 1 + rng.IntN(20) {
 			i := rng.IntN(len(us))
 			u := us[i]
@@ -450,6 +452,7 @@ func TestKeptDigests(t *testing.T) {
 			case 0: // a manager's name: the managed users' documents change
 				u.display = fmt.Sprint("Manager ", seed)
 			case 1:
+				memberLost = memberLost || (r0.inScope[i] && r0.users[i].held == "")
 				u.held = "no mail"
 			case 2:
 				u.filterOff = !u.filterOff
@@ -474,6 +477,7 @@ func TestKeptDigests(t *testing.T) {
 		}
 		r := newReader(s, nil)
 		r.stored, r.users, r.groups, r.partial = base, us, gs, true
+		r.keptGroups = r0.snapGroups // as a daemon's read from r0's state
 		r.reuse = r.storedDigestsHold()
 		if r.reuse != wantReuse {
 			t.Fatalf("seed %d: reuse %v, want %v", seed, r.reuse, wantReuse)
@@ -490,6 +494,9 @@ func TestKeptDigests(t *testing.T) {
 		}
 		if wantReuse && kept < len(us)/2 {
 			t.Fatalf("seed %d: %d stored digests kept of %d users", seed, kept, len(us))
+		}
+		if want := wantReuse && !memberLost; r.groupsKept != want {
+			t.Fatalf("seed %d: the kept read's groups taken: %v, want %v", seed, r.groupsKept, want)
 		}
 		w := newReader(s, nil)
 		w.users, w.groups = slices.Clone(us), slices.Clone(gs)
@@ -508,12 +515,13 @@ func TestKeptDigests(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(ku, du) || !reflect.DeepEqual(kg, dg) {
 			t.Fatalf("seed %d: the kept decoded state is not what decoding the state gives (%v)", seed, err)
 		}
-		// The groups too, linked through the stored indexes or by DN.
-		if !reflect.DeepEqual(snap.Groups, wsnap.Groups) {
+		// The groups too, linked through the stored indexes or by DN, or
+		// taken from the kept read's snapshot.
+		if !reflect.DeepEqual(snap.Groups, wsnap.Groups) || !reflect.DeepEqual(snap.HeldGroups, wsnap.HeldGroups) {
 			t.Fatalf("seed %d: the groups differ from the whole snapshot's", seed)
 		}
 		for j := range gs {
-			if r.groups[j].digest != w.groups[j].digest || !slices.Equal(r.groups[j].users, w.groups[j].users) {
+			if r.groups[j].digest != w.groups[j].digest || r.groups[j].held != w.groups[j].held || !slices.Equal(r.groups[j].users, w.groups[j].users) {
 				t.Fatalf("seed %d, group %d: digest or users unlike the whole snapshot's", seed, j)
 			}
 		}
