@@ -125,7 +125,7 @@ func (s *Source) SnapshotFrom(ctx context.Context, req reconciler.ReadRequest) (
 	if next.State, _, kept, err = encodeStatePatch(r.users, r.groups, ss, r.byDN, nil, s.keep); err != nil {
 		return orgsync.Snapshot{}, orgsync.Cursor{}, read, s.wrap(err)
 	}
-	s.putDecoded(kept, r.snapGroups)
+	s.putDecoded(kept, r.snapGroups, r.dups)
 	s.log.Info().Str("reason", read.Reason).Int("users", len(snap.Members)).Int("groups", len(snap.Groups)).
 		Dur("took", time.Since(start)).Msg("ldap full snapshot read")
 	return snap, next, read, nil
@@ -428,7 +428,7 @@ func (r *reader) loadState(b []byte) func() ([]user, []group, error) {
 	ch := make(chan decoded, 1)
 	if d, ok := r.s.takeDecoded(b); ok {
 		ch <- decoded{d.users, d.groups, nil} // kept from the read that wrote b
-		r.keptState, r.keptByDN, r.keptGroups = true, d.byDN, d.snap
+		r.keptState, r.keptByDN, r.keptGroups, r.keptDups = true, d.byDN, d.snap, d.dups
 	} else {
 		go func() {
 			us, gs, _, err := decodeState(b)
@@ -484,7 +484,7 @@ func (r *reader) finish(read orgsync.Read, users []user, groups []group, ss sync
 		return orgsync.Snapshot{}, read, nil, err
 	}
 	r.statePatch = patch
-	r.s.putDecoded(kept, r.snapGroups)
+	r.s.putDecoded(kept, r.snapGroups, r.dups)
 	return snap, read, state, nil
 }
 

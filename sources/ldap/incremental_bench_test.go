@@ -122,7 +122,7 @@ func benchMergeSynced(b *testing.B, nUsers, nGroups int, keep bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.putDecoded(kept, r.snapGroups)
+	s.putDecoded(kept, r.snapGroups, r.dups)
 	var changed []user
 	for i := 1; i < len(users); i += 100 {
 		u := users[i]

@@ -9,6 +9,7 @@ import "fmt"
 // the same way.
 func (r *reader) link() {
 	byIndex := r.usersAsStored()
+	r.asStored = byIndex
 	// The users of the kept state, in its order: its index by DN holds.
 	keptDN := byIndex && r.keptByDN != nil
 	if keptDN {

@@ -135,6 +135,11 @@ type reader struct {
 	// state; groupsKept says snapshot took keptGroups (logged).
 	keptGroups, snapGroups *snapGroups
 	groupsKept             bool
+	// keptDups are the kept read's key hashes of its duplicate check,
+	// dups this read's (see warnDuplicateUsers); asStored is what
+	// usersAsStored said when link ran.
+	keptDups, dups *userHashes
+	asStored       bool
 	// statePatch is the state finish encoded as a patch against stored.
 	statePatch []byte
 	byDN       map[string]int32

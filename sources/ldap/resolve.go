@@ -419,15 +419,55 @@ func (x *rest) Whole() (orgsync.Snapshot, error) {
 // warnDuplicateUsers warns about every id or folded user name that several
 // users share. They are all kept: the reconciler holds them as conflicts,
 // with the member of each, which dropping them would deprovision.
+//
+// The keys are compared by hash first (see warnDups). A daemon's read whose
+// users are those of the kept state, in its order, takes the hashes of
+// the users whose record did not change from the kept read's (keptDups),
+// and keeps its own for the next (dups).
 func (r *reader) warnDuplicateUsers() {
-	ids := make([]string, len(r.users))
-	names := make([]string, len(r.users))
-	for i, u := range r.users {
-		ids[i], names[i] = u.id, orgsync.Fold(u.name)
+	if len(r.users) >= 1<<dupIdxBits {
+		ids := make([]string, len(r.users))
+		names := make([]string, len(r.users))
+		for i, u := range r.users {
+			ids[i], names[i] = u.id, orgsync.Fold(u.name)
+		}
+		at := func(i int) string { return r.users[i].dn }
+		r.warnDupsByMap(ids, at, "id", "ldap.user.id_attribute")
+		r.warnDupsByMap(names, at, "user name", "ldap.user.user_name_attribute")
+		return
+	}
+	d := &userHashes{ids: make([]uint64, len(r.users)), names: make([]uint64, len(r.users))}
+	k := r.keptDups
+	if k != nil && (len(k.ids) != len(r.users) || !r.asStored) {
+		k = nil
+	}
+	for i := range r.users {
+		u := &r.users[i]
+		if k != nil && u.at != 0 { // the kept read's record: the same keys
+			d.ids[i], d.names[i] = k.ids[i], k.names[i]
+			continue
+		}
+		d.ids[i], d.names[i] = keyHash(u.id), keyHash(orgsync.Fold(u.name))
+	}
+	if r.s.keep {
+		r.dups = d
 	}
 	at := func(i int) string { return r.users[i].dn }
-	r.warnDups(ids, at, "id", "ldap.user.id_attribute")
-	r.warnDups(names, at, "user name", "ldap.user.user_name_attribute")
+	r.warnDupHashes(d.ids, func(i int) string { return r.users[i].id }, at, "id", "ldap.user.id_attribute")
+	r.warnDupHashes(d.names, func(i int) string { return orgsync.Fold(r.users[i].name) }, at, "user name", "ldap.user.user_name_attribute")
+}
+
+// userHashes are the users' key hashes of a duplicate check (keyHash of
+// the id and of the folded user name), by user index.
+type userHashes struct{ ids, names []uint64 }
+
+// keyHash is a key's hash for warnDupHashes: dupHash with its lowest bit
+// set, 0 for the empty key (which is no duplicate of another).
+func keyHash(k string) uint64 {
+	if k == "" {
+		return 0
+	}
+	return dupHash(k) | 1
 }
 
 // warnDuplicateGroups does the same for groups by id and folded name.
@@ -448,15 +488,29 @@ func (r *reader) warnDuplicateGroups() {
 // at 100k entries), and only entries whose hashes agree are compared by
 // key. The common case (no duplicate) allocates the one slice.
 func (r *reader) warnDups(keys []string, dnAt func(int) string, what, key string) {
-	const idxBits = 24
-	if len(keys) >= 1<<idxBits {
+	if len(keys) >= 1<<dupIdxBits {
 		r.warnDupsByMap(keys, dnAt, what, key)
 		return
 	}
-	tagged := make([]uint64, 0, len(keys))
+	hashes := make([]uint64, len(keys))
 	for i, k := range keys {
-		if k != "" {
-			tagged = append(tagged, dupHash(k)&^(1<<idxBits-1)|uint64(i))
+		hashes[i] = keyHash(k)
+	}
+	r.warnDupHashes(hashes, func(i int) string { return keys[i] }, dnAt, what, key)
+}
+
+// dupIdxBits is how many low bits of a tagged hash hold the entry's index.
+const dupIdxBits = 24
+
+// warnDupHashes is warnDups with the keys' hashes (keyHash, by entry
+// index; fewer than 1<<dupIdxBits) given, and the keys read only for the
+// entries whose hashes agree.
+func (r *reader) warnDupHashes(hashes []uint64, keyAt func(int) string, dnAt func(int) string, what, key string) {
+	const idxBits = dupIdxBits
+	tagged := make([]uint64, 0, len(hashes))
+	for i, h := range hashes {
+		if h != 0 {
+			tagged = append(tagged, h&^(1<<idxBits-1)|uint64(i))
 		}
 	}
 	tagged = sharedTops(tagged, idxBits)
@@ -476,10 +530,10 @@ func (r *reader) warnDups(keys []string, dnAt func(int) string, what, key string
 					continue
 				}
 				i := int(tagged[x] & (1<<idxBits - 1))
-				k := keys[i]
+				k := keyAt(i)
 				var same []int
 				for y := x + 1; y < b; y++ {
-					if j := int(tagged[y] & (1<<idxBits - 1)); !grouped[y-a] && keys[j] == k {
+					if j := int(tagged[y] & (1<<idxBits - 1)); !grouped[y-a] && keyAt(j) == k {
 						same = append(same, j)
 						grouped[y-a] = true
 					}

@@ -48,12 +48,13 @@ type Source struct {
 func (s *Source) KeepDecodedState() { s.keep = true }
 
 // putDecoded keeps d, with what the snapshot of its read made of the
-// groups (when KeepDecodedState was called).
-func (s *Source) putDecoded(d *decodedState, groups *snapGroups) {
+// groups and the key hashes of its duplicate check (when
+// KeepDecodedState was called).
+func (s *Source) putDecoded(d *decodedState, groups *snapGroups, dups *userHashes) {
 	if !s.keep || d == nil {
 		return
 	}
-	d.snap = groups
+	d.snap, d.dups = groups, dups
 	s.mu.Lock()
 	s.decoded = d
 	s.mu.Unlock()

@@ -179,6 +179,7 @@ type decodedState struct {
 	b         []byte           // the state itself (the cursor's, when the store says so)
 	byDN      map[string]int32 // the users' index by DN (link's), read only
 	snap      *snapGroups      // what the read's snapshot made of the groups
+	dups      *userHashes      // the key hashes of its duplicate check
 	users     []user
 	uAt, uEnd []int32
 	groups    []group

@@ -466,6 +466,8 @@ func TestKeptDigests(t *testing.T) {
 			case 4: // a new key
 				u.id = fmt.Sprint("new-", seed)
 				wantReuse = false
+			case 5: // another user's name, in another case: a duplicate
+				u.name = strings.ToUpper(us[(i+1)%len(us)].name)
 			default:
 				u.family = fmt.Sprint("Changed ", seed)
 			}
@@ -477,7 +479,7 @@ func TestKeptDigests(t *testing.T) {
 		}
 		r := newReader(s, nil)
 		r.stored, r.users, r.groups, r.partial = base, us, gs, true
-		r.keptGroups = r0.snapGroups // as a daemon's read from r0's state
+		r.keptGroups, r.keptDups = r0.snapGroups, r0.dups // as a daemon's read from r0's state
 		r.reuse = r.storedDigestsHold()
 		if r.reuse != wantReuse {
 			t.Fatalf("seed %d: reuse %v, want %v", seed, r.reuse, wantReuse)
@@ -514,6 +516,10 @@ func TestKeptDigests(t *testing.T) {
 		ku, kg := keptState.decoded()
 		if err != nil || !reflect.DeepEqual(ku, du) || !reflect.DeepEqual(kg, dg) {
 			t.Fatalf("seed %d: the kept decoded state is not what decoding the state gives (%v)", seed, err)
+		}
+		// The duplicates found from the kept read's key hashes too.
+		if r0.dups == nil || !slices.Equal(snap.Warnings, wsnap.Warnings) {
+			t.Fatalf("seed %d: warnings %q, the whole snapshot's %q", seed, snap.Warnings, wsnap.Warnings)
 		}
 		// The groups too, linked through the stored indexes or by DN, or
 		// taken from the kept read's snapshot.
