@@ -125,6 +125,16 @@ type Rest interface {
 	Whole() (Snapshot, error)
 }
 
+// RestGroups is implemented by a Rest that can give the Snapshot's Groups
+// restricted to some of its members more cheaply than by comparing keys.
+type RestGroups interface {
+	// GroupsOf returns the Snapshot's Groups, in its order, each with only
+	// the Members that are the members at places (as Members gives them);
+	// Subgroups as they are. ok is false when it cannot: the caller then
+	// restricts the groups itself.
+	GroupsOf(places []int) (groups []Group, ok bool)
+}
+
 // Scope lists the keys (ExternalIDs) of the desired users and groups an
 // incremental read found added, modified or removed since its cursor; for
 // an entry that changed its key, both keys. A user or group of the

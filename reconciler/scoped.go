@@ -97,7 +97,7 @@ func scopedPlan(tx orgsync.ScopeTx, desired orgsync.Snapshot, rest orgsync.Rest,
 		return orgsync.Plan{}, false, err
 	}
 	sel := part.selected()
-	sub := orgsync.Snapshot{Members: sel, Groups: restrictMembers(desired.Groups, sel)}
+	sub := orgsync.Snapshot{Members: sel, Groups: part.restrictedGroups(sel)}
 	p = Diff(sub, orgsync.Snapshot{Members: members, Groups: groups}, opts)
 	if len(p.Conflicts) > 0 || len(p.Warnings) > 0 || p.Held != (orgsync.HeldCount{}) {
 		return orgsync.Plan{}, false, nil
@@ -139,6 +139,18 @@ func restrictMembers(groups []orgsync.Group, users []orgsync.Member) []orgsync.G
 		out[i].Members = kept[from:len(kept):len(kept)]
 	}
 	return out
+}
+
+// restrictedGroups returns the desired groups with only the members among
+// sel (the selected users): from the Rest when it can give them by the
+// users' places (orgsync.RestGroups), by key otherwise.
+func (p *scopePart) restrictedGroups(sel []orgsync.Member) []orgsync.Group {
+	if rg, ok := p.rest.(orgsync.RestGroups); ok {
+		if gs, ok := rg.GroupsOf(p.places); ok {
+			return gs
+		}
+	}
+	return restrictMembers(p.groups, sel)
 }
 
 // scopePart is the part of an org a scoped plan reaches, grown until it is

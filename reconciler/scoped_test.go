@@ -159,6 +159,16 @@ func scopedPlanIsTheFullPlan(t *testing.T) {
 			if restOK != ok || (ok && !reflect.DeepEqual(fromRest, scoped)) {
 				t.Fatalf("seed %d round %d: the plan from a partial Snapshot (trusted %v) differs from the scoped plan (trusted %v)\npartial: %+v\nscoped:  %+v", seed, rounds+1, restOK, ok, fromRest, scoped)
 			}
+			// With the groups restricted by the Rest (orgsync.RestGroups): the same.
+			part2, rest2 := reconcilertest.Partial(w.desired)
+			rest2.ByPlaces = true
+			byPlaces, placesOK, err := scopedPlan(SnapshotScope(obs), part2, rest2, scope, nil, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if placesOK != ok || (ok && (!reflect.DeepEqual(byPlaces, scoped) || rest2.GroupsAsked == 0)) {
+				t.Fatalf("seed %d round %d: the plan with the groups restricted by the Rest (%d asked, trusted %v) differs from the scoped plan (trusted %v)\nby places: %+v\nscoped:    %+v", seed, rounds+1, rest2.GroupsAsked, placesOK, ok, byPlaces, scoped)
+			}
 			if ok && len(rest.Asked) >= len(w.desired.Members) && len(w.desired.Members) > 20 {
 				t.Fatalf("seed %d: the partial plan asked for %d of %d members", seed, len(rest.Asked), len(w.desired.Members))
 			}

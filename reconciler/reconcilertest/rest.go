@@ -20,6 +20,10 @@ type Rest struct {
 	whole  orgsync.Snapshot
 	Asked  []string
 	Wholes int // calls of Whole
+	// ByPlaces: GroupsOf restricts the groups (orgsync.RestGroups);
+	// GroupsAsked counts its calls.
+	ByPlaces    bool
+	GroupsAsked int
 }
 
 // Members returns the members under keys, in the Snapshot's order.
@@ -50,4 +54,30 @@ func (r *Rest) Counts() (members, disabled int) {
 func (r *Rest) Whole() (orgsync.Snapshot, error) {
 	r.Wholes++
 	return r.whole, nil
+}
+
+var _ orgsync.RestGroups = (*Rest)(nil)
+
+// GroupsOf restricts the groups by the members' places when ByPlaces is
+// set (counted in GroupsAsked); otherwise it says it cannot.
+func (r *Rest) GroupsOf(places []int) ([]orgsync.Group, bool) {
+	if !r.ByPlaces {
+		return nil, false
+	}
+	r.GroupsAsked++
+	keys := map[string]bool{}
+	for _, p := range places {
+		keys[r.whole.Members[p].ExternalID] = true
+	}
+	out := make([]orgsync.Group, len(r.whole.Groups))
+	for i, g := range r.whole.Groups {
+		out[i] = g
+		out[i].Members = nil
+		for _, k := range g.Members {
+			if keys[k] {
+				out[i].Members = append(out[i].Members, k)
+			}
+		}
+	}
+	return out, true
 }

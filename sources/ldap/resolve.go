@@ -80,6 +80,9 @@ type snapGroups struct {
 	// member says, by user index, whether a group lists the user: in
 	// scope (require_group) and not held.
 	member []bool
+	// order is the index of the group each of groups was made of (nil:
+	// unknown, as for groups that share a DN).
+	order []int32
 }
 
 // groupsOf sets snap's Groups and HeldGroups and each group's digest and
@@ -142,15 +145,68 @@ func (r *reader) groupsOf(snap *orgsync.Snapshot, inScope []bool) error {
 	}
 	sort.Slice(snap.Groups, func(i, j int) bool { return snap.Groups[i].DisplayName < snap.Groups[j].DisplayName })
 	sort.Slice(snap.HeldGroups, func(i, j int) bool { return snap.HeldGroups[i].Ref < snap.HeldGroups[j].Ref })
-	r.snapGroups = nil
+	k := &snapGroups{groups: snap.Groups, held: snap.HeldGroups, member: member, order: groupOrder(r.groups, snap.Groups)}
 	if r.s.keep {
-		k := &snapGroups{groups: snap.Groups, held: snap.HeldGroups, digest: make([]uint64, len(r.groups)), gheld: make([]string, len(r.groups)), member: member}
+		k.digest, k.gheld = make([]uint64, len(r.groups)), make([]string, len(r.groups))
 		for gi := range r.groups {
 			k.digest[gi], k.gheld[gi] = r.groups[gi].digest, r.groups[gi].held
 		}
-		r.snapGroups = k
 	}
+	r.snapGroups = k
 	return nil
+}
+
+// groupOrder returns, for each of the Snapshot's groups, the index of the
+// group it was made of (by DN); nil when two groups share a DN.
+func groupOrder(groups []group, made []orgsync.Group) []int32 {
+	byDN := make(map[string]int32, len(groups))
+	for gi := range groups {
+		if _, dup := byDN[groups[gi].dn]; dup {
+			return nil
+		}
+		byDN[groups[gi].dn] = int32(gi)
+	}
+	order := make([]int32, len(made))
+	for k := range made {
+		order[k] = byDN[made[k].DN]
+	}
+	return order
+}
+
+var _ orgsync.RestGroups = (*rest)(nil)
+
+// GroupsOf restricts the Snapshot's groups to the users at places by
+// their indexes (a group's users, as link resolved them), not their keys:
+// some 200k member keys at 100k users looked up one by one. Only where an
+// index names one key (no warning, so no key shared: warnDuplicateUsers).
+func (x *rest) GroupsOf(places []int) ([]orgsync.Group, bool) {
+	r := x.r
+	k := r.snapGroups
+	if len(r.warnings) > 0 || k == nil || k.order == nil || len(k.order) != len(x.snap.Groups) {
+		return nil, false
+	}
+	in := make([]bool, len(r.users))
+	for _, p := range places {
+		if p < 0 || p >= len(in) || !k.member[p] {
+			return nil, false
+		}
+		in[p] = true
+	}
+	out := make([]orgsync.Group, len(x.snap.Groups))
+	var kept []string // one array for every group's members
+	for n, gi := range k.order {
+		out[n] = x.snap.Groups[n]
+		from := len(kept)
+		for _, ui := range r.groups[gi].users {
+			if in[ui] {
+				kept = append(kept, r.users[ui].id)
+			}
+		}
+		ms := sortedUnique(kept[from:])
+		kept = kept[:from+len(ms)]
+		out[n].Members = kept[from:len(kept):len(kept)]
+	}
+	return out, true
 }
 
 // closure returns the users that are members of group gi, directly or

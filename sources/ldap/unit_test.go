@@ -517,6 +517,34 @@ func TestKeptDigests(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(ku, du) || !reflect.DeepEqual(kg, dg) {
 			t.Fatalf("seed %d: the kept decoded state is not what decoding the state gives (%v)", seed, err)
 		}
+		// The groups restricted to some members by their places (the
+		// Rest's GroupsOf) are those restricted by the members' keys.
+		x := r.newRest(snap)
+		var places []int
+		keys := map[string]bool{}
+		for i := range us {
+			if r.inScope[i] && r.users[i].held == "" && rng.IntN(40) == 0 {
+				places = append(places, i)
+				keys[r.users[i].id] = true
+			}
+		}
+		got, ok := x.GroupsOf(places)
+		if ok != (len(snap.Warnings) == 0) {
+			t.Fatalf("seed %d: GroupsOf ok %v with %d warnings", seed, ok, len(snap.Warnings))
+		}
+		if ok {
+			for gi, g := range snap.Groups {
+				var want []string
+				for _, k := range g.Members {
+					if keys[k] {
+						want = append(want, k)
+					}
+				}
+				if !slices.Equal(got[gi].Members, want) || !slices.Equal(got[gi].Subgroups, g.Subgroups) || got[gi].ExternalID != g.ExternalID {
+					t.Fatalf("seed %d, group %q: GroupsOf gave %q, by key %q", seed, g.DisplayName, got[gi].Members, want)
+				}
+			}
+		}
 		// The duplicates found from the kept read's key hashes too.
 		if r0.dups == nil || !slices.Equal(snap.Warnings, wsnap.Warnings) {
 			t.Fatalf("seed %d: warnings %q, the whole snapshot's %q", seed, snap.Warnings, wsnap.Warnings)
