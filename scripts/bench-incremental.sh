@@ -8,13 +8,14 @@
 # same run:
 #   - the first (full) reconcile into an empty SQLite store
 #   - an incremental reconcile with nothing changed          (target <= 0.1x)
-#   - an incremental reconcile after 1% of the users changed (target <= 0.25x),
-#     which must write only the changed rows (one update event each): three
-#     rounds, each changing the same 1% again, the best one counted (as the
-#     dump is the best of three)
+#   - a one-off incremental reconcile after 1% of the users changed
+#     (reported), which must write only the changed rows (one update event
+#     each): three rounds, each changing the same 1% again, the best one
+#     counted (as the dump is the best of three)
 #   - the same 1% change in the steady state of `serve` (a daemon with an
-#     @every schedule on the same store): the best of its runs' recorded
-#     times, and the daemon's RSS
+#     @every schedule on the same store, which the issue's "done" names):
+#     the best and the median of its runs' recorded times (target <= 0.25x,
+#     on the median), and the daemon's RSS
 #   - the keys-only deletion listing on its own (ldapsearch, entryUUID only),
 #     and the source's own incremental read time from its log line
 #   - which deletion check each incremental run used (the run record's
@@ -209,6 +210,10 @@ while [ "$round" -lt "${BENCH_ROUNDS:-3}" ] && [ "$tries" -lt $((3 * ${BENCH_ROU
 	serve_rounds="$serve_rounds $secs_run"
 	if [ -z "$serve_s" ] || less "$secs_run" "$serve_s"; then serve_s=$secs_run; fi
 done
+# The median round too: the target is checked on it (the steady state of
+# serve is what the issue's "done" names; the one-off reconcile above
+# pays for decoding the stored state and for process start and close).
+serve_med=$(printf '%s\n' $serve_rounds | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)]; else print 0 }')
 serve_hwm=$(awk '/^VmHWM:/ { print int($2 / 1024) }' "/proc/$serve_pid/status")
 serve_rss=$(awk '/^VmRSS:/ { print int($2 / 1024) }' "/proc/$serve_pid/status")
 kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
@@ -221,17 +226,18 @@ printf 'ldapsearch dump            %7.2fs\n' "$best_ls"
 printf 'keys-only listing          %7.2fs  %5.2fx  (ldapsearch: disabled DNs, entryUUID of users and groups)\n' "$keys_s" "$(ratio "$keys_s" "$best_ls")"
 printf 'first reconcile (full)     %7.2fs  %5.2fx  peak RSS %4d MB   [%s]\n' "$first_s" "$(ratio "$first_s" "$best_ls")" "$first_rss" "$first_kind"
 printf 'nothing changed            %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.1x, <= 150 MB) [%s]\n' "$noop_s" "$(ratio "$noop_s" "$best_ls")" "$noop_rss" "$noop_read" "$noop_kind"
-printf '1%% changed (best of %d)     %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (target <= 0.25x, <= 150 MB) [%s]\n' "${BENCH_ROUNDS:-3}" "$inc_s" "$(ratio "$inc_s" "$best_ls")" "$inc_rss" "$inc_read" "$inc_kind"
+printf '1%% changed (best of %d)     %7.2fs  %5.2fx  peak RSS %4d MB   source read %s   (one-off: reported; <= 150 MB) [%s]\n' "${BENCH_ROUNDS:-3}" "$inc_s" "$(ratio "$inc_s" "$best_ls")" "$inc_rss" "$inc_read" "$inc_kind"
 printf 'the runs alone (run record, without process start and report): nothing changed %ss (%sx), 1%% changed %ss (%sx)\n' \
 	"$noop_run" "$(ratio "$noop_run" "$best_ls")" "$inc_run" "$(ratio "$inc_run" "$best_ls")"
-printf 'serve, 1%% changed (best of %d runs of the daemon, from their records: %s s) %ss (%sx); daemon RSS after them %d MB, its peak %d MB\n' \
-	"$round" "${serve_rounds# }" "$serve_s" "$(ratio "${serve_s:-0}" "$best_ls")" "$serve_rss" "$serve_hwm"
+printf 'serve, 1%% changed (%d runs of the daemon, from their records: %s s) best %ss (%sx), median %ss (%sx)  (target <= 0.25x, on the median); daemon RSS after them %d MB, its peak %d MB\n' \
+	"$round" "${serve_rounds# }" "$serve_s" "$(ratio "${serve_s:-0}" "$best_ls")" "$serve_med" "$(ratio "$serve_med" "$best_ls")" "$serve_rss" "$serve_hwm"
 printf '1%% changed wrote %d events (want %d: one update per changed user)\n' "$written" "$changed"
 printf 'deletion check: nothing changed: %s; 1%% changed: %s\n' "$(method "$noop_kind")" "$(method "$inc_kind")"
 printf 'for 1%% changed (ldapsearch): sync refresh without attributes %.3fs (%sx), with the user attributes %.3fs (%sx); entryCSN search %.3fs (%sx)\n' \
 	"$sync_bare_s" "$(ratio "$sync_bare_s" "$best_ls")" "$sync_attrs_s" "$(ratio "$sync_attrs_s" "$best_ls")" "$csn_s" "$(ratio "$csn_s" "$best_ls")"
 check "$(ratio "$noop_s" "$best_ls")" 0.1 "nothing-changed ratio"
-check "$(ratio "$inc_s" "$best_ls")" 0.25 "1% changed ratio"
+check "$(ratio "$serve_med" "$best_ls")" 0.25 "1% changed ratio in serve's steady state (median round)"
+[ "$round" -gt 0 ] || { ok=0; echo "  MISSED: no serve round saw the whole change"; }
 check "$noop_rss" 150 "nothing-changed RSS"
 check "$inc_rss" 150 "1% changed RSS"
 case $noop_kind in incremental*) ;; *) ok=0; echo "  MISSED: the nothing-changed run was not incremental" ;; esac
