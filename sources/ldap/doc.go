@@ -49,7 +49,13 @@
 // no group changed), but for users with accountExpires and those whose
 // manager changed (storedDigestsHold, keptDigests). A source a daemon
 // keeps (KeepDecodedState) holds its last state decoded between reads and
-// starts from it when the cursor's state is those very bytes. What changes
+// starts from it when the cursor's state is those very bytes, which the
+// store then need not hand back (HeldState, reconciler.StateHolder). While
+// the users and groups are those of the kept state, such a read also takes
+// the kept read's index by DN, its duplicate check's key hashes for the
+// records that did not change, and (every user a group member as then)
+// the Snapshot's groups and group digests (snapGroups); its Rest restricts
+// the groups to a scoped plan's users by index (GroupsOf). What changes
 // is how the Snapshot is obtained:
 //
 //   - The cursor's State is the raw directory as last read (users and
