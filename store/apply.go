@@ -111,6 +111,9 @@ type applier struct {
 	// some 900 of them, each waiting for the bulk inserts before it.
 	fresh                   bool
 	memberFolds, groupFolds map[string]string // fresh: folded name → owner, of what this apply created
+	// updates are member UPDATEs held back to be written together
+	// (PostgreSQL: see saveMember), each row memberUpdateTail's arguments.
+	updates [][]any
 }
 
 // ownedDelta is how an apply changed the owner's counts: its members that
@@ -136,7 +139,10 @@ func (a *applier) apply(action orgsync.Action, cs []orgsync.Change) error {
 		}
 		return a.provisioned()
 	case orgsync.ActionAdopt, orgsync.ActionUpdate, orgsync.ActionReactivate, orgsync.ActionDeprovision, orgsync.ActionPurge, orgsync.ActionRekey:
-		return a.memberChanges(action, cs)
+		if err := a.memberChanges(action, cs); err != nil {
+			return err
+		}
+		return a.flushUpdates()
 	case orgsync.ActionGroupCreate:
 		return a.groupCreate(cs)
 	case orgsync.ActionGroupUpdate, orgsync.ActionGroupDelete:

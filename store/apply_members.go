@@ -208,9 +208,68 @@ func sameEmails(a, b []orgsync.Email) bool {
 // saveMember writes the mutable columns of m that may differ from before
 // (m as loaded): those of the indexes (user name, external ID, owner)
 // only when one of them changed, and the emails when they differ.
+//
+// On PostgreSQL an update of neither those nor the emails is held back and
+// written with others in one statement (flushUpdates): one round trip for
+// a batch instead of one per member, which was most of an incremental
+// run's apply. The held rows are written before the action's changes end
+// (Store.apply calls flushUpdates), before any statement that reads
+// members: nothing reads those columns in between.
 func (a *applier) saveMember(m, before *orgsync.Member) error {
 	keys := m.UserName != before.UserName || m.ExternalID != before.ExternalID || m.Owner != before.Owner
-	return a.s.saveMemberRow(a.ctx, a.tx, m, keys, !sameEmails(m.Emails, before.Emails))
+	emails := !sameEmails(m.Emails, before.Emails)
+	if a.s.dialect.postgres && !keys && !emails {
+		a.updates = append(a.updates, memberUpdateArgs(m))
+		if len(a.updates) >= updateBatch {
+			return a.flushUpdates()
+		}
+		return nil
+	}
+	return a.s.saveMemberRow(a.ctx, a.tx, m, keys, emails)
+}
+
+// updateBatch is how many held member UPDATEs one statement writes (13
+// parameters each).
+const updateBatch = 500
+
+// memberUpdateArgs are the arguments of memberUpdateTail for m: the
+// columns no index holds, then the ID.
+func memberUpdateArgs(m *orgsync.Member) []any {
+	return []any{m.Email(), m.GivenName, m.FamilyName, m.DisplayName, m.Role, string(m.Status),
+		nullTime(m.SetupCompletedAt), nullTime(m.DeprovisionedAt), nullTime(m.DeletedAt), m.Version, m.UpdatedAt, m.ID}
+}
+
+// flushUpdates writes the held member UPDATEs (PostgreSQL) in one
+// statement: UPDATE … FROM a VALUES list, every value typed.
+func (a *applier) flushUpdates() error {
+	rows := a.updates
+	if len(rows) == 0 {
+		return nil
+	}
+	a.updates = a.updates[:0]
+	var b strings.Builder
+	b.WriteString(`UPDATE members AS m SET email = v.email, given_name = v.given_name, family_name = v.family_name,
+		display_name = v.display_name, role = v.role, status = v.status, setup_completed_at = v.setup_completed_at,
+		deprovisioned_at = v.deprovisioned_at, deleted_at = v.deleted_at, version = v.version, updated_at = v.updated_at
+		FROM (VALUES `)
+	args := make([]any, 0, len(rows)*len(rows[0]))
+	for i, r := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`(?::text, ?::text, ?::text, ?::text, ?::text, ?::text, ?::timestamp, ?::timestamp, ?::timestamp, ?::bigint, ?::timestamp, ?::text)`)
+		args = append(args, r...)
+	}
+	b.WriteString(`) AS v(email, given_name, family_name, display_name, role, status, setup_completed_at, deprovisioned_at,
+		deleted_at, version, updated_at, id) WHERE m.id = v.id`)
+	n, err := a.c.exec(b.String(), args...)
+	if err != nil {
+		return translate(err)
+	}
+	if n != int64(len(rows)) {
+		return fmt.Errorf("%d of %d member updates found their member: %w", n, len(rows), orgsync.ErrNotFound)
+	}
+	return nil
 }
 
 // saveMember writes every mutable column of m and its emails.
@@ -239,8 +298,7 @@ func (s *Store) saveMemberRow(ctx context.Context, tx *gorm.DB, m *orgsync.Membe
 		q = memberUpdateAll
 		args = append(args, m.UserName, orgsync.Fold(m.UserName), m.ExternalID, m.Owner)
 	}
-	args = append(args, m.Email(), m.GivenName, m.FamilyName, m.DisplayName, m.Role, string(m.Status),
-		nullTime(m.SetupCompletedAt), nullTime(m.DeprovisionedAt), nullTime(m.DeletedAt), m.Version, m.UpdatedAt, m.ID)
+	args = append(args, memberUpdateArgs(m)...)
 	n, err := c.exec(q, args...)
 	if err != nil {
 		return translate(err)
