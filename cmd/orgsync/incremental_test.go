@@ -387,58 +387,67 @@ func newCuttingProxy(t *testing.T, target string, after int64) *cuttingProxy {
 
 // TestIncrementalCutAppliesNothing: a connection cut in the middle of an
 // incremental read applies nothing and keeps the cursor; the next run
-// reads from that cursor and applies what changed.
+// reads from that cursor and applies what changed. Also with the source
+// keeping its state as serve does: the cut read has taken the kept state,
+// and the next reads the stored one.
 func TestIncrementalCutAppliesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a slapd of its own")
 	}
-	ctx := context.Background()
-	s := startSlapd(t, "../../sources/ldap/testdata/fixture.ldif")
-	proxy := newCuttingProxy(t, strings.TrimPrefix(s.url, "ldap://"), 40_000)
-	rig := newIncrementalRig(t, "ldap://"+proxy.addr, nil)
-	if _, err := rig.runner.Run(ctx, rig.inc, false); err != nil {
-		t.Fatal(err)
-	}
-	before := rig.cursor(t)
-	observed := func() string {
-		o, err := rig.st.Observed(ctx, "acme")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return jsonString(t, o)
-	}
-	org := observed()
-	for i := 10; i < 13; i++ {
-		s.modify(t, fmt.Sprintf("dn: uid=bulk%04d,ou=bulk,ou=people,dc=example,dc=org\nchangetype: delete\n", i))
-		s.modify(t, fmt.Sprintf("dn: uid=bulk%04d,ou=bulk,ou=people,dc=example,dc=org\nchangetype: modify\nreplace: sn\nsn: cut-%d\n", i+100, i))
-	}
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("kept state %v", keep), func(t *testing.T) {
+			ctx := context.Background()
+			s := startSlapd(t, "../../sources/ldap/testdata/fixture.ldif")
+			proxy := newCuttingProxy(t, strings.TrimPrefix(s.url, "ldap://"), 40_000)
+			rig := newIncrementalRig(t, "ldap://"+proxy.addr, nil)
+			if keep {
+				rig.src.KeepDecodedState() // as serve does: the cut read takes the kept state
+			}
+			if _, err := rig.runner.Run(ctx, rig.inc, false); err != nil {
+				t.Fatal(err)
+			}
+			before := rig.cursor(t)
+			observed := func() string {
+				o, err := rig.st.Observed(ctx, "acme")
+				if err != nil {
+					t.Fatal(err)
+				}
+				return jsonString(t, o)
+			}
+			org := observed()
+			for i := 10; i < 13; i++ {
+				s.modify(t, fmt.Sprintf("dn: uid=bulk%04d,ou=bulk,ou=people,dc=example,dc=org\nchangetype: delete\n", i))
+				s.modify(t, fmt.Sprintf("dn: uid=bulk%04d,ou=bulk,ou=people,dc=example,dc=org\nchangetype: modify\nreplace: sn\nsn: cut-%d\n", i+100, i))
+			}
 
-	proxy.armed.Store(true)
-	rep, err := rig.runner.Run(ctx, rig.inc, false)
-	if err == nil {
-		t.Fatalf("a run through a cut connection succeeded: read %+v, %d changes", rep.Read, len(rep.Plan.Changes))
-	}
-	t.Logf("cut: %v", err)
-	if rep.Applied != nil {
-		t.Fatalf("a cut read applied %+v", rep.Applied)
-	}
-	if got := observed(); got != org {
-		t.Fatal("a cut read changed the org")
-	}
-	if got := rig.cursor(t); got.Position != before.Position || !got.SavedAt.Equal(before.SavedAt) {
-		t.Fatalf("a cut read moved the cursor: %q (saved %s), was %q (saved %s)", got.Position, got.SavedAt, before.Position, before.SavedAt)
-	}
+			proxy.armed.Store(true)
+			rep, err := rig.runner.Run(ctx, rig.inc, false)
+			if err == nil {
+				t.Fatalf("a run through a cut connection succeeded: read %+v, %d changes", rep.Read, len(rep.Plan.Changes))
+			}
+			t.Logf("cut: %v", err)
+			if rep.Applied != nil {
+				t.Fatalf("a cut read applied %+v", rep.Applied)
+			}
+			if got := observed(); got != org {
+				t.Fatal("a cut read changed the org")
+			}
+			if got := rig.cursor(t); got.Position != before.Position || !got.SavedAt.Equal(before.SavedAt) {
+				t.Fatalf("a cut read moved the cursor: %q (saved %s), was %q (saved %s)", got.Position, got.SavedAt, before.Position, before.SavedAt)
+			}
 
-	proxy.armed.Store(false)
-	rep, err = rig.runner.Run(ctx, rig.inc, false)
-	if err != nil || rep.Read == nil || rep.Read.Kind != orgsync.ReadIncremental {
-		t.Fatalf("the run after: read %+v, err %v", rep.Read, err)
-	}
-	if n := rep.Plan.Summary()[orgsync.ActionDeprovision]; n != 3 {
-		t.Fatalf("the run after the cut deprovisioned %d, want the 3 deleted users", n)
-	}
-	if got := rig.cursor(t); got.Position <= before.Position {
-		t.Fatalf("the cursor did not move after the applied run: %q", got.Position)
+			proxy.armed.Store(false)
+			rep, err = rig.runner.Run(ctx, rig.inc, false)
+			if err != nil || rep.Read == nil || rep.Read.Kind != orgsync.ReadIncremental {
+				t.Fatalf("the run after: read %+v, err %v", rep.Read, err)
+			}
+			if n := rep.Plan.Summary()[orgsync.ActionDeprovision]; n != 3 {
+				t.Fatalf("the run after the cut deprovisioned %d, want the 3 deleted users", n)
+			}
+			if got := rig.cursor(t); got.Position <= before.Position {
+				t.Fatalf("the cursor did not move after the applied run: %q", got.Position)
+			}
+		})
 	}
 }
 
