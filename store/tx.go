@@ -20,9 +20,8 @@ import (
 // write runs fn in a write transaction. Writers are serialised so that
 // event sequence numbers commit in order.
 //
-// The transaction runs on a connection of its own: on PostgreSQL so that
-// its bulk inserts can go as COPY (copyTx), on SQLite so that it keeps
-// the statements it runs again prepared (stmtTx).
+// On PostgreSQL the transaction runs on a connection of its own, so that
+// its bulk inserts can go as COPY (copyTx).
 func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	if !s.dialect.postgres {
 		if err := s.lockWriter(ctx); err != nil {
@@ -44,18 +43,19 @@ func (s *Store) write(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		})
 	}
 	db := s.db.WithContext(s.quiet(ctx))
-	err := db.Connection(func(one *gorm.DB) error {
-		c, ok := one.Statement.ConnPool.(*sql.Conn)
-		if !ok {
-			return fmt.Errorf("store: write: gorm gave a %T, not a connection", one.Statement.ConnPool)
-		}
-		if s.dialect.postgres {
+	var err error
+	if s.dialect.postgres {
+		err = db.Connection(func(one *gorm.DB) error {
+			c, ok := one.Statement.ConnPool.(*sql.Conn)
+			if !ok {
+				return fmt.Errorf("store: write: gorm gave a %T, not a connection", one.Statement.ConnPool)
+			}
 			one.Statement.ConnPool = copyConn{c}
-		} else {
-			one.Statement.ConnPool = stmtConn{c}
-		}
-		return run(one)
-	})
+			return run(one)
+		})
+	} else {
+		err = run(db)
+	}
 	if err == nil {
 		s.wrote()
 	}
