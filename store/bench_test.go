@@ -152,6 +152,21 @@ func BenchmarkApplyDeprovision20k(b *testing.B) {
 	b.ReportMetric(float64(2*n*b.N)/b.Elapsed().Seconds(), "members/s")
 }
 
+// populate provisions n members in 10 groups into s and returns the org
+// as the store reads it back.
+func populate(b *testing.B, s *store.Store, n int) orgsync.Snapshot {
+	b.Helper()
+	ctx := context.Background()
+	if _, err := s.Apply(ctx, bigPlan(n, 10)); err != nil {
+		b.Fatal(err)
+	}
+	snap, err := s.Observed(ctx, "acme")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return snap
+}
+
 // BenchmarkApplyUpdate1k applies a plan updating 1% of an org of 100k
 // members (a new family name each), on each backend: the write of an
 // incremental run (issue 13). Reports members/s.
@@ -162,13 +177,7 @@ func BenchmarkApplyUpdate1k(b *testing.B) {
 			s := openBenchOn(b, be.config(b))
 			defer s.Close()
 			ctx := context.Background()
-			if _, err := s.Apply(ctx, bigPlan(n, 10)); err != nil {
-				b.Fatal(err)
-			}
-			snap, err := s.Observed(ctx, "acme")
-			if err != nil {
-				b.Fatal(err)
-			}
+			snap := populate(b, s, n)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				p := orgsync.Plan{Org: "acme", Owner: "ldap"}
@@ -201,13 +210,7 @@ func BenchmarkReadScope1k(b *testing.B) {
 	s := openBench(b)
 	defer s.Close()
 	ctx := context.Background()
-	if _, err := s.Apply(ctx, bigPlan(n, 10)); err != nil {
-		b.Fatal(err)
-	}
-	snap, err := s.Observed(ctx, "acme")
-	if err != nil {
-		b.Fatal(err)
-	}
+	snap := populate(b, s, n)
 	var keys, folded []string
 	for k := 0; k < part; k++ {
 		m := snap.Members[k*(n/part)]

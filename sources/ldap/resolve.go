@@ -482,14 +482,8 @@ func (x *rest) Whole() (orgsync.Snapshot, error) {
 // and keeps its own for the next (dups).
 func (r *reader) warnDuplicateUsers() {
 	if len(r.users) >= 1<<dupIdxBits {
-		ids := make([]string, len(r.users))
-		names := make([]string, len(r.users))
-		for i, u := range r.users {
-			ids[i], names[i] = u.id, orgsync.Fold(u.name)
-		}
-		at := func(i int) string { return r.users[i].dn }
-		r.warnDupsByMap(ids, at, "id", "ldap.user.id_attribute")
-		r.warnDupsByMap(names, at, "user name", "ldap.user.user_name_attribute")
+		r.warnDupKeys(len(r.users), func(i int) (string, string, string) { u := &r.users[i]; return u.id, u.name, u.dn },
+			"user name", "ldap.user.id_attribute", "ldap.user.user_name_attribute")
 		return
 	}
 	d := &userHashes{ids: make([]uint64, len(r.users)), names: make([]uint64, len(r.users))}
@@ -528,14 +522,23 @@ func keyHash(k string) uint64 {
 
 // warnDuplicateGroups does the same for groups by id and folded name.
 func (r *reader) warnDuplicateGroups() {
-	ids := make([]string, len(r.groups))
-	names := make([]string, len(r.groups))
-	for i, g := range r.groups {
-		ids[i], names[i] = g.id, orgsync.Fold(g.name)
+	r.warnDupKeys(len(r.groups), func(i int) (string, string, string) { g := &r.groups[i]; return g.id, g.name, g.dn },
+		"name", "ldap.group.id_attribute", "ldap.group.name_attribute")
+}
+
+// warnDupKeys warns about every id and every folded name that several of
+// n entries share; entry gives an entry's id, name and DN, and the
+// other arguments name the name and the two attributes in the warnings.
+func (r *reader) warnDupKeys(n int, entry func(int) (id, name, dn string), nameWhat, idAttr, nameAttr string) {
+	ids := make([]string, n)
+	names := make([]string, n)
+	for i := range n {
+		id, name, _ := entry(i)
+		ids[i], names[i] = id, orgsync.Fold(name)
 	}
-	at := func(i int) string { return r.groups[i].dn }
-	r.warnDups(ids, at, "id", "ldap.group.id_attribute")
-	r.warnDups(names, at, "name", "ldap.group.name_attribute")
+	at := func(i int) string { _, _, dn := entry(i); return dn }
+	r.warnDups(ids, at, "id", idAttr)
+	r.warnDups(names, at, nameWhat, nameAttr)
 }
 
 // warnDups warns about every non-empty key several entries share. The

@@ -76,8 +76,8 @@ func (s *Source) HeldState() string {
 	return s.decoded.id.String()
 }
 
-// heldBytes returns the bytes of the state kept, when it is the one named
-// id (what HeldState said).
+// heldBytes returns the bytes of the state kept (the one HeldState
+// names), false when none is.
 func (s *Source) heldBytes() ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
