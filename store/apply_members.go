@@ -213,8 +213,8 @@ func sameEmails(a, b []orgsync.Email) bool {
 // written with others in one statement (flushUpdates): one round trip for
 // a batch instead of one per member, which was most of an incremental
 // run's apply. The held rows are written before the action's changes end
-// (Store.apply calls flushUpdates), before any statement that reads
-// members: nothing reads those columns in between.
+// (applier.apply calls flushUpdates); until then no statement of the
+// apply reads the columns they set.
 func (a *applier) saveMember(m, before *orgsync.Member) error {
 	keys := m.UserName != before.UserName || m.ExternalID != before.ExternalID || m.Owner != before.Owner
 	emails := !sameEmails(m.Emails, before.Emails)
